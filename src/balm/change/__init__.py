@@ -1,0 +1,1 @@
+"""Reliable and clinically significant change, group effects and longitudinal models."""

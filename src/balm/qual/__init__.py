@@ -1,0 +1,1 @@
+"""Qualitative analysis: transcripts, coding, agreement, themes (not yet built)."""
