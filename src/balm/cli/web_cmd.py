@@ -1,9 +1,120 @@
-"""Commands of this group are added by ``register``."""
+"""``balm demo``, ``balm serve`` and ``balm manage``: the web app from the command line.
+
+``balm demo`` and ``balm serve`` use Django's own server (``runserver --noreload``), which is
+fine for a demo or a single-user trial. For a real deployment run a WSGI server on
+``balm.web.wsgi:application`` (for example gunicorn) behind a TLS proxy, plus
+``balm manage db_worker`` for background e-mail and a daily ``balm manage send_due_reminders``.
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+DEFAULT_DEMO_DIR = Path("var") / "demo"
+
+
+def _django(settings_env: dict[str, str]) -> None:
+    """Set the environment and start Django (must run before any Django import)."""
+    for key, value in settings_env.items():
+        os.environ[key] = value
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "balm.web.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[
+        Path, typer.Option(help="Where the demo's SQLite database lives.")
+    ] = DEFAULT_DEMO_DIR,
+    serve: Annotated[
+        bool, typer.Option(help="Serve after loading (--no-serve to only load).")
+    ] = True,
+) -> None:
+    """Load a synthetic demo (once) into SQLite and serve it on http://HOST:PORT."""
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    site_url = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
+    env = {
+        "BALM_DEMO": "1",
+        "BALM_DATA_DIR": str(data_dir),
+        "BALM_SITE_URL": site_url,
+        # No worker in the demo: tasks run at once and e-mails are printed here.
+        "BALM_TASKS_BACKEND": "immediate",
+        "BALM_LOG_LEVEL": os.environ.get("BALM_LOG_LEVEL", "WARNING"),
+    }
+    os.environ.pop("DATABASE_URL", None)  # the demo always uses its own SQLite file
+    if host not in ("127.0.0.1", "localhost"):
+        env["BALM_ALLOWED_HOSTS"] = "*"
+    _django(env)
+    _manage("migrate", "--verbosity", "0")
+    from balm.web.demo import load_demo
+
+    info = load_demo()
+    typer.echo(f"\nbalm demo: {info.site} ({'loaded now' if info.created else 'already loaded'})")
+    typer.echo(f"database: {data_dir / 'balm.sqlite3'}\n")
+    typer.echo(f"Log in at {site_url}/login/ with:")
+    for role, username, password in info.logins:
+        typer.echo(f"  {role:<14} username {username:<12} password {password}")
+    typer.echo("\nPersonal links (participants answer without an account):")
+    for pseudonym, path in info.links:
+        typer.echo(f"  {pseudonym:<8} {site_url}{path}")
+    typer.echo("\nEverything here is synthetic. Press Ctrl+C to stop.\n")
+    if serve:
+        _manage("runserver", "--noreload", f"{host}:{port}")
+
+
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    migrate: Annotated[bool, typer.Option(help="Apply database migrations first.")] = True,
+) -> None:
+    """Serve an existing database (DATABASE_URL, or SQLite in BALM_DATA_DIR) with Django's
+    server. For production use a WSGI server on balm.web.wsgi:application."""
+    data_dir = Path(os.environ.get("BALM_DATA_DIR", "var")).resolve()
+    if "DATABASE_URL" not in os.environ:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    _django({"BALM_DATA_DIR": str(data_dir)})
+    if migrate:
+        _manage("migrate", "--verbosity", "1")
+    from django.conf import settings
+
+    if not settings.DEBUG:
+        _manage("collectstatic", "--noinput", "--verbosity", "0")
+    _manage("runserver", "--noreload", f"{host}:{port}")
+
+
+def manage(ctx: typer.Context) -> None:
+    """Any Django management command, e.g. ``balm manage db_worker`` or
+    ``balm manage send_due_reminders`` or ``balm manage createsuperuser``."""
+    data_dir = Path(os.environ.get("BALM_DATA_DIR", "var")).resolve()
+    if "DATABASE_URL" not in os.environ:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["BALM_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "balm.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["balm manage", *ctx.args])
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("demo")(demo)
+    app.command("serve")(serve_cmd)
+    app.command(
+        "manage",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        add_help_option=False,
+    )(manage)

@@ -68,24 +68,29 @@ class ScoreResult:
     not_computed: pd.DataFrame
 
     def notes(self) -> pd.Series:
-        """A short note per row naming the scales that were prorated or not computed."""
-        parts: list[pd.Series] = []
+        """A short note per row naming the scales that were prorated or not computed.
+
+        For example ``total prorated (1 missing)`` or, for several scales, the notes joined
+        with ``"; "``; an empty string when every score used all of its items. Only the
+        flagged rows are formatted, so the cost follows the number of notes, not of rows.
+        """
+        notes = np.full(len(self.scores), "", dtype=object)
         for scale_id in self.missing.columns:
-            n_missing = self.missing[scale_id].astype(str)
-            prorated = np.where(
-                self.prorated[scale_id], scale_id + " prorated (" + n_missing + " missing)", ""
-            )
-            dropped = np.where(
-                self.not_computed[scale_id],
-                scale_id + " not computed (" + n_missing + " missing)",
-                "",
-            )
-            parts.append(pd.Series(np.char.add(prorated.astype(str), dropped.astype(str))))
-        if not parts:
-            return pd.Series("", index=self.scores.index)
-        joined = pd.concat(parts, axis=1).agg(lambda row: "; ".join(p for p in row if p), axis=1)
-        joined.index = self.scores.index
-        return joined
+            prorated = self.prorated[scale_id].to_numpy(dtype=bool)
+            dropped = self.not_computed[scale_id].to_numpy(dtype=bool)
+            n_missing = self.missing[scale_id].to_numpy()
+            for flagged, verb in ((prorated, "prorated"), (dropped, "not computed")):
+                rows = np.flatnonzero(flagged)
+                if len(rows) == 0:
+                    continue
+                counts = n_missing[rows]
+                # Few distinct missing counts: format each once, not once per row.
+                for count in np.unique(counts):
+                    text = f"{scale_id} {verb} ({count} missing)"
+                    chosen = rows[counts == count]
+                    before = notes[chosen]
+                    notes[chosen] = np.where(before == "", text, before + "; " + text)
+        return pd.Series(notes, index=self.scores.index, dtype=object)
 
 
 def _item_bounds(instrument: Instrument, item: Item) -> tuple[float, float]:
@@ -109,7 +114,9 @@ def _describe_allowed(instrument: Instrument, item: Item) -> str:
     return f"is not {whole}from {_format_number(low)} to {_format_number(high)}"
 
 
-def _row_labels(frame: pd.DataFrame, row_labels: Sequence[Hashable] | pd.Series | None) -> list[str]:
+def _row_labels(
+    frame: pd.DataFrame, row_labels: Sequence[Hashable] | pd.Series | None
+) -> list[str]:
     if row_labels is not None:
         return [str(label) for label in row_labels]
     if "id" in frame.columns:
@@ -117,17 +124,8 @@ def _row_labels(frame: pd.DataFrame, row_labels: Sequence[Hashable] | pd.Series 
     return [str(number) for number in range(1, len(frame) + 1)]
 
 
-def _as_numbers(column: pd.Series) -> tuple[FloatArray, BoolArray, BoolArray]:
-    """Numbers, a blank mask and a not-a-number mask for one answer column.
-
-    A blank (empty string, whitespace, None, NaN) is missing; it is never read as zero.
-    """
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(
-        column.dtype
-    ):
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        blank = np.isnan(values)
-        return values, blank, np.zeros(len(values), dtype=bool)
+def _parse_text(column: pd.Series) -> tuple[FloatArray, BoolArray, BoolArray]:
+    """Numbers, blank mask and not-a-number mask for a column of text (or mixed objects)."""
     text = column.astype("string").str.strip()
     blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
     parsed = pd.to_numeric(text.where(~blank), errors="coerce")
@@ -135,6 +133,47 @@ def _as_numbers(column: pd.Series) -> tuple[FloatArray, BoolArray, BoolArray]:
     not_a_number = ~blank & ~np.isfinite(values)
     values = np.where(not_a_number, np.nan, values)
     return values, blank, not_a_number
+
+
+def _as_numbers(
+    column: pd.Series,
+) -> tuple[npt.NDArray[np.intp] | None, FloatArray, BoolArray, BoolArray]:
+    """Codes, numbers, a blank mask and a not-a-number mask for one answer column.
+
+    A blank (empty string, whitespace, None, NaN) is missing; it is never read as zero.
+    Numeric columns come back row by row with codes None. Text is parsed once per distinct
+    value (answers take few distinct values): the numbers and masks are then per distinct
+    value, and row i's answer is distinct value ``codes[i]`` (categorical columns use their
+    categories, string columns are factorised). Code -1 is a missing value.
+    """
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        blank = np.isnan(values)
+        return None, values, blank, np.zeros(len(values), dtype=bool)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy().astype(np.intp)
+        uniques = pd.Series(column.cat.categories, dtype=object)
+    elif pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+        codes, found = pd.factorize(column)
+        uniques = pd.Series(found, dtype=object)
+    else:
+        return None, *_parse_text(column)
+    return codes, *_parse_text(uniques)
+
+
+def _out_of_key(
+    instrument: Instrument, item: Item, values: FloatArray, unusable: BoolArray
+) -> BoolArray:
+    """Numbers that are not one of a choice item's weights, or outside a numeric item's range."""
+    if item.kind is ItemKind.CHOICE:
+        allowed = np.array([option.value for option in instrument.options_for(item)])
+        return ~unusable & ~np.isin(values, allowed)
+    low, high = _item_bounds(instrument, item)
+    with np.errstate(invalid="ignore"):
+        outside = (values < low) | (values > high)
+        if item.kind is ItemKind.INTEGER:
+            outside |= values != np.round(values)
+    return ~unusable & outside
 
 
 def parse_answers(
@@ -157,25 +196,27 @@ def parse_answers(
             Problem(None, column, f"column is missing (expected items: {expected})")
             for column in missing_columns
         ]
-    matrix = np.empty((len(frame), len(items)), dtype=np.float64)
+    # Column-major: the scorer works column by column, so each item's answers are contiguous.
+    matrix = np.empty((len(frame), len(items)), dtype=np.float64, order="F")
     bad_cells: list[tuple[int, int, str]] = []
     for position, item in enumerate(items):
-        values, blank, not_a_number = _as_numbers(frame[item.id])
-        if item.kind is ItemKind.CHOICE:
-            allowed = np.array([option.value for option in instrument.options_for(item)])
-            out_of_key = ~blank & ~not_a_number & ~np.isin(values, allowed)
+        codes, values, blank, not_a_number = _as_numbers(frame[item.id])
+        out_of_key = _out_of_key(instrument, item, values, blank | not_a_number)
+        clean = np.where(not_a_number | out_of_key, np.nan, values)
+        if codes is not None:
+            # Spread the distinct values to the rows; the extra last slot is code -1 (blank).
+            # (np.take is several times faster than fancy indexing here.)
+            status = np.take(np.append(not_a_number + 2 * out_of_key, 0).astype(np.int8), codes)
+            not_a_number, out_of_key = status == 1, status == 2
+            matrix[:, position] = np.take(np.append(clean, np.nan), codes)
         else:
-            low, high = _item_bounds(instrument, item)
-            out_of_key = ~blank & ~not_a_number & ((values < low) | (values > high))
-            if item.kind is ItemKind.INTEGER:
-                out_of_key |= ~blank & ~not_a_number & (values != np.round(values))
-        for row in np.flatnonzero(not_a_number):
-            bad_cells.append((int(row), position, "is not a number"))
+            matrix[:, position] = clean
+        for bad_row in np.flatnonzero(not_a_number):
+            bad_cells.append((int(bad_row), position, "is not a number"))
         if out_of_key.any():
             reason = _describe_allowed(instrument, item)
-            for row in np.flatnonzero(out_of_key):
-                bad_cells.append((int(row), position, reason))
-        matrix[:, position] = np.where(not_a_number | out_of_key, np.nan, values)
+            for bad_row in np.flatnonzero(out_of_key):
+                bad_cells.append((int(bad_row), position, reason))
     if not bad_cells:
         return matrix, []
     labels = _row_labels(frame, row_labels)
@@ -189,11 +230,15 @@ def parse_answers(
 
 def _reverse_keyed(instrument: Instrument, matrix: FloatArray) -> FloatArray:
     """Reverse-keyed items scored as (lowest weight + highest weight - answer)."""
-    keyed = matrix.copy()
-    for position, item in enumerate(instrument.scored_items):
-        if item.reverse:
-            low, high = _item_bounds(instrument, item)
-            keyed[:, position] = low + high - keyed[:, position]
+    reversed_items = [
+        (position, item) for position, item in enumerate(instrument.scored_items) if item.reverse
+    ]
+    if not reversed_items:
+        return matrix
+    keyed = np.array(matrix, dtype=np.float64, order="F", copy=True)
+    for position, item in reversed_items:
+        low, high = _item_bounds(instrument, item)
+        keyed[:, position] = low + high - keyed[:, position]
     return keyed
 
 
@@ -211,9 +256,12 @@ def _band_labels(scale: Scale, values: FloatArray) -> npt.NDArray[np.object_]:
     still in the lower band: it has not reached 10)."""
     assert scale.bands is not None
     minima = np.array([band.minimum for band in scale.bands.bands])
-    labels = np.array([band.label for band in scale.bands.bands], dtype=object)
+    # One label per band, then a last slot for "no score, no band".
+    labels = np.array([*(band.label for band in scale.bands.bands), None], dtype=object)
     index = np.clip(np.searchsorted(minima, values, side="right") - 1, 0, len(minima) - 1)
-    return np.where(np.isnan(values), None, labels[index])
+    index = np.where(np.isnan(values), len(minima), index)
+    banded: npt.NDArray[np.object_] = np.take(labels, index)
+    return banded
 
 
 def score_matrix(
@@ -222,7 +270,8 @@ def score_matrix(
     """Score a validated answer matrix (columns in ``instrument.scored_items`` order).
 
     Per scale, with k items of which m are blank and S the sum of the answered items
-    (after reverse keying): sum = S·k/(k-m) when prorating is allowed and m <= max_missing
+    (after reverse keying: each item's own ``reverse`` flag, or the scale's ``reverse_items``
+    where the scale lists them): sum = S·k/(k-m) when prorating is allowed and m <= max_missing
     (S when m = 0); mean = S/(k-m); doubled_sum = 2 × the (prorated) sum, as DASS-21
     scores are reported on the 42-point metric (Lovibond & Lovibond 1995); lookup = the
     published conversion of another scale's complete score. A scale with m above its
@@ -230,22 +279,46 @@ def score_matrix(
     """
     keyed = _reverse_keyed(instrument, matrix)
     positions = {item.id: index for index, item in enumerate(instrument.scored_items)}
-    present = ~np.isnan(keyed)
-    filled = np.where(present, keyed, 0.0)
+    n_rows = keyed.shape[0]
+    # Per item, computed once and shared by every scale that uses it: the answered mask and
+    # the answers with blanks as 0 (only ever added up, never read as an answer of 0).
+    columns_seen: dict[int, tuple[BoolArray, FloatArray]] = {}
+
+    def column(position: int) -> tuple[BoolArray, FloatArray]:
+        if position not in columns_seen:
+            values = keyed[:, position]
+            blank = np.isnan(values)
+            columns_seen[position] = (blank, np.where(blank, 0.0, values))
+        return columns_seen[position]
+
+    items = instrument.scored_items
+
+    def scale_column(scale: Scale, position: int) -> tuple[BoolArray, FloatArray]:
+        # A scale that names its own reverse_items is keyed by that list alone (SCS-SF
+        # reports its negative subscales raw while its total reverses them).
+        item = items[position]
+        if scale.reverse_items is None or (item.id in scale.reverse_items) == item.reverse:
+            return column(position)
+        blank, filled = column(position)
+        low, high = _item_bounds(instrument, item)
+        return blank, np.where(blank, 0.0, low + high - filled)
+
     results: dict[str, tuple[FloatArray, npt.NDArray[np.int64], BoolArray, BoolArray]] = {}
     for scale in instrument.scales:
-        columns = [positions[item_id] for item_id in scale.items]
-        k = len(columns)
-        answered = present[:, columns].sum(axis=1)
-        n_missing = (k - answered).astype(np.int64)
+        k = len(scale.items)
+        n_missing = np.zeros(n_rows, dtype=np.int64)
+        total = np.zeros(n_rows, dtype=np.float64)
+        for item_id in scale.items:
+            blank, filled = scale_column(scale, positions[item_id])
+            n_missing += blank
+            total += filled
+        answered = k - n_missing
         computable = n_missing <= scale.missing.max_missing
-        total = filled[:, columns].sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            prorated_sum = total * k / answered
             if scale.method is ScaleMethod.SUM:
-                value = prorated_sum
+                value = total * k / answered
             elif scale.method is ScaleMethod.DOUBLED_SUM:
-                value = 2.0 * prorated_sum
+                value = 2.0 * (total * k / answered)
             elif scale.method is ScaleMethod.MEAN:
                 value = total / answered
             else:
@@ -323,7 +396,7 @@ def score_one(instrument: Instrument | str, answers: Mapping[str, object]) -> di
     row = {item.id: [answers.get(item.id)] for item in definition.scored_items}
     result = score(definition, pd.DataFrame(row, dtype=object), row_labels=["response"])
     record = result.scores.iloc[0].to_dict()
-    return {key: (None if pd.isna(value) else value) for key, value in record.items()}
+    return {str(key): (None if pd.isna(value) else value) for key, value in record.items()}
 
 
 def safety_flags(instrument: Instrument | str, answers: Mapping[str, object]) -> list[str]:

@@ -8,6 +8,7 @@ validated as the *printed weight* of the option chosen, never as its position.
 from __future__ import annotations
 
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -115,7 +116,7 @@ class Bands(Sourced):
     @field_validator("bands")
     @classmethod
     def _ordered(cls, bands: tuple[Band, ...]) -> tuple[Band, ...]:
-        for lower, upper in zip(bands, bands[1:], strict=False):
+        for lower, upper in pairwise(bands):
             if not lower.minimum <= lower.maximum < upper.minimum:
                 raise ValueError(f"bands {lower.label} and {upper.label} overlap or are unordered")
         return bands
@@ -156,6 +157,7 @@ class Scale(_Strict):
     maximum: float
     direction: Direction
     missing: MissingRule
+    reverse_items: tuple[Identifier, ...] | None = None
     lookup_source: str | None = None
     lookup: dict[int, float] | None = None
     bands: Bands | None = None
@@ -174,6 +176,8 @@ class Scale(_Strict):
             raise ValueError(f"scale {self.id}: max_missing must leave at least one item")
         if len(set(self.items)) != len(self.items):
             raise ValueError(f"scale {self.id}: an item is listed twice")
+        if self.reverse_items is not None and not set(self.reverse_items) <= set(self.items):
+            raise ValueError(f"scale {self.id}: reverse_items must be items of the scale")
         if self.bands is not None:
             first, last = self.bands.bands[0], self.bands.bands[-1]
             if first.minimum != self.minimum or last.maximum != self.maximum:

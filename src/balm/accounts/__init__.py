@@ -1,0 +1,1 @@
+"""Sites (pain services), users and their roles, participants and their personal links."""

@@ -1,0 +1,146 @@
+"""Sites, users, memberships (roles), participants and personal links."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+
+class Site(models.Model):
+    """A pain service. Every cohort, participant and record belongs to exactly one site."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    crisis_contacts = models.TextField(
+        help_text="Shown to a participant after a safety answer: who to call, when, how.",
+    )
+    enabled_instruments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Instrument ids this site collects; empty means every catalogue instrument.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def instrument_enabled(self, instrument_id: str) -> bool:
+        return not self.enabled_instruments or instrument_id in self.enabled_instruments
+
+
+class User(AbstractUser):
+    """A person who logs in: staff (through memberships) or a participant with an account."""
+
+    class Meta:
+        ordering = ("username",)
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", "Administrator"
+    FACILITATOR = "facilitator", "Facilitator"
+    RESEARCHER = "researcher", "Researcher"
+
+
+class Membership(models.Model):
+    """A user's role at a site; a user may hold several roles at several sites."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["user", "site", "role"], name="one_role_once_per_site"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} at {self.site}"
+
+
+class Participant(models.Model):
+    """A person living with persistent pain who takes part in a programme.
+
+    Researchers see only ``pseudonym``; clinical staff also see ``name`` and ``email``.
+    A participant answers through a personal link, or logs in with a linked ``user``.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="participants")
+    pseudonym = models.CharField(max_length=40)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True, help_text="For questionnaire reminders.")
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="participant"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("site", "pseudonym")
+        constraints = (
+            models.UniqueConstraint(fields=["site", "pseudonym"], name="pseudonym_unique_per_site"),
+        )
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a link token; only the hash is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    """A long random token (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+class ParticipantLink(models.Model):
+    """A personal link that lets a participant answer without an account.
+
+    The token itself is shown once (in the e-mail or on screen) and never stored.
+    """
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"link for {self.participant} ({self.token_hash[:8]})"
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        moment = now or timezone.now()
+        return self.revoked_at is None and moment < self.expires_at
+
+    @classmethod
+    def find_active(cls, token: str, now: datetime | None = None) -> ParticipantLink | None:
+        """The active link for ``token``, or None (unknown, expired or revoked alike)."""
+        if not token or len(token) > 200:
+            return None
+        link = (
+            cls.objects.select_related("participant", "participant__site")
+            .filter(token_hash=hash_token(token))
+            .first()
+        )
+        if link is None or not link.is_active(now):
+            return None
+        return link

@@ -1,0 +1,207 @@
+"""Who may see and change what. Every view and API endpoint calls these; nothing else decides.
+
+The rules:
+
+- A participant sees and changes only their own data (through a linked account or a personal
+  link; :func:`participant_of` finds the participant either way).
+- A facilitator sees every cohort at their sites (not other sites) and edits clinical records
+  there: enrolments, attendance, sessions, responses, alerts.
+- A researcher sees the records of their sites pseudonymised (no names or e-mail addresses)
+  and cannot change clinical records.
+- An administrator manages their sites (settings, people, templates, cohorts) and may edit
+  clinical records there too.
+- Superusers are treated as administrators of every site.
+
+Queryset filters are named ``visible_*``; yes/no questions are named ``can_*``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+
+from balm.accounts.errors import NotAllowed
+from balm.accounts.models import Membership, Participant, Role, Site
+
+if TYPE_CHECKING:
+    from balm.outcomes.models import Assessment, SafetyAlert
+    from balm.programmes.models import Cohort, Enrolment
+
+STAFF_ROLES = frozenset({Role.ADMINISTRATOR, Role.FACILITATOR, Role.RESEARCHER})
+CLINICAL_ROLES = frozenset({Role.ADMINISTRATOR, Role.FACILITATOR})
+
+
+def _authenticated(user: Any) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def site_ids(user: Any, roles: frozenset[str] = STAFF_ROLES) -> set[int]:
+    """Ids of the sites where ``user`` holds one of ``roles``."""
+    if not _authenticated(user):
+        return set()
+    if user.is_superuser:
+        return set(Site.objects.values_list("id", flat=True))
+    return set(
+        Membership.objects.filter(user=user, role__in=roles).values_list("site_id", flat=True)
+    )
+
+
+def roles_at(user: Any, site: Site | int) -> set[str]:
+    """The roles ``user`` holds at ``site``."""
+    site_id = site if isinstance(site, int) else site.pk
+    if not _authenticated(user):
+        return set()
+    if user.is_superuser:
+        return set(STAFF_ROLES)
+    return {r for r in STAFF_ROLES if site_id in site_ids(user, frozenset({r}))}
+
+
+def is_staff_member(user: Any) -> bool:
+    """Does ``user`` hold any staff role anywhere?"""
+    return bool(site_ids(user))
+
+
+def participant_of(user: Any) -> Participant | None:
+    """The participant record linked to a user account, if any."""
+    if not _authenticated(user):
+        return None
+    return Participant.objects.filter(user=user).first()
+
+
+# --- sites -------------------------------------------------------------------------------
+
+
+def visible_sites(user: Any) -> QuerySet[Site]:
+    return Site.objects.filter(id__in=site_ids(user))
+
+
+def can_manage_site(user: Any, site: Site) -> bool:
+    """Administrators: site settings, people and roles, templates, cohorts."""
+    return site.pk in site_ids(user, frozenset({Role.ADMINISTRATOR}))
+
+
+def can_edit_clinical(user: Any, site: Site) -> bool:
+    """Facilitators and administrators of the site; never researchers or participants."""
+    return site.pk in site_ids(user, CLINICAL_ROLES)
+
+
+def can_view_identifiable(user: Any, site: Site) -> bool:
+    """May see names and e-mail addresses (not only pseudonyms)."""
+    return site.pk in site_ids(user, CLINICAL_ROLES)
+
+
+def can_view_pseudonymised(user: Any, site: Site) -> bool:
+    return site.pk in site_ids(user)
+
+
+def can_edit_template(user: Any, template: Any) -> bool:
+    """Administrators edit their own site's templates; a template shipped with balm (no site)
+    only by a superuser; anyone else copies it to their site first."""
+    if template.site_id is None:
+        return _authenticated(user) and user.is_superuser
+    return template.site_id in site_ids(user, frozenset({Role.ADMINISTRATOR}))
+
+
+# --- cohorts and enrolments --------------------------------------------------------------
+
+
+def visible_cohorts(user: Any) -> QuerySet[Cohort]:
+    """Staff: every cohort at their sites. Participants: the cohorts they are enrolled in."""
+    from balm.programmes.models import Cohort
+
+    staff_sites = site_ids(user)
+    participant = participant_of(user)
+    if participant is not None:
+        own = Cohort.objects.filter(enrolments__participant=participant)
+        return (Cohort.objects.filter(site_id__in=staff_sites) | own).distinct()
+    return Cohort.objects.filter(site_id__in=staff_sites)
+
+
+def can_view_cohort(user: Any, cohort: Cohort) -> bool:
+    return visible_cohorts(user).filter(pk=cohort.pk).exists()
+
+
+def can_manage_cohort(user: Any, cohort: Cohort) -> bool:
+    """Run the cohort: sessions, attendance, enrolments."""
+    return can_edit_clinical(user, cohort.site)
+
+
+def visible_enrolments(user: Any) -> QuerySet[Enrolment]:
+    from balm.programmes.models import Enrolment
+
+    staff = Enrolment.objects.filter(cohort__site_id__in=site_ids(user))
+    participant = participant_of(user)
+    if participant is not None:
+        return (staff | Enrolment.objects.filter(participant=participant)).distinct()
+    return staff
+
+
+def can_view_enrolment(user: Any, enrolment: Enrolment) -> bool:
+    participant = participant_of(user)
+    if participant is not None and enrolment.participant_id == participant.pk:
+        return True
+    return enrolment.cohort.site_id in site_ids(user)
+
+
+def visible_participants(user: Any) -> QuerySet[Participant]:
+    """Staff of the site see its participants (researchers must show pseudonyms only)."""
+    staff = Participant.objects.filter(site_id__in=site_ids(user))
+    participant = participant_of(user)
+    if participant is not None:
+        return (staff | Participant.objects.filter(pk=participant.pk)).distinct()
+    return staff
+
+
+def can_view_participant(user: Any, participant: Participant) -> bool:
+    own = participant_of(user)
+    if own is not None and own.pk == participant.pk:
+        return True
+    return participant.site_id in site_ids(user)
+
+
+# --- answering ---------------------------------------------------------------------------
+
+
+def can_answer_as(actor: Any, enrolment: Enrolment) -> bool:
+    """May ``actor`` (a User, or a Participant acting through a personal link) answer
+    questionnaires and check-ins for ``enrolment``?
+
+    The participant themselves may; clinical staff of the site may enter answers (from paper);
+    researchers and everyone else may not.
+    """
+    if isinstance(actor, Participant):
+        return actor.pk == enrolment.participant_id
+    own = participant_of(actor)
+    if own is not None and own.pk == enrolment.participant_id:
+        return True
+    return can_edit_clinical(actor, enrolment.cohort.site)
+
+
+def can_answer_assessment(actor: Any, assessment: Assessment) -> bool:
+    return can_answer_as(actor, assessment.enrolment)
+
+
+# --- safety alerts -----------------------------------------------------------------------
+
+
+def visible_alerts(user: Any) -> QuerySet[SafetyAlert]:
+    """Clinical staff see the alerts of their sites; researchers and participants see none."""
+    from balm.outcomes.models import SafetyAlert
+
+    return SafetyAlert.objects.filter(
+        response__assessment__enrolment__cohort__site_id__in=site_ids(user, CLINICAL_ROLES)
+    )
+
+
+def can_acknowledge_alert(user: Any, alert: SafetyAlert) -> bool:
+    return can_edit_clinical(user, alert.response.assessment.enrolment.cohort.site)
+
+
+# --- enforcing ---------------------------------------------------------------------------
+
+
+def require(allowed: bool, message: str = "You do not have access to this.") -> None:
+    """Raise :class:`NotAllowed` unless ``allowed``; actions call this with a ``can_*`` result."""
+    if not allowed:
+        raise NotAllowed(message)

@@ -1,0 +1,1 @@
+"""The audit trail: every action writes one event."""

@@ -1,0 +1,330 @@
+"""Writes for questionnaires, check-ins and safety alerts.
+
+Every answer is checked and scored by ``balm.instruments`` (``score_one``, ``safety_flags``)
+through :mod:`balm.outcomes.answers`. The actor ``by`` is a User (staff or a participant with
+an account), a Participant (answering through a personal link) or None (the system).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from balm.accounts import permissions
+from balm.accounts.errors import InvalidInput, Problem
+from balm.accounts.models import Participant, User
+from balm.audit.models import record
+from balm.instruments import SCORER_VERSION
+from balm.outcomes.answers import check_answers, stored_answers
+from balm.outcomes.models import (
+    Assessment,
+    CheckIn,
+    Draft,
+    EntryMode,
+    PracticeType,
+    Response,
+    ResponseAmendment,
+    SafetyAlert,
+)
+from balm.programmes.models import Enrolment
+
+Actor = User | Participant | None
+
+
+def _user(by: Actor) -> User | None:
+    return by if isinstance(by, User) else None
+
+
+def _check_actor(by: Actor, enrolment: Enrolment, entry_mode: str) -> None:
+    if entry_mode not in EntryMode.values:
+        raise InvalidInput([Problem("entry_mode", f"{entry_mode!r} is not an entry mode.")])
+    if by is None:
+        return
+    permissions.require(permissions.can_answer_as(by, enrolment))
+    if entry_mode != EntryMode.PARTICIPANT_ONLINE:
+        permissions.require(
+            permissions.can_edit_clinical(by, enrolment.cohort.site),
+            "Only clinical staff enter answers from paper or imports.",
+        )
+
+
+def _client_id_problem(client_id: str) -> Problem | None:
+    if not client_id or len(client_id) > 64:
+        return Problem("client_id", "A client id (up to 64 characters) is required.")
+    return None
+
+
+def save_draft_answers(
+    *, assessment: Assessment, answers: Mapping[str, object], by: Actor
+) -> Draft:
+    """Merge ``answers`` into the saved draft (so a participant can stop and resume).
+
+    Given values are checked (a bad value is refused with every problem); blanks clear an
+    answer; missing items are fine in a draft.
+    """
+    enrolment = assessment.enrolment
+    if by is not None:
+        permissions.require(permissions.can_answer_as(by, enrolment))
+    with transaction.atomic():
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if Response.objects.filter(assessment=locked).exists():
+            raise InvalidInput([Problem("", "This questionnaire has already been sent.")])
+        draft, _ = Draft.objects.get_or_create(assessment=locked)
+        merged = {**draft.answers, **stored_answers(answers)}
+        merged = {key: value for key, value in merged.items() if value is not None}
+        checked = check_answers(locked.instrument_id, merged, require_complete=False)
+        if checked.problems:
+            raise InvalidInput(checked.problems)
+        draft.answers = merged
+        draft.updated_at = timezone.now()
+        draft.save()
+        record(
+            "draft.save",
+            by=by,
+            obj=draft,
+            site=enrolment.cohort.site,
+            details={"items": sorted(answers)},
+        )
+    return draft
+
+
+def submit_response(
+    *,
+    assessment: Assessment,
+    answers: Mapping[str, object],
+    client_id: str,
+    entry_mode: str = EntryMode.PARTICIPANT_ONLINE,
+    by: Actor,
+) -> Response:
+    """Check, score and store a questionnaire; raise safety alerts; idempotent on client_id.
+
+    Participants online must answer every required item; staff entering a paper form or an
+    import may leave items blank (missing, never zero; the engine prorates where its rules
+    allow). Every problem is reported at once. Sending the same ``client_id`` again returns
+    the stored response without writing anything.
+    """
+    enrolment = assessment.enrolment
+    _check_actor(by, enrolment, entry_mode)
+    existing = Response.objects.filter(client_id=client_id).first() if client_id else None
+    if existing is not None:
+        if existing.assessment_id != assessment.pk:
+            raise InvalidInput([Problem("client_id", "This client id was used for another form.")])
+        return existing
+    problems = []
+    client_problem = _client_id_problem(client_id)
+    if client_problem:
+        problems.append(client_problem)
+    online = entry_mode == EntryMode.PARTICIPANT_ONLINE
+    checked = check_answers(assessment.instrument_id, answers, require_complete=online)
+    problems.extend(checked.problems)
+    today = timezone.localdate()
+    if online and today > assessment.closes_on:
+        problems.append(Problem("", "This questionnaire has closed; the team has been told."))
+    if online and enrolment.status == "withdrawn":
+        problems.append(Problem("", "You have left this programme, so nothing more is needed."))
+    if online and today < assessment.opens_on:
+        problems.append(Problem("", f"This questionnaire opens on {assessment.opens_on:%-d %B}."))
+    if problems:
+        raise InvalidInput(problems)
+    try:
+        with transaction.atomic():
+            locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+            earlier = Response.objects.filter(assessment=locked).first()
+            if earlier is not None and earlier.client_id == client_id:
+                return earlier  # the same submission, committed while we waited for the lock
+            if earlier is not None:
+                raise InvalidInput(
+                    [Problem("", "This questionnaire was already sent; staff can amend it.")]
+                )
+            now = timezone.now()
+            response = Response.objects.create(
+                assessment=locked,
+                instrument_id=checked.instrument.id,
+                instrument_version=checked.instrument.version,
+                answers=stored_answers(answers),
+                scores=checked.scores,
+                scorer_version=SCORER_VERSION,
+                entered_by=_user(by),
+                entry_mode=entry_mode,
+                client_id=client_id,
+                created_at=now,
+                updated_at=now,
+            )
+            Draft.objects.filter(assessment=locked).delete()
+            alerts = _raise_alerts(response, checked.flagged, answers)
+            record(
+                "response.submit",
+                by=by,
+                obj=response,
+                site=enrolment.cohort.site,
+                details={
+                    "assessment": locked.pk,
+                    "instrument": response.instrument_id,
+                    "entry_mode": entry_mode,
+                    "alerts": [alert.pk for alert in alerts],
+                },
+            )
+    except IntegrityError:
+        # The same client id committed by a concurrent request: return that one.
+        again = Response.objects.filter(client_id=client_id, assessment=assessment).first()
+        if again is None:
+            raise
+        return again
+    return response
+
+
+def _raise_alerts(
+    response: Response, flagged: list[str], answers: Mapping[str, object]
+) -> list[SafetyAlert]:
+    from balm.outcomes.tasks import send_safety_alert_email
+
+    already = set(response.alerts.values_list("item", flat=True))
+    alerts = [
+        SafetyAlert.objects.create(response=response, item=item, value=float(str(answers[item])))
+        for item in flagged
+        if item not in already
+    ]
+    for alert in alerts:
+        transaction.on_commit(
+            lambda alert_id=alert.pk: send_safety_alert_email.enqueue(alert_id), robust=True
+        )
+    return alerts
+
+
+def amend_response(
+    *, response: Response, answers: Mapping[str, object], reason: str, by: User | None
+) -> Response:
+    """Replace a response's answers (staff only, a reason required); the old answers and
+    scores are kept as a :class:`ResponseAmendment`. New safety answers raise alerts."""
+    enrolment = response.assessment.enrolment
+    if by is not None:
+        permissions.require(permissions.can_edit_clinical(by, enrolment.cohort.site))
+    problems = []
+    if not reason.strip():
+        problems.append(Problem("reason", "Say why the answers are being changed."))
+    checked = check_answers(response.instrument_id, answers, require_complete=False)
+    problems.extend(checked.problems)
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        locked = Response.objects.select_for_update().get(pk=response.pk)
+        amendment = ResponseAmendment.objects.create(
+            response=locked,
+            old_answers=locked.answers,
+            old_scores=locked.scores,
+            old_instrument_version=locked.instrument_version,
+            old_scorer_version=locked.scorer_version,
+            reason=reason.strip(),
+            by=by,
+        )
+        locked.answers = stored_answers(answers)
+        locked.scores = checked.scores
+        locked.instrument_version = checked.instrument.version
+        locked.scorer_version = SCORER_VERSION
+        locked.updated_at = timezone.now()
+        locked.save()
+        alerts = _raise_alerts(locked, checked.flagged, answers)
+        record(
+            "response.amend",
+            by=by,
+            obj=locked,
+            site=enrolment.cohort.site,
+            details={
+                "amendment": amendment.pk,
+                "reason": reason.strip(),
+                "alerts": [a.pk for a in alerts],
+            },
+        )
+    return locked
+
+
+def submit_checkin(
+    *,
+    enrolment: Enrolment,
+    week: int,
+    answers: Mapping[str, object],
+    client_id: str,
+    practice_type: str = PracticeType.NONE,
+    note: str = "",
+    entry_mode: str = EntryMode.PARTICIPANT_ONLINE,
+    by: Actor,
+) -> CheckIn:
+    """The weekly check-in, scored by the template's check-in instrument; idempotent on
+    client_id; one per week."""
+    _check_actor(by, enrolment, entry_mode)
+    existing = CheckIn.objects.filter(client_id=client_id).first() if client_id else None
+    if existing is not None:
+        if existing.enrolment_id != enrolment.pk or existing.week != week:
+            raise InvalidInput([Problem("client_id", "This client id was used for another form.")])
+        return existing
+    instrument_id = enrolment.cohort.template.checkin_instrument
+    problems = []
+    client_problem = _client_id_problem(client_id)
+    if client_problem:
+        problems.append(client_problem)
+    if not instrument_id:
+        problems.append(Problem("", "This programme has no weekly check-in."))
+        raise InvalidInput(problems)
+    if not 1 <= week <= enrolment.cohort.template.weeks:
+        problems.append(Problem("week", f"Week must be 1 to {enrolment.cohort.template.weeks}."))
+    if practice_type not in PracticeType.values:
+        problems.append(Problem("practice_type", "Choose a practice from the list."))
+    online = entry_mode == EntryMode.PARTICIPANT_ONLINE
+    checked = check_answers(instrument_id, answers, require_complete=online)
+    problems.extend(checked.problems)
+    if CheckIn.objects.filter(enrolment=enrolment, week=week).exists():
+        problems.append(Problem("week", f"The check-in for week {week} was already sent."))
+    if problems:
+        raise InvalidInput(problems)
+    try:
+        with transaction.atomic():
+            checkin = CheckIn.objects.create(
+                enrolment=enrolment,
+                week=week,
+                instrument_id=checked.instrument.id,
+                instrument_version=checked.instrument.version,
+                answers=stored_answers(answers),
+                scores=checked.scores,
+                scorer_version=SCORER_VERSION,
+                practice_type=practice_type,
+                note=note.strip(),
+                entered_by=_user(by),
+                entry_mode=entry_mode,
+                client_id=client_id,
+            )
+            record(
+                "checkin.submit",
+                by=by,
+                obj=checkin,
+                site=enrolment.cohort.site,
+                details={"week": week, "entry_mode": entry_mode},
+            )
+    except IntegrityError:
+        again = CheckIn.objects.filter(client_id=client_id, enrolment=enrolment).first()
+        if again is None:
+            raise
+        return again
+    return checkin
+
+
+def acknowledge_alert(*, alert: SafetyAlert, by: User, note: str = "") -> SafetyAlert:
+    """A clinician has seen the alert and acted; idempotent (the first acknowledgement stays)."""
+    permissions.require(permissions.can_acknowledge_alert(by, alert))
+    with transaction.atomic():
+        locked = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+        if locked.acknowledged_at is not None:
+            return locked
+        locked.acknowledged_at = timezone.now()
+        locked.acknowledged_by = by
+        locked.acknowledgement_note = note.strip()
+        locked.save()
+        record(
+            "alert.acknowledge",
+            by=by,
+            obj=locked,
+            site=locked.response.assessment.enrolment.cohort.site,
+            details={"note": note.strip()},
+        )
+    return locked

@@ -1,0 +1,98 @@
+"""Checking and scoring answers through ``balm.instruments`` (never scoring here).
+
+Blank answers (None, "", whitespace) are *missing*, never zero: they are left out of what is
+scored, and the engine decides (by the catalogue's missing-item rule) whether a score can
+still be given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from balm.accounts.errors import Problem
+from balm.instruments import ResponseValidationError, get_instrument, safety_flags, score_one
+from balm.instruments.schema import Instrument, ItemKind
+
+
+def is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _plain(value: object) -> object:
+    """numpy scalars to plain JSON-able Python values."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()  # type: ignore[attr-defined]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of checking answers: scores and safety flags, or problems."""
+
+    instrument: Instrument
+    scores: dict[str, Any]
+    flagged: list[str]
+    problems: list[Problem]
+
+
+def check_answers(
+    instrument_id: str, answers: Mapping[str, object], *, require_complete: bool
+) -> Checked:
+    """Validate and score ``answers`` ({item id: printed weight}); every problem at once.
+
+    With ``require_complete`` a blank required item is a problem ("please answer"). Problems
+    from the engine (unknown item, not one of the weights, out of range) come with the item id
+    as the field.
+    """
+    instrument = get_instrument(instrument_id)
+    problems: list[Problem] = []
+    present = {key: value for key, value in answers.items() if not is_blank(value)}
+    known = {item.id for item in instrument.items}
+    text_items = {item.id for item in instrument.items if item.kind is ItemKind.TEXT}
+    for key in present:
+        if key not in known:
+            problems.append(Problem(key, "This is not a question of this questionnaire."))
+    scorable = {
+        key: value for key, value in present.items() if key in known and key not in text_items
+    }
+    for key, value in present.items():
+        if key in text_items and not isinstance(value, str):
+            problems.append(Problem(key, "This answer must be text."))
+    if require_complete:
+        for item in instrument.items:
+            if item.required and item.kind is not ItemKind.TEXT and item.id not in present:
+                problems.append(Problem(item.id, "Please answer this question."))
+    scores: dict[str, Any] = {}
+    flagged: list[str] = []
+    try:
+        raw_scores = score_one(instrument, scorable)
+    except ResponseValidationError as error:
+        problems.extend(Problem(p.column, p.message) for p in error.problems)
+    else:
+        scores = {key: _plain(value) for key, value in raw_scores.items()}
+        flagged = safety_flags(instrument, scorable)
+    problems.sort(key=lambda p: _order(instrument, p.field))
+    return Checked(instrument=instrument, scores=scores, flagged=flagged, problems=problems)
+
+
+def _order(instrument: Instrument, field: str) -> tuple[int, str]:
+    ids = [item.id for item in instrument.items]
+    return (ids.index(field) if field in ids else len(ids), field)
+
+
+def stored_answers(answers: Mapping[str, object]) -> dict[str, object]:
+    """The answers as given, made JSON-safe (blank stays blank: None, never 0)."""
+    return {
+        str(key): (None if is_blank(value) else _plain(value)) for key, value in answers.items()
+    }

@@ -1,0 +1,252 @@
+"""Assessments, responses and their amendments, drafts, check-ins, safety alerts, reminders."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.utils import timezone
+
+from balm.outcomes.status import AssessmentStatus, assessment_status
+from balm.programmes.templates import Timepoint
+
+
+class AssessmentQuerySet(models.QuerySet["Assessment"]):
+    def with_status(self, today: date) -> AssessmentQuerySet:
+        """Annotate ``current_status`` computed in the database, as ``Assessment.status_on``."""
+        has_response = Exists(Response.objects.filter(assessment=OuterRef("pk")))
+        has_draft = Exists(Draft.objects.filter(assessment=OuterRef("pk")).exclude(answers={}))
+        return self.annotate(
+            current_status=Case(
+                When(has_response, then=Value(AssessmentStatus.COMPLETE.value)),
+                When(enrolment__status="withdrawn", then=Value(AssessmentStatus.WITHDRAWN.value)),
+                When(closes_on__lt=today, then=Value(AssessmentStatus.MISSED.value)),
+                When(has_draft, then=Value(AssessmentStatus.IN_PROGRESS.value)),
+                When(opens_on__gt=today, then=Value(AssessmentStatus.UPCOMING.value)),
+                default=Value(AssessmentStatus.DUE.value),
+                output_field=models.CharField(),
+            )
+        )
+
+    def open_on(self, today: date) -> AssessmentQuerySet:
+        """Assessments a participant can answer today (due or in progress)."""
+        return (
+            self.filter(opens_on__lte=today, closes_on__gte=today)
+            .exclude(Exists(Response.objects.filter(assessment=OuterRef("pk"))))
+            .filter(enrolment__status__in=["referred", "assessed", "started", "completed"])
+        )
+
+
+class Assessment(models.Model):
+    """An instrument due for one enrolment at one timepoint."""
+
+    enrolment = models.ForeignKey(
+        "programmes.Enrolment", on_delete=models.CASCADE, related_name="assessments"
+    )
+    instrument_id = models.CharField(max_length=40)
+    timepoint = models.CharField(max_length=20, choices=Timepoint.choices)
+    week = models.PositiveSmallIntegerField()
+    opens_on = models.DateField()
+    due_on = models.DateField()
+    closes_on = models.DateField()
+
+    objects = AssessmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("enrolment", "week", "instrument_id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["enrolment", "instrument_id", "timepoint"], name="one_assessment_each"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.timepoint} for {self.enrolment}"
+
+    def status_on(self, today: date) -> AssessmentStatus:
+        return assessment_status(
+            has_response=Response.objects.filter(assessment=self).exists(),
+            has_draft=Draft.objects.filter(assessment=self).exclude(answers={}).exists(),
+            opens_on=self.opens_on,
+            closes_on=self.closes_on,
+            today=today,
+            withdrawn=self.enrolment.status == "withdrawn",
+        )
+
+
+class EntryMode(models.TextChoices):
+    PARTICIPANT_ONLINE = "participant_online", "Participant, online"
+    STAFF_PAPER = "staff_paper", "Staff, from paper"
+    IMPORT = "import", "Imported"
+
+
+class Response(models.Model):
+    """A submitted questionnaire: the answers exactly as given and the engine's scores.
+
+    ``answers`` maps item id to the printed weight chosen (blank items are absent or null,
+    never zero). Changing a response goes through ``amend_response``, which keeps history.
+    """
+
+    assessment = models.OneToOneField(Assessment, on_delete=models.PROTECT, related_name="response")
+    instrument_id = models.CharField(max_length=40)
+    instrument_version = models.CharField(max_length=40)
+    answers = models.JSONField(encoder=DjangoJSONEncoder)
+    scores = models.JSONField(encoder=DjangoJSONEncoder)
+    scorer_version = models.CharField(max_length=20)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entry_mode = models.CharField(max_length=30, choices=EntryMode.choices)
+    client_id = models.CharField(
+        max_length=64, unique=True, help_text="Sent by the client so a resubmission is harmless."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"response to {self.assessment}"
+
+
+class ResponseAmendment(models.Model):
+    """The state of a response before an amendment, with the reason and who changed it."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="amendments")
+    old_answers = models.JSONField(encoder=DjangoJSONEncoder)
+    old_scores = models.JSONField(encoder=DjangoJSONEncoder)
+    old_instrument_version = models.CharField(max_length=40)
+    old_scorer_version = models.CharField(max_length=20)
+    reason = models.TextField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("response", "at", "id")
+
+    def __str__(self) -> str:
+        return f"amendment of {self.response} at {self.at:%Y-%m-%d}"
+
+
+class Draft(models.Model):
+    """Answers saved as a participant goes, so they can stop and resume."""
+
+    assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="draft")
+    answers = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"draft of {self.assessment}"
+
+
+class PracticeType(models.TextChoices):
+    NONE = "none", "No practice this week"
+    SOOTHING_BREATHING = "soothing_breathing", "Soothing rhythm breathing"
+    IMAGERY = "compassionate_imagery", "Compassionate imagery (safe place, companion)"
+    COMPASSIONATE_SELF = "compassionate_self", "Compassionate self"
+    LETTER = "compassionate_letter", "Compassionate letter writing"
+    MINDFULNESS = "mindfulness", "Mindfulness"
+    PACING = "pacing", "Pacing plan"
+    OTHER = "other", "Something else"
+
+
+class CheckIn(models.Model):
+    """The weekly check-in (mood, outlook, acceptance, comfort, pain, practice)."""
+
+    enrolment = models.ForeignKey(
+        "programmes.Enrolment", on_delete=models.CASCADE, related_name="checkins"
+    )
+    week = models.PositiveSmallIntegerField()
+    instrument_id = models.CharField(max_length=40)
+    instrument_version = models.CharField(max_length=40)
+    answers = models.JSONField(encoder=DjangoJSONEncoder)
+    scores = models.JSONField(encoder=DjangoJSONEncoder)
+    scorer_version = models.CharField(max_length=20)
+    practice_type = models.CharField(
+        max_length=30, choices=PracticeType.choices, default=PracticeType.NONE
+    )
+    note = models.TextField(blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entry_mode = models.CharField(max_length=30, choices=EntryMode.choices)
+    client_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("enrolment", "week")
+        constraints = (
+            models.UniqueConstraint(fields=["enrolment", "week"], name="one_checkin_per_week"),
+        )
+
+    def __str__(self) -> str:
+        return f"check-in week {self.week} for {self.enrolment}"
+
+
+class SafetyAlertQuerySet(models.QuerySet["SafetyAlert"]):
+    def open(self) -> SafetyAlertQuerySet:
+        return self.filter(acknowledged_at__isnull=True)
+
+
+class SafetyAlert(models.Model):
+    """A safety item answered above its lowest weight (e.g. PHQ-9 item 9 above 0)."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="alerts")
+    item = models.CharField(max_length=40)
+    value = models.FloatField()
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement_note = models.TextField(blank=True)
+
+    objects = SafetyAlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                | Q(acknowledged_at__isnull=False),
+                name="acknowledged_has_time",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"alert {self.item}={self.value:g} on {self.response}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+class ReminderKind(models.TextChoices):
+    DUE = "due", "Questionnaire due"
+    REMINDER = "reminder", "Reminder"
+
+
+class ReminderLog(models.Model):
+    """One e-mail per assessment and kind: the row is claimed before the task is enqueued,
+    so running ``send_due_reminders`` twice sends nothing twice."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    queued_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("assessment", "queued_at")
+        constraints = (
+            models.UniqueConstraint(fields=["assessment", "kind"], name="one_reminder_each_kind"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.kind} e-mail for {self.assessment}"

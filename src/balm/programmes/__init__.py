@@ -1,0 +1,1 @@
+"""Programme templates, cohorts, enrolments and their history, sessions and attendance."""

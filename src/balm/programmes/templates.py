@@ -1,0 +1,86 @@
+"""Programme templates: the session plan and the measurement schedule of a programme."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Timepoint(models.TextChoices):
+    BASELINE = "baseline", "Baseline"
+    MID = "mid", "Mid-point"
+    END = "end", "End"
+    FOLLOW_UP = "follow_up", "Follow-up"
+
+
+class ProgrammeTemplate(models.Model):
+    """A programme a cohort is created from; shipped templates have no site.
+
+    ``checkin_instrument`` is the catalogue id of the weekly check-in (every week 1..weeks).
+    """
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    version = models.CharField(max_length=20, default="1")
+    weeks = models.PositiveSmallIntegerField(default=12)
+    checkin_instrument = models.CharField(max_length=40, default="checkin", blank=True)
+    site = models.ForeignKey(
+        "accounts.Site",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="programme_templates",
+        help_text="Empty for a template shipped with balm and shared by every site.",
+    )
+    source = models.CharField(max_length=200, blank=True, help_text="Data file it was loaded from")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SessionPlan(models.Model):
+    """One planned session of a template: what it is for and what people do."""
+
+    template = models.ForeignKey(ProgrammeTemplate, on_delete=models.CASCADE, related_name="plans")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    aims = models.TextField()
+    exercise = models.TextField(help_text="The in-session exercise.")
+    home_practice = models.TextField()
+
+    class Meta:
+        ordering = ("template", "number")
+        constraints = (
+            models.UniqueConstraint(fields=["template", "number"], name="one_plan_per_number"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}"
+
+
+class ScheduleEntry(models.Model):
+    """An instrument due at a week of the programme (week 0 = baseline)."""
+
+    template = models.ForeignKey(
+        ProgrammeTemplate, on_delete=models.CASCADE, related_name="schedule"
+    )
+    instrument_id = models.CharField(max_length=40)
+    timepoint = models.CharField(max_length=20, choices=Timepoint.choices)
+    week = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ("template", "week", "instrument_id")
+        verbose_name_plural = "schedule entries"
+        constraints = (
+            models.UniqueConstraint(
+                fields=["template", "instrument_id", "timepoint"], name="one_entry_per_timepoint"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} at {self.timepoint} (week {self.week})"

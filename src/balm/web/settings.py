@@ -1,0 +1,180 @@
+"""Django settings, read from environment variables (see ``balm.web.env``).
+
+| variable | meaning | default |
+|---|---|---|
+| ``BALM_SECRET_KEY`` | signing key; required unless ``BALM_DEBUG`` or ``BALM_DEMO`` is on | none |
+| ``BALM_DEBUG`` | Django debug pages | off |
+| ``BALM_DEMO`` | demo mode: a fixed, public secret key is accepted | off |
+| ``BALM_DATA_DIR`` | where the SQLite database lives | ``./var`` |
+| ``DATABASE_URL`` | any dj-database-url URL (``postgres://...``) | SQLite in the data dir |
+| ``BALM_ALLOWED_HOSTS`` | comma-separated host names | ``localhost,127.0.0.1`` |
+| ``BALM_SITE_URL`` | absolute base URL used in e-mailed links | ``http://127.0.0.1:8000`` |
+| ``BALM_EMAIL_HOST`` | SMTP server; unset means e-mail is printed to the console | unset |
+| ``BALM_EMAIL_PORT``, ``_USER``, ``_PASSWORD``, ``_USE_TLS`` | SMTP | 587, "", "", on |
+| ``BALM_FROM_EMAIL`` | sender address | ``balm@localhost`` |
+| ``BALM_TASKS_BACKEND`` | ``database`` (``balm manage db_worker``) or ``immediate`` | database |
+| ``BALM_TIME_ZONE`` | local time zone of the service | ``Europe/London`` |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from balm.web.env import ConfigError, env_bool, env_int, env_list, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+DEBUG = env_bool("BALM_DEBUG", False)
+DEMO = env_bool("BALM_DEMO", False)
+
+_secret = env_str("BALM_SECRET_KEY", "")
+if not _secret:
+    if not (DEBUG or DEMO):
+        raise ConfigError(
+            "BALM_SECRET_KEY must be set (or BALM_DEMO=1 / BALM_DEBUG=1 for a local demo)"
+        )
+    _secret = "balm-demo-key-not-secret-never-use-in-production"
+SECRET_KEY = _secret
+
+DATA_DIR = Path(env_str("BALM_DATA_DIR", "var")).resolve()
+
+ALLOWED_HOSTS = env_list("BALM_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+SITE_URL = env_str("BALM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("https://") else []
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "balm.accounts",
+    "balm.programmes",
+    "balm.outcomes",
+    "balm.audit",
+    "balm.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "balm.web.urls"
+WSGI_APPLICATION = "balm.web.wsgi.application"
+ASGI_APPLICATION = "balm.web.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "balm.web.context.balm",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{DATA_DIR / 'balm.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", _default_db), conn_max_age=env_int("BALM_DB_CONN_MAX_AGE", 0)
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Wait for a lock instead of failing at once when the worker and the server both write.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("BALM_TIME_ZONE", "Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or DEMO
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Without collectstatic (demo, debug) whitenoise serves files straight from the apps.
+WHITENOISE_USE_FINDERS = DEBUG or DEMO
+
+# E-mail: SMTP when BALM_EMAIL_HOST is set, otherwise printed to the console.
+_email_host = env_str("BALM_EMAIL_HOST", "")
+if _email_host:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _email_host
+    EMAIL_PORT = env_int("BALM_EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env_str("BALM_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("BALM_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("BALM_EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("BALM_FROM_EMAIL", "balm@localhost")
+
+# Background work (alert e-mails, reminders): see docs/adr/0001-task-queue.md.
+_tasks_backend = env_str("BALM_TASKS_BACKEND", "database")
+_task_backends = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "dummy": "django_tasks.backends.dummy.DummyBackend",
+}
+if _tasks_backend not in _task_backends:
+    raise ConfigError(
+        f"BALM_TASKS_BACKEND={_tasks_backend!r}; use one of {', '.join(_task_backends)}"
+    )
+TASKS = {"default": {"BACKEND": _task_backends[_tasks_backend], "QUEUES": ["default"]}}
+
+# Personal links for participants, and reminders.
+BALM_LINK_DAYS = env_int("BALM_LINK_DAYS", 28)
+BALM_REMINDER_AFTER_DAYS = env_int("BALM_REMINDER_AFTER_DAYS", 3)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("BALM_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,332 @@
+"""Minimal pages: staff home, cohort, alert, and the participant's questionnaires.
+
+Every view asks ``balm.accounts.permissions`` who may see what; writes go through actions.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from balm.accounts import permissions
+from balm.accounts.actions import open_participant_link
+from balm.accounts.errors import InvalidInput
+from balm.instruments import get_instrument, safety_flags
+from balm.instruments.schema import ItemKind
+from balm.outcomes import actions as outcome_actions
+from balm.outcomes.models import Assessment, CheckIn, Draft, PracticeType, Response, SafetyAlert
+from balm.outcomes.status import AssessmentStatus
+from balm.programmes.flow import enrolment_flow
+from balm.programmes.models import Cohort, Enrolment
+from balm.web.participant_session import current_participant, remember_link
+
+ITEMS_PER_PAGE = 3
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        if current_participant(request) is not None:
+            return redirect("my-questionnaires")
+        return redirect("login")
+    if not permissions.is_staff_member(request.user):
+        if current_participant(request) is not None:
+            return redirect("my-questionnaires")
+        return render(request, "balm/no_access.html", status=403)
+    cohorts = permissions.visible_cohorts(request.user).select_related("site", "template")
+    alerts = (
+        permissions.visible_alerts(request.user)
+        .open()
+        .select_related("response__assessment__enrolment__participant")
+    )
+    return render(request, "balm/home.html", {"cohorts": cohorts, "alerts": alerts})
+
+
+@login_required
+def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = get_object_or_404(Cohort.objects.select_related("site", "template"), pk=cohort_id)
+    if not permissions.can_view_cohort(request.user, cohort) or not permissions.is_staff_member(
+        request.user
+    ):
+        raise Http404
+    today = timezone.localdate()
+    enrolments = cohort.enrolments.select_related("participant").order_by("participant__pseudonym")
+    statuses = (
+        Assessment.objects.filter(enrolment__cohort=cohort)
+        .with_status(today)
+        .values_list("enrolment_id", "current_status")
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for enrolment_id, status in statuses:
+        counts.setdefault(enrolment_id, {}).setdefault(status, 0)
+        counts[enrolment_id][status] += 1
+    rows = [
+        {
+            "enrolment": e,
+            "complete": counts.get(e.pk, {}).get(AssessmentStatus.COMPLETE, 0),
+            "open": counts.get(e.pk, {}).get(AssessmentStatus.DUE, 0)
+            + counts.get(e.pk, {}).get(AssessmentStatus.IN_PROGRESS, 0),
+            "missed": counts.get(e.pk, {}).get(AssessmentStatus.MISSED, 0),
+        }
+        for e in enrolments
+    ]
+    return render(
+        request,
+        "balm/cohort.html",
+        {
+            "cohort": cohort,
+            "rows": rows,
+            "sessions": cohort.sessions.select_related("plan"),
+            "flow": enrolment_flow(cohort),
+            "identifiable": permissions.can_view_identifiable(request.user, cohort.site),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = get_object_or_404(permissions.visible_alerts(request.user), pk=alert_id)
+    if request.method == "POST":
+        outcome_actions.acknowledge_alert(
+            alert=alert, by=request.user, note=request.POST.get("note", "")
+        )
+        messages.success(request, "Alert acknowledged.")
+        return redirect("alert", alert_id=alert.pk)
+    return render(request, "balm/alert.html", {"alert": alert})
+
+
+# --- participant pages -------------------------------------------------------------------
+
+
+def open_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A personal link: remember it in the session and move the token out of the address bar."""
+    link = open_participant_link(token=token)
+    if link is None:
+        return render(request, "balm/link_invalid.html", status=404)
+    remember_link(request, link)
+    return redirect("my-questionnaires")
+
+
+def _participant_or_404(request: HttpRequest):  # type: ignore[no-untyped-def]
+    participant = current_participant(request)
+    if participant is None:
+        raise Http404("Open your personal link again, or ask your group facilitator for a new one.")
+    return participant
+
+
+def my_questionnaires(request: HttpRequest) -> HttpResponse:
+    participant = _participant_or_404(request)
+    today = timezone.localdate()
+    assessments = (
+        Assessment.objects.filter(enrolment__participant=participant)
+        .open_on(today)
+        .select_related("enrolment__cohort")
+        .order_by("due_on", "instrument_id")
+    )
+    items = [
+        {
+            "assessment": a,
+            "instrument": get_instrument(a.instrument_id),
+            "started": Draft.objects.filter(assessment=a).exclude(answers={}).exists(),
+        }
+        for a in assessments
+    ]
+    checkin = _checkin_due(participant, today)
+    return render(
+        request,
+        "balm/my_questionnaires.html",
+        {"participant": participant, "items": items, "checkin": checkin},
+    )
+
+
+def _checkin_due(participant, today):  # type: ignore[no-untyped-def]
+    """``(enrolment, week)`` of the check-in open now, or None: the week of the latest session
+    held, once per week, for a started enrolment whose programme has a check-in."""
+    enrolment = (
+        Enrolment.objects.filter(participant=participant, status="started")
+        .select_related("cohort__template")
+        .order_by("-cohort__start_date")
+        .first()
+    )
+    if enrolment is None or not enrolment.cohort.template.checkin_instrument:
+        return None
+    held = enrolment.cohort.sessions.filter(date__lte=today).count()
+    if held == 0 or CheckIn.objects.filter(enrolment=enrolment, week=held).exists():
+        return None
+    return enrolment, held
+
+
+@require_http_methods(["GET", "POST"])
+def checkin(request: HttpRequest) -> HttpResponse:
+    participant = _participant_or_404(request)
+    due = _checkin_due(participant, timezone.localdate())
+    if due is None:
+        messages.info(request, "There is no check-in waiting for you right now.")
+        return redirect("my-questionnaires")
+    enrolment, week = due
+    instrument = get_instrument(enrolment.cohort.template.checkin_instrument)
+    values: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    client_key = f"balm-checkin-{enrolment.pk}-{week}"
+    client_id = request.session.setdefault(client_key, uuid.uuid4().hex)
+    if request.method == "POST":
+        values = {item.id: request.POST.get(item.id, "") for item in instrument.items}
+        try:
+            outcome_actions.submit_checkin(
+                enrolment=enrolment,
+                week=week,
+                answers=values,
+                client_id=client_id,
+                practice_type=request.POST.get("practice_type", PracticeType.NONE),
+                note=values.get("q8", ""),
+                by=participant,
+            )
+        except InvalidInput as error:
+            errors = error.by_field()
+        else:
+            request.session.pop(client_key, None)
+            messages.success(request, "Thank you, your check-in was saved.")
+            return redirect("my-questionnaires")
+    fields = []
+    for item in instrument.items:
+        scale = None
+        if item.kind is ItemKind.INTEGER and item.maximum is not None and item.maximum <= 10:
+            scale = [str(n) for n in range(int(item.minimum or 0), int(item.maximum) + 1)]
+        fields.append(
+            {
+                "item": item,
+                "scale": scale,
+                "value": values.get(item.id, ""),
+                "errors": errors.get(item.id, []),
+            }
+        )
+    return render(
+        request,
+        "balm/checkin.html",
+        {
+            "week": week,
+            "instrument": instrument,
+            "fields": fields,
+            "practice_types": PracticeType.choices,
+            "practice_type": request.POST.get("practice_type", PracticeType.NONE),
+            "form_errors": errors.get("", []) + errors.get("practice_type", []),
+        },
+    )
+
+
+def _pages(instrument) -> list[list]:  # type: ignore[no-untyped-def]
+    shown = list(instrument.items)
+    return [shown[i : i + ITEMS_PER_PAGE] for i in range(0, len(shown), ITEMS_PER_PAGE)] or [[]]
+
+
+@require_http_methods(["GET", "POST"])
+def questionnaire(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    participant = _participant_or_404(request)
+    assessment = get_object_or_404(
+        Assessment.objects.select_related("enrolment__cohort__site"),
+        pk=assessment_id,
+        enrolment__participant=participant,
+    )
+    if Response.objects.filter(assessment=assessment).exists():
+        return redirect("questionnaire-done", assessment_id=assessment.pk)
+    instrument = get_instrument(assessment.instrument_id)
+    pages = _pages(instrument)
+    try:
+        page = min(max(int(request.GET.get("page", request.POST.get("page", 1))), 1), len(pages))
+    except ValueError:
+        page = 1
+    draft = Draft.objects.filter(assessment=assessment).first()
+    saved = dict(draft.answers) if draft else {}
+    errors: dict[str, list[str]] = {}
+    client_key = f"balm-client-{assessment.pk}"
+    client_id = request.session.setdefault(client_key, uuid.uuid4().hex)
+    if request.method == "POST":
+        # An unticked radio group is absent from the POST: keep what was saved before.
+        on_page = {
+            item.id: request.POST[item.id] for item in pages[page - 1] if item.id in request.POST
+        }
+        try:
+            draft = outcome_actions.save_draft_answers(
+                assessment=assessment, answers=on_page, by=participant
+            )
+            saved = dict(draft.answers)
+        except InvalidInput as error:
+            errors = error.by_field()
+            saved.update({k: v for k, v in on_page.items() if v})
+        if not errors:
+            for item in pages[page - 1]:
+                if item.required and item.kind is not ItemKind.TEXT and item.id not in saved:
+                    errors[item.id] = ["Please answer this question."]
+        going_back = request.POST.get("go") == "back"
+        if going_back:
+            return redirect(f"{request.path}?page={max(page - 1, 1)}")
+        if not errors and page < len(pages):
+            return redirect(f"{request.path}?page={page + 1}")
+        if not errors:
+            try:
+                outcome_actions.submit_response(
+                    assessment=assessment, answers=saved, client_id=client_id, by=participant
+                )
+            except InvalidInput as error:
+                errors = error.by_field()
+            else:
+                request.session.pop(client_key, None)
+                return redirect("questionnaire-done", assessment_id=assessment.pk)
+    flagged = safety_flags(instrument, saved) if saved else []
+    return render(
+        request,
+        "balm/questionnaire.html",
+        {
+            "assessment": assessment,
+            "instrument": instrument,
+            "fields": [
+                {
+                    "item": item,
+                    "options": instrument.options_for(item),
+                    "value": saved.get(item.id, ""),
+                    "errors": errors.get(item.id, []),
+                }
+                for item in pages[page - 1]
+            ],
+            "form_errors": errors.get("", []),
+            "page": page,
+            "pages": len(pages),
+            "show_crisis": bool(flagged),
+            "crisis_contacts": assessment.enrolment.cohort.site.crisis_contacts,
+        },
+    )
+
+
+def questionnaire_done(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    participant = _participant_or_404(request)
+    assessment = get_object_or_404(
+        Assessment.objects.select_related("enrolment__cohort__site"),
+        pk=assessment_id,
+        enrolment__participant=participant,
+    )
+    response = Response.objects.filter(assessment=assessment).first()
+    if response is None:
+        return redirect("questionnaire", assessment_id=assessment.pk)
+    return render(
+        request,
+        "balm/questionnaire_done.html",
+        {
+            "assessment": assessment,
+            "instrument": get_instrument(assessment.instrument_id),
+            "show_crisis": SafetyAlert.objects.filter(response=response).exists(),
+            "crisis_contacts": assessment.enrolment.cohort.site.crisis_contacts,
+        },
+    )

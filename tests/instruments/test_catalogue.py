@@ -1,0 +1,103 @@
+"""The shipped catalogue: every data file loads, names itself after its file, and carries a
+source for every number that drives interpretation."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from balm.instruments import LicenceClass, catalogue, get_instrument
+from balm.instruments.catalogue import UnknownInstrumentError, load_file
+
+FOLDER = Path(str(resources.files("balm.instruments") / "catalogue"))
+FILES = sorted(FOLDER.glob("*.yaml"))
+
+REQUIRED: dict[str, set[str]] = {
+    "phq9": {"total"},
+    "gad7": {"total"},
+    "dass21": {"depression", "anxiety", "stress"},
+    "pdi": {"total"},
+    "cpaq8": {"activity_engagement", "pain_willingness", "total"},
+    "cpaq20": {"activity_engagement", "pain_willingness", "total"},
+    "fscrs": {"inadequate_self", "hated_self", "reassured_self"},
+    "scs_sf": {
+        "total",
+        "self_kindness",
+        "self_judgment",
+        "common_humanity",
+        "isolation",
+        "mindfulness",
+        "over_identification",
+    },
+    "pseq": {"total"},
+    "pcs": {"rumination", "magnification", "helplessness", "total"},
+    "peg": {"total"},
+    "nrs": {"total"},
+    "tsk11": {"total"},
+    "swemwbs": {"raw", "total"},
+    "core10": {"total"},
+    "hads": {"anxiety", "depression"},
+    "bpi_sf": {"severity", "interference"},
+    "checkin": {"mood", "outlook", "acceptance", "comfort", "pain", "practice_minutes"},
+}
+
+
+def test_there_are_data_files() -> None:
+    assert FILES, "the catalogue folder holds no .yaml files"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
+def test_every_file_loads_and_its_id_matches_the_file_name(path: Path) -> None:
+    instrument = load_file(path)
+    assert instrument.id == path.stem
+
+
+def test_catalogue_holds_every_file_in_id_order() -> None:
+    assert list(catalogue()) == [path.stem for path in FILES]
+
+
+@pytest.mark.parametrize("instrument_id", sorted(REQUIRED))
+def test_required_instruments_and_scales_are_present(instrument_id: str) -> None:
+    assert instrument_id in catalogue(), f"{instrument_id}.yaml is not in the catalogue yet"
+    scale_ids = {scale.id for scale in catalogue()[instrument_id].scales}
+    missing = REQUIRED[instrument_id] - scale_ids
+    assert not missing, f"{instrument_id} lacks scale(s) {sorted(missing)}"
+
+
+@pytest.mark.parametrize("instrument_id", sorted(catalogue()))
+def test_every_interpretive_number_has_a_source(instrument_id: str) -> None:
+    instrument = catalogue()[instrument_id]
+    for scale in instrument.scales:
+        where = f"{instrument_id}.{scale.id}"
+        assert scale.missing.source.strip(), f"{where}: missing-item rule without a source"
+        if scale.bands is not None:
+            assert scale.bands.source.strip(), f"{where}: bands without a source"
+        psychometrics = scale.psychometrics
+        for name in ("reliability", "clinical", "functional", "cutoff", "reliable_change", "mid"):
+            entry = getattr(psychometrics, name)
+            if entry is not None:
+                assert entry.source.strip(), f"{where}: {name} without a source"
+
+
+@pytest.mark.parametrize("instrument_id", sorted(catalogue()))
+def test_licensed_instruments_ship_no_text(instrument_id: str) -> None:
+    instrument = catalogue()[instrument_id]
+    if instrument.licence.licence_class is not LicenceClass.LICENSED:
+        return
+    assert not instrument.item_text_included
+    assert all(item.text is None for item in instrument.items)
+
+
+def test_phq9_item_9_is_a_safety_item() -> None:
+    phq9 = get_instrument("phq9")
+    assert [item.id for item in phq9.safety_items] == ["q9"]
+    assert phq9.item("q9").safety
+
+
+def test_unknown_instrument_lists_the_known_ids() -> None:
+    with pytest.raises(UnknownInstrumentError) as caught:
+        get_instrument("phq10")
+    assert "phq9" in caught.value.known
+    assert "phq9" in str(caught.value)

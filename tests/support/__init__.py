@@ -1,0 +1,1 @@
+"""Test support: a throwaway PostgreSQL cluster runner (``python -m tests.support.pgcluster``)."""

@@ -1,0 +1,342 @@
+"""Actions on cohorts, enrolments, sessions, attendance, sites and links."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+from tests.web import factories
+
+from balm.accounts import actions as account_actions
+from balm.accounts.errors import InvalidInput, NotAllowed
+from balm.accounts.models import ParticipantLink, hash_token
+from balm.audit.models import AuditEvent
+from balm.outcomes.models import Assessment
+from balm.programmes import actions
+from balm.programmes.flow import enrolment_flow
+from balm.programmes.loader import data_path, load_template, read_template_file
+from balm.programmes.models import (
+    Attendance,
+    Cohort,
+    Enrolment,
+    EnrolmentStatusChange,
+    ProgrammeTemplate,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_default_template_is_shipped_by_migration() -> None:
+    template = ProgrammeTemplate.objects.get(slug="cft-persistent-pain-12")
+    assert template.weeks == 12
+    assert template.plans.count() == 12
+    titles = " ".join(template.plans.values_list("title", flat=True)).lower()
+    for theme in [
+        "three systems",
+        "breathing",
+        "imagery",
+        "compassionate self",
+        "critic",
+        "multiple selves",
+        "acceptance",
+        "pacing",
+        "belonging",
+        "flare-up",
+        "endings",
+    ]:
+        assert theme in titles, theme
+    weeks = dict(template.schedule.filter(instrument_id="phq9").values_list("timepoint", "week"))
+    assert weeks == {"baseline": 0, "mid": 6, "end": 12, "follow_up": 24}
+    assert template.checkin_instrument == "checkin"
+
+
+def test_template_file_is_checked_and_reload_keeps_edits() -> None:
+    data = read_template_file(data_path())
+    assert [s["number"] for s in data["sessions"]] == list(range(1, 13))
+    template = ProgrammeTemplate.objects.get(slug=data["slug"])
+    plan = template.plans.get(number=1)
+    plan.title = "Edited by an administrator"
+    plan.save()
+    _, written = load_template()
+    assert not written
+    assert template.plans.get(number=1).title == "Edited by an administrator"
+    _, written = load_template(replace=True)
+    assert written and template.plans.get(number=1).title != "Edited by an administrator"
+
+
+def test_create_cohort_from_template(world) -> None:  # type: ignore[no-untyped-def]
+    start = date(2026, 1, 5)
+    cohort = actions.create_cohort_from_template(
+        template=factories.template(),
+        site=world.site_a,
+        name="Tuesday group",
+        start_date=start,
+        format="online",
+        facilitators=[world.facilitator_a],
+        by=world.admin_a,
+    )
+    sessions = list(cohort.sessions.order_by("number"))
+    assert [s.number for s in sessions] == list(range(1, 13))
+    assert sessions[0].date == start and sessions[-1].date == start + timedelta(weeks=11)
+    assert sessions[2].plan.title == "Soothing rhythm breathing"
+    assert list(cohort.facilitators.all()) == [world.facilitator_a]
+    assert AuditEvent.objects.filter(action="cohort.create", actor=world.admin_a).exists()
+
+
+def test_create_cohort_problems_and_permissions(world) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidInput) as error:
+        actions.create_cohort_from_template(
+            template=factories.template(),
+            site=world.site_a,
+            name=" ",
+            start_date=date(2026, 1, 5),
+            format="by post",
+            facilitators=[world.facilitator_b],
+            by=world.facilitator_a,
+        )
+    assert {p.field for p in error.value.problems} == {"name", "format", "facilitators"}
+    for outsider in (world.facilitator_b, world.researcher_a, world.p1_user):
+        with pytest.raises(NotAllowed):
+            actions.create_cohort_from_template(
+                template=factories.template(),
+                site=world.site_a,
+                name="x",
+                start_date=date(2026, 1, 5),
+                format="online",
+                by=outsider,
+            )
+
+
+def test_enrol_participant(world) -> None:  # type: ignore[no-untyped-def]
+    person = factories.participant(world.site_a, "P9")
+    enrolment = actions.enrol_participant(
+        participant=person,
+        cohort=world.cohort_a,
+        diagnosis_category="back_spinal",
+        consent_recorded_on=date(2026, 1, 2),
+        by=world.facilitator_a,
+    )
+    assert enrolment.status == "referred"
+    assert enrolment.format == "in_person"  # from the cohort
+    assert enrolment.history.get().status == "referred"
+    assert Assessment.objects.filter(enrolment=enrolment, instrument_id="phq9").count() == 4
+
+
+def test_enrol_reports_every_problem(world) -> None:  # type: ignore[no-untyped-def]
+    other_site = factories.participant(world.site_b, "B1")
+    with pytest.raises(InvalidInput) as error:
+        actions.enrol_participant(
+            participant=other_site,
+            cohort=world.cohort_a,
+            diagnosis_category="unknown",
+            format="carrier pigeon",
+            by=world.facilitator_a,
+        )
+    assert {p.field for p in error.value.problems} == {
+        "participant",
+        "diagnosis_category",
+        "format",
+    }
+    with pytest.raises(InvalidInput, match="already"):
+        actions.enrol_participant(
+            participant=world.p1,
+            cohort=world.cohort_a,
+            diagnosis_category="other",
+            by=world.facilitator_a,
+        )
+
+
+def test_enrol_skips_instruments_the_site_does_not_use(world) -> None:  # type: ignore[no-untyped-def]
+    world.site_a.enabled_instruments = ["phq9"]
+    world.site_a.save()
+    enrolment = factories.enrol(factories.participant(world.site_a), world.cohort_a)
+    assert set(enrolment.assessments.values_list("instrument_id", flat=True)) == {"phq9"}
+    event = AuditEvent.objects.filter(action="enrolment.create").first()
+    assert "gad7" in event.details["skipped_instruments"]
+
+
+def test_status_changes_keep_history(world) -> None:  # type: ignore[no-untyped-def]
+    e = world.enrolment_p1
+    today = timezone.localdate()
+    actions.change_enrolment_status(
+        enrolment=e, status="assessed", on=today, by=world.facilitator_a
+    )
+    actions.change_enrolment_status(enrolment=e, status="started", on=today, by=world.facilitator_a)
+    with pytest.raises(InvalidInput) as error:
+        actions.change_enrolment_status(
+            enrolment=e, status="withdrawn", on=today - timedelta(days=30), by=world.facilitator_a
+        )
+    assert {p.field for p in error.value.problems} == {"reason", "on"}
+    actions.change_enrolment_status(
+        enrolment=e, status="withdrawn", reason="Flare-up; may rejoin", by=world.facilitator_a
+    )
+    e.refresh_from_db()
+    assert e.status == "withdrawn"
+    assert list(e.history.values_list("status", flat=True)) == [
+        "referred",
+        "assessed",
+        "started",
+        "withdrawn",
+    ]
+    with pytest.raises(InvalidInput):
+        actions.change_enrolment_status(enrolment=e, status="started", by=world.facilitator_a)
+    with pytest.raises(NotAllowed):
+        actions.change_enrolment_status(
+            enrolment=world.enrolment_p2, status="assessed", by=world.researcher_a
+        )
+
+
+def test_enrolment_flow_counts_are_computed_from_records(world) -> None:  # type: ignore[no-untyped-def]
+    def advance(enrolment, *steps):  # type: ignore[no-untyped-def]
+        for step in steps:
+            reason = "moved away" if step == "withdrawn" else ""
+            actions.change_enrolment_status(
+                enrolment=enrolment, status=step, reason=reason, by=world.facilitator_a
+            )
+
+    extra = [factories.enrol(factories.participant(world.site_a), world.cohort_a) for _ in range(3)]
+    advance(world.enrolment_p1, "assessed", "started", "completed")
+    advance(world.enrolment_p2, "assessed", "started", "withdrawn")
+    advance(extra[0], "assessed", "started")
+    advance(extra[1], "withdrawn")
+    flow = enrolment_flow(world.cohort_a)
+    assert (flow.referred, flow.assessed, flow.started, flow.completed) == (5, 3, 3, 1)
+    assert (flow.withdrawn, flow.withdrawn_before_start, flow.withdrawn_after_start) == (2, 1, 1)
+    assert flow.reasons == {"moved away": 2}
+    assert enrolment_flow(world.cohort_b).referred == 0
+    assert (
+        EnrolmentStatusChange.objects.filter(enrolment__cohort=world.cohort_a).count()
+        == 5 + 3 + 3 + 2 + 1
+    )
+
+
+def test_record_attendance(world) -> None:  # type: ignore[no-untyped-def]
+    session = world.cohort_a.sessions.get(number=1)
+    actions.record_attendance(
+        session=session,
+        marks={world.enrolment_p1: "present", world.enrolment_p2.pk: "apologies"},
+        by=world.facilitator_a,
+    )
+    actions.record_attendance(
+        session=session, marks={world.enrolment_p2: "absent"}, by=world.facilitator_a
+    )
+    marks = dict(Attendance.objects.values_list("enrolment__participant__pseudonym", "mark"))
+    assert marks == {"P1": "present", "P2": "absent"}
+    outsider = factories.enrol(factories.participant(world.site_b), world.cohort_b)
+    with pytest.raises(InvalidInput) as error:
+        actions.record_attendance(
+            session=session,
+            marks={outsider: "present", world.enrolment_p1: "late"},
+            by=world.facilitator_a,
+        )
+    assert len(error.value.problems) == 2
+    with pytest.raises(NotAllowed):
+        actions.record_attendance(
+            session=session, marks={world.enrolment_p1: "absent"}, by=world.facilitator_b
+        )
+
+
+def test_record_session_notes(world) -> None:  # type: ignore[no-untyped-def]
+    session = world.cohort_a.sessions.get(number=2)
+    actions.record_session_notes(
+        session=session,
+        delivered_content="Three circles; shortened breathing practice",
+        reflections="Group quiet at first; warmed up after the pairs exercise",
+        by=world.facilitator_a,
+    )
+    session.refresh_from_db()
+    assert session.reflections.startswith("Group quiet")
+    with pytest.raises(NotAllowed):
+        actions.record_session_notes(session=session, reflections="x", by=world.researcher_a)
+
+
+def test_participant_links(world) -> None:  # type: ignore[no-untyped-def]
+    link, token = account_actions.issue_participant_link(
+        participant=world.p1, by=world.facilitator_a, days=7
+    )
+    assert len(token) >= 40
+    assert link.token_hash == hash_token(token) and token not in link.token_hash
+    assert not ParticipantLink.objects.filter(token_hash=token).exists()
+    assert account_actions.open_participant_link(token=token).participant == world.p1
+    assert account_actions.open_participant_link(token=token + "x") is None
+    account_actions.revoke_participant_link(link=link, by=world.facilitator_a, reason="lost phone")
+    account_actions.revoke_participant_link(link=link, by=world.facilitator_a)  # idempotent
+    assert account_actions.open_participant_link(token=token) is None
+    assert AuditEvent.objects.filter(action="participant_link.revoke").count() == 1
+    expired, expired_token = account_actions.issue_participant_link(participant=world.p1, by=None)
+    ParticipantLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    assert account_actions.open_participant_link(token=expired_token) is None
+    with pytest.raises(NotAllowed):
+        account_actions.issue_participant_link(participant=world.p1, by=world.facilitator_b)
+    with pytest.raises(NotAllowed):
+        account_actions.issue_participant_link(participant=world.p1, by=world.researcher_a)
+
+
+def test_sites_memberships_participants(world) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidInput) as error:
+        account_actions.create_site(name="", slug="site-a", crisis_contacts="", by=None)
+    assert {p.field for p in error.value.problems} == {"name", "slug", "crisis_contacts"}
+    with pytest.raises(NotAllowed):
+        account_actions.create_site(name="X", slug="x", crisis_contacts="999", by=world.admin_a)
+    newcomer = factories.user("newcomer")
+    account_actions.add_membership(
+        user=newcomer, site=world.site_a, role="facilitator", by=world.admin_a
+    )
+    with pytest.raises(NotAllowed):
+        account_actions.add_membership(
+            user=newcomer, site=world.site_b, role="facilitator", by=world.admin_a
+        )
+    with pytest.raises(InvalidInput):
+        account_actions.create_participant(site=world.site_a, pseudonym="P1", by=world.admin_a)
+    made = account_actions.create_participant(
+        site=world.site_a, pseudonym="P77", by=world.facilitator_a
+    )
+    assert made.site == world.site_a
+    assert Cohort.objects.count() == 2 and Enrolment.objects.count() == 2
+
+
+def test_change_cohort_status(world) -> None:  # type: ignore[no-untyped-def]
+    actions.change_cohort_status(cohort=world.cohort_a, status="running", by=world.facilitator_a)
+    world.cohort_a.refresh_from_db()
+    assert world.cohort_a.status == "running"
+    with pytest.raises(InvalidInput):
+        actions.change_cohort_status(cohort=world.cohort_a, status="paused", by=None)
+    with pytest.raises(NotAllowed):
+        actions.change_cohort_status(
+            cohort=world.cohort_a, status="finished", by=world.researcher_a
+        )
+
+
+def test_administrators_edit_their_sites_copy_of_a_template(world) -> None:  # type: ignore[no-untyped-def]
+    from balm.accounts import permissions
+
+    shipped = factories.template()
+    assert not permissions.can_edit_template(world.admin_a, shipped)
+    with pytest.raises(NotAllowed):
+        actions.copy_template_to_site(
+            template=shipped, site=world.site_a, slug="a-cft", by=world.facilitator_a
+        )
+    copy = actions.copy_template_to_site(
+        template=shipped, site=world.site_a, slug="a-cft", by=world.admin_a
+    )
+    assert copy.plans.count() == 12 and copy.schedule.count() == shipped.schedule.count()
+    assert permissions.can_edit_template(world.admin_a, copy)
+    assert not permissions.can_edit_template(world.facilitator_a, copy)
+    plan = copy.plans.get(number=4)
+    actions.update_session_plan(plan=plan, title="Pacing with kindness", by=world.admin_a)
+    assert copy.plans.get(number=4).title == "Pacing with kindness"
+    assert shipped.plans.get(number=4).title != "Pacing with kindness"
+    with pytest.raises(InvalidInput):
+        actions.update_session_plan(plan=plan, aims="  ", by=world.admin_a)
+    with pytest.raises(NotAllowed):
+        actions.update_session_plan(plan=plan, title="x", by=world.facilitator_b)
+    with pytest.raises(InvalidInput):  # site B cannot use site A's template
+        actions.create_cohort_from_template(
+            template=copy,
+            site=world.site_b,
+            name="x",
+            start_date=date(2026, 1, 5),
+            format="online",
+            by=None,
+        )

@@ -1,0 +1,74 @@
+"""Settings fail loudly; the ``balm`` web commands work from a clean process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BALM = Path(sys.executable).with_name("balm")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("BALM_", "DATABASE_URL"))}
+    keep.pop("DJANGO_SETTINGS_MODULE", None)
+    return {**keep, **extra}
+
+
+def _import_settings(**extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import balm.web.settings as s; print(s.DEBUG, s.DATABASES)"],
+        env=_env(**extra),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_secret_key_required_in_production(tmp_path: Path) -> None:
+    result = _import_settings(BALM_DATA_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "BALM_SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_is_off_by_default_and_sqlite_is_in_the_data_dir(tmp_path: Path) -> None:
+    result = _import_settings(BALM_SECRET_KEY="x", BALM_DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("False")
+    assert str(tmp_path / "balm.sqlite3") in result.stdout
+
+
+def test_malformed_setting_stops_start_up(tmp_path: Path) -> None:
+    result = _import_settings(BALM_SECRET_KEY="x", BALM_DEBUG="perhaps")
+    assert result.returncode != 0 and "BALM_DEBUG='perhaps'" in result.stderr
+
+
+def test_database_url_selects_the_database() -> None:
+    result = _import_settings(
+        BALM_SECRET_KEY="x", DATABASE_URL="postgres://u:p@db.example.org:5433/balm"
+    )
+    assert "django.db.backends.postgresql" in result.stdout and "5433" in result.stdout
+
+
+@pytest.mark.slow
+def test_balm_demo_loads_once_and_manage_passes_through(tmp_path: Path) -> None:
+    command = [str(BALM), "demo", "--no-serve", "--data-dir", str(tmp_path)]
+    first = subprocess.run(command, env=_env(), capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr
+    assert "loaded now" in first.stdout
+    assert "facilitator    username facilitator" in first.stdout
+    assert "/p/" in first.stdout
+    second = subprocess.run(command, env=_env(), capture_output=True, text=True, check=False)
+    assert "already loaded" in second.stdout
+    manage = subprocess.run(
+        [str(BALM), "manage", "send_due_reminders"],
+        env=_env(BALM_DEMO="1", BALM_DATA_DIR=str(tmp_path), BALM_TASKS_BACKEND="immediate"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert manage.returncode == 0, manage.stderr
+    assert "queued" in manage.stdout
