@@ -246,3 +246,11 @@ def test_missing_file(tmp_path: Path) -> None:
     result = _run(tmp_path / "nope.csv", *BASE)
     assert result.exit_code == 2  # type: ignore[attr-defined]
     assert "no such file" in result.stderr  # type: ignore[attr-defined]
+
+
+def test_missing_direction_names_the_options(csv: Path) -> None:
+    """Without --better or --instrument the error names those options, not library arguments."""
+    result = _run(csv, *BASE, "--reliability", "0.9")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert "--better lower or higher" in result.stderr  # type: ignore[attr-defined]
+    assert "--instrument" in result.stderr  # type: ignore[attr-defined]

@@ -84,7 +84,8 @@ def _as_flags(message: str) -> str:
     """Name the command's options where the library names its arguments."""
     for name, flag in _FLAGS.items():
         message = re.sub(rf"\b{name}\b", flag, message)
-    return message
+    message = message.replace("better='lower' or 'higher'", "--better lower or higher")
+    return message.replace("give an instrument from", "give --instrument from")
 
 
 def _read(path: Path) -> pd.DataFrame:
