@@ -223,4 +223,14 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "sent_at": "drop",
         "outcome": "drop",
     },
+    "api.apitoken": {
+        "id": "drop",
+        "user": "drop",
+        "name": "drop",
+        "token_hash": "drop",
+        "created_at": "drop",
+        "created_by": "drop",
+        "last_used_at": "drop",
+        "revoked_at": "drop",
+    },
 }

@@ -52,12 +52,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from our own static files, not a CDN
     "django_tasks",
     "django_tasks_db",
     "balm.accounts",
     "balm.programmes",
     "balm.outcomes",
     "balm.audit",
+    "balm.api",
     "balm.web",
 ]
 

@@ -4,19 +4,42 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from balm.api.api import api
 from balm.web import views
+from balm.web.progress import my_progress
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # staff: cohorts, enrolments, sessions, answers entered by staff
+    path("cohorts/new/", views.cohort_create, name="cohort-create"),
     path("cohorts/<int:cohort_id>/", views.cohort_detail, name="cohort"),
+    path("cohorts/<int:cohort_id>/enrol/", views.enrol_one, name="enrol"),
+    path("cohorts/<int:cohort_id>/enrol/csv/", views.enrol_csv, name="enrol-csv"),
+    path("enrolments/<int:enrolment_id>/", views.enrolment_detail, name="enrolment"),
+    path("enrolments/<int:enrolment_id>/link/", views.enrolment_link, name="enrolment-link"),
+    path("sessions/<int:session_id>/", views.session_detail, name="session"),
+    path(
+        "sessions/<int:session_id>/attendance/",
+        views.session_attendance,
+        name="session-attendance",
+    ),
+    path("assessments/<int:assessment_id>/paper/", views.paper_entry, name="paper-entry"),
+    path("responses/<int:response_id>/", views.amend_response, name="amend-response"),
     path("alerts/<int:alert_id>/", views.alert_detail, name="alert"),
+    # exports (pseudonymised, audited)
+    path("export/cohorts/<int:cohort_id>/scores.csv", views.export_cohort, name="export-cohort"),
+    path("export/sites/<int:site_id>/scores.csv", views.export_site, name="export-site"),
+    path("export/checkins.csv", views.export_checkins, name="export-checkins"),
+    # participants
     path("p/<str:token>/", views.open_link, name="participant-link"),
     path("me/", views.my_questionnaires, name="my-questionnaires"),
     path("me/checkin/", views.checkin, name="checkin"),
     path("me/q/<int:assessment_id>/", views.questionnaire, name="questionnaire"),
     path("me/done/<int:assessment_id>/", views.questionnaire_done, name="questionnaire-done"),
+    path("me/progress/", my_progress, name="my-progress"),
     path("healthz", views.healthz, name="healthz"),
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,6 @@
-"""Minimal pages: staff home, cohort, alert, and the participant's questionnaires.
+"""Participant pages: the personal link, open questionnaires, one questionnaire, the check-in.
 
-Every view asks ``balm.accounts.permissions`` who may see what; writes go through actions.
+A participant is found by ``current_participant`` (a personal link or a linked account).
 """
 
 from __future__ import annotations
@@ -8,104 +8,21 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from balm.accounts import permissions
 from balm.accounts.actions import open_participant_link
 from balm.accounts.errors import InvalidInput
 from balm.instruments import get_instrument, safety_flags
 from balm.instruments.schema import ItemKind
 from balm.outcomes import actions as outcome_actions
 from balm.outcomes.models import Assessment, CheckIn, Draft, PracticeType, Response, SafetyAlert
-from balm.outcomes.status import AssessmentStatus
-from balm.programmes.flow import enrolment_flow
-from balm.programmes.models import Cohort, Enrolment
+from balm.programmes.models import Enrolment
 from balm.web.participant_session import current_participant, remember_link
 
 ITEMS_PER_PAGE = 3
-
-
-def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True})
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        if current_participant(request) is not None:
-            return redirect("my-questionnaires")
-        return redirect("login")
-    if not permissions.is_staff_member(request.user):
-        if current_participant(request) is not None:
-            return redirect("my-questionnaires")
-        return render(request, "balm/no_access.html", status=403)
-    cohorts = permissions.visible_cohorts(request.user).select_related("site", "template")
-    alerts = (
-        permissions.visible_alerts(request.user)
-        .open()
-        .select_related("response__assessment__enrolment__participant")
-    )
-    return render(request, "balm/home.html", {"cohorts": cohorts, "alerts": alerts})
-
-
-@login_required
-def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = get_object_or_404(Cohort.objects.select_related("site", "template"), pk=cohort_id)
-    if not permissions.can_view_cohort(request.user, cohort) or not permissions.is_staff_member(
-        request.user
-    ):
-        raise Http404
-    today = timezone.localdate()
-    enrolments = cohort.enrolments.select_related("participant").order_by("participant__pseudonym")
-    statuses = (
-        Assessment.objects.filter(enrolment__cohort=cohort)
-        .with_status(today)
-        .values_list("enrolment_id", "current_status")
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for enrolment_id, status in statuses:
-        counts.setdefault(enrolment_id, {}).setdefault(status, 0)
-        counts[enrolment_id][status] += 1
-    rows = [
-        {
-            "enrolment": e,
-            "complete": counts.get(e.pk, {}).get(AssessmentStatus.COMPLETE, 0),
-            "open": counts.get(e.pk, {}).get(AssessmentStatus.DUE, 0)
-            + counts.get(e.pk, {}).get(AssessmentStatus.IN_PROGRESS, 0),
-            "missed": counts.get(e.pk, {}).get(AssessmentStatus.MISSED, 0),
-        }
-        for e in enrolments
-    ]
-    return render(
-        request,
-        "balm/cohort.html",
-        {
-            "cohort": cohort,
-            "rows": rows,
-            "sessions": cohort.sessions.select_related("plan"),
-            "flow": enrolment_flow(cohort),
-            "identifiable": permissions.can_view_identifiable(request.user, cohort.site),
-        },
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
-    alert = get_object_or_404(permissions.visible_alerts(request.user), pk=alert_id)
-    if request.method == "POST":
-        outcome_actions.acknowledge_alert(
-            alert=alert, by=request.user, note=request.POST.get("note", "")
-        )
-        messages.success(request, "Alert acknowledged.")
-        return redirect("alert", alert_id=alert.pk)
-    return render(request, "balm/alert.html", {"alert": alert})
 
 
 # --- participant pages -------------------------------------------------------------------

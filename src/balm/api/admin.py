@@ -1,0 +1,32 @@
+from django.contrib import admin, messages
+
+from balm.api.actions import revoke_api_token
+from balm.api.models import ApiToken
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Listing and revoking only: tokens are issued with ``balm manage issue_api_token``."""
+
+    list_display = ("name", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    readonly_fields = (
+        "user",
+        "name",
+        "token_hash",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+    )
+    search_fields = ("name", "user__username")
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+        for token in queryset:
+            revoke_api_token(token=token, by=request.user)
+        messages.success(request, f"Revoked {queryset.count()} token(s).")

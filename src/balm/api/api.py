@@ -1,0 +1,55 @@
+"""The NinjaAPI instance: authentication, error shapes and the routers.
+
+- Authentication: ``Authorization: Bearer <token>`` (:class:`~balm.api.auth.BearerToken`) or
+  the browser session (:class:`~balm.api.auth.SessionCaller`, CSRF-checked on unsafe methods).
+  No credentials: 401.
+- An object the caller may not see: 404. Seen but not allowed to change (a researcher
+  submitting answers): 403.
+- User errors (``InvalidInput``) and malformed bodies: 422 with every problem
+  (``{"detail", "problems": [{"field", "message", "allowed"}]}``).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import ValidationError
+
+from balm.accounts.errors import InvalidInput, NotAllowed
+from balm.api.auth import BearerToken, SessionCaller
+from balm.api.problems import problems_body, schema_problems
+from balm.api.routers import assessments, cohorts, enrolments, submissions
+
+api = NinjaAPI(
+    title="balm API",
+    version="1",
+    description=(
+        "Cohorts, enrolments, questionnaires due, responses, check-ins and scores. "
+        "Authenticate with `Authorization: Bearer <token>` or a browser session."
+    ),
+    auth=[BearerToken(), SessionCaller()],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(InvalidInput)
+def invalid_input(request: HttpRequest, error: InvalidInput) -> HttpResponse:
+    return api.create_response(request, problems_body(error.problems), status=422)
+
+
+@api.exception_handler(ValidationError)
+def malformed(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    return api.create_response(request, problems_body(schema_problems(error.errors)), status=422)
+
+
+@api.exception_handler(NotAllowed)
+def not_allowed(request: HttpRequest, error: NotAllowed) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(error) or "You do not have access to this."}, status=403
+    )
+
+
+api.add_router("/cohorts", cohorts.router)
+api.add_router("/enrolments", enrolments.router)
+api.add_router("/assessments", assessments.router)
+api.add_router("/", submissions.router)

@@ -1,0 +1,90 @@
+"""GET /api/assessments/due: questionnaires open now (a participant's own; staff: their sites')."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router
+
+from balm.api.auth import Caller
+from balm.api.schemas import AssessmentDetailOut, AssessmentOut, ErrorOut
+from balm.instruments import get_instrument
+from balm.instruments.schema import ItemKind
+from balm.outcomes.models import Assessment
+
+router = Router(tags=["assessments"])
+
+
+def assessment_out(assessment: Assessment, status: str) -> dict:
+    enrolment = assessment.enrolment
+    return {
+        "id": assessment.pk,
+        "enrolment_id": enrolment.pk,
+        "cohort_id": enrolment.cohort_id,
+        "pseudonym": enrolment.participant.pseudonym,
+        "instrument_id": assessment.instrument_id,
+        "instrument_name": get_instrument(assessment.instrument_id).name,
+        "timepoint": assessment.timepoint,
+        "week": assessment.week,
+        "opens_on": assessment.opens_on,
+        "due_on": assessment.due_on,
+        "closes_on": assessment.closes_on,
+        "status": status,
+    }
+
+
+@router.get(
+    "/due",
+    response=list[AssessmentOut],
+    summary="Questionnaires open now (due or started)",
+)
+def due(request: HttpRequest, cohort_id: int | None = None) -> list[dict]:
+    caller: Caller = request.auth  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    assessments = (
+        Assessment.objects.filter(enrolment__in=caller.visible_enrolments())
+        .open_on(today)
+        .with_status(today)
+        .select_related("enrolment__participant")
+        .order_by("due_on", "enrolment__participant__pseudonym", "instrument_id")
+    )
+    if cohort_id is not None:
+        assessments = assessments.filter(enrolment__cohort_id=cohort_id)
+    return [assessment_out(a, a.current_status) for a in assessments]
+
+
+@router.get(
+    "/{assessment_id}",
+    response={200: AssessmentDetailOut, 404: ErrorOut},
+    summary="One assessment with its questions and allowed answers",
+)
+def get_assessment(request: HttpRequest, assessment_id: int) -> dict:
+    caller: Caller = request.auth  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    assessment = get_object_or_404(
+        Assessment.objects.filter(enrolment__in=caller.visible_enrolments())
+        .with_status(today)
+        .select_related("enrolment__participant"),
+        pk=assessment_id,
+    )
+    instrument = get_instrument(assessment.instrument_id)
+    questions = []
+    for item in instrument.items:
+        options = instrument.options_for(item) if item.kind is ItemKind.CHOICE else ()
+        questions.append(
+            {
+                "id": item.id,
+                "text": item.text,
+                "kind": item.kind.value,
+                "required": item.required,
+                "options": [{"value": o.value, "label": o.label} for o in options] or None,
+                "minimum": item.minimum,
+                "maximum": item.maximum,
+            }
+        )
+    return {
+        **assessment_out(assessment, assessment.current_status),
+        "instructions": instrument.instructions,
+        "questions": questions,
+    }

@@ -1,0 +1,86 @@
+"""GET /api/cohorts, /api/cohorts/{id}, /api/cohorts/{id}/enrolments."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router
+
+from balm.api.auth import Caller
+from balm.api.schemas import CohortDetailOut, CohortOut, EnrolmentOut, ErrorOut
+from balm.programmes.models import Cohort, Enrolment
+
+router = Router(tags=["cohorts"])
+
+
+def cohort_out(cohort: Cohort) -> dict:
+    return {
+        "id": cohort.pk,
+        "name": cohort.name,
+        "site": {"id": cohort.site.pk, "name": cohort.site.name},
+        "programme": cohort.template.name,
+        "weeks": cohort.template.weeks,
+        "start_date": cohort.start_date,
+        "format": cohort.format,
+        "status": cohort.status,
+    }
+
+
+def enrolment_out(enrolment: Enrolment, caller: Caller) -> dict:
+    participant = enrolment.participant
+    identifiable = caller.identifiable(enrolment.cohort.site)
+    return {
+        "id": enrolment.pk,
+        "cohort_id": enrolment.cohort_id,
+        "participant": {
+            "pseudonym": participant.pseudonym,
+            "name": participant.name if identifiable else None,
+            "email": participant.email if identifiable else None,
+        },
+        "status": enrolment.status,
+        "format": enrolment.format,
+        "diagnosis_category": enrolment.diagnosis_category,
+        "consent_recorded_on": enrolment.consent_recorded_on,
+    }
+
+
+def _visible_cohort(caller: Caller, cohort_id: int) -> Cohort:
+    return get_object_or_404(
+        caller.visible_cohorts().select_related("site", "template"), pk=cohort_id
+    )
+
+
+@router.get("", response=list[CohortOut], summary="Cohorts you can see")
+def list_cohorts(request: HttpRequest) -> list[dict]:
+    caller: Caller = request.auth  # type: ignore[attr-defined]
+    cohorts = caller.visible_cohorts().select_related("site", "template").order_by("-start_date")
+    return [cohort_out(cohort) for cohort in cohorts]
+
+
+@router.get("/{cohort_id}", response={200: CohortDetailOut, 404: ErrorOut}, summary="A cohort")
+def get_cohort(request: HttpRequest, cohort_id: int) -> dict:
+    caller: Caller = request.auth  # type: ignore[attr-defined]
+    cohort = _visible_cohort(caller, cohort_id)
+    body = cohort_out(cohort)
+    if caller.is_staff_at(cohort.site):
+        counts = cohort.enrolments.values("status").annotate(n=Count("id")).order_by("status")
+        body["enrolment_counts"] = {row["status"]: row["n"] for row in counts}
+    return body
+
+
+@router.get(
+    "/{cohort_id}/enrolments",
+    response={200: list[EnrolmentOut], 404: ErrorOut},
+    summary="Enrolments in a cohort (pseudonyms only for researchers)",
+)
+def list_enrolments(request: HttpRequest, cohort_id: int) -> list[dict]:
+    caller: Caller = request.auth  # type: ignore[attr-defined]
+    cohort = _visible_cohort(caller, cohort_id)
+    enrolments = (
+        caller.visible_enrolments()
+        .filter(cohort=cohort)
+        .select_related("participant", "cohort__site")
+        .order_by("participant__pseudonym")
+    )
+    return [enrolment_out(enrolment, caller) for enrolment in enrolments]

@@ -1,0 +1,200 @@
+"""Request and response bodies of the JSON API (pydantic, through django-ninja)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from ninja import Field, Schema
+from pydantic import StrictFloat, StrictInt, StrictStr
+
+EntryModeName = Literal["participant_online", "staff_paper", "import"]
+# Strict: a JSON true/false is refused as an answer instead of being read as 1 or 0.
+Answer = StrictInt | StrictFloat | StrictStr | None
+ScoreValue = float | str | None
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class AllowedOut(Schema):
+    """What an answer may be: one of ``options``, or a number from ``minimum`` to ``maximum``."""
+
+    kind: str = Field(description="choice, integer, number, text or option")
+    options: list[OptionOut] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+class OptionOut(Schema):
+    value: float | str
+    label: str
+
+
+class ProblemOut(Schema):
+    field: str = Field(description='The item id or field; "" for the whole submission.')
+    message: str
+    allowed: AllowedOut | None = None
+
+
+class ProblemsOut(Schema):
+    detail: str
+    problems: list[ProblemOut]
+
+
+class SiteOut(Schema):
+    id: int
+    name: str
+
+
+class CohortOut(Schema):
+    id: int
+    name: str
+    site: SiteOut
+    programme: str
+    weeks: int
+    start_date: date
+    format: str
+    status: str
+
+
+class CohortDetailOut(CohortOut):
+    enrolment_counts: dict[str, int] | None = Field(
+        None, description="Enrolments by status (staff of the site only)."
+    )
+
+
+class ParticipantOut(Schema):
+    pseudonym: str
+    name: str | None = Field(None, description="Only for clinical staff of the site.")
+    email: str | None = Field(None, description="Only for clinical staff of the site.")
+
+
+class EnrolmentOut(Schema):
+    id: int
+    cohort_id: int
+    participant: ParticipantOut
+    status: str
+    format: str
+    diagnosis_category: str
+    consent_recorded_on: date | None
+
+
+class AssessmentOut(Schema):
+    id: int
+    enrolment_id: int
+    cohort_id: int
+    pseudonym: str
+    instrument_id: str
+    instrument_name: str
+    timepoint: str
+    week: int
+    opens_on: date
+    due_on: date
+    closes_on: date
+    status: str
+
+
+class QuestionOut(Schema):
+    id: str
+    text: str | None = Field(None, description="None for licensed instruments (paper form).")
+    kind: str
+    required: bool
+    options: list[OptionOut] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+class AssessmentDetailOut(AssessmentOut):
+    instructions: str | None
+    questions: list[QuestionOut]
+
+
+class ResponseIn(Schema):
+    assessment_id: int
+    answers: dict[str, Answer] = Field(
+        description="Item id to the printed value chosen; leave an item out (or null) if blank."
+    )
+    client_id: str = Field(
+        description="A UUID made by the client; sending it again stores nothing twice.",
+        json_schema_extra={"format": "uuid"},
+    )
+    entry_mode: EntryModeName = "participant_online"
+
+
+class ResponseOut(Schema):
+    id: int
+    assessment_id: int
+    instrument_id: str
+    instrument_version: str
+    scores: dict[str, ScoreValue]
+    scorer_version: str
+    entry_mode: str
+    client_id: str
+    created_at: datetime
+    safety_alert: bool = Field(description="A safety answer was given (the team is told).")
+    crisis_contacts: str | None = Field(None, description="Who to call, when a safety alert.")
+
+
+class CheckInIn(Schema):
+    enrolment_id: int
+    week: int
+    answers: dict[str, Answer]
+    client_id: str = Field(
+        description="A UUID made by the client; sending it again stores nothing twice.",
+        json_schema_extra={"format": "uuid"},
+    )
+    practice_type: str = "none"
+    note: str = ""
+    entry_mode: EntryModeName = "participant_online"
+
+
+class CheckInOut(Schema):
+    id: int
+    enrolment_id: int
+    week: int
+    instrument_id: str
+    instrument_version: str
+    scores: dict[str, ScoreValue]
+    scorer_version: str
+    practice_type: str
+    entry_mode: str
+    client_id: str
+    created_at: datetime
+
+
+class ScaleOut(Schema):
+    id: str
+    name: str
+    direction: str = Field(description="higher_better or higher_worse")
+    minimum: float
+    maximum: float
+
+
+class QuestionnaireScoresOut(Schema):
+    response_id: int
+    instrument_id: str
+    instrument_name: str
+    timepoint: str
+    week: int
+    submitted_at: datetime
+    scores: dict[str, ScoreValue]
+
+
+class CheckInScoresOut(Schema):
+    week: int
+    submitted_at: datetime
+    scores: dict[str, ScoreValue]
+
+
+class ScoresOut(Schema):
+    enrolment_id: int
+    pseudonym: str
+    questionnaires: list[QuestionnaireScoresOut]
+    checkins: list[CheckInScoresOut]
+    scales: dict[str, list[ScaleOut]] = Field(description="Scales of each instrument used.")
+
+
+AllowedOut.model_rebuild()
+QuestionOut.model_rebuild()

@@ -1,0 +1,49 @@
+"""Pages, split by audience: ``common`` (home, alerts), ``participant``, ``staff_cohorts``,
+``staff_enrol``, ``staff_sessions``, ``staff_entry`` (paper entry and amendments) and ``export``.
+
+Every view asks ``balm.accounts.permissions`` who may see what; writes go through actions.
+``from balm.web import views`` keeps working: the names ``urls.py`` uses are re-exported here.
+"""
+
+from balm.web.views.common import alert_detail, healthz, home
+from balm.web.views.export import export_checkins, export_cohort, export_site
+from balm.web.views.participant import (
+    checkin,
+    my_questionnaires,
+    open_link,
+    questionnaire,
+    questionnaire_done,
+)
+from balm.web.views.staff_cohorts import (
+    cohort_create,
+    cohort_detail,
+    enrolment_detail,
+    enrolment_link,
+)
+from balm.web.views.staff_enrol import enrol_csv, enrol_one
+from balm.web.views.staff_entry import amend_response, paper_entry
+from balm.web.views.staff_sessions import session_attendance, session_detail
+
+__all__ = [
+    "alert_detail",
+    "amend_response",
+    "checkin",
+    "cohort_create",
+    "cohort_detail",
+    "enrol_csv",
+    "enrol_one",
+    "enrolment_detail",
+    "enrolment_link",
+    "export_checkins",
+    "export_cohort",
+    "export_site",
+    "healthz",
+    "home",
+    "my_questionnaires",
+    "open_link",
+    "paper_entry",
+    "questionnaire",
+    "questionnaire_done",
+    "session_attendance",
+    "session_detail",
+]

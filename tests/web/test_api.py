@@ -1,0 +1,437 @@
+"""The JSON API: every endpoint for every persona, idempotent submissions, all problems at once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.core import mail
+from django.test import Client
+from tests.web import factories
+
+from balm.accounts.actions import issue_participant_link, revoke_participant_link
+from balm.api.actions import issue_api_token
+from balm.outcomes.models import CheckIn, Response, SafetyAlert
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api_token():  # type: ignore[no-untyped-def]
+    """Issue a token for a user and return the secret."""
+
+    def issue(user) -> str:  # type: ignore[no-untyped-def]
+        return issue_api_token(user=user, name="test", by=None)[1]
+
+    return issue
+
+
+CHECKIN = {"q1": 6, "q2": 5, "q3": 4, "q4": 5, "q5": 7, "q6": 20}
+
+
+def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def link_client(participant) -> Client:  # type: ignore[no-untyped-def]
+    """A browser that opened the participant's personal link (no account)."""
+    _, token = issue_participant_link(participant=participant, by=None)
+    client = Client()
+    assert client.get(f"/p/{token}/").status_code == 302
+    return client
+
+
+def baseline(enrolment, instrument_id="phq9"):  # type: ignore[no-untyped-def]
+    return enrolment.assessments.get(instrument_id=instrument_id, timepoint="baseline")
+
+
+def post(client: Client, url: str, body: dict, **extra):  # type: ignore[no-untyped-def]
+    return client.post(url, data=json.dumps(body), content_type="application/json", **extra)
+
+
+def response_body(world, answers=None, client_id=None, **fields):  # type: ignore[no-untyped-def]
+    return {
+        "assessment_id": baseline(world.enrolment_p1).pk,
+        "answers": factories.PHQ9_ZEROS if answers is None else answers,
+        "client_id": client_id or str(uuid.uuid4()),
+        **fields,
+    }
+
+
+def checkin_body(world, answers=None, client_id=None, **fields):  # type: ignore[no-untyped-def]
+    return {
+        "enrolment_id": world.enrolment_p1.pk,
+        "week": 1,
+        "answers": CHECKIN if answers is None else answers,
+        "client_id": client_id or str(uuid.uuid4()),
+        **fields,
+    }
+
+
+# --- authentication ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/api/cohorts"),
+        ("get", "/api/cohorts/1"),
+        ("get", "/api/cohorts/1/enrolments"),
+        ("get", "/api/assessments/due"),
+        ("get", "/api/assessments/1"),
+        ("get", "/api/enrolments/1/scores"),
+        ("post", "/api/responses"),
+        ("post", "/api/checkins"),
+    ],
+)
+def test_unauthenticated_is_401(world, method, url) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    answer = client.get(url) if method == "get" else post(client, url, {})
+    assert answer.status_code == 401
+
+
+def test_openapi_schema_and_docs_are_served(db) -> None:  # type: ignore[no-untyped-def]
+    answer = Client().get("/api/openapi.json")
+    assert answer.status_code == 200
+    schema = json.loads(answer.content)
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) >= {
+        "/api/cohorts",
+        "/api/cohorts/{cohort_id}",
+        "/api/cohorts/{cohort_id}/enrolments",
+        "/api/assessments/due",
+        "/api/assessments/{assessment_id}",
+        "/api/responses",
+        "/api/checkins",
+        "/api/enrolments/{enrolment_id}/scores",
+    }
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["BearerToken"] == {"type": "http", "scheme": "bearer"}
+    assert schemes["SessionCaller"]["in"] == "cookie"
+    responses = schema["paths"]["/api/responses"]["post"]["responses"]
+    assert {"200", "201", "403", "404", "409", "422"} <= set(responses)
+    docs = Client().get("/api/docs")
+    assert docs.status_code == 200 and b"openapi.json" in docs.content
+
+
+def test_session_post_needs_csrf_token(world) -> None:  # type: ignore[no-untyped-def]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.p1_user)
+    refused = post(client, "/api/responses", response_body(world))
+    assert refused.status_code == 403
+    assert Response.objects.count() == 0
+    client.get("/login/")  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    accepted = post(client, "/api/responses", response_body(world), HTTP_X_CSRFTOKEN=token)
+    assert accepted.status_code == 201
+
+
+def test_bearer_token_needs_no_csrf(world, api_token) -> None:  # type: ignore[no-untyped-def]
+    token = api_token(world.p1_user)
+    client = Client(enforce_csrf_checks=True)
+    answer = post(
+        client, "/api/responses", response_body(world), HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert answer.status_code == 201
+
+
+# --- cohorts -----------------------------------------------------------------------------
+
+
+def test_cohort_list_per_persona(world) -> None:  # type: ignore[no-untyped-def]
+    def names(client: Client) -> set[str]:
+        answer = client.get("/api/cohorts")
+        assert answer.status_code == 200
+        return {c["name"] for c in answer.json()}
+
+    assert names(client_for(world.facilitator_a)) == {"Cohort A"}
+    assert names(client_for(world.facilitator_b)) == {"Cohort B"}
+    assert names(client_for(world.researcher_a)) == {"Cohort A"}
+    assert names(client_for(world.admin_a)) == {"Cohort A"}
+    assert names(client_for(world.p1_user)) == {"Cohort A"}
+    assert names(link_client(world.p2)) == {"Cohort A"}
+
+
+def test_cohort_detail(world) -> None:  # type: ignore[no-untyped-def]
+    url = f"/api/cohorts/{world.cohort_a.pk}"
+    owner = client_for(world.facilitator_a).get(url)
+    assert owner.status_code == 200
+    body = owner.json()
+    assert body["name"] == "Cohort A" and body["site"]["name"] == "Site A pain service"
+    assert body["weeks"] == 12 and body["enrolment_counts"] == {"referred": 2}
+    assert client_for(world.facilitator_b).get(url).status_code == 404
+    assert client_for(world.researcher_a).get(url).json()["enrolment_counts"] == {"referred": 2}
+    own = client_for(world.p1_user).get(url)
+    assert own.status_code == 200 and own.json()["enrolment_counts"] is None
+    assert client_for(world.p1_user).get(f"/api/cohorts/{world.cohort_b.pk}").status_code == 404
+    assert client_for(world.facilitator_a).get("/api/cohorts/999999").status_code == 404
+
+
+def test_enrolments_pseudonymised_for_researchers(world) -> None:  # type: ignore[no-untyped-def]
+    url = f"/api/cohorts/{world.cohort_a.pk}/enrolments"
+    owner = client_for(world.facilitator_a).get(url).json()
+    assert [(e["participant"]["pseudonym"], e["participant"]["name"]) for e in owner] == [
+        ("P1", "Pat One"),
+        ("P2", "Sam Two"),
+    ]
+    researcher = client_for(world.researcher_a).get(url)
+    assert researcher.status_code == 200
+    assert [e["participant"] for e in researcher.json()] == [
+        {"pseudonym": "P1", "name": None, "email": None},
+        {"pseudonym": "P2", "name": None, "email": None},
+    ]
+    assert b"Pat One" not in researcher.content and b"example.org" not in researcher.content
+    assert client_for(world.facilitator_b).get(url).status_code == 404
+    own = client_for(world.p1_user).get(url).json()
+    assert [e["id"] for e in own] == [world.enrolment_p1.pk]
+    assert [e["id"] for e in link_client(world.p2).get(url).json()] == [world.enrolment_p2.pk]
+
+
+# --- assessments due ---------------------------------------------------------------------
+
+
+def test_assessments_due_per_persona(world) -> None:  # type: ignore[no-untyped-def]
+    def enrolments(client: Client) -> set[int]:
+        answer = client.get("/api/assessments/due")
+        assert answer.status_code == 200
+        return {a["enrolment_id"] for a in answer.json()}
+
+    both = {world.enrolment_p1.pk, world.enrolment_p2.pk}
+    assert enrolments(client_for(world.facilitator_a)) == both
+    assert enrolments(client_for(world.researcher_a)) == both
+    assert enrolments(client_for(world.facilitator_b)) == set()
+    assert enrolments(client_for(world.p1_user)) == {world.enrolment_p1.pk}
+    assert enrolments(client_for(world.p2_user)) == {world.enrolment_p2.pk}
+    assert enrolments(link_client(world.p1)) == {world.enrolment_p1.pk}
+    due = client_for(world.p1_user).get("/api/assessments/due").json()
+    phq9 = next(a for a in due if a["instrument_id"] == "phq9")
+    assert phq9["timepoint"] == "baseline" and phq9["status"] == "due"
+    assert phq9["instrument_name"] == "Patient Health Questionnaire-9"
+    filtered = client_for(world.facilitator_a).get(
+        f"/api/assessments/due?cohort_id={world.cohort_b.pk}"
+    )
+    assert filtered.json() == []
+
+
+def test_assessment_detail_lists_questions(world) -> None:  # type: ignore[no-untyped-def]
+    url = f"/api/assessments/{baseline(world.enrolment_p1).pk}"
+    own = client_for(world.p1_user).get(url)
+    assert own.status_code == 200
+    body = own.json()
+    assert [q["id"] for q in body["questions"]] == [f"q{i}" for i in range(1, 10)]
+    assert body["questions"][0]["options"][3] == {"value": 3.0, "label": "Nearly every day"}
+    assert body["status"] == "due"
+    assert client_for(world.researcher_a).get(url).status_code == 200
+    assert client_for(world.p2_user).get(url).status_code == 404
+    assert client_for(world.facilitator_b).get(url).status_code == 404
+
+
+def test_answered_assessment_is_no_longer_due(world) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(world.p1_user)
+    assert post(client, "/api/responses", response_body(world)).status_code == 201
+    due = client.get("/api/assessments/due").json()
+    assert baseline(world.enrolment_p1).pk not in {a["id"] for a in due}
+
+
+# --- submitting a response ---------------------------------------------------------------
+
+
+def test_participant_submits_and_gets_scores(world) -> None:  # type: ignore[no-untyped-def]
+    answers = {f"q{i}": 2 for i in range(1, 9)} | {"q9": 0}
+    answer = post(client_for(world.p1_user), "/api/responses", response_body(world, answers))
+    assert answer.status_code == 201
+    body = answer.json()
+    assert body["scores"] == {"total": 16.0, "total_band": "moderately_severe"}
+    assert body["safety_alert"] is False and body["crisis_contacts"] is None
+    stored = Response.objects.get()
+    assert stored.pk == body["id"] and stored.entry_mode == "participant_online"
+    assert stored.entered_by == world.p1_user
+
+
+def test_link_participant_submits(world) -> None:  # type: ignore[no-untyped-def]
+    client = link_client(world.p1)
+    assert post(client, "/api/responses", response_body(world)).status_code == 201
+    assert Response.objects.get().entered_by is None
+
+
+def test_same_client_id_twice_stores_once(world) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(world.p1_user)
+    body = response_body(world)
+    first = post(client, "/api/responses", body)
+    second = post(client, "/api/responses", body)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json() == second.json()
+    assert Response.objects.count() == 1
+    hex_form = {**body, "client_id": uuid.UUID(body["client_id"]).hex}
+    assert post(client, "/api/responses", hex_form).status_code == 200
+    assert Response.objects.count() == 1
+
+
+def test_same_client_id_different_content_is_409(world) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(world.p1_user)
+    body = response_body(world)
+    assert post(client, "/api/responses", body).status_code == 201
+    changed = {**body, "answers": {**factories.PHQ9_ZEROS, "q1": 1}}
+    assert post(client, "/api/responses", changed).status_code == 409
+    other_form = {**body, "assessment_id": baseline(world.enrolment_p1, "gad7").pk}
+    other_form["answers"] = {f"q{i}": 0 for i in range(1, 8)}
+    assert post(client, "/api/responses", other_form).status_code == 409
+    assert Response.objects.count() == 1
+
+
+def test_bad_answers_are_422_with_every_problem(world) -> None:  # type: ignore[no-untyped-def]
+    answers = {"q1": 5, "q2": "often", "q3": 1.5, "q99": 1}
+    answer = post(client_for(world.p1_user), "/api/responses", response_body(world, answers))
+    assert answer.status_code == 422
+    problems = {p["field"]: p for p in answer.json()["problems"]}
+    assert set(problems) == {"q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q99"}
+    assert problems["q1"]["message"] == "5 is not one of 0, 1, 2, 3"
+    assert problems["q4"]["message"] == "Please answer this question."
+    assert [o["value"] for o in problems["q1"]["allowed"]["options"]] == [0, 1, 2, 3]
+    assert problems["q1"]["allowed"]["options"][0]["label"] == "Not at all"
+    assert problems["q99"]["allowed"] is None
+    assert Response.objects.count() == 0
+
+
+def test_bad_client_id_reported_with_the_answer_problems(world) -> None:  # type: ignore[no-untyped-def]
+    body = response_body(world, {"q1": 7}, client_id="not-a-uuid")
+    answer = post(client_for(world.p1_user), "/api/responses", body)
+    assert answer.status_code == 422
+    fields = [p["field"] for p in answer.json()["problems"]]
+    assert "client_id" in fields and "q1" in fields and "q9" in fields
+
+
+def test_malformed_body_is_422_in_the_same_shape(world) -> None:  # type: ignore[no-untyped-def]
+    answer = post(
+        client_for(world.p1_user),
+        "/api/responses",
+        {"answers": {"q1": [1]}, "client_id": str(uuid.uuid4()), "entry_mode": "fax"},
+    )
+    assert answer.status_code == 422
+    fields = [p["field"] for p in answer.json()["problems"]]
+    assert sorted(fields) == ["assessment_id", "entry_mode", "q1"]
+
+
+def test_json_true_is_refused_not_read_as_one(world) -> None:  # type: ignore[no-untyped-def]
+    """A JSON boolean is not an answer: it must not turn into the weight 1 (or 0)."""
+    body = response_body(world, {**factories.PHQ9_ZEROS, "q1": True, "q2": False})
+    answer = post(client_for(world.p1_user), "/api/responses", body)
+    assert answer.status_code == 422
+    fields = {p["field"] for p in answer.json()["problems"]}
+    assert {"q1", "q2"} <= fields
+    assert Response.objects.count() == 0
+
+
+def test_safety_answer_through_the_api_raises_an_alert(  # type: ignore[no-untyped-def]
+    world, django_capture_on_commit_callbacks
+) -> None:
+    body = response_body(world, {**factories.PHQ9_ZEROS, "q9": 1})
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = post(client_for(world.p1_user), "/api/responses", body)
+    assert answer.status_code == 201
+    assert answer.json()["safety_alert"] is True
+    assert "999" in answer.json()["crisis_contacts"]
+    alert = SafetyAlert.objects.get()
+    assert alert.item == "q9" and alert.value == 1.0 and alert.is_open
+    assert len(mail.outbox) == 1
+
+
+def test_researcher_cannot_submit(world) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(world.researcher_a)
+    assert post(client, "/api/responses", response_body(world)).status_code == 403
+    assert post(client, "/api/checkins", checkin_body(world)).status_code == 403
+    assert Response.objects.count() == 0 and CheckIn.objects.count() == 0
+
+
+def test_other_site_and_other_participant_get_404(world) -> None:  # type: ignore[no-untyped-def]
+    for user in (world.facilitator_b, world.p2_user):
+        client = client_for(user)
+        assert post(client, "/api/responses", response_body(world)).status_code == 404
+        assert post(client, "/api/checkins", checkin_body(world)).status_code == 404
+    assert Response.objects.count() == 0 and CheckIn.objects.count() == 0
+
+
+def test_facilitator_enters_a_paper_form(world) -> None:  # type: ignore[no-untyped-def]
+    answers = {**factories.PHQ9_ZEROS, "q3": None}
+    body = response_body(world, answers, entry_mode="staff_paper")
+    answer = post(client_for(world.facilitator_a), "/api/responses", body)
+    assert answer.status_code == 201
+    assert Response.objects.get().entered_by == world.facilitator_a
+    assert answer.json()["entry_mode"] == "staff_paper"
+
+
+def test_participant_cannot_claim_a_paper_entry(world) -> None:  # type: ignore[no-untyped-def]
+    body = response_body(world, entry_mode="staff_paper")
+    assert post(client_for(world.p1_user), "/api/responses", body).status_code == 403
+
+
+# --- check-ins ---------------------------------------------------------------------------
+
+
+def test_checkin_submitted_once_per_client_id(world) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(world.p1_user)
+    body = checkin_body(world, practice_type="soothing_breathing")
+    first = post(client, "/api/checkins", body)
+    assert first.status_code == 201
+    assert first.json()["scores"]["mood"] == 6.0 and first.json()["scores"]["pain"] == 7.0
+    assert post(client, "/api/checkins", body).status_code == 200
+    assert CheckIn.objects.count() == 1
+    changed = {**body, "answers": {**CHECKIN, "q1": 2}}
+    assert post(client, "/api/checkins", changed).status_code == 409
+    next_week = checkin_body(world, week=2)
+    assert post(link_client(world.p1), "/api/checkins", next_week).status_code == 201
+    assert CheckIn.objects.count() == 2
+
+
+def test_checkin_422_lists_every_problem(world) -> None:  # type: ignore[no-untyped-def]
+    body = checkin_body(world, {"q1": 11, "q6": -1}, week=13, practice_type="yoga")
+    answer = post(client_for(world.p1_user), "/api/checkins", body)
+    assert answer.status_code == 422
+    problems = {p["field"]: p for p in answer.json()["problems"]}
+    assert {"q1", "q2", "q3", "q4", "q5", "q6", "week", "practice_type"} <= set(problems)
+    assert problems["q1"]["allowed"] == {
+        "kind": "integer",
+        "options": None,
+        "minimum": 0.0,
+        "maximum": 10.0,
+    }
+    practice = [o["value"] for o in problems["practice_type"]["allowed"]["options"]]
+    assert "soothing_breathing" in practice
+    assert CheckIn.objects.count() == 0
+
+
+# --- scores ------------------------------------------------------------------------------
+
+
+def test_scores_over_time_per_persona(world) -> None:  # type: ignore[no-untyped-def]
+    p1 = client_for(world.p1_user)
+    post(p1, "/api/responses", response_body(world, {**factories.PHQ9_ZEROS, "q1": 3}))
+    post(p1, "/api/checkins", checkin_body(world))
+    post(p1, "/api/checkins", checkin_body(world, {**CHECKIN, "q1": 8}, week=3))
+    url = f"/api/enrolments/{world.enrolment_p1.pk}/scores"
+    own = p1.get(url)
+    assert own.status_code == 200
+    body = own.json()
+    assert [q["scores"]["total"] for q in body["questionnaires"]] == [3.0]
+    assert [(c["week"], c["scores"]["mood"]) for c in body["checkins"]] == [(1, 6.0), (3, 8.0)]
+    assert {s["id"] for s in body["scales"]["checkin"]} >= {"mood", "pain"}
+    assert body["scales"]["phq9"][0]["direction"] == "higher_worse"
+    researcher = client_for(world.researcher_a).get(url)
+    assert researcher.status_code == 200 and researcher.json()["pseudonym"] == "P1"
+    assert b"Pat One" not in researcher.content
+    assert client_for(world.facilitator_a).get(url).status_code == 200
+    assert client_for(world.facilitator_b).get(url).status_code == 404
+    assert client_for(world.p2_user).get(url).status_code == 404
+    assert link_client(world.p2).get(url).status_code == 404
+
+
+def test_revoked_personal_link_stops_api_access(world) -> None:  # type: ignore[no-untyped-def]
+    link, token = issue_participant_link(participant=world.p1, by=None)
+    client = Client()
+    client.get(f"/p/{token}/")
+    assert client.get("/api/assessments/due").status_code == 200
+    revoke_participant_link(link=link, by=None)
+    assert client.get("/api/assessments/due").status_code == 401
