@@ -1,0 +1,202 @@
+"""Browser tests: Playwright (Python) driving the system Chromium against pytest-django's
+``live_server``, with an axe-core accessibility scan and a screenshot of every main page.
+
+Needs ``/usr/bin/chromium`` (Debian's package; Playwright's own browser downloads are not used)
+and ``node_modules/axe-core`` (``npm install`` at the repository root, done by the Makefile).
+Without them the tests are skipped, except under ``CI=true``, where that is an error.
+
+Screenshots go to ``test-results/browser/<test name>/`` at the repository root (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.web.conftest import World, world  # noqa: F401  (re-exported fixture)
+
+from balm.accounts.actions import issue_participant_link
+from balm.programmes.actions import change_enrolment_status
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+RESULTS_DIR = REPO_ROOT / "test-results" / "browser"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",  # the tests run as root in CI containers
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # On a closed network Chromium's own background connections are refused; keep it quiet.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/126.0 Mobile Safari/537.36"
+    ),
+}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PASSWORD = "correct horse"  # tests.web.factories.user
+CRISIS_CONTACTS = (
+    "If you are in danger now, call 999 or go to A&E.\n"
+    "Samaritans: call 116 123, free, any time (test data)."
+)
+FAILING_IMPACTS = ("serious", "critical")
+
+
+def _missing() -> list[str]:
+    missing = []
+    if not CHROMIUM.is_file():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if not AXE_JS.is_file():
+        missing.append("node_modules/axe-core (npm install at the repository root)")
+    return missing
+
+
+@pytest.fixture
+def browser_tools() -> None:
+    """Skip without Chromium or axe-core; under CI=true a missing tool fails instead."""
+    missing = _missing()
+    if not missing:
+        return
+    message = "browser tests need " + " and ".join(missing)
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + "; they are required under CI=true", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def browser(browser_tools: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A headless system Chromium for one test.
+
+    Playwright's sync API keeps an asyncio event loop running in this (the test's) thread, and
+    Django refuses ORM calls from a thread with a running loop (SynchronousOnlyOperation). The
+    test only uses the ORM synchronously between browser steps, so for the lifetime of this
+    fixture, and only for it, that check is switched off."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def base_url(live_server: Any, settings: Any) -> str:
+    # The test settings use an https SITE_URL, so cookies are marked Secure; the live server
+    # speaks plain http on loopback.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    return str(live_server.url)
+
+
+@dataclass
+class Shots:
+    """Screenshots and accessibility scans of the pages a test visits."""
+
+    folder: Path
+    saved: list[Path] = field(default_factory=list)
+    scanned: list[str] = field(default_factory=list)
+
+    def check(self, page: Any, name: str) -> None:
+        """Screenshot the page (full length) and fail on serious or critical axe violations."""
+        page.wait_for_load_state("load")
+        path = self.folder / f"{len(self.saved) + 1:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        self.saved.append(path)
+        print(f"screenshot: {path.relative_to(REPO_ROOT)}  ({page.url})")
+        # WCAG 2.4.2: a short, plain page title (axe only checks that there is one).
+        title = page.title()
+        assert re.fullmatch(r"[^<>\n]{1,80} · balm", title), f"odd page title on {name}: {title!r}"
+        assert_accessible(page, name)
+        self.scanned.append(name)
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest) -> Shots:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+    folder = RESULTS_DIR / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return Shots(folder)
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core inside the page and return its violations."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map(n => ({target: n.target, html: n.html,
+                                          summary: n.failureSummary}))
+            }));
+        }"""
+    )
+    return list(result)
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"[{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:5]:
+            lines.append(f"    at {json.dumps(node['target'])}: {node['html'][:160]}")
+            for detail in (node["summary"] or "").splitlines()[:4]:
+                lines.append(f"        {detail.strip()}")
+        if len(v["nodes"]) > 5:
+            lines.append(f"    ... and {len(v['nodes']) - 5} more")
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Any, name: str) -> None:
+    violations = axe_violations(page)
+    minor = [v for v in violations if v["impact"] not in FAILING_IMPACTS]
+    if minor:
+        print(f"axe, {name}: minor/moderate findings (not failing):\n{describe(minor)}")
+    serious = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+    assert not serious, f"axe found serious problems on {name} ({page.url}):\n" + describe(serious)
+
+
+@dataclass
+class People:
+    """The web personas plus what the browser needs: personal links and a started group."""
+
+    world: World
+    p1_token: str
+    p2_token: str
+    p1_link: Any
+
+
+@pytest.fixture
+def people(world: World) -> People:  # noqa: F811  (the re-exported fixture)
+    world.site_a.crisis_contacts = CRISIS_CONTACTS
+    world.site_a.save(update_fields=["crisis_contacts"])
+    # P1 has started the group, so a weekly check-in is open too.
+    for status in ("assessed", "started"):
+        change_enrolment_status(enrolment=world.enrolment_p1, status=status, by=None)
+    p1_link, p1_token = issue_participant_link(participant=world.p1, by=world.facilitator_a)
+    _, p2_token = issue_participant_link(participant=world.p2, by=world.facilitator_a)
+    return People(world=world, p1_token=p1_token, p2_token=p2_token, p1_link=p1_link)

@@ -1,0 +1,273 @@
+"""End to end in a real browser: a participant answers the PHQ-9 on a phone, stopping halfway
+and resuming, with a safety answer; the facilitator sees the score and the alert and
+acknowledges it; a participant cannot reach anyone else's pages. Every main page is
+screenshotted and scanned with axe-core (see conftest.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from balm.accounts.actions import revoke_participant_link
+from balm.accounts.models import ParticipantLink
+from balm.outcomes.models import Draft, Response, SafetyAlert
+
+from .conftest import DESKTOP, PASSWORD, PHONE, People, Shots
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+PHQ9_QUESTIONS = {
+    "q1": "Little interest or pleasure in doing things",
+    "q2": "Feeling down, depressed, or hopeless",
+    "q3": "Trouble falling or staying asleep",
+    "q4": "Feeling tired or having little energy",
+    "q5": "Poor appetite or overeating",
+    "q6": "Feeling bad about yourself",
+    "q7": "Trouble concentrating on things",
+    "q8": "Moving or speaking so slowly",
+    "q9": "Thoughts that you would be better off dead",
+}
+LABELS = ("Not at all", "Several days", "More than half the days", "Nearly every day")
+# q9 above 0 raises a safety alert; the total is 1+1+2 + 1+0+1 + 0+0+1 = 7.
+ANSWERS = {"q1": 1, "q2": 1, "q3": 2, "q4": 1, "q5": 0, "q6": 1, "q7": 0, "q8": 0, "q9": 1}
+PHQ9_TOTAL = 7
+
+
+def question(page: Any, item: str) -> Any:
+    return page.get_by_role("group", name=re.compile(re.escape(PHQ9_QUESTIONS[item])))
+
+
+def answer(page: Any, item: str) -> None:
+    question(page, item).get_by_role("radio", name=LABELS[ANSWERS[item]], exact=True).check()
+
+
+def expect_answered(page: Any, item: str) -> None:
+    choice = question(page, item).get_by_role("radio", name=LABELS[ANSWERS[item]], exact=True)
+    expect(choice).to_be_checked()
+
+
+def phq9_baseline(people: People, enrolment: str = "enrolment_p1") -> Any:
+    return getattr(people.world, enrolment).assessments.get(
+        instrument_id="phq9", timepoint="baseline"
+    )
+
+
+def test_phq9_on_a_phone_with_a_safety_answer_then_the_facilitator_acknowledges(
+    browser: Any, base_url: str, people: People, shots: Shots
+) -> None:
+    assessment = phq9_baseline(people)
+
+    # --- the participant, on a phone: open the personal link ---------------------------
+    phone = browser.new_context(base_url=base_url, **PHONE)
+    page = phone.new_page()
+    page.goto(f"/p/{people.p1_token}/")
+    expect(page).to_have_url(re.compile(r"/me/$"))  # the token leaves the address bar
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your questionnaires")
+    shots.check(page, "participant-home")
+
+    page.get_by_role("link", name="Start PHQ-9").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Patient Health Questionnaire-9")
+    expect(page.get_by_text("Page 1 of 3")).to_be_visible()
+    for item in ("q1", "q2", "q3"):
+        answer(page, item)
+    shots.check(page, "questionnaire-page-1")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_text("Page 2 of 3")).to_be_visible()
+
+    # --- stop halfway: leave, put the phone down -----------------------------------------
+    page.get_by_role("link", name=re.compile("Stop for now")).click()
+    expect(page.get_by_role("link", name="Carry on PHQ-9")).to_be_visible()
+    phone.close()
+    assert Draft.objects.get(assessment=assessment).answers == {
+        item: str(ANSWERS[item]) for item in ("q1", "q2", "q3")
+    }
+
+    # --- come back later through the same link, in a fresh browser session ---------------
+    phone = browser.new_context(base_url=base_url, **PHONE)
+    page = phone.new_page()
+    page.goto(f"/p/{people.p1_token}/")
+    page.get_by_role("link", name="Carry on PHQ-9").click()
+    expect(page.get_by_text("Page 1 of 3")).to_be_visible()
+    for item in ("q1", "q2", "q3"):
+        expect_answered(page, item)  # the answers were kept
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_text("Page 2 of 3")).to_be_visible()
+    for item in ("q4", "q5", "q6"):
+        answer(page, item)
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_text("Page 3 of 3")).to_be_visible()
+    for item in ("q7", "q8", "q9"):
+        answer(page, item)
+    shots.check(page, "questionnaire-page-3")
+    page.get_by_role("button", name="Send my answers").click()
+
+    # --- after submitting: thanks and crisis contacts ------------------------------------
+    expect(page).to_have_url(re.compile(rf"/me/done/{assessment.pk}/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    crisis = page.get_by_role("region", name=re.compile("thoughts of harming yourself"))
+    expect(crisis).to_be_visible()
+    expect(crisis).to_contain_text("116 123")
+    expect(crisis).to_contain_text("999")
+    shots.check(page, "after-submit-crisis")
+    phone.close()
+
+    response = Response.objects.get(assessment=assessment)
+    assert response.scores["total"] == PHQ9_TOTAL
+    alert = SafetyAlert.objects.get(response=response)
+    assert alert.is_open
+
+    # --- the facilitator, on a desktop ---------------------------------------------------
+    desk = browser.new_context(base_url=base_url, **DESKTOP)
+    page = desk.new_page()
+    page.goto(reverse("home"))
+    expect(page).to_have_url(re.compile(r"/login/"))
+    shots.check(page, "login")
+    page.get_by_label("Username").fill(people.world.facilitator_a.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    alerts = page.get_by_role("region", name=re.compile("Safety answers to review"))
+    expect(alerts).to_be_visible()
+    alert_link = alerts.get_by_role("link", name=re.compile(r"P1.*phq9.*q9", re.IGNORECASE))
+    expect(alert_link).to_be_visible()
+    shots.check(page, "staff-home")
+
+    see_score(page, people, shots)
+
+    page.goto(reverse("home"))
+    alert_link.click()
+    expect(page).to_have_url(re.compile(rf"/alerts/{alert.pk}/$"))
+    expect(page.get_by_text("P1", exact=True)).to_be_visible()
+    shots.check(page, "alert-open")
+    page.get_by_label(re.compile("What was done")).fill("Phoned P1; safety plan reviewed.")
+    page.get_by_role("button", name="Acknowledge").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Alert acknowledged")
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == people.world.facilitator_a
+    when = timezone.localtime(alert.acknowledged_at)
+    acknowledged = page.get_by_text(re.compile("Acknowledged by"))
+    expect(acknowledged).to_contain_text(str(people.world.facilitator_a))
+    expect(acknowledged).to_contain_text(f"{when.day} {when:%b %Y %H:%M}")
+    shots.check(page, "alert-acknowledged")
+
+    page.goto(reverse("home"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_role("region", name=re.compile("Safety answers to review"))).to_have_count(0)
+    desk.close()
+
+
+def see_score(page: Any, people: People, shots: Shots) -> None:
+    """The cohort page lists P1 and the new PHQ-9 total; so do P1's own staff pages."""
+    page.get_by_role("link", name=people.world.cohort_a.name).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(people.world.cohort_a.name)
+    main = page.locator("main")
+    p1_rows = main.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name=re.compile(r"^P1\b"))
+    )
+    scores = p1_rows.filter(has_text=re.compile(r"phq9|PHQ-9"))
+    expect(scores).to_have_count(1)
+    expect(scores).to_contain_text(str(PHQ9_TOTAL))
+    shots.check(page, "cohort")
+
+    p1_rows.get_by_role("link", name="P1").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("P1")
+    phq9 = (
+        main.get_by_role("row")
+        .filter(has=page.get_by_role("rowheader", name="phq9"))
+        .filter(has_text="Baseline")
+    )
+    expect(phq9).to_contain_text("Complete")
+    shots.check(page, "staff-enrolment")
+    phq9.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Patient Health Questionnaire-9")
+    expect(page.get_by_role("region", name="Scores")).to_contain_text(str(PHQ9_TOTAL))
+    shots.check(page, "staff-response")
+
+
+def test_weekly_checkin_on_a_phone(
+    browser: Any, base_url: str, people: People, shots: Shots
+) -> None:
+    phone = browser.new_context(base_url=base_url, **PHONE)
+    page = phone.new_page()
+    page.goto(f"/p/{people.p1_token}/")
+    page.get_by_role("link", name="Check in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"Week \d+ check-in"))
+    shots.check(page, "checkin")
+    page.get_by_role("button", name="Save my check-in").click()  # nothing answered yet
+    expect(page.get_by_text("Please answer this question").first).to_be_visible()
+    shots.check(page, "checkin-with-errors")
+    phone.close()
+
+
+def test_a_participant_cannot_open_another_participants_pages(
+    browser: Any, base_url: str, people: People, shots: Shots
+) -> None:
+    from balm.outcomes.actions import submit_response
+
+    theirs = phq9_baseline(people, "enrolment_p2")
+    submit_response(
+        assessment=theirs,
+        answers={f"q{i}": 0 for i in range(1, 10)},
+        client_id="browser-p2",
+        by=people.world.p2,
+    )
+    phone = browser.new_context(base_url=base_url, **PHONE)
+    page = phone.new_page()
+    page.goto(f"/p/{people.p1_token}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your questionnaires")
+    for name in ("questionnaire", "questionnaire-done"):
+        url = reverse(name, args=[theirs.pk])
+        reply = page.goto(url)
+        assert reply is not None and reply.status == 404, f"P1 could open {url}"
+        expect(page.get_by_role("heading", level=1)).to_have_text("We could not find that page")
+        expect(page.locator("main")).not_to_contain_text("Sam Two")
+    shots.check(page, "not-found")
+    # staff pages are not for participants either
+    for url in (reverse("cohort", args=[people.world.cohort_a.pk]), reverse("home")):
+        page.goto(url)
+        assert urlsplit(page.url).path != url, f"P1 could open the staff page {url}"
+        expect(page.locator("main")).not_to_contain_text("Cohort A")
+    # P1 still sees only their own questionnaires
+    page.goto(reverse("my-questionnaires"))
+    expect(page.get_by_role("link", name="Start PHQ-9")).to_be_visible()
+    phone.close()
+
+
+def test_revoked_or_expired_links_show_the_invalid_link_page(
+    browser: Any, base_url: str, people: People, shots: Shots
+) -> None:
+    phone = browser.new_context(base_url=base_url, **PHONE)
+    page = phone.new_page()
+    page.goto(f"/p/{people.p1_token}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your questionnaires")
+
+    revoke_participant_link(link=people.p1_link, by=people.world.facilitator_a)
+    reply = page.goto(reverse("my-questionnaires"))  # the open session ends at once
+    assert reply is not None and reply.status == 404
+    reply = page.goto(f"/p/{people.p1_token}/")
+    assert reply is not None and reply.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link is not working")
+    shots.check(page, "link-revoked")
+
+    ParticipantLink.objects.filter(participant=people.world.p2).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    reply = page.goto(f"/p/{people.p2_token}/")
+    assert reply is not None and reply.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link is not working")
+    reply = page.goto("/p/not-a-real-token/")
+    assert reply is not None and reply.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link is not working")
+    phone.close()
