@@ -21,7 +21,8 @@ from balm.outcomes.models import CheckIn, Response
 from balm.programmes.models import Enrolment, Timepoint
 from balm.web.participant_session import current_participant
 
-WIDTH, HEIGHT = 640, 260
+# Drawn for a phone: a narrow viewBox keeps 14-unit text near 14 px on a 390 px screen.
+WIDTH, HEIGHT = 400, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 32, 16, 56
 # Calm, distinguishable colours (no red), each with its own dash pattern and marker.
 STYLES = (
