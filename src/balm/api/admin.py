@@ -2,11 +2,13 @@ from django.contrib import admin, messages
 
 from balm.api.actions import revoke_api_token
 from balm.api.models import ApiToken
+from balm.web.admin_site import SuperuserOnlyAdmin, balm_admin
 
 
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    """Listing and revoking only: tokens are issued with ``balm manage issue_api_token``."""
+@admin.register(ApiToken, site=balm_admin)
+class ApiTokenAdmin(SuperuserOnlyAdmin):
+    """Listing and revoking only (superusers): tokens are issued with
+    ``balm manage issue_api_token``."""
 
     list_display = ("name", "user", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)

@@ -1,10 +1,13 @@
+"""The audit trail: read-only, and visible to superusers only (rules: ``balm.web.admin_site``)."""
+
 from django.contrib import admin
 
 from balm.audit.models import AuditEvent
+from balm.web.admin_site import SuperuserOnlyAdmin, balm_admin
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+@admin.register(AuditEvent, site=balm_admin)
+class AuditEventAdmin(SuperuserOnlyAdmin):
     list_display = ("at", "action", "object_type", "object_id", "actor", "site")
     list_filter = ("action", "site")
     readonly_fields = tuple(f.name for f in AuditEvent._meta.fields)

@@ -1,11 +1,11 @@
 """URL configuration."""
 
-from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from balm.api.api import api
 from balm.web import views
+from balm.web.admin_site import balm_admin
 from balm.web.progress import my_progress
 
 urlpatterns = [
@@ -41,5 +41,5 @@ urlpatterns = [
     path("me/progress/", my_progress, name="my-progress"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
-    path("admin/", admin.site.urls),
+    path("admin/", balm_admin.urls),
 ]

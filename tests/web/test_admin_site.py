@@ -1,0 +1,333 @@
+"""The admin at /admin/: site administrators see reference data of their own sites only."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, RequestFactory
+from tests.web import factories
+
+from balm.accounts.models import Membership, Site, User
+from balm.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _site_form(site: Site, **changes: str) -> dict[str, str]:
+    data = {
+        "name": site.name,
+        "crisis_contacts": site.crisis_contacts,
+        "enabled_instruments": "[]",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def superuser(db: None) -> User:
+    return User.objects.create_superuser("root", "root@example.org", "correct horse")
+
+
+def test_administrator_gets_in_without_is_staff(world) -> None:
+    assert not world.admin_a.is_staff
+    response = _client(world.admin_a).get("/admin/")
+    assert response.status_code == 200
+    assert b"Sites" in response.content
+    assert b"Assessments" not in response.content
+
+
+@pytest.mark.parametrize("persona", ["facilitator_a", "researcher_a", "p1_user", "facilitator_b"])
+def test_others_are_sent_to_the_admin_login(world, persona: str) -> None:
+    client = _client(getattr(world, persona))
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    login = client.get(response["Location"])
+    assert b"not authorized" in login.content
+    assert client.get(f"/admin/accounts/site/{world.site_a.pk}/change/").status_code == 302
+
+
+def test_anonymous_is_sent_to_the_admin_login(world) -> None:
+    response = Client().get("/admin/accounts/site/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_administrator_can_log_in_through_the_admin_form(world) -> None:
+    client = Client()
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "admin_a", "password": "correct horse", "next": "/admin/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+
+
+def test_facilitator_cannot_log_in_through_the_admin_form(world) -> None:
+    response = Client().post(
+        "/admin/login/", {"username": "fac_a", "password": "correct horse", "next": "/admin/"}
+    )
+    assert response.status_code == 200
+    assert b"errornote" in response.content
+
+
+def test_administrator_sees_only_their_sites(world) -> None:
+    response = _client(world.admin_a).get("/admin/accounts/site/")
+    assert response.status_code == 200
+    assert b"Site A pain service" in response.content
+    assert b"Site B pain service" not in response.content
+
+
+def test_administrator_edits_crisis_contacts_and_it_is_audited(world) -> None:
+    client = _client(world.admin_a)
+    url = f"/admin/accounts/site/{world.site_a.pk}/change/"
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        _site_form(
+            world.site_a,
+            crisis_contacts="Call the team on 0100 000 0000, or 999.",
+            enabled_instruments='["phq9"]',
+        ),
+    )
+    assert response.status_code == 302, response.content
+    world.site_a.refresh_from_db()
+    assert world.site_a.crisis_contacts == "Call the team on 0100 000 0000, or 999."
+    assert world.site_a.enabled_instruments == ["phq9"]
+    event = AuditEvent.objects.get(action="site.update", actor=world.admin_a)
+    assert event.site == world.site_a
+    assert event.details["fields"] == ["crisis_contacts", "enabled_instruments"]
+
+
+def test_administrator_cannot_reach_another_site(world) -> None:
+    client = _client(world.admin_a)
+    url = f"/admin/accounts/site/{world.site_b.pk}/change/"
+    assert client.get(url).status_code == 404
+    before = world.site_b.crisis_contacts
+    assert client.post(url, _site_form(world.site_b, crisis_contacts="x")).status_code == 404
+    world.site_b.refresh_from_db()
+    assert world.site_b.crisis_contacts == before
+    assert client.get(f"/admin/accounts/site/{world.site_b.pk}/delete/").status_code == 404
+
+
+def test_administrator_cannot_create_or_delete_sites(world) -> None:
+    client = _client(world.admin_a)
+    assert client.get("/admin/accounts/site/add/").status_code == 403
+    assert client.get(f"/admin/accounts/site/{world.site_a.pk}/delete/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/outcomes/response/",
+        "/admin/outcomes/assessment/",
+        "/admin/outcomes/safetyalert/",
+        "/admin/outcomes/checkin/",
+        "/admin/audit/auditevent/",
+        "/admin/api/apitoken/",
+        "/admin/accounts/participant/",
+        "/admin/accounts/user/",
+        "/admin/programmes/enrolment/",
+        "/admin/programmes/cohort/",
+    ],
+)
+def test_clinical_and_superuser_data_refused_to_administrator(world, url: str) -> None:
+    assert _client(world.admin_a).get(url).status_code == 403
+
+
+def test_clinical_object_page_refused_to_administrator(world) -> None:
+    url = f"/admin/programmes/enrolment/{world.enrolment_p1.pk}/change/"
+    assert _client(world.admin_a).get(url).status_code == 404
+
+
+def test_superuser_sees_everything(world, superuser: User) -> None:
+    client = _client(superuser)
+    sites = client.get("/admin/accounts/site/")
+    assert b"Site A pain service" in sites.content
+    assert b"Site B pain service" in sites.content
+    assert client.get(f"/admin/accounts/site/{world.site_b.pk}/change/").status_code == 200
+    assert client.get("/admin/accounts/site/add/").status_code == 200
+    for url in (
+        "/admin/outcomes/response/",
+        "/admin/outcomes/assessment/",
+        "/admin/audit/auditevent/",
+        "/admin/api/apitoken/",
+        "/admin/programmes/enrolment/",
+    ):
+        assert client.get(url).status_code == 200, url
+
+
+def test_audit_events_are_read_only_even_for_superusers(world, superuser: User) -> None:
+    client = _client(superuser)
+    event = AuditEvent.objects.first()
+    assert event is not None
+    assert client.get("/admin/audit/auditevent/add/").status_code == 403
+    assert client.get(f"/admin/audit/auditevent/{event.pk}/delete/").status_code == 403
+    page = client.get(f"/admin/audit/auditevent/{event.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+
+
+def test_shipped_template_is_read_only_for_administrator(world) -> None:
+    shipped = factories.template()
+    assert shipped.site_id is None
+    client = _client(world.admin_a)
+    url = f"/admin/programmes/programmetemplate/{shipped.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    assert client.post(url, {"name": "Mine now"}).status_code == 403
+    shipped.refresh_from_db()
+    assert shipped.name != "Mine now"
+
+
+def test_site_template_is_editable_and_plan_edits_are_audited(world) -> None:
+    from balm.programmes.actions import copy_template_to_site
+
+    own = copy_template_to_site(
+        template=factories.template(), site=world.site_a, slug="site-a-cft", by=world.admin_a
+    )
+    other = copy_template_to_site(
+        template=factories.template(), site=world.site_b, slug="site-b-cft", by=None
+    )
+    client = _client(world.admin_a)
+    listing = client.get("/admin/programmes/programmetemplate/")
+    assert b"site-a-cft" in listing.content
+    assert b"site-b-cft" not in listing.content
+    assert client.get(f"/admin/programmes/programmetemplate/{other.pk}/change/").status_code == 404
+
+    url = f"/admin/programmes/programmetemplate/{own.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data: dict[str, object] = {
+        name: ("" if value is None else value)
+        for name, value in ((f, form.initial.get(f)) for f in form.fields)
+    }
+    data["site"] = world.site_a.pk
+    data["name"] = "Site A programme"
+    for formset in page.context["inline_admin_formsets"]:
+        fs = formset.formset
+        management = fs.management_form
+        for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+            data[f"{fs.prefix}-{name}"] = management.initial.get(name, management[name].value())
+        for inline_form in fs.forms:
+            for name in inline_form.fields:
+                value = inline_form.initial.get(name)
+                if name == "id":
+                    value = inline_form.instance.pk
+                elif name == "template":
+                    value = own.pk
+                data[inline_form.add_prefix(name)] = "" if value is None else value
+    first_plan = own.plans.order_by("number").first()
+    assert first_plan is not None
+    plans = next(
+        f.formset
+        for f in page.context["inline_admin_formsets"]
+        if f.formset.model is first_plan.__class__
+    )
+    index = [f.instance.pk for f in plans.forms].index(first_plan.pk)
+    data[f"{plans.prefix}-{index}-title"] = "Welcome, edited"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    own.refresh_from_db()
+    first_plan.refresh_from_db()
+    assert own.name == "Site A programme"
+    assert first_plan.title == "Welcome, edited"
+    assert AuditEvent.objects.filter(action="template.update", actor=world.admin_a).exists()
+    plan_event = AuditEvent.objects.get(action="template.session_plan", actor=world.admin_a)
+    assert plan_event.details["fields"] == ["title"]
+
+
+def test_template_site_choices_are_limited_to_their_sites(world) -> None:
+    page = _client(world.admin_a).get("/admin/programmes/programmetemplate/add/")
+    assert page.status_code == 200
+    site_field = page.context["adminform"].form.fields["site"]
+    assert set(site_field.queryset) == {world.site_a}
+    assert site_field.required
+
+
+def test_administrator_manages_memberships_of_their_site(world) -> None:
+    newcomer = factories.user("newcomer")
+    client = _client(world.admin_a)
+    listing = client.get("/admin/accounts/membership/")
+    assert listing.status_code == 200
+    assert b"fac_a" in listing.content
+    assert b"fac_b" not in listing.content
+
+    add = client.get("/admin/accounts/membership/add/")
+    fields = add.context["adminform"].form.fields
+    assert set(fields["site"].queryset) == {world.site_a}
+    assert newcomer in fields["user"].queryset
+    assert world.facilitator_b not in fields["user"].queryset
+    assert world.p1_user not in fields["user"].queryset
+
+    response = client.post(
+        "/admin/accounts/membership/add/",
+        {"user": newcomer.pk, "site": world.site_a.pk, "role": "facilitator"},
+    )
+    assert response.status_code == 302
+    assert Membership.objects.filter(user=newcomer, site=world.site_a).exists()
+    assert AuditEvent.objects.filter(action="membership.add", actor=world.admin_a).exists()
+
+    refused = client.post(
+        "/admin/accounts/membership/add/",
+        {"user": newcomer.pk, "site": world.site_b.pk, "role": "facilitator"},
+    )
+    assert refused.status_code == 200
+    assert not Membership.objects.filter(user=newcomer, site=world.site_b).exists()
+
+    theirs = Membership.objects.get(user=world.facilitator_b)
+    assert client.get(f"/admin/accounts/membership/{theirs.pk}/delete/").status_code == 404
+    mine = Membership.objects.get(user=newcomer, site=world.site_a)
+    deleted = client.post(f"/admin/accounts/membership/{mine.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+    assert not Membership.objects.filter(pk=mine.pk).exists()
+    assert AuditEvent.objects.filter(action="membership.delete", actor=world.admin_a).exists()
+
+
+def test_superuser_creates_a_site_through_the_action(world, superuser: User) -> None:
+    response = _client(superuser).post(
+        "/admin/accounts/site/add/",
+        {
+            "name": "Site C",
+            "slug": "site-c",
+            "crisis_contacts": "Call 999.",
+            "enabled_instruments": "[]",
+        },
+    )
+    assert response.status_code == 302
+    site = Site.objects.get(slug="site-c")
+    assert AuditEvent.objects.filter(action="site.create", actor=superuser, site=site).exists()
+
+
+def test_unknown_instruments_are_refused(world) -> None:
+    client = _client(world.admin_a)
+    url = f"/admin/accounts/site/{world.site_a.pk}/change/"
+    response = client.post(url, _site_form(world.site_a, enabled_instruments='["nope"]'))
+    assert response.status_code == 200
+    assert b"Not in the catalogue: nope." in response.content
+    world.site_a.refresh_from_db()
+    assert world.site_a.enabled_instruments == []
+
+
+def test_every_admin_page_opens_for_a_superuser(world, superuser: User) -> None:
+    from balm.web.admin_site import balm_admin
+
+    client = _client(superuser)
+    request = RequestFactory().get("/admin/")
+    request.user = superuser
+    for model, model_admin in balm_admin._registry.items():
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        assert client.get(base).status_code == 200, base
+        if model_admin.has_add_permission(request):
+            assert client.get(f"{base}add/").status_code == 200, base
+        first = model._default_manager.first()
+        if first is not None:
+            assert client.get(f"{base}{first.pk}/change/").status_code == 200, base
