@@ -8,14 +8,16 @@ Python loop over rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from balm.instruments.catalogue import get_instrument
+from balm.instruments.catalogue import UnknownInstrumentError, get_instrument
 from balm.instruments.schema import Instrument, Item, ItemKind, Scale, ScaleMethod
 
 SCORER_VERSION = "1.0"
@@ -381,11 +383,123 @@ def score(
     return _assemble(definition, score_matrix(definition, matrix), frame.index)
 
 
+@dataclass(frozen=True)
+class _ItemCheck:
+    """What one scored item accepts, worked out once per instrument (see :func:`_checks`)."""
+
+    id: str
+    allowed: frozenset[float] | None  # a choice item's printed weights; None for a range
+    low: float
+    high: float
+    whole: bool
+    reason: str  # the words after the value when it is not allowed
+
+
+def _build_checks(instrument: Instrument) -> tuple[_ItemCheck, ...]:
+    checks = []
+    for item in instrument.scored_items:
+        low, high = _item_bounds(instrument, item)
+        allowed = (
+            frozenset(float(option.value) for option in instrument.options_for(item))
+            if item.kind is ItemKind.CHOICE
+            else None
+        )
+        checks.append(
+            _ItemCheck(
+                id=item.id,
+                allowed=allowed,
+                low=float(low),
+                high=float(high),
+                whole=item.kind is ItemKind.INTEGER,
+                reason=_describe_allowed(instrument, item),
+            )
+        )
+    return tuple(checks)
+
+
+@cache
+def _catalogue_checks(instrument_id: str, version: str) -> tuple[_ItemCheck, ...]:
+    return _build_checks(get_instrument(instrument_id))
+
+
+def _checks(instrument: Instrument) -> tuple[_ItemCheck, ...]:
+    """The per-item checks; cached by id and version for the catalogue's own instruments."""
+    try:
+        shipped = get_instrument(instrument.id)
+    except UnknownInstrumentError:
+        shipped = None
+    if shipped is instrument:
+        return _catalogue_checks(instrument.id, instrument.version)
+    return _build_checks(instrument)  # a hand-built instrument (tests, notebooks): not cached
+
+
+# Short unsigned plain decimals ("2", "2.5"), which pandas and Python read to the same float;
+# anything else a person might type is handed to the frame parser itself, so the two routes
+# cannot drift apart on an odd spelling.
+_PLAIN_NUMBER = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
+
+
+def _read_one(value: object) -> tuple[float, bool, bool]:
+    """(number, blank, not a number) for one answer, exactly as :func:`_parse_text` reads it."""
+    if value is None:
+        return np.nan, True, False
+    if isinstance(value, float):  # float and numpy float64
+        if np.isnan(value):
+            return np.nan, True, False
+        if not np.isfinite(value):
+            return np.nan, False, True
+        return float(value), False, False
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        if (
+            -(2**53) < int(value) < 2**53
+        ):  # exactly a float; a huge integer goes to the frame parser
+            return float(value), False, False
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return np.nan, True, False
+        if _PLAIN_NUMBER.fullmatch(text):
+            return float(text), False, False
+    values, blank, not_a_number = _parse_text(pd.Series([value], dtype=object))
+    return float(values[0]), bool(blank[0]), bool(not_a_number[0])
+
+
+def _check_one(
+    instrument: Instrument, answers: Mapping[str, object]
+) -> tuple[FloatArray, list[Problem]]:
+    """One response's answers as a 1×k matrix and its problems, as :func:`parse_answers` gives
+    them for a one-row frame labelled ``response`` (same checks, same words, same order)."""
+    checks = _checks(instrument)
+    matrix = np.full((1, len(checks)), np.nan, dtype=np.float64, order="F")
+    problems: list[Problem] = []
+    for position, check in enumerate(checks):
+        raw = answers.get(check.id)
+        number, blank, not_a_number = _read_one(raw)
+        if blank:
+            continue
+        if not_a_number:
+            reason = "is not a number"
+        elif check.allowed is not None:
+            reason = "" if number in check.allowed else check.reason
+        elif number < check.low or number > check.high or (check.whole and number != round(number)):
+            reason = check.reason
+        else:
+            reason = ""
+        if reason:
+            problems.append(Problem(0, check.id, f"{str(raw).strip()} {reason}", "response"))
+        else:
+            matrix[0, position] = number
+    return matrix, problems
+
+
 def score_one(instrument: Instrument | str, answers: Mapping[str, object]) -> dict[str, object]:
     """Score a single response given as ``{item_id: value}``; blanks may be omitted.
 
     Returns ``{scale: value or None, "<scale>_band": label or None}``; raises
-    :class:`ResponseValidationError` as :func:`score` does.
+    :class:`ResponseValidationError` as :func:`score` does. The answers are checked in plain
+    Python (the same checks and messages as :func:`parse_answers`, with no data frame to
+    build), then scored by :func:`score_matrix` and banded as :func:`score` bands them;
+    ``tests/instruments/test_engine_single.py`` holds the two routes to the same results.
     """
     definition = resolve(instrument)
     unknown = sorted(set(answers) - {item.id for item in definition.items})
@@ -393,10 +507,18 @@ def score_one(instrument: Instrument | str, answers: Mapping[str, object]) -> di
         raise ResponseValidationError(
             [Problem(None, name, f"is not an item of {definition.id}") for name in unknown]
         )
-    row = {item.id: [answers.get(item.id)] for item in definition.scored_items}
-    result = score(definition, pd.DataFrame(row, dtype=object), row_labels=["response"])
-    record = result.scores.iloc[0].to_dict()
-    return {str(key): (None if pd.isna(value) else value) for key, value in record.items()}
+    matrix, problems = _check_one(definition, answers)
+    if problems:
+        raise ResponseValidationError(problems)
+    scored = score_matrix(definition, matrix)
+    record: dict[str, object] = {}
+    for scale in definition.scales:
+        values = scored[scale.id][0]
+        value = float(values[0])
+        record[scale.id] = None if np.isnan(value) else value
+        if scale.bands is not None:
+            record[f"{scale.id}_band"] = _band_labels(scale, values)[0]
+    return record
 
 
 def safety_flags(instrument: Instrument | str, answers: Mapping[str, object]) -> list[str]:

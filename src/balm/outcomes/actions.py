@@ -97,6 +97,7 @@ def submit_response(
     client_id: str,
     entry_mode: str = EntryMode.PARTICIPANT_ONLINE,
     by: Actor,
+    client_id_unused: bool = False,
 ) -> Response:
     """Check, score and store a questionnaire; raise safety alerts; idempotent on client_id.
 
@@ -104,10 +105,20 @@ def submit_response(
     import may leave items blank (missing, never zero; the engine prorates where its rules
     allow). Every problem is reported at once. Sending the same ``client_id`` again returns
     the stored response without writing anything.
+
+    ``client_id_unused=True`` says the caller has just looked ``client_id`` up and found no
+    response (the API does, to tell a retry from a conflict), so it is not looked up twice; a
+    response committed with it since is still caught inside the transaction. Pass the
+    assessment with ``enrolment__cohort__site`` selected to spare three lookups; the returned
+    response shares that assessment and knows its new alerts, so showing it costs nothing more.
     """
     enrolment = assessment.enrolment
     _check_actor(by, enrolment, entry_mode)
-    existing = Response.objects.filter(client_id=client_id).first() if client_id else None
+    existing = (
+        Response.objects.filter(client_id=client_id).first()
+        if client_id and not client_id_unused
+        else None
+    )
     if existing is not None:
         if existing.assessment_id != assessment.pk:
             raise InvalidInput([Problem("client_id", "This client id was used for another form.")])
@@ -130,8 +141,13 @@ def submit_response(
         raise InvalidInput(problems)
     try:
         with transaction.atomic():
-            locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
-            earlier = Response.objects.filter(assessment=locked).first()
+            # Lock the assessment row (one submission at a time per questionnaire), then look
+            # for an earlier response in a fresh statement, which sees one committed while we
+            # waited for the lock. Only the key is read: the caller's instance is used below.
+            Assessment.objects.select_for_update().filter(pk=assessment.pk).values_list(
+                "pk", flat=True
+            ).get()
+            earlier = Response.objects.filter(assessment_id=assessment.pk).first()
             if earlier is not None and earlier.client_id == client_id:
                 return earlier  # the same submission, committed while we waited for the lock
             if earlier is not None:
@@ -140,7 +156,7 @@ def submit_response(
                 )
             now = timezone.now()
             response = Response.objects.create(
-                assessment=locked,
+                assessment=assessment,
                 instrument_id=checked.instrument.id,
                 instrument_version=checked.instrument.version,
                 answers=stored_answers(answers),
@@ -152,15 +168,15 @@ def submit_response(
                 created_at=now,
                 updated_at=now,
             )
-            Draft.objects.filter(assessment=locked).delete()
-            alerts = _raise_alerts(response, checked.flagged, answers)
+            Draft.objects.filter(assessment_id=assessment.pk).delete()
+            alerts = _raise_alerts(response, checked.flagged, answers, new=True)
             record(
                 "response.submit",
                 by=by,
                 obj=response,
                 site=enrolment.cohort.site,
                 details={
-                    "assessment": locked.pk,
+                    "assessment": assessment.pk,
                     "instrument": response.instrument_id,
                     "entry_mode": entry_mode,
                     "alerts": [alert.pk for alert in alerts],
@@ -176,16 +192,29 @@ def submit_response(
 
 
 def _raise_alerts(
-    response: Response, flagged: list[str], answers: Mapping[str, object]
+    response: Response, flagged: list[str], answers: Mapping[str, object], *, new: bool = False
 ) -> list[SafetyAlert]:
+    """An alert per flagged safety item the response has no alert for yet.
+
+    ``new``: the response was created in this transaction, so it has no alerts yet; it is then
+    told its alerts (as if prefetched), so ``response.alerts`` needs no query afterwards.
+    """
     from balm.outcomes.tasks import send_safety_alert_email
 
-    already = set(response.alerts.values_list("item", flat=True))
+    if not flagged and not new:
+        return []
+    already = set() if new else set(response.alerts.values_list("item", flat=True))
     alerts = [
         SafetyAlert.objects.create(response=response, item=item, value=float(str(answers[item])))
         for item in flagged
         if item not in already
     ]
+    if new:
+        # What prefetch_related("alerts") would have stored, without the query.
+        known = SafetyAlert.objects.filter(response=response)
+        known._result_cache = sorted(alerts, key=lambda a: a.created_at, reverse=True)
+        known._prefetch_done = True
+        response._prefetched_objects_cache = {"alerts": known}
     for alert in alerts:
         transaction.on_commit(
             lambda alert_id=alert.pk: send_safety_alert_email.enqueue(alert_id), robust=True

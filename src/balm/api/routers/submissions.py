@@ -61,6 +61,9 @@ def _refuse_bad_client_id(instrument_id: str, answers: Mapping[str, object], onl
 
 
 def response_out(response: Response) -> dict:
+    """The API's view of a response. Costs no query when the response's assessment has its
+    ``enrolment__cohort__site`` selected and its alerts are known (as ``submit_response``
+    leaves them); otherwise the site and the alerts are looked up."""
     site = response.assessment.enrolment.cohort.site
     alert = response.alerts.exists()
     return {
@@ -123,13 +126,17 @@ def submit_response(request: HttpRequest, payload: ResponseIn):  # type: ignore[
                 and existing.entry_mode == payload.entry_mode
                 and _same_answers(existing.answers, payload.answers)
             )
-            return Status(200, response_out(existing)) if same else Status(409, CONFLICT)
+            if not same:
+                return Status(409, CONFLICT)
+            existing.assessment = assessment  # the same row, its site already loaded
+            return Status(200, response_out(existing))
         response = actions.submit_response(
             assessment=assessment,
             answers=payload.answers,
             client_id=client_id,
             entry_mode=payload.entry_mode,
             by=caller.actor,
+            client_id_unused=True,  # just looked up above
         )
     except InvalidInput as error:
         return Status(422, problems_body(error.problems, assessment.instrument_id))

@@ -1,0 +1,115 @@
+"""How many database queries one questionnaire submission costs (POST /api/responses).
+
+The submission path is the hot path of the API (bench/web.py): a participant's browser,
+through the session of their personal link, sends one complete PHQ-9. The counts below are
+ceilings; a change that adds a query to the path has to raise them on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.test import Client
+from tests.web import factories
+
+from balm.accounts.actions import issue_participant_link
+from balm.outcomes import actions
+from balm.outcomes.models import Assessment, Response, SafetyAlert
+
+pytestmark = pytest.mark.django_db
+
+# Session, personal link, the assessment (with its enrolment, cohort and site), the client id;
+# then in the transaction (two savepoint statements in tests, BEGIN/COMMIT in production):
+# lock the assessment, look for an earlier response, insert it, clear the draft, audit it.
+# (Before: 17, with the client id looked up twice, the enrolment, cohort and site fetched
+# again one by one to show the response, and its alerts queried twice.)
+SUBMIT_QUERIES = 11
+RETRY_QUERIES = 4  # session, link, assessment, the stored response: nothing written
+
+
+def _link_client(participant) -> Client:  # type: ignore[no-untyped-def]
+    _, token = issue_participant_link(participant=participant, by=None)
+    client = Client(enforce_csrf_checks=True)
+    assert client.get(f"/p/{token}/").status_code == 302
+    client.get("/login/")  # sets the CSRF cookie
+    return client
+
+
+def _body(world, answers=None) -> dict:  # type: ignore[no-untyped-def]
+    assessment = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="baseline")
+    return {
+        "assessment_id": assessment.pk,
+        "answers": factories.PHQ9_ZEROS if answers is None else answers,
+        "client_id": str(uuid.uuid4()),
+    }
+
+
+def _post(client: Client, body: dict, **extra):  # type: ignore[no-untyped-def]
+    token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else ""
+    return client.post(
+        "/api/responses",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+        **extra,
+    )
+
+
+def test_a_submission_through_a_personal_link(world, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    client = _link_client(world.p1)
+    body = _body(world)
+    with django_assert_max_num_queries(SUBMIT_QUERIES):
+        answer = _post(client, body)
+    assert answer.status_code == 201, answer.content
+    stored = Response.objects.get(client_id=body["client_id"])
+    shown = answer.json()
+    assert shown["id"] == stored.pk and shown["scores"] == stored.scores
+    assert shown["safety_alert"] is False and shown["crisis_contacts"] is None
+
+
+def test_a_safety_answer_costs_one_more_query_and_still_alerts(  # type: ignore[no-untyped-def]
+    world, django_assert_max_num_queries, django_capture_on_commit_callbacks
+) -> None:
+    client = _link_client(world.p1)
+    body = _body(world, {**factories.PHQ9_ZEROS, "q9": 2})
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        django_assert_max_num_queries(SUBMIT_QUERIES + 1),  # the alert
+    ):
+        answer = _post(client, body)
+    assert answer.status_code == 201, answer.content
+    shown = answer.json()
+    assert shown["safety_alert"] is True
+    assert shown["crisis_contacts"] == world.site_a.crisis_contacts
+    alert = SafetyAlert.objects.get(response__client_id=body["client_id"])
+    assert (alert.item, alert.value) == ("q9", 2.0)
+    assert len(callbacks) == 1  # the alert e-mail, enqueued after commit
+
+
+def test_a_retry_writes_nothing(world, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    client = _link_client(world.p1)
+    body = _body(world, {**factories.PHQ9_ZEROS, "q9": 1})
+    first = _post(client, body)
+    assert first.status_code == 201
+    with django_assert_max_num_queries(RETRY_QUERIES + 1):  # + whether it raised an alert
+        again = _post(client, body)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert Response.objects.count() == 1 and SafetyAlert.objects.count() == 1
+
+
+def test_the_action_knows_the_alerts_it_raised(world) -> None:  # type: ignore[no-untyped-def]
+    """The response handed back lists exactly the alerts stored, without a query."""
+    assessment = Assessment.objects.select_related("enrolment__cohort__site").get(
+        enrolment=world.enrolment_p1, instrument_id="phq9", timepoint="baseline"
+    )
+    response = actions.submit_response(
+        assessment=assessment,
+        answers={**factories.PHQ9_ZEROS, "q9": 3},
+        client_id=str(uuid.uuid4()),
+        by=world.p1,
+    )
+    assert list(response.alerts.all()) == list(SafetyAlert.objects.filter(response=response))
+    assert response.alerts.exists()
