@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from tests.web import factories
 
 from balm.accounts.actions import issue_participant_link
+from balm.accounts.models import ParticipantLink
 from balm.outcomes import actions
 from balm.outcomes.models import Assessment, Response, SafetyAlert
 
@@ -22,10 +27,11 @@ pytestmark = pytest.mark.django_db
 
 # Session, personal link, the assessment (with its enrolment, cohort and site), the client id;
 # then in the transaction (two savepoint statements in tests, BEGIN/COMMIT in production):
-# lock the assessment, look for an earlier response, insert it, clear the draft, audit it.
-# (Before: 17, with the client id looked up twice, the enrolment, cohort and site fetched
-# again one by one to show the response, and its alerts queried twice.)
-SUBMIT_QUERIES = 11
+# lock the assessment, look for an earlier response, insert it, clear the draft, audit it;
+# then whether it raised an alert, for the reply. (Before: 17, with the client id looked up
+# twice, the enrolment, cohort and site fetched again one by one to show the response, and
+# its alerts queried twice.)
+SUBMIT_QUERIES = 12
 RETRY_QUERIES = 4  # session, link, assessment, the stored response: nothing written
 
 
@@ -113,3 +119,22 @@ def test_the_action_knows_the_alerts_it_raised(world) -> None:  # type: ignore[n
     )
     assert list(response.alerts.all()) == list(SafetyAlert.objects.filter(response=response))
     assert response.alerts.exists()
+
+
+def test_the_personal_link_costs_one_read_and_no_writes(world) -> None:  # type: ignore[no-untyped-def]
+    """Per request, the link (with its participant) is read once; neither the session nor the
+    link's last_used_at is written. An expired link still stops working at once."""
+    client = _link_client(world.p1)
+    with CaptureQueriesContext(connection) as captured:
+        answer = _post(client, _body(world))
+    assert answer.status_code == 201, answer.content
+    sqls = [query["sql"] for query in captured.captured_queries]
+    assert sum('FROM "accounts_participantlink"' in sql for sql in sqls) == 1
+    assert sum('FROM "django_session"' in sql for sql in sqls) == 1
+    writes = [sql for sql in sqls if sql.startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert not [sql for sql in writes if "django_session" in sql or "participantlink" in sql]
+
+    ParticipantLink.objects.filter(participant=world.p1).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert _post(client, _body(world)).status_code == 401

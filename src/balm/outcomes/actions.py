@@ -209,12 +209,6 @@ def _raise_alerts(
         for item in flagged
         if item not in already
     ]
-    if new:
-        # What prefetch_related("alerts") would have stored, without the query.
-        known = SafetyAlert.objects.filter(response=response)
-        known._result_cache = sorted(alerts, key=lambda a: a.created_at, reverse=True)
-        known._prefetch_done = True
-        response._prefetched_objects_cache = {"alerts": known}
     for alert in alerts:
         transaction.on_commit(
             lambda alert_id=alert.pk: send_safety_alert_email.enqueue(alert_id), robust=True
