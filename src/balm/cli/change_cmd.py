@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from balm.cli.common import fail
+from balm.cli.common import fail, read_long_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,21 +86,6 @@ def _as_flags(message: str) -> str:
         message = re.sub(rf"\b{name}\b", flag, message)
     message = message.replace("better='lower' or 'higher'", "--better lower or higher")
     return message.replace("give an instrument from", "give --instrument from")
-
-
-def _read(path: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    if not path.is_file():
-        raise fail(f"{path}: no such file")
-    try:
-        data = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise fail(f"{path}: cannot read as CSV ({error})") from error
-    # Row labels are the line numbers in the file (the header is line 1), so messages that
-    # name rows point at lines a researcher can find in a spreadsheet or editor.
-    data.index = pd.RangeIndex(2, len(data) + 2)
-    return data
 
 
 def change(
@@ -197,7 +182,7 @@ def change(
             raise fail(f"{name} must lie strictly between 0 and 1, got {value}")
     if percent is not None and not percent > 0:
         raise fail(f"--percent must be above 0, got {percent}")
-    data = _read(data_file)
+    data = read_long_csv(data_file)
     options: dict[str, Any] = {
         "reliability": reliability,
         "reliability_post": reliability_post,

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_USAGE = 2
 """Exit code for bad input (a missing column, a bad cell, an unknown instrument)."""
@@ -16,3 +22,21 @@ def fail(message: str) -> typer.Exit:
     """
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code=EXIT_USAGE)
+
+
+def read_long_csv(path: Path) -> pd.DataFrame:
+    """Read a long-format CSV for ``balm change`` / ``balm trend``, or fail with exit 2.
+
+    Rows are labelled by their line in the file (the header is line 1), so messages that
+    name rows point at lines a researcher can find in a spreadsheet or editor.
+    """
+    import pandas as pd
+
+    if not path.is_file():
+        raise fail(f"{path}: no such file (it does not exist or is not a file)")
+    try:
+        data = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise fail(f"{path}: cannot read as CSV ({error})") from error
+    data.index = pd.RangeIndex(2, len(data) + 2, name="line")
+    return data

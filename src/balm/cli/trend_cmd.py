@@ -16,26 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from balm.cli.common import fail
+from balm.cli.common import fail, read_long_csv
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from balm.change.mixed import GrowthModelResult
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    if not path.is_file():
-        raise fail(f"data file {str(path)!r} does not exist or is not a file")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise fail(f"could not read {str(path)!r} as CSV: {error}") from error
-    # Name rows by their CSV line (the header is line 1) so errors point into the file.
-    frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
-    return frame
 
 
 def _number(value: float, digits: int = 3) -> str:
@@ -131,7 +115,7 @@ def trend(
     """
     from balm.change.mixed import GrowthModelInputError, fit_growth_model
 
-    frame = _read_csv(data)
+    frame = read_long_csv(data)
     try:
         result = fit_growth_model(
             frame, id=id, time=time, outcome=outcome, by=tuple(by or ()), reml=reml
