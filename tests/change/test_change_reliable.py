@@ -151,3 +151,11 @@ def test_constant_baseline_is_a_clear_error() -> None:
     """SD_pre = 0 gives SE = 0: refuse rather than divide by zero."""
     with pytest.raises(ChangeInputError, match="SD is 0"):
         rci_jt([5.0, 5.0, 5.0], [1.0, 2.0, 3.0], reliability=0.8)
+
+
+def test_hageman_arrindell_refuses_change_without_variance() -> None:
+    """Everyone 7 points lower: SD_1² + SD_2² − 2·SD_1·SD_2·r_12 = 0, so r_DD (Hageman &
+    Arrindell 1999, formula 8) is 0/0; a clear error, not a division by zero."""
+    pre = np.array([7.0, 7.0, 19.0, 21.0])
+    with pytest.raises(ChangeInputError, match="same amount"):
+        rci_ha(pre, pre - 7.0, reliability=0.8)

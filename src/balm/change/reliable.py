@@ -441,7 +441,15 @@ def rci_ha(
         r2 = check_reliability(reliability_post, "reliability_post")
     r12 = float(np.corrcoef(pre_a, post_a)[0, 1])
     cross = 2.0 * sd1 * sd2 * r12
-    r_dd = (sd1**2 * r1 + sd2**2 * r2 - cross) / (sd1**2 + sd2**2 - cross)
+    variance_of_change = sd1**2 + sd2**2 - cross
+    # Everyone changing by the same amount leaves the change with no variance (up to rounding):
+    # r_DD is then 0/0, so the index is undefined rather than infinite.
+    if not variance_of_change > 1e-12 * (sd1**2 + sd2**2):
+        raise ChangeInputError(
+            "every participant changed by the same amount, so the Hageman-Arrindell "
+            "reliability of the difference is undefined; use another method"
+        )
+    r_dd = (sd1**2 * r1 + sd2**2 * r2 - cross) / variance_of_change
     if not r_dd > 0.0:
         raise ChangeInputError(
             f"the Hageman-Arrindell reliability of the difference is {r_dd:.3f} (not above 0): "
