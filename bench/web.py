@@ -16,7 +16,13 @@ in the issue is p95 under 100 ms and submissions at least half the health endpoi
 figures are printed, never asserted. Everything runs on 127.0.0.1 and stops within
 ``--seconds`` per phase.
 
-Usage: ``.venv/bin/python bench/web.py [--clients 20] [--submissions 800] [--seconds 20]``.
+PostgreSQL keeps its default durability (fsync, synchronous commit), as a real server would;
+``--no-durable`` runs it as the tests do (no fsync), to see what the disk costs. Beside the rates
+it prints the CPU time each request cost the app server, PostgreSQL and the clients (from
+/proc), since all three share the machine's cores.
+
+Usage: ``.venv/bin/python bench/web.py [--clients 20] [--submissions 2000] [--seconds 20]
+[--workers N] [--threads N] [--no-durable]``.
 """
 
 from __future__ import annotations
@@ -127,7 +133,7 @@ def count_responses() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> Iterator[None]:
+def gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> Iterator[int]:
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "balm.web.wsgi:application",
@@ -151,7 +157,7 @@ def gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> Iter
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.2)
-        yield
+        yield server.pid
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -160,6 +166,52 @@ def gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> Iter
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
+
+
+# --- CPU accounting -----------------------------------------------------------------------
+
+
+def _cpu_of(pid_dir: Path) -> tuple[str, int, float] | None:
+    """(command name, session id, CPU seconds) of one process from /proc, or None if gone."""
+    try:
+        stat = (pid_dir / "stat").read_text()
+    except OSError:
+        return None
+    name = stat[stat.index("(") + 1 : stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2 :].split()
+    # utime + stime, and cutime + cstime: the CPU of its children that have exited (a
+    # PostgreSQL backend whose connection closed, a restarted worker), so nothing is lost.
+    ticks = sum(int(value) for value in fields[11:15])
+    return name, int(fields[3]), ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server_session: int) -> dict[str, float]:
+    """CPU time used so far by the app server (its process session), PostgreSQL's processes,
+    and this process (the clients), read from /proc (Linux)."""
+    used = {"server": 0.0, "database": 0.0, "clients": time.process_time()}
+    for pid_dir in Path("/proc").iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        seen = _cpu_of(pid_dir)
+        if seen is None:
+            continue
+        name, session, seconds = seen
+        if session == server_session:
+            used["server"] += seconds
+        elif name == "postgres":
+            used["database"] += seconds
+    return used
+
+
+def report_cpu(before: dict[str, float], after: dict[str, float], requests: int) -> None:
+    if not requests:
+        return
+    per = {key: (after[key] - before[key]) / requests * 1000 for key in before}
+    print(
+        f"{'':<26} CPU per request: server {per['server']:.2f} ms, database "
+        f"{per['database']:.2f} ms, clients {per['clients']:.2f} ms "
+        f"(total {sum(per.values()):.2f} ms on {os.cpu_count()} cores)"
+    )
 
 
 # --- clients ------------------------------------------------------------------------------
@@ -312,11 +364,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (20)")
     parser.add_argument(
-        "--submissions", type=int, default=800, help="participants, one submission each (800)"
+        "--submissions", type=int, default=2000, help="participants, one submission each (2000)"
     )
     parser.add_argument("--seconds", type=float, default=20.0, help="time limit per phase (20)")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--durable",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="PostgreSQL with fsync and synchronous commit (default) or without",
+    )
     args = parser.parse_args()
     if args.clients < 1 or args.submissions < args.clients or args.seconds <= 0:
         parser.error("need clients >= 1, submissions >= clients, seconds > 0")
@@ -328,7 +386,7 @@ def main() -> int:
         return 2
     data_dir = Path(tempfile.mkdtemp(prefix="balm-bench-web-"))
     try:
-        with pgcluster.cluster(bin_dir) as url:
+        with pgcluster.cluster(bin_dir, durable=args.durable) as url:
             env = {
                 "DATABASE_URL": url,
                 "BALM_SECRET_KEY": uuid.uuid4().hex,
@@ -355,7 +413,8 @@ def bench(args: argparse.Namespace, env: dict[str, str], bin_dir: Path) -> int:
     people = create_data(args.submissions)
     connections.close_all()
     print(
-        f"PostgreSQL {bin_dir.parent.name}; {len(people)} participants with a PHQ-9 due, "
+        f"PostgreSQL {bin_dir.parent.name} ({'durable' if args.durable else 'no fsync'}); "
+        f"{len(people)} participants with a PHQ-9 due, "
         f"created through the actions layer in {time.perf_counter() - began:.1f} s"
     )
     port = pgcluster.free_port()
@@ -363,7 +422,7 @@ def bench(args: argparse.Namespace, env: dict[str, str], bin_dir: Path) -> int:
         f"gunicorn on {HOST}:{port}: {args.workers} gthread workers x {args.threads} threads, "
         f"keep-alive; {args.clients} clients, at most {args.seconds:g} s per phase\n"
     )
-    with gunicorn(env, port, args.workers, args.threads):
+    with gunicorn(env, port, args.workers, args.threads) as server:
         shares = [people[i :: args.clients] for i in range(args.clients)]
         cookies: dict[str, dict[str, str]] = {}
         for person in people:
@@ -398,9 +457,14 @@ def bench(args: argparse.Namespace, env: dict[str, str], bin_dir: Path) -> int:
                 )
 
         run_phase(port, args.clients, 10, warm)
-        health_rate = report("GET /healthz", run_phase(port, args.clients, args.seconds, health))
+        before = cpu_seconds(server)
+        checked = run_phase(port, args.clients, args.seconds, health)
+        health_rate = report("GET /healthz", checked)
+        report_cpu(before, cpu_seconds(server), len(checked.latencies))
+        before = cpu_seconds(server)
         submitted = run_phase(port, args.clients, args.seconds, submit)
         submit_rate = report("POST /api/responses", submitted)
+        report_cpu(before, cpu_seconds(server), len(submitted.latencies))
     stored = count_responses()
     print(f"\nresponses stored: {stored} (201s reported: {submitted.statuses.get(201, 0)})")
     if health_rate:

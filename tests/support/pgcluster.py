@@ -76,8 +76,12 @@ def _run(command: list[str], **kwargs: object) -> None:
 
 
 @contextmanager
-def cluster(bin_dir: Path | None = None) -> Iterator[str]:
-    """Start a throwaway cluster; yield its DATABASE_URL; stop and remove it afterwards."""
+def cluster(bin_dir: Path | None = None, *, durable: bool = False) -> Iterator[str]:
+    """Start a throwaway cluster; yield its DATABASE_URL; stop and remove it afterwards.
+
+    Tests run it without durability (no fsync, asynchronous commit) since the data is thrown
+    away; ``durable=True`` keeps PostgreSQL's defaults, as a benchmark of a real server should.
+    """
     tools = bin_dir or find_bin_dir()
     root = Path(tempfile.mkdtemp(prefix="balm-pg-"))
     data, sockets = root / "data", root / "sock"
@@ -104,8 +108,10 @@ def cluster(bin_dir: Path | None = None) -> Iterator[str]:
         )
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sockets} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+            "-c max_connections=50"
         )
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         _run(
             [
                 str(tools / "pg_ctl"),

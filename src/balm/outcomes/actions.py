@@ -8,6 +8,7 @@ an account), a Participant (answering through a personal link) or None (the syst
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -90,6 +91,17 @@ def save_draft_answers(
     return draft
 
 
+@dataclass(frozen=True)
+class Submission:
+    """What :func:`record_submission` did: the stored response, whether this call created it
+    (False: the same ``client_id`` was stored before, possibly for other answers or another
+    form; the caller decides whether that is a harmless retry), and the alerts it raised."""
+
+    response: Response
+    created: bool
+    alerts: list[SafetyAlert]
+
+
 def submit_response(
     *,
     assessment: Assessment,
@@ -97,32 +109,50 @@ def submit_response(
     client_id: str,
     entry_mode: str = EntryMode.PARTICIPANT_ONLINE,
     by: Actor,
-    client_id_unused: bool = False,
 ) -> Response:
     """Check, score and store a questionnaire; raise safety alerts; idempotent on client_id.
 
     Participants online must answer every required item; staff entering a paper form or an
     import may leave items blank (missing, never zero; the engine prorates where its rules
     allow). Every problem is reported at once. Sending the same ``client_id`` again returns
-    the stored response without writing anything.
+    the stored response without writing anything; a ``client_id`` already used for another
+    questionnaire is refused.
+    """
+    submission = record_submission(
+        assessment=assessment,
+        answers=answers,
+        client_id=client_id,
+        entry_mode=entry_mode,
+        by=by,
+    )
+    if submission.response.assessment_id != assessment.pk:
+        raise InvalidInput([Problem("client_id", "This client id was used for another form.")])
+    return submission.response
 
-    ``client_id_unused=True`` says the caller has just looked ``client_id`` up and found no
-    response (the API does, to tell a retry from a conflict), so it is not looked up twice; a
-    response committed with it since is still caught inside the transaction. Pass the
-    assessment with ``enrolment__cohort__site`` selected to spare three lookups; the returned
-    response shares that assessment and knows its new alerts, so showing it costs nothing more.
+
+def record_submission(
+    *,
+    assessment: Assessment,
+    answers: Mapping[str, object],
+    client_id: str,
+    entry_mode: str = EntryMode.PARTICIPANT_ONLINE,
+    by: Actor,
+) -> Submission:
+    """:func:`submit_response`, telling a new response from one stored before under the same
+    ``client_id`` (which is returned as it is, whatever was sent this time; the API answers
+    200 or 409 from that).
+
+    Nothing is looked up before writing: the response is inserted at once and the database's
+    unique constraints (one response per assessment, one per client id) decide a race or a
+    repeat; only then are the earlier rows read. The assessment row is locked first, as
+    :func:`save_draft_answers` locks it, so a draft saved at the same moment either commits
+    first (and is cleared here) or sees this response and stops. (The insert's foreign-key
+    check would not do: Django makes foreign keys deferrable on PostgreSQL, so the check and
+    its lock wait until commit, after the draft was cleared.) Pass the assessment with
+    ``enrolment__cohort__site`` selected to spare three lookups.
     """
     enrolment = assessment.enrolment
     _check_actor(by, enrolment, entry_mode)
-    existing = (
-        Response.objects.filter(client_id=client_id).first()
-        if client_id and not client_id_unused
-        else None
-    )
-    if existing is not None:
-        if existing.assessment_id != assessment.pk:
-            raise InvalidInput([Problem("client_id", "This client id was used for another form.")])
-        return existing
     problems = []
     client_problem = _client_id_problem(client_id)
     if client_problem:
@@ -138,22 +168,17 @@ def submit_response(
     if online and today < assessment.opens_on:
         problems.append(Problem("", f"This questionnaire opens on {assessment.opens_on:%-d %B}."))
     if problems:
+        # A retry of a submission stored before (say, just before the form closed) is still
+        # answered with the stored response, not with today's problems.
+        earlier = Response.objects.filter(client_id=client_id).first() if client_id else None
+        if earlier is not None:
+            return Submission(earlier, created=False, alerts=[])
         raise InvalidInput(problems)
     try:
         with transaction.atomic():
-            # Lock the assessment row (one submission at a time per questionnaire), then look
-            # for an earlier response in a fresh statement, which sees one committed while we
-            # waited for the lock. Only the key is read: the caller's instance is used below.
             Assessment.objects.select_for_update().filter(pk=assessment.pk).values_list(
                 "pk", flat=True
             ).get()
-            earlier = Response.objects.filter(assessment_id=assessment.pk).first()
-            if earlier is not None and earlier.client_id == client_id:
-                return earlier  # the same submission, committed while we waited for the lock
-            if earlier is not None:
-                raise InvalidInput(
-                    [Problem("", "This questionnaire was already sent; staff can amend it.")]
-                )
             now = timezone.now()
             response = Response.objects.create(
                 assessment=assessment,
@@ -183,12 +208,17 @@ def submit_response(
                 },
             )
     except IntegrityError:
-        # The same client id committed by a concurrent request: return that one.
-        again = Response.objects.filter(client_id=client_id, assessment=assessment).first()
-        if again is None:
-            raise
-        return again
-    return response
+        # Committed before us (or while the insert waited on a concurrent one): the same
+        # client id is a repeat; another client id for this questionnaire is a second answer.
+        earlier = Response.objects.filter(client_id=client_id).first()
+        if earlier is not None:
+            return Submission(earlier, created=False, alerts=[])
+        if Response.objects.filter(assessment_id=assessment.pk).exists():
+            raise InvalidInput(
+                [Problem("", "This questionnaire was already sent; staff can amend it.")]
+            ) from None
+        raise
+    return Submission(response, created=True, alerts=alerts)
 
 
 def _raise_alerts(
@@ -196,12 +226,11 @@ def _raise_alerts(
 ) -> list[SafetyAlert]:
     """An alert per flagged safety item the response has no alert for yet.
 
-    ``new``: the response was created in this transaction, so it has no alerts yet; it is then
-    told its alerts (as if prefetched), so ``response.alerts`` needs no query afterwards.
+    ``new``: the response was created in this transaction, so it has no alerts yet.
     """
     from balm.outcomes.tasks import send_safety_alert_email
 
-    if not flagged and not new:
+    if not flagged:
         return []
     already = set() if new else set(response.alerts.values_list("item", flat=True))
     alerts = [

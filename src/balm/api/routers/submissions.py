@@ -60,12 +60,13 @@ def _refuse_bad_client_id(instrument_id: str, answers: Mapping[str, object], onl
     raise InvalidInput(problems)
 
 
-def response_out(response: Response) -> dict:
-    """The API's view of a response. Costs no query when the response's assessment has its
-    ``enrolment__cohort__site`` selected and its alerts are known (as ``submit_response``
-    leaves them); otherwise the site and the alerts are looked up."""
+def response_out(response: Response, *, alert: bool | None = None) -> dict:
+    """The API's view of a response. ``alert``: whether it raised a safety alert, when the
+    caller knows (a new response does); otherwise it is looked up. Costs no other query when
+    the response's assessment has ``enrolment__cohort__site`` selected."""
     site = response.assessment.enrolment.cohort.site
-    alert = response.alerts.exists()
+    if alert is None:
+        alert = response.alerts.exists()
     return {
         "id": response.pk,
         "assessment_id": response.assessment_id,
@@ -119,28 +120,27 @@ def submit_response(request: HttpRequest, payload: ResponseIn):  # type: ignore[
         client_id = _client_id(payload.client_id)
         if client_id is None:
             _refuse_bad_client_id(assessment.instrument_id, payload.answers, online)
-        existing = Response.objects.filter(client_id=client_id).first()
-        if existing is not None:
-            same = (
-                existing.assessment_id == assessment.pk
-                and existing.entry_mode == payload.entry_mode
-                and _same_answers(existing.answers, payload.answers)
-            )
-            if not same:
-                return Status(409, CONFLICT)
-            existing.assessment = assessment  # the same row, its site already loaded
-            return Status(200, response_out(existing))
-        response = actions.submit_response(
+        submission = actions.record_submission(
             assessment=assessment,
             answers=payload.answers,
             client_id=client_id,
             entry_mode=payload.entry_mode,
             by=caller.actor,
-            client_id_unused=True,  # just looked up above
         )
     except InvalidInput as error:
         return Status(422, problems_body(error.problems, assessment.instrument_id))
-    return Status(201, response_out(response))
+    stored = submission.response
+    if submission.created:
+        return Status(201, response_out(stored, alert=bool(submission.alerts)))
+    same = (
+        stored.assessment_id == assessment.pk
+        and stored.entry_mode == payload.entry_mode
+        and _same_answers(stored.answers, payload.answers)
+    )
+    if not same:
+        return Status(409, CONFLICT)
+    stored.assessment = assessment  # the same row, its site already loaded
+    return Status(200, response_out(stored))
 
 
 @router.post(
