@@ -1,9 +1,13 @@
-"""``balm demo``, ``balm serve`` and ``balm manage``: the web app from the command line.
+"""``balm demo``, ``balm serve``, ``balm worker`` and ``balm manage``: the web app from the
+command line.
 
 ``balm demo`` and ``balm serve`` use Django's own server (``runserver --noreload``), which is
 fine for a demo or a single-user trial. For a real deployment run a WSGI server on
-``balm.web.wsgi:application`` (for example gunicorn) behind a TLS proxy, plus
-``balm manage db_worker`` for background e-mail and a daily ``balm manage send_due_reminders``.
+``balm.web.wsgi:application`` (for example gunicorn) behind a TLS proxy, plus one or more
+``balm worker`` processes: each runs the queued background tasks (alert and questionnaire
+e-mails) and checks for due questionnaire e-mails every ``BALM_REMINDER_INTERVAL`` seconds
+(900 by default), so no cron job is needed. ``balm demo`` has no worker: its tasks run at once,
+and while it serves, a background thread makes the same check and prints the e-mails.
 """
 
 from __future__ import annotations
@@ -15,6 +19,15 @@ from typing import Annotated
 import typer
 
 DEFAULT_DEMO_DIR = Path("var") / "demo"
+
+ReminderInterval = Annotated[
+    float,
+    typer.Option(
+        envvar="BALM_REMINDER_INTERVAL",
+        min=0,
+        help="Seconds between checks for due questionnaire e-mails (0: never).",
+    ),
+]
 
 
 def _django(settings_env: dict[str, str]) -> None:
@@ -42,8 +55,11 @@ def demo(
     serve: Annotated[
         bool, typer.Option(help="Serve after loading (--no-serve to only load).")
     ] = True,
+    reminder_interval: ReminderInterval = 900,
 ) -> None:
-    """Load a synthetic demo (once) into SQLite and serve it on http://HOST:PORT."""
+    """Load a synthetic demo (once) into SQLite and serve it on http://HOST:PORT; while it
+    serves, due questionnaire e-mails are checked for at start and every
+    --reminder-interval seconds and printed here."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     site_url = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
@@ -51,7 +67,8 @@ def demo(
         "BALM_DEMO": "1",
         "BALM_DATA_DIR": str(data_dir),
         "BALM_SITE_URL": site_url,
-        # No worker in the demo: tasks run at once and e-mails are printed here.
+        # No worker in the demo: tasks run at once and e-mails are printed here; the reminder
+        # check runs in a thread while serving (see below).
         "BALM_TASKS_BACKEND": "immediate",
         "BALM_LOG_LEVEL": os.environ.get("BALM_LOG_LEVEL", "WARNING"),
     }
@@ -73,7 +90,23 @@ def demo(
         typer.echo(f"  {pseudonym:<8} {site_url}{path}")
     typer.echo("\nEverything here is synthetic. Press Ctrl+C to stop.\n")
     if serve:
-        _manage("runserver", "--noreload", f"{host}:{port}")
+        _serve_with_reminders(f"{host}:{port}", reminder_interval)
+
+
+def _serve_with_reminders(address: str, reminder_interval: float) -> None:
+    """Django's server, with the questionnaire e-mail check in a daemon thread beside it."""
+    from balm.outcomes.reminders import ReminderSchedule
+
+    schedule = ReminderSchedule(reminder_interval)
+    if schedule.start():
+        typer.echo(
+            f"Due questionnaire e-mails are checked now and every {reminder_interval:g} s, "
+            "and printed here.\n"
+        )
+    try:
+        _manage("runserver", "--noreload", address)
+    finally:
+        schedule.stop()
 
 
 def serve_cmd(
@@ -96,13 +129,64 @@ def serve_cmd(
     _manage("runserver", "--noreload", f"{host}:{port}")
 
 
-def manage(ctx: typer.Context) -> None:
-    """Any Django management command, e.g. ``balm manage db_worker`` or
-    ``balm manage send_due_reminders`` or ``balm manage createsuperuser``."""
+def worker(
+    reminder_interval: ReminderInterval = 900,
+    interval: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait before polling an empty queue again.")
+    ] = 1,
+    queue_name: Annotated[
+        str, typer.Option(help="Queues to run, comma-separated; '*' for all.")
+    ] = "default",
+    batch: Annotated[
+        bool,
+        typer.Option(help="Check for due e-mails once, run every queued task, then exit."),
+    ] = False,
+    max_tasks: Annotated[
+        int | None, typer.Option(min=1, help="Exit after running this many tasks.")
+    ] = None,
+) -> None:
+    """Run background tasks from the database queue (alert and questionnaire e-mails) and
+    check for due questionnaire e-mails every --reminder-interval seconds. Run one or more per
+    service; Ctrl+C or SIGTERM stops it after the current task. Same as ``balm manage worker``,
+    which also takes every ``db_worker`` option."""
+    _use_data_dir()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "balm.web.settings")
+    import django
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    django.setup()
+    args = [
+        f"--reminder-interval={reminder_interval}",
+        f"--interval={interval}",
+        f"--queue-name={queue_name}",
+        "--no-reload",
+    ]
+    if batch:
+        args.append("--batch")
+    if max_tasks is not None:
+        args.append(f"--max-tasks={max_tasks}")
+    try:
+        call_command("worker", *args)
+    except CommandError as error:
+        typer.echo(f"balm worker: {error}", err=True)
+        if "not a database backend" in str(error):
+            typer.echo("balm worker needs BALM_TASKS_BACKEND=database (the default).", err=True)
+        raise typer.Exit(2) from None
+
+
+def _use_data_dir() -> None:
+    """``BALM_DATA_DIR`` made absolute (and created, for SQLite)."""
     data_dir = Path(os.environ.get("BALM_DATA_DIR", "var")).resolve()
     if "DATABASE_URL" not in os.environ:
         data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["BALM_DATA_DIR"] = str(data_dir)
+
+
+def manage(ctx: typer.Context) -> None:
+    """Any Django management command, e.g. ``balm manage send_due_reminders`` or
+    ``balm manage createsuperuser``."""
+    _use_data_dir()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "balm.web.settings")
     from django.core.management import execute_from_command_line
 
@@ -113,6 +197,7 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("demo")(demo)
     app.command("serve")(serve_cmd)
+    app.command("worker")(worker)
     app.command(
         "manage",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},

@@ -1,27 +1,37 @@
-"""Questionnaire e-mails: which are due, and their wording, composed when they are sent.
+"""Questionnaire e-mails: which are due, their wording (composed when they are sent), and the
+periodic check that queues them.
 
 Each participant gets one "due" e-mail listing their open questionnaires, with a fresh
 personal link, and one reminder ``BALM_REMINDER_AFTER_DAYS`` days later for those still open.
-A :class:`ReminderLog` row per assessment and kind is claimed before anything is enqueued, so
-running :func:`send_due_reminders` twice sends nothing twice.
+A :class:`ReminderLog` row per assessment and kind is claimed under a unique constraint before
+anything is enqueued, so running :func:`send_due_reminders` twice, or in several processes at
+once, sends nothing twice.
+
+:class:`ReminderSchedule` runs that check now and then every ``interval`` seconds in a
+background thread: ``balm worker`` and ``balm demo`` use it, so no cron job is needed.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django_tasks_db.utils import exclusive_transaction
 
 from balm.instruments import UnknownInstrumentError, get_instrument
 from balm.outcomes.models import Assessment, ReminderKind, ReminderLog, Response
 
 OPEN_ENROLMENT = ("referred", "assessed", "started", "completed")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ def candidates(today: date) -> list[tuple[Assessment, str]]:
         .exclude(enrolment__participant__email="")
         .exclude(answered)
         .select_related("enrolment__participant__site")
+        .order_by("pk")  # every run claims in the same order, so concurrent runs never deadlock
     )
     due_sent = ReminderLog.objects.filter(assessment=OuterRef("pk"), kind=ReminderKind.DUE)
     reminder_sent = ReminderLog.objects.filter(
@@ -123,7 +134,10 @@ def send_due_reminders(today: date | None = None) -> int:
 
     day = today or timezone.localdate()
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)
-    with transaction.atomic():
+    # On SQLite take the write lock at the start (BEGIN EXCLUSIVE), so a run that meets the
+    # worker or the server writing waits for it instead of failing with "database is locked";
+    # elsewhere this is a plain transaction and the unique constraint decides who claims.
+    with exclusive_transaction():
         for assessment, kind in candidates(day):
             try:
                 with transaction.atomic():
@@ -136,3 +150,78 @@ def send_due_reminders(today: date | None = None) -> int:
                 lambda ids=ids: send_questionnaire_email.enqueue(sorted(ids)), robust=True
             )
     return len(groups)
+
+
+class ReminderSchedule:
+    """Run :func:`send_due_reminders` every ``interval`` seconds in a daemon thread.
+
+    ``interval`` 0 disables it. A failed check is logged and tried again at the next tick.
+    The thread closes its database connections after every check, so it holds none while
+    it waits. Because the check is idempotent, any number of schedules (several workers on
+    several servers) may run at once.
+    """
+
+    def __init__(self, interval: float) -> None:
+        if interval < 0:
+            raise ValueError(f"reminder interval must be 0 (off) or more seconds, not {interval}")
+        self.interval = interval
+        self.checks = 0  # checks finished (successful or not), in any thread
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.interval > 0
+
+    def tick(self) -> int | None:
+        """One check in the calling thread: the number of e-mails queued, ``None`` if it failed."""
+        try:
+            queued = send_due_reminders()
+        except Exception:
+            logger.exception(
+                "Questionnaire e-mail check failed; trying again in %ss", self.interval
+            )
+            return None
+        finally:
+            self.checks += 1
+        if queued:
+            logger.info("Queued %d questionnaire e-mail(s)", queued)
+        return queued
+
+    def _run(self, check_now: bool) -> None:
+        if not check_now and self._stop.wait(self.interval):
+            return
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            finally:
+                connections.close_all()  # this thread's connections only
+            if self._stop.wait(self.interval):
+                return
+
+    def start(self, *, check_now: bool = True) -> bool:
+        """Start the thread (first check at once, or after one interval); ``False`` if off."""
+        if not self.enabled:
+            return False
+        if self._thread is not None:
+            raise RuntimeError("this reminder schedule has already been started")
+        self._thread = threading.Thread(
+            target=self._run, args=(check_now,), name="balm-reminders", daemon=True
+        )
+        self._thread.start()
+        return True
+
+    def request_stop(self) -> None:
+        """Ask the thread to stop after its current check (safe in a signal handler)."""
+        self._stop.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the thread and wait up to ``timeout`` seconds for a running check to finish."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                logger.warning("Questionnaire e-mail check still running after %ss", timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()

@@ -1,4 +1,9 @@
-"""``balm manage send_due_reminders`` — run daily (cron or a systemd timer)."""
+"""``balm manage send_due_reminders``: the due/reminder e-mail check, once.
+
+``balm worker`` already runs this check at start and every ``BALM_REMINDER_INTERVAL``
+seconds, so no schedule is needed; use this for a one-off run, or from cron for workers
+started with ``--reminder-interval 0``.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,122 @@
+"""``balm worker`` (or ``balm manage worker``): the task worker plus the reminder schedule.
+
+It is django-tasks-db's ``db_worker`` (same options, same queue polling, same signal handling)
+with one addition: it checks for due questionnaire e-mails at start and then every
+``--reminder-interval`` seconds (0 turns that off), so no cron job is needed. Run one worker
+per app server, or several: the check is idempotent (see ``balm.outcomes.reminders``).
+"""
+
+from __future__ import annotations
+
+import os
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import CommandError
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
+from django_tasks_db.management.commands import db_worker
+
+from balm.outcomes.reminders import ReminderSchedule
+
+DEFAULT_REMINDER_INTERVAL = "900"  # seconds; BALM_REMINDER_INTERVAL overrides it
+
+
+class ReminderWorker(db_worker.Worker):
+    """The database worker, with a :class:`ReminderSchedule` thread beside its polling loop.
+
+    The first check runs in the worker's own thread before the first poll (marked as a running
+    task, so a first Ctrl+C or SIGTERM lets it finish); later checks run in the schedule's
+    thread. With ``batch`` the check runs once and the queue is drained, with no thread.
+    """
+
+    def __init__(self, *, reminder_interval: float, **worker_options: Any) -> None:
+        super().__init__(**worker_options)
+        self.schedule = ReminderSchedule(reminder_interval)
+
+    def run(self) -> None:
+        try:
+            if self.schedule.enabled and self.running:
+                self.running_task = True
+                try:
+                    self.schedule.tick()
+                finally:
+                    self.running_task = False
+                if not self.batch and self.running:
+                    self.schedule.start(check_now=False)
+            if self.running:
+                super().run()
+        finally:
+            self.schedule.stop()
+
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        self.schedule.request_stop()
+        super().shutdown(signum, frame)
+
+    def stop(self) -> None:
+        """Stop after the current task (from another thread, or a test)."""
+        self.running = False
+        self.schedule.request_stop()
+
+
+class Command(db_worker.Command):
+    help = (
+        "Run a database task worker that also queues due questionnaire e-mails every "
+        "--reminder-interval seconds."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--reminder-interval",
+            type=db_worker.valid_interval,
+            # A string default goes through the type check too, so a bad variable fails loudly.
+            default=os.environ.get("BALM_REMINDER_INTERVAL", DEFAULT_REMINDER_INTERVAL),
+            help="Seconds between checks for due questionnaire e-mails; 0 turns them off "
+            "(default: BALM_REMINDER_INTERVAL or 900)",
+        )
+
+    def handle(  # type: ignore[override]
+        self,
+        *,
+        verbosity: int,
+        queue_name: str,
+        interval: float,
+        batch: bool,
+        backend_name: str,
+        startup_delay: bool,
+        reload: bool,
+        max_tasks: int | None,
+        worker_id: str,
+        exclude_queues: str,
+        reminder_interval: float,
+        **options: Any,
+    ) -> None:
+        # As db_worker's handle, with ReminderWorker in place of its Worker.
+        self.configure_logging(verbosity)
+        if reload and batch:
+            db_worker.logger.warning(
+                "Warning: --reload and --batch cannot be specified together. Disabling autoreload."
+            )
+            reload = False
+        queue_names = queue_name.split(",")
+        excluded_queue_names = exclude_queues.split(",") if exclude_queues else []
+        if excluded_queue_names and "*" not in queue_names:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        worker = ReminderWorker(
+            reminder_interval=reminder_interval,
+            queue_names=queue_names,
+            interval=interval,
+            batch=batch,
+            backend_name=backend_name,
+            startup_delay=startup_delay,
+            max_tasks=max_tasks,
+            worker_id=worker_id,
+            excluded_queue_names=excluded_queue_names,
+        )
+        if reload:
+            if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
+                worker.configure_signals()  # only in the child process
+            run_with_reloader(worker.run)
+        else:
+            worker.configure_signals()
+            worker.run()

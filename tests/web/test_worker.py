@@ -1,0 +1,253 @@
+"""Due e-mails without cron: the reminder schedule, ``balm worker`` and how they stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db.backends.signals import connection_created
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from balm.outcomes.management.commands.worker import ReminderWorker
+from balm.outcomes.models import ReminderLog
+from balm.outcomes.reminders import ReminderSchedule
+
+pytestmark = pytest.mark.django_db
+
+BALM = Path(sys.executable).with_name("balm")
+
+
+def _worker(**options: Any) -> ReminderWorker:
+    defaults: dict[str, Any] = {
+        "reminder_interval": 900,
+        "queue_names": ["default"],
+        "interval": 0.02,
+        "batch": False,
+        "backend_name": "default",
+        "startup_delay": False,
+        "max_tasks": None,
+        "worker_id": "test-worker",
+        "excluded_queue_names": [],
+    }
+    return ReminderWorker(**{**defaults, **options})
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def _recipients() -> list[str]:
+    return sorted(address for message in mail.outbox for address in message.to)
+
+
+@pytest.fixture
+def database_queue(settings) -> None:  # type: ignore[no-untyped-def]
+    """Tasks go to the database queue (as in production) instead of running at once."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+
+
+@pytest.fixture
+def own_signal_handlers() -> Iterator[None]:
+    """The worker installs SIGINT/SIGTERM/SIGQUIT handlers; give pytest its own back."""
+    names = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
+    saved = {name: signal.getsignal(name) for name in names}
+    yield
+    for name, handler in saved.items():
+        signal.signal(name, handler)
+
+
+def test_each_check_queues_due_emails_then_one_reminder(
+    world,
+    django_capture_on_commit_callbacks,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    schedule = ReminderSchedule(60)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert schedule.tick() == 2  # P1 and P2, one "due" e-mail each
+    with django_capture_on_commit_callbacks(execute=True):
+        assert schedule.tick() == 0
+    assert _recipients() == sorted([world.p1.email, world.p2.email])
+    ReminderLog.objects.update(
+        queued_at=timezone.now() - timedelta(days=settings.BALM_REMINDER_AFTER_DAYS + 1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert schedule.tick() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert schedule.tick() == 0
+    assert len(mail.outbox) == 4
+    assert [m.subject.startswith("A gentle reminder") for m in mail.outbox] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert schedule.checks == 4
+
+
+def test_interval_zero_turns_the_check_off(world, transactional_db) -> None:  # type: ignore[no-untyped-def]
+    # The worker loop closes connections between polls, so it needs committed data.
+    schedule = ReminderSchedule(0)
+    assert not schedule.enabled
+    assert schedule.start() is False
+    assert not schedule.is_alive()
+    worker = _worker(reminder_interval=0, batch=True)
+    worker.run()
+    assert worker.schedule.checks == 0
+    assert not ReminderLog.objects.exists()
+    assert mail.outbox == []
+    with pytest.raises(ValueError, match="0 \\(off\\) or more"):
+        ReminderSchedule(-1)
+
+
+def test_worker_sends_due_emails_through_the_database_queue_once(
+    world,
+    transactional_db,
+    database_queue,  # type: ignore[no-untyped-def]
+) -> None:
+    _worker(batch=True).run()  # check once, then run everything queued
+    assert _recipients() == sorted([world.p1.email, world.p2.email])
+    assert DBTaskResult.objects.successful().count() == 2
+    assert not ReminderLog.objects.filter(sent_at__isnull=True).exists()
+    _worker(batch=True).run()  # a second worker (another server, or later) sends nothing again
+    assert len(mail.outbox) == 2
+    assert DBTaskResult.objects.count() == 2
+
+
+def test_schedule_thread_checks_at_start_and_again_without_sending_twice(
+    world,
+    transactional_db,  # type: ignore[no-untyped-def]
+) -> None:
+    schedule = ReminderSchedule(0.02)
+    assert schedule.start()
+    try:
+        assert _wait_for(lambda: schedule.checks >= 4)
+    finally:
+        schedule.stop()
+    assert not schedule.is_alive()
+    assert _recipients() == sorted([world.p1.email, world.p2.email])
+    assert ReminderLog.objects.count() > 0
+    assert not ReminderLog.objects.filter(sent_at__isnull=True).exists()
+
+
+@pytest.mark.postgres
+def test_schedule_thread_closes_its_connection_after_each_check(
+    world,
+    transactional_db,  # type: ignore[no-untyped-def]
+) -> None:
+    opened: list[Any] = []
+
+    def note(sender: Any, connection: Any, **kwargs: Any) -> None:
+        if threading.current_thread().name == "balm-reminders":
+            opened.append(connection)
+
+    connection_created.connect(note)
+    schedule = ReminderSchedule(0.02)
+    try:
+        schedule.start()
+        assert _wait_for(lambda: schedule.checks >= 3)
+    finally:
+        schedule.stop()
+        connection_created.disconnect(note)
+    assert len(opened) >= 3  # a fresh connection for every check
+    assert all(wrapper.connection is None for wrapper in opened)
+
+
+def test_worker_stops_on_sigterm_and_stops_its_schedule(
+    world,
+    transactional_db,
+    own_signal_handlers,  # type: ignore[no-untyped-def]
+) -> None:
+    worker = _worker(reminder_interval=60, interval=10)
+    worker.configure_signals()
+    seen: list[bool] = []
+
+    def terminate() -> None:
+        seen.append(_wait_for(worker.schedule.is_alive))
+        time.sleep(0.2)  # the worker is now polling or sleeping between polls
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    killer = threading.Thread(target=terminate)
+    killer.start()
+    with pytest.raises(SystemExit) as stopped:
+        worker.run()
+    killer.join()
+    assert seen == [True]
+    assert stopped.value.code == 0
+    assert worker.running is False
+    assert not worker.schedule.is_alive()
+    assert _recipients() == sorted([world.p1.email, world.p2.email])  # the check at start
+
+
+def test_stop_flag_ends_the_worker_loop_and_its_schedule(
+    world,
+    transactional_db,  # type: ignore[no-untyped-def]
+) -> None:
+    worker = _worker(reminder_interval=60, interval=0.02)
+    backstop_fired: list[bool] = []
+
+    def stop() -> None:
+        _wait_for(worker.schedule.is_alive)
+        time.sleep(0.1)
+        worker.stop()
+
+    def backstop() -> None:  # so a broken stop fails the test instead of hanging it
+        backstop_fired.append(True)
+        worker.running = False
+
+    stopper = threading.Thread(target=stop)
+    timer = threading.Timer(20, backstop)
+    stopper.start()
+    timer.start()
+    try:
+        worker.run()
+    finally:
+        timer.cancel()
+        stopper.join()
+    assert backstop_fired == []
+    assert not worker.schedule.is_alive()
+    assert worker.schedule.checks == 1
+
+
+def test_worker_that_ends_by_itself_stops_its_schedule(
+    world,
+    transactional_db,
+    database_queue,  # type: ignore[no-untyped-def]
+) -> None:
+    worker = _worker(reminder_interval=60, max_tasks=1)
+    worker.run()  # the check at start queues two e-mails; the worker runs one and exits
+    assert len(mail.outbox) == 1
+    assert not worker.schedule.is_alive()
+
+
+def test_balm_worker_refuses_a_backend_without_a_queue(tmp_path: Path) -> None:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("BALM_", "DATABASE_URL"))}
+    keep.pop("DJANGO_SETTINGS_MODULE", None)
+    env = {
+        **keep,
+        "BALM_DEMO": "1",
+        "BALM_DATA_DIR": str(tmp_path),
+        "BALM_TASKS_BACKEND": "immediate",
+    }
+    result = subprocess.run(
+        [str(BALM), "worker", "--batch"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert "BALM_TASKS_BACKEND=database" in result.stderr
