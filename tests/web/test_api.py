@@ -7,7 +7,9 @@ import uuid
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from tests.web import factories
 
 from balm.accounts.actions import issue_participant_link, revoke_participant_link
@@ -46,6 +48,14 @@ def link_client(participant) -> Client:  # type: ignore[no-untyped-def]
 
 def baseline(enrolment, instrument_id="phq9"):  # type: ignore[no-untyped-def]
     return enrolment.assessments.get(instrument_id=instrument_id, timepoint="baseline")
+
+
+def items(answer) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The rows of a list endpoint's page (``{"items": [...], "count": N}``)."""
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert set(body) == {"items", "count"} and body["count"] >= len(body["items"])
+    return body["items"]
 
 
 def post(client: Client, url: str, body: dict, **extra):  # type: ignore[no-untyped-def]
@@ -117,6 +127,35 @@ def test_openapi_schema_and_docs_are_served(db) -> None:  # type: ignore[no-unty
     assert docs.status_code == 200 and b"openapi.json" in docs.content
 
 
+def test_docs_load_swagger_from_our_own_static_files(db) -> None:  # type: ignore[no-untyped-def]
+    """``ninja`` is an installed app, so Swagger UI comes from its static files (served by
+    whitenoise), never from a CDN."""
+    docs = Client().get("/api/docs").content.decode()
+    assert "cdn" not in docs.lower() and "https://" not in docs
+    for asset in ("swagger-ui-bundle.js", "swagger-ui-init.js", "swagger-ui.css"):
+        assert f'"/static/ninja/{asset}"' in docs
+    bundle = Client().get("/static/ninja/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    bundle.close()
+
+
+def test_list_pages_are_described_in_the_schema(db) -> None:  # type: ignore[no-untyped-def]
+    schema = json.loads(Client().get("/api/openapi.json").content)
+    for path, item in [
+        ("/api/cohorts", "CohortOut"),
+        ("/api/cohorts/{cohort_id}/enrolments", "EnrolmentOut"),
+        ("/api/assessments/due", "AssessmentOut"),
+    ]:
+        get = schema["paths"][path]["get"]
+        params = {p["name"]: p["schema"] for p in get["parameters"] if p["in"] == "query"}
+        assert params["limit"]["default"] == 100 and params["limit"]["maximum"] == 500
+        assert params["limit"]["minimum"] == 1 and params["offset"]["minimum"] == 0
+        ref = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        paged = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        assert set(paged["required"]) == {"items", "count"}
+        assert paged["properties"]["items"]["items"]["$ref"].endswith(f"/{item}")
+
+
 def test_session_post_needs_csrf_token(world) -> None:  # type: ignore[no-untyped-def]
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.p1_user)
@@ -143,9 +182,7 @@ def test_bearer_token_needs_no_csrf(world, api_token) -> None:  # type: ignore[n
 
 def test_cohort_list_per_persona(world) -> None:  # type: ignore[no-untyped-def]
     def names(client: Client) -> set[str]:
-        answer = client.get("/api/cohorts")
-        assert answer.status_code == 200
-        return {c["name"] for c in answer.json()}
+        return {c["name"] for c in items(client.get("/api/cohorts"))}
 
     assert names(client_for(world.facilitator_a)) == {"Cohort A"}
     assert names(client_for(world.facilitator_b)) == {"Cohort B"}
@@ -172,22 +209,21 @@ def test_cohort_detail(world) -> None:  # type: ignore[no-untyped-def]
 
 def test_enrolments_pseudonymised_for_researchers(world) -> None:  # type: ignore[no-untyped-def]
     url = f"/api/cohorts/{world.cohort_a.pk}/enrolments"
-    owner = client_for(world.facilitator_a).get(url).json()
+    owner = items(client_for(world.facilitator_a).get(url))
     assert [(e["participant"]["pseudonym"], e["participant"]["name"]) for e in owner] == [
         ("P1", "Pat One"),
         ("P2", "Sam Two"),
     ]
     researcher = client_for(world.researcher_a).get(url)
-    assert researcher.status_code == 200
-    assert [e["participant"] for e in researcher.json()] == [
+    assert [e["participant"] for e in items(researcher)] == [
         {"pseudonym": "P1", "name": None, "email": None},
         {"pseudonym": "P2", "name": None, "email": None},
     ]
     assert b"Pat One" not in researcher.content and b"example.org" not in researcher.content
     assert client_for(world.facilitator_b).get(url).status_code == 404
-    own = client_for(world.p1_user).get(url).json()
+    own = items(client_for(world.p1_user).get(url))
     assert [e["id"] for e in own] == [world.enrolment_p1.pk]
-    assert [e["id"] for e in link_client(world.p2).get(url).json()] == [world.enrolment_p2.pk]
+    assert [e["id"] for e in items(link_client(world.p2).get(url))] == [world.enrolment_p2.pk]
 
 
 # --- assessments due ---------------------------------------------------------------------
@@ -195,9 +231,7 @@ def test_enrolments_pseudonymised_for_researchers(world) -> None:  # type: ignor
 
 def test_assessments_due_per_persona(world) -> None:  # type: ignore[no-untyped-def]
     def enrolments(client: Client) -> set[int]:
-        answer = client.get("/api/assessments/due")
-        assert answer.status_code == 200
-        return {a["enrolment_id"] for a in answer.json()}
+        return {a["enrolment_id"] for a in items(client.get("/api/assessments/due"))}
 
     both = {world.enrolment_p1.pk, world.enrolment_p2.pk}
     assert enrolments(client_for(world.facilitator_a)) == both
@@ -206,14 +240,14 @@ def test_assessments_due_per_persona(world) -> None:  # type: ignore[no-untyped-
     assert enrolments(client_for(world.p1_user)) == {world.enrolment_p1.pk}
     assert enrolments(client_for(world.p2_user)) == {world.enrolment_p2.pk}
     assert enrolments(link_client(world.p1)) == {world.enrolment_p1.pk}
-    due = client_for(world.p1_user).get("/api/assessments/due").json()
+    due = items(client_for(world.p1_user).get("/api/assessments/due"))
     phq9 = next(a for a in due if a["instrument_id"] == "phq9")
     assert phq9["timepoint"] == "baseline" and phq9["status"] == "due"
     assert phq9["instrument_name"] == "Patient Health Questionnaire-9"
     filtered = client_for(world.facilitator_a).get(
         f"/api/assessments/due?cohort_id={world.cohort_b.pk}"
     )
-    assert filtered.json() == []
+    assert filtered.json() == {"items": [], "count": 0}
 
 
 def test_assessment_detail_lists_questions(world) -> None:  # type: ignore[no-untyped-def]
@@ -232,8 +266,137 @@ def test_assessment_detail_lists_questions(world) -> None:  # type: ignore[no-un
 def test_answered_assessment_is_no_longer_due(world) -> None:  # type: ignore[no-untyped-def]
     client = client_for(world.p1_user)
     assert post(client, "/api/responses", response_body(world)).status_code == 201
-    due = client.get("/api/assessments/due").json()
+    due = items(client.get("/api/assessments/due"))
     assert baseline(world.enrolment_p1).pk not in {a["id"] for a in due}
+
+
+# --- pages of the lists -----------------------------------------------------------------
+
+
+def more_at_site_a(world, n: int) -> None:  # type: ignore[no-untyped-def]
+    """``n`` more cohorts at site A, and ``n`` more participants enrolled in cohort A."""
+    for i in range(n):
+        factories.cohort(world.site_a, name=f"Extra {i}")
+        factories.enrol(factories.participant(world.site_a), world.cohort_a)
+
+
+def list_urls(world) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        "/api/cohorts",
+        f"/api/cohorts/{world.cohort_a.pk}/enrolments",
+        "/api/assessments/due",
+        f"/api/assessments/due?cohort_id={world.cohort_a.pk}",
+    ]
+
+
+def with_query(url: str, query: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def test_lists_come_in_pages_that_add_up_to_the_whole(world) -> None:  # type: ignore[no-untyped-def]
+    more_at_site_a(world, 3)
+    client = client_for(world.facilitator_a)
+    for url in list_urls(world):
+        whole = client.get(url).json()
+        total = whole["count"]
+        assert total == len(whole["items"]) >= 4, url
+        pages = [client.get(with_query(url, f"limit=3&offset={o}")).json() for o in (0, 3, 6)]
+        assert [page["count"] for page in pages] == [total] * 3
+        assert len(pages[0]["items"]) == 3
+        in_pages = [row["id"] for page in pages for row in page["items"]]
+        assert in_pages == [row["id"] for row in whole["items"]][:9], url
+        beyond = client.get(with_query(url, f"offset={total}")).json()
+        assert beyond == {"items": [], "count": total}, url
+    cohorts = client.get("/api/cohorts?limit=1").json()
+    assert cohorts["count"] == 4 and len(cohorts["items"]) == 1
+
+
+def test_a_page_is_100_unless_asked_and_at_most_500(world) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(12):  # 14 participants with 8 questionnaires open each
+        factories.enrol(factories.participant(world.site_a), world.cohort_a)
+    client = client_for(world.facilitator_a)
+    first = client.get("/api/assessments/due").json()
+    assert first["count"] > 100 and len(first["items"]) == 100
+    rest = client.get("/api/assessments/due?offset=100").json()
+    assert len(rest["items"]) == first["count"] - 100
+    everything = client.get("/api/assessments/due?limit=500").json()
+    assert [a["id"] for a in everything["items"]] == [
+        a["id"] for a in first["items"] + rest["items"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ("limit=0", ["limit"]),
+        ("limit=501", ["limit"]),
+        ("limit=-1", ["limit"]),
+        ("offset=-1", ["offset"]),
+        ("limit=lots&offset=-5", ["limit", "offset"]),
+    ],
+)
+def test_a_page_out_of_range_is_422_not_clamped(world, query, fields) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(world.facilitator_a)
+    for url in list_urls(world):
+        answer = client.get(with_query(url, query))
+        assert answer.status_code == 422, (url, query)
+        body = answer.json()
+        assert body["detail"] and sorted(p["field"] for p in body["problems"]) == fields
+    too_many = client.get("/api/cohorts?limit=501").json()["problems"][0]["message"]
+    assert "500" in too_many
+    assert client.get("/api/cohorts?limit=500").status_code == 200
+
+
+# Session, user; the caller's sites and participant record (asked again by each visible_*
+# query); the cohort (enrolments: and whether the caller sees names); the page; the count.
+LIST_QUERIES = {
+    "/api/cohorts": 6,
+    "/api/cohorts/{id}/enrolments": 10,
+    "/api/assessments/due": 6,
+}
+
+
+@pytest.mark.parametrize("persona", ["facilitator_a", "researcher_a", "admin_a", "p1_user"])
+def test_list_queries_do_not_grow_with_the_list(  # type: ignore[no-untyped-def]
+    world, persona, django_assert_max_num_queries
+) -> None:
+    client = client_for(getattr(world, persona))
+    urls = {
+        "/api/cohorts": "/api/cohorts",
+        "/api/cohorts/{id}/enrolments": f"/api/cohorts/{world.cohort_a.pk}/enrolments",
+        "/api/assessments/due": "/api/assessments/due",
+    }
+
+    def cost() -> dict[str, tuple[int, int]]:
+        found = {}
+        for name, url in urls.items():
+            with CaptureQueriesContext(connection) as queries:
+                answer = client.get(url)
+            found[name] = (len(queries), len(items(answer)))
+        return found
+
+    small = cost()
+    more_at_site_a(world, 4)
+    large = cost()
+    for name, url in urls.items():
+        assert large[name][0] == small[name][0], (name, small, large)
+        if persona != "p1_user":  # staff see the new rows; a participant only their own
+            assert large[name][1] > small[name][1], name
+        with django_assert_max_num_queries(LIST_QUERIES[name]):
+            client.get(url)
+
+
+def test_a_list_through_a_bearer_token_costs_no_more(  # type: ignore[no-untyped-def]
+    world, api_token, django_assert_max_num_queries
+) -> None:
+    """One query for the token with its user instead of two for the session and the user
+    (and one to note its last use, at most once a minute)."""
+    token = api_token(world.facilitator_a)
+    more_at_site_a(world, 2)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.get("/api/cohorts")  # notes the token's first use
+    with django_assert_max_num_queries(LIST_QUERIES["/api/cohorts"] - 1):
+        assert len(items(client.get("/api/cohorts"))) == 3
 
 
 # --- submitting a response ---------------------------------------------------------------

@@ -25,6 +25,7 @@ from balm.accounts.errors import NotAllowed
 from balm.accounts.models import Membership, Participant, Role, Site
 
 if TYPE_CHECKING:
+    from balm.api.models import ApiToken
     from balm.outcomes.models import Assessment, SafetyAlert
     from balm.programmes.models import Cohort, Enrolment
 
@@ -201,6 +202,39 @@ def visible_alerts(user: Any) -> QuerySet[SafetyAlert]:
 
 def can_acknowledge_alert(user: Any, alert: SafetyAlert) -> bool:
     return can_edit_clinical(user, alert.response.assessment.enrolment.cohort.site)
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+def can_manage_own_api_tokens(user: Any) -> bool:
+    """Staff (any role at any site) issue and revoke their own API tokens on their account page.
+    A participant's token comes only from ``balm manage issue_api_token``."""
+    return is_staff_member(user)
+
+
+def visible_api_tokens(user: Any) -> QuerySet[ApiToken]:
+    """The user's own tokens only (superusers see everyone's in the admin, not here)."""
+    from balm.api.models import ApiToken
+
+    if not _authenticated(user):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user)
+
+
+def can_issue_api_token(by: Any, owner: Any) -> bool:
+    """A superuser for anyone; a staff member for themselves (the system, ``by=None``, is
+    checked by the caller)."""
+    if not _authenticated(by):
+        return False
+    return by.is_superuser or (by.pk == owner.pk and can_manage_own_api_tokens(by))
+
+
+def can_revoke_api_token(by: Any, token: ApiToken) -> bool:
+    """The token's owner (whoever they are: stopping a token is always safe) or a superuser."""
+    if not _authenticated(by):
+        return False
+    return by.is_superuser or by.pk == token.user_id
 
 
 # --- enforcing ---------------------------------------------------------------------------

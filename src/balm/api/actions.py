@@ -1,4 +1,10 @@
-"""Writes for API tokens: keyword-only, an actor, one transaction, an audit record."""
+"""Writes for API tokens: keyword-only, an actor, one transaction, an audit record.
+
+Staff issue and revoke their own tokens on ``/account/tokens/``; ``balm manage
+issue_api_token`` / ``revoke_api_token`` act as the system (``by=None``) for anyone; superusers
+revoke in the admin. Who may do what: ``balm.accounts.permissions.can_issue_api_token`` and
+``can_revoke_api_token``.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +17,23 @@ from balm.accounts.models import User, hash_token, new_token
 from balm.api.models import TOKEN_PREFIX, ApiToken
 from balm.audit.models import record
 
-
-def _may_manage(by: User | None, owner: User) -> bool:
-    """The owner themselves, a superuser, or the system (``by=None``)."""
-    return by is None or by.pk == owner.pk or by.is_superuser
+NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length or 100
 
 
 def issue_api_token(*, user: User, name: str, by: User | None) -> tuple[ApiToken, str]:
-    """A new token for ``user``; returns the record and the token (shown once, stored hashed)."""
-    permissions.require(_may_manage(by, user), "Only the owner or a superuser issues a token.")
+    """A new token for ``user``; returns the record and the token (shown once, stored hashed).
+
+    ``by``: the system (``None``), a superuser, or a staff member issuing their own."""
+    if by is not None:
+        permissions.require(
+            permissions.can_issue_api_token(by, user),
+            "Staff issue their own tokens; a superuser issues anyone's.",
+        )
     problems = []
     if not name.strip():
         problems.append(Problem("name", "Say what the token is for."))
-    elif len(name.strip()) > 100:
-        problems.append(Problem("name", "Keep the name to 100 characters."))
+    elif len(name.strip()) > NAME_MAX_LENGTH:
+        problems.append(Problem("name", f"Keep the name to {NAME_MAX_LENGTH} characters."))
     if not user.is_active:
         problems.append(Problem("user", "This account is not active."))
     if problems:
@@ -40,14 +49,16 @@ def issue_api_token(*, user: User, name: str, by: User | None) -> tuple[ApiToken
 
 def revoke_api_token(*, token: ApiToken, by: User | None) -> ApiToken:
     """Stop a token working at once (idempotent)."""
-    permissions.require(_may_manage(by, token.user), "Only the owner or a superuser revokes it.")
+    if by is not None:
+        permissions.require(
+            permissions.can_revoke_api_token(by, token), "Only the owner or a superuser revokes it."
+        )
     with transaction.atomic():
         locked = ApiToken.objects.select_for_update().get(pk=token.pk)
-        if locked.revoked_at is not None:
-            return locked
-        locked.revoked_at = timezone.now()
-        locked.save(update_fields=["revoked_at"])
-        record("api_token.revoke", by=by, obj=locked, details={"user": locked.user_id})
+        if locked.revoked_at is None:
+            locked.revoked_at = timezone.now()
+            locked.save(update_fields=["revoked_at"])
+            record("api_token.revoke", by=by, obj=locked, details={"user": locked.user_id})
     token.revoked_at = locked.revoked_at
     return locked
 

@@ -28,6 +28,9 @@ urlpatterns = [
     path("assessments/<int:assessment_id>/paper/", views.paper_entry, name="paper-entry"),
     path("responses/<int:response_id>/", views.amend_response, name="amend-response"),
     path("alerts/<int:alert_id>/", views.alert_detail, name="alert"),
+    # a staff member's own API tokens
+    path("account/tokens/", views.api_tokens, name="api-tokens"),
+    path("account/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     # exports (pseudonymised, audited)
     path("export/cohorts/<int:cohort_id>/scores.csv", views.export_cohort, name="export-cohort"),
     path("export/sites/<int:site_id>/scores.csv", views.export_site, name="export-site"),

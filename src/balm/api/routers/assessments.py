@@ -1,4 +1,5 @@
-"""GET /api/assessments/due: questionnaires open now (a participant's own; staff: their sites')."""
+"""GET /api/assessments/due: questionnaires open now (a participant's own; staff: their sites'),
+a page (``?limit=&offset=``, :mod:`balm.api.pagination`); GET /api/assessments/{id}."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router
+from ninja.pagination import paginate
 
 from balm.api.auth import Caller
+from balm.api.pagination import Page, Rows
 from balm.api.schemas import AssessmentDetailOut, AssessmentOut, ErrorOut
 from balm.instruments import get_instrument
 from balm.instruments.schema import ItemKind
@@ -37,9 +40,10 @@ def assessment_out(assessment: Assessment, status: str) -> dict:
 @router.get(
     "/due",
     response=list[AssessmentOut],
-    summary="Questionnaires open now (due or started)",
+    summary="Questionnaires open now (due or started; a page)",
 )
-def due(request: HttpRequest, cohort_id: int | None = None) -> list[dict]:
+@paginate(Page)
+def due(request: HttpRequest, cohort_id: int | None = None) -> Rows[Assessment]:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     today = timezone.localdate()
     assessments = (
@@ -47,11 +51,11 @@ def due(request: HttpRequest, cohort_id: int | None = None) -> list[dict]:
         .open_on(today)
         .with_status(today)
         .select_related("enrolment__participant")
-        .order_by("due_on", "enrolment__participant__pseudonym", "instrument_id")
+        .order_by("due_on", "enrolment__participant__pseudonym", "instrument_id", "pk")
     )
     if cohort_id is not None:
         assessments = assessments.filter(enrolment__cohort_id=cohort_id)
-    return [assessment_out(a, a.current_status) for a in assessments]
+    return Rows(assessments, lambda a: assessment_out(a, a.current_status))
 
 
 @router.get(

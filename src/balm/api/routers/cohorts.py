@@ -1,4 +1,8 @@
-"""GET /api/cohorts, /api/cohorts/{id}, /api/cohorts/{id}/enrolments."""
+"""GET /api/cohorts, /api/cohorts/{id}, /api/cohorts/{id}/enrolments.
+
+The two lists are pages (``?limit=&offset=``, :mod:`balm.api.pagination`):
+``{"items": [...], "count": N}``.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router
+from ninja.pagination import paginate
 
 from balm.api.auth import Caller
+from balm.api.pagination import Page, Rows
 from balm.api.schemas import CohortDetailOut, CohortOut, EnrolmentOut, ErrorOut
 from balm.programmes.models import Cohort, Enrolment
 
@@ -27,9 +33,9 @@ def cohort_out(cohort: Cohort) -> dict:
     }
 
 
-def enrolment_out(enrolment: Enrolment, caller: Caller) -> dict:
+def enrolment_out(enrolment: Enrolment, identifiable: bool) -> dict:
+    """``identifiable``: the caller may see names and e-mails at the enrolment's site."""
     participant = enrolment.participant
-    identifiable = caller.identifiable(enrolment.cohort.site)
     return {
         "id": enrolment.pk,
         "cohort_id": enrolment.cohort_id,
@@ -51,11 +57,16 @@ def _visible_cohort(caller: Caller, cohort_id: int) -> Cohort:
     )
 
 
-@router.get("", response=list[CohortOut], summary="Cohorts you can see")
-def list_cohorts(request: HttpRequest) -> list[dict]:
+@router.get("", response=list[CohortOut], summary="Cohorts you can see (a page)")
+@paginate(Page)
+def list_cohorts(request: HttpRequest) -> Rows[Cohort]:
     caller: Caller = request.auth  # type: ignore[attr-defined]
-    cohorts = caller.visible_cohorts().select_related("site", "template").order_by("-start_date")
-    return [cohort_out(cohort) for cohort in cohorts]
+    cohorts = (
+        caller.visible_cohorts()
+        .select_related("site", "template")
+        .order_by("-start_date", "name", "pk")
+    )
+    return Rows(cohorts, cohort_out)
 
 
 @router.get("/{cohort_id}", response={200: CohortDetailOut, 404: ErrorOut}, summary="A cohort")
@@ -72,15 +83,17 @@ def get_cohort(request: HttpRequest, cohort_id: int) -> dict:
 @router.get(
     "/{cohort_id}/enrolments",
     response={200: list[EnrolmentOut], 404: ErrorOut},
-    summary="Enrolments in a cohort (pseudonyms only for researchers)",
+    summary="Enrolments in a cohort (a page; pseudonyms only for researchers)",
 )
-def list_enrolments(request: HttpRequest, cohort_id: int) -> list[dict]:
+@paginate(Page)
+def list_enrolments(request: HttpRequest, cohort_id: int) -> Rows[Enrolment]:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     cohort = _visible_cohort(caller, cohort_id)
+    identifiable = caller.identifiable(cohort.site)  # once: every row is at this cohort's site
     enrolments = (
         caller.visible_enrolments()
         .filter(cohort=cohort)
-        .select_related("participant", "cohort__site")
-        .order_by("participant__pseudonym")
+        .select_related("participant")
+        .order_by("participant__pseudonym", "pk")
     )
-    return [enrolment_out(enrolment, caller) for enrolment in enrolments]
+    return Rows(enrolments, lambda enrolment: enrolment_out(enrolment, identifiable))

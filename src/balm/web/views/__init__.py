@@ -1,5 +1,6 @@
 """Pages, split by audience: ``common`` (home, alerts), ``participant``, ``staff_cohorts``,
-``staff_enrol``, ``staff_sessions``, ``staff_entry`` (paper entry and amendments) and ``export``.
+``staff_enrol``, ``staff_sessions``, ``staff_entry`` (paper entry and amendments), ``export`` and
+``tokens`` (a staff member's own API tokens).
 
 Every view asks ``balm.accounts.permissions`` who may see what; writes go through actions.
 ``from balm.web import views`` keeps working: the names ``urls.py`` uses are re-exported here.
@@ -23,10 +24,13 @@ from balm.web.views.staff_cohorts import (
 from balm.web.views.staff_enrol import enrol_csv, enrol_one
 from balm.web.views.staff_entry import amend_response, paper_entry
 from balm.web.views.staff_sessions import session_attendance, session_detail
+from balm.web.views.tokens import api_token_revoke, api_tokens
 
 __all__ = [
     "alert_detail",
     "amend_response",
+    "api_token_revoke",
+    "api_tokens",
     "checkin",
     "cohort_create",
     "cohort_detail",
