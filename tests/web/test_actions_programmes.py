@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from tests.web import factories
 
@@ -340,3 +341,138 @@ def test_administrators_edit_their_sites_copy_of_a_template(world) -> None:  # t
             format="online",
             by=None,
         )
+
+
+# --- schedule entries name catalogue instruments ---------------------------------------------
+
+
+def _template_file(tmp_path, **changes):  # type: ignore[no-untyped-def]
+    import yaml
+
+    raw = yaml.safe_load(data_path().read_text(encoding="utf-8"))
+    raw.update(changes)
+    path = tmp_path / "typo.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def test_shipped_template_names_only_catalogue_instruments() -> None:
+    from balm.instruments import catalogue
+
+    data = read_template_file(data_path())
+    assert {entry["instrument_id"] for entry in data["schedule"]} <= set(catalogue())
+    template, _ = load_template()
+    assert template.schedule.count() == len(data["schedule"])
+
+
+def test_template_file_with_unknown_instruments_reports_every_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from balm.programmes.loader import TemplateFileError
+
+    path = _template_file(
+        tmp_path,
+        slug="typo-template",
+        measures=[
+            {"instrument": "phq-9", "timepoints": ["baseline", "end"]},
+            {"instrument": "gad7", "timepoints": ["baseline", "end"]},
+            {"instrument": "dass", "timepoints": ["mid"]},
+            {"timepoints": ["baseline"]},
+        ],
+    )
+    with pytest.raises(TemplateFileError) as error:
+        read_template_file(path)
+    assert isinstance(error.value, InvalidInput)
+    problems = error.value.problems
+    assert [p.field for p in problems] == ["measures"] * 3
+    assert problems[0].message.startswith(
+        "entry 1 (baseline week 0, end week 12): 'phq-9' is not in the instrument catalogue. "
+        "Did you mean 'phq9'? Allowed: bpi_sf, checkin, core10,"
+    )
+    assert problems[1].message.startswith("entry 3 (mid week 6): 'dass' is not in the instrument")
+    assert problems[2].message.startswith("entry 4 (baseline week 0): Give an instrument id.")
+    assert all("pseq, scs_sf" in p.message for p in problems)
+    assert str(error.value).startswith("typo.yaml: measures: entry 1")
+
+    before = ProgrammeTemplate.objects.count()
+    with pytest.raises(TemplateFileError):
+        load_template(path)
+    with pytest.raises(CommandError) as command_error:
+        call_command("load_programme_templates", str(path))
+    lines = str(command_error.value).splitlines()
+    assert lines[0] == "typo.yaml was not loaded:" and len(lines) == 4
+    assert ProgrammeTemplate.objects.count() == before
+    assert not ProgrammeTemplate.objects.filter(slug="typo-template").exists()
+
+
+def test_template_file_problems_are_reported_together(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from balm.programmes.loader import TemplateFileError
+
+    path = _template_file(
+        tmp_path,
+        timepoints={"baseline": 0, "middle": 6},
+        measures=[
+            {"instrument": "phq9", "timepoints": ["baseline", "end"]},
+            {"instrument": "phq9", "timepoints": ["baseline"]},
+        ],
+    )
+    with pytest.raises(TemplateFileError) as error:
+        read_template_file(path)
+    messages = [p.message for p in error.value.problems]
+    assert messages == [
+        "unknown timepoints ['middle']; allowed: baseline, mid, end, follow_up",
+        "entry 1 (phq9): timepoint end has no week",
+        "entry 2: phq9 is already due at baseline",
+    ]
+
+
+def test_schedule_entry_clean_lists_the_allowed_instruments() -> None:
+    from django.core.exceptions import ValidationError
+
+    from balm.programmes.models import ScheduleEntry
+
+    template = factories.template()
+    ScheduleEntry(template=template, instrument_id="phq9", timepoint="mid", week=6).clean()
+    with pytest.raises(ValidationError) as error:
+        ScheduleEntry(template=template, instrument_id="phq-9", timepoint="mid", week=6).clean()
+    (message,) = error.value.message_dict["instrument_id"]
+    assert "'phq-9' is not in the instrument catalogue" in message
+    assert "Allowed: bpi_sf, checkin, core10," in message
+
+
+def test_copy_refuses_a_template_with_unknown_instruments(world) -> None:  # type: ignore[no-untyped-def]
+    from balm.programmes.models import ScheduleEntry
+
+    old = actions.copy_template_to_site(
+        template=factories.template(), site=world.site_a, slug="old-a", by=None
+    )
+    # entries saved before they were checked (straight to the database, no clean())
+    ScheduleEntry.objects.filter(template=old, instrument_id="phq9").update(instrument_id="phq-9")
+    ScheduleEntry.objects.create(template=old, instrument_id="gad_7", timepoint="mid", week=6)
+    before = (ProgrammeTemplate.objects.count(), ScheduleEntry.objects.count())
+    with pytest.raises(InvalidInput) as error:
+        actions.copy_template_to_site(
+            template=old, site=world.site_a, slug="old-a", by=world.admin_a
+        )
+    by_field = error.value.by_field()
+    assert by_field["slug"] == ["A template with the short name 'old-a' exists."]
+    assert len(by_field["schedule"]) == 5  # phq-9 at four timepoints and gad_7
+    assert by_field["schedule"][0].startswith(
+        "baseline (week 0): 'phq-9' is not in the instrument catalogue. Did you mean 'phq9'?"
+    )
+    assert any(m.startswith("mid (week 6): 'gad_7'") for m in by_field["schedule"])
+    assert all("Allowed: bpi_sf," in m for m in by_field["schedule"])
+    assert (ProgrammeTemplate.objects.count(), ScheduleEntry.objects.count()) == before
+    assert not AuditEvent.objects.filter(action="template.copy", actor=world.admin_a).exists()
+
+
+def test_copy_to_another_site_is_not_allowed(world) -> None:  # type: ignore[no-untyped-def]
+    before = ProgrammeTemplate.objects.count()
+    with pytest.raises(NotAllowed):
+        actions.copy_template_to_site(
+            template=factories.template(), site=world.site_b, slug="b-cft", by=world.admin_a
+        )
+    with pytest.raises(InvalidInput) as error:
+        actions.copy_template_to_site(
+            template=factories.template(), site=world.site_a, slug="not a slug", by=world.admin_a
+        )
+    assert [p.field for p in error.value.problems] == ["slug"]
+    assert ProgrammeTemplate.objects.count() == before

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client, RequestFactory
 from tests.web import factories
 
 from balm.accounts.models import Membership, Site, User
 from balm.audit.models import AuditEvent
+from balm.programmes.models import ProgrammeTemplate, ScheduleEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +29,39 @@ def _site_form(site: Site, **changes: str) -> dict[str, str]:
     }
     data.update(changes)
     return data
+
+
+def _change_form_data(page: Any, template: ProgrammeTemplate) -> dict[str, object]:
+    """The POST data of a template's change page as it is shown (form and inlines)."""
+    form = page.context["adminform"].form
+    data: dict[str, object] = {
+        name: ("" if value is None else value)
+        for name, value in ((f, form.initial.get(f)) for f in form.fields)
+    }
+    data["site"] = template.site_id
+    for formset in page.context["inline_admin_formsets"]:
+        fs = formset.formset
+        management = fs.management_form
+        for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+            data[f"{fs.prefix}-{name}"] = management.initial.get(name, management[name].value())
+        for inline_form in fs.forms:
+            for name in inline_form.fields:
+                value = inline_form.initial.get(name)
+                if name == "id":
+                    value = inline_form.instance.pk
+                elif name == "template":
+                    value = template.pk
+                data[inline_form.add_prefix(name)] = "" if value is None else value
+    return data
+
+
+def _inline_key(page: Any, obj: Any, field: str) -> str:
+    """The POST key of ``field`` of inline object ``obj`` on a change page."""
+    formset = next(
+        f.formset for f in page.context["inline_admin_formsets"] if f.formset.model is obj.__class__
+    )
+    index = [f.instance.pk for f in formset.forms].index(obj.pk)
+    return f"{formset.prefix}-{index}-{field}"
 
 
 @pytest.fixture
@@ -204,35 +240,11 @@ def test_site_template_is_editable_and_plan_edits_are_audited(world) -> None:
     url = f"/admin/programmes/programmetemplate/{own.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200
-    form = page.context["adminform"].form
-    data: dict[str, object] = {
-        name: ("" if value is None else value)
-        for name, value in ((f, form.initial.get(f)) for f in form.fields)
-    }
-    data["site"] = world.site_a.pk
+    data = _change_form_data(page, own)
     data["name"] = "Site A programme"
-    for formset in page.context["inline_admin_formsets"]:
-        fs = formset.formset
-        management = fs.management_form
-        for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
-            data[f"{fs.prefix}-{name}"] = management.initial.get(name, management[name].value())
-        for inline_form in fs.forms:
-            for name in inline_form.fields:
-                value = inline_form.initial.get(name)
-                if name == "id":
-                    value = inline_form.instance.pk
-                elif name == "template":
-                    value = own.pk
-                data[inline_form.add_prefix(name)] = "" if value is None else value
     first_plan = own.plans.order_by("number").first()
     assert first_plan is not None
-    plans = next(
-        f.formset
-        for f in page.context["inline_admin_formsets"]
-        if f.formset.model is first_plan.__class__
-    )
-    index = [f.instance.pk for f in plans.forms].index(first_plan.pk)
-    data[f"{plans.prefix}-{index}-title"] = "Welcome, edited"
+    data[_inline_key(page, first_plan, "title")] = "Welcome, edited"
     response = client.post(url, data)
     assert response.status_code == 302, response.context and response.context["errors"]
     own.refresh_from_db()
@@ -331,3 +343,174 @@ def test_every_admin_page_opens_for_a_superuser(world, superuser: User) -> None:
         first = model._default_manager.first()
         if first is not None:
             assert client.get(f"{base}{first.pk}/change/").status_code == 200, base
+
+
+# --- Copy to my site -----------------------------------------------------------------------
+
+COPY_URL = "/admin/programmes/programmetemplate/{}/copy/"
+
+
+def test_administrator_copies_the_shipped_template_and_edits_the_copy(world) -> None:
+    shipped = factories.template()
+    client = _client(world.admin_a)
+    page = client.get(f"/admin/programmes/programmetemplate/{shipped.pk}/change/")
+    assert b"Copy to my site" in page.content
+    assert COPY_URL.format(shipped.pk).encode() in page.content
+
+    confirm = client.get(COPY_URL.format(shipped.pk))
+    assert confirm.status_code == 200
+    assert b"Site A pain service" in confirm.content
+    assert b"<select" not in confirm.content  # one site: nothing to choose
+    assert confirm.context["form"].initial["slug"] == "site-a-cft-persistent-pain-12"
+    before = ProgrammeTemplate.objects.count()
+
+    response = client.post(
+        COPY_URL.format(shipped.pk),
+        {"site": world.site_a.pk, "slug": "", "name": "Our CFT programme"},
+    )
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    copy = ProgrammeTemplate.objects.get(slug="site-a-cft-persistent-pain-12")
+    assert ProgrammeTemplate.objects.count() == before + 1
+    assert response["Location"] == f"/admin/programmes/programmetemplate/{copy.pk}/change/"
+    assert copy.site == world.site_a and copy.name == "Our CFT programme"
+    assert copy.plans.count() == 12 and copy.schedule.count() == shipped.schedule.count()
+    event = AuditEvent.objects.get(action="template.copy")
+    assert event.actor == world.admin_a and event.site == world.site_a
+    assert event.details["from"] == shipped.slug
+
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and b'name="_save"' in page.content
+    data = _change_form_data(page, copy)
+    data["name"] = "Our CFT programme, edited"
+    plan = copy.plans.get(number=4)
+    data[_inline_key(page, plan, "title")] = "Pacing with kindness"
+    saved = client.post(response["Location"], data)
+    assert saved.status_code == 302, saved.context and saved.context["errors"]
+    copy.refresh_from_db()
+    plan.refresh_from_db()
+    assert copy.name == "Our CFT programme, edited" and plan.title == "Pacing with kindness"
+    assert shipped.plans.get(number=4).title != "Pacing with kindness"
+
+
+def test_copy_from_the_changelist_action_leads_to_the_confirmation(world) -> None:
+    shipped = factories.template()
+    client = _client(world.admin_a)
+    listing = client.get("/admin/programmes/programmetemplate/")
+    assert b"Copy to my site" in listing.content
+    response = client.post(
+        "/admin/programmes/programmetemplate/",
+        {"action": "copy_to_my_site", "_selected_action": [shipped.pk]},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == COPY_URL.format(shipped.pk)
+    assert not AuditEvent.objects.filter(action="template.copy").exists()
+
+
+def test_administrator_cannot_copy_into_another_site(world) -> None:
+    shipped = factories.template()
+    client = _client(world.admin_a)
+    before = ProgrammeTemplate.objects.count()
+    response = client.post(
+        COPY_URL.format(shipped.pk),
+        {"site": world.site_b.pk, "slug": "b-cft", "name": "Theirs"},
+    )
+    assert response.status_code == 200
+    assert b"You can copy a template only to a site you administer." in response.content
+    assert ProgrammeTemplate.objects.count() == before
+    assert not ProgrammeTemplate.objects.filter(site=world.site_b).exists()
+    assert not AuditEvent.objects.filter(action="template.copy").exists()
+    # nor copy site B's own template, which they cannot even see
+    from balm.programmes.actions import copy_template_to_site
+
+    theirs = copy_template_to_site(template=shipped, site=world.site_b, slug="site-b", by=None)
+    assert client.get(COPY_URL.format(theirs.pk)).status_code == 404
+    refused = client.post(
+        COPY_URL.format(theirs.pk), {"site": world.site_a.pk, "slug": "stolen", "name": "x"}
+    )
+    assert refused.status_code == 404
+    assert not ProgrammeTemplate.objects.filter(slug="stolen").exists()
+
+
+def test_a_taken_short_name_is_a_clear_error(world) -> None:
+    shipped = factories.template()
+    client = _client(world.admin_a)
+    response = client.post(
+        COPY_URL.format(shipped.pk),
+        {"site": world.site_a.pk, "slug": shipped.slug, "name": "Again"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["slug"] == [
+        f"A template with the short name {shipped.slug!r} exists."
+    ]
+    assert not ProgrammeTemplate.objects.filter(name="Again").exists()
+
+
+def test_administrator_of_two_sites_chooses_the_site(world) -> None:
+    site_c = factories.site("site-c", name="Site C pain service")
+    Membership.objects.create(user=world.admin_a, site=site_c, role="administrator")
+    shipped = factories.template()
+    client = _client(world.admin_a)
+    confirm = client.get(COPY_URL.format(shipped.pk))
+    assert confirm.status_code == 200
+    assert set(confirm.context["form"].fields["site"].queryset) == {world.site_a, site_c}
+    assert b"<select" in confirm.content and b"Site B pain service" not in confirm.content
+    response = client.post(
+        COPY_URL.format(shipped.pk), {"site": site_c.pk, "slug": "", "name": "C's CFT"}
+    )
+    assert response.status_code == 302
+    copy = ProgrammeTemplate.objects.get(slug="site-c-cft-persistent-pain-12")
+    assert copy.site == site_c
+    assert AuditEvent.objects.get(action="template.copy").site == site_c
+
+
+@pytest.mark.parametrize("persona", ["facilitator_a", "researcher_a", "p1_user"])
+def test_only_administrators_may_copy(world, persona: str) -> None:
+    shipped = factories.template()
+    client = _client(getattr(world, persona))
+    before = ProgrammeTemplate.objects.count()
+    for response in (
+        client.get(COPY_URL.format(shipped.pk)),
+        client.post(
+            COPY_URL.format(shipped.pk), {"site": world.site_a.pk, "slug": "x", "name": "x"}
+        ),
+    ):
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+    assert ProgrammeTemplate.objects.count() == before
+    assert not AuditEvent.objects.filter(action="template.copy").exists()
+
+
+# --- schedule entries are checked against the instrument catalogue --------------------------
+
+
+def test_unknown_schedule_instrument_is_a_field_error_listing_the_allowed_ids(world) -> None:
+    from balm.programmes.actions import copy_template_to_site
+
+    own = copy_template_to_site(
+        template=factories.template(), site=world.site_a, slug="site-a-cft", by=world.admin_a
+    )
+    client = _client(world.admin_a)
+    url = f"/admin/programmes/programmetemplate/{own.pk}/change/"
+    page = client.get(url)
+    data = _change_form_data(page, own)
+    phq9 = own.schedule.get(instrument_id="phq9", timepoint="mid")
+    gad7 = own.schedule.get(instrument_id="gad7", timepoint="end")
+    data[_inline_key(page, phq9, "instrument_id")] = "phq-9"
+    data[_inline_key(page, gad7, "instrument_id")] = "gad 7"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    schedule = next(
+        f.formset
+        for f in response.context["inline_admin_formsets"]
+        if f.formset.model is ScheduleEntry
+    )
+    messages = [m for form in schedule.forms for m in form.errors.get("instrument_id", [])]
+    assert len(messages) == 2
+    assert "'phq-9' is not in the instrument catalogue. Did you mean 'phq9'?" in messages[0]
+    for message in messages:
+        assert "Allowed: bpi_sf, checkin, core10," in message and "phq9" in message
+    assert b"is not in the instrument catalogue" in response.content
+    assert sorted(own.schedule.values_list("instrument_id", flat=True).distinct()) == sorted(
+        factories.template().schedule.values_list("instrument_id", flat=True).distinct()
+    )
+    assert not AuditEvent.objects.filter(action__startswith="template.scheduleentry").exists()

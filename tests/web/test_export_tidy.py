@@ -1,5 +1,5 @@
-"""The tidy export: columns, one row per participant per timepoint, pseudonyms only, audited,
-and read as it is by ``balm change`` and ``balm trend``."""
+"""The tidy export: columns, one row per enrolment (a person's course in a cohort) per timepoint,
+pseudonyms only, audited, and read as it is by ``balm change`` and ``balm trend``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,14 @@ from balm.audit.export_policy import EXPORT_POLICY
 from balm.audit.models import AuditEvent
 from balm.cli import app
 from balm.outcomes.actions import submit_checkin, submit_response
-from balm.outcomes.export import ID_COLUMNS, SOURCE_FIELDS, score_columns, tidy_scores
+from balm.outcomes.export import (
+    COMPOSED_FIELDS,
+    ID_COLUMNS,
+    SOURCE_FIELDS,
+    enrolment_id,
+    score_columns,
+    tidy_scores,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +84,9 @@ def test_cohort_export_is_tidy(world, scored) -> None:  # type: ignore[no-untype
     assert not any(c.endswith("_band") for c in measures)
     assert len(frame) == 8 * 4
     assert not frame.duplicated(["participant", "cohort", "timepoint"]).any()
+    assert not frame.duplicated(["enrolment", "timepoint"]).any()
     assert set(frame["participant"]) == {"P1", "P2", *(f"X{n}" for n in range(6))}
+    assert list(frame["enrolment"]) == [f"{p}-c{world.cohort_a.pk}" for p in frame["participant"]]
     assert set(frame["cohort"]) == {"Cohort A"} and set(frame["site"]) == {"site-a"}
     assert list(frame.loc[frame["participant"] == "P1", "timepoint"]) == list(TIMEPOINTS)
     assert frame.loc[frame["timepoint"] == "mid", "dass21_depression"].isna().all()
@@ -143,7 +152,8 @@ def test_checkins_export(world) -> None:  # type: ignore[no-untyped-def]
         )
     url = reverse("export-checkins") + f"?cohort={world.cohort_a.pk}"
     frame = _download(client_for(world.researcher_a), url)
-    assert list(frame.columns[:6]) == [
+    assert list(frame.columns[:7]) == [
+        "enrolment",
         "participant",
         "cohort",
         "site",
@@ -153,6 +163,7 @@ def test_checkins_export(world) -> None:  # type: ignore[no-untyped-def]
     ]
     assert "checkin_mood" in frame.columns and "checkin_pain" in frame.columns
     assert list(frame["week"]) == [1, 2] and list(frame["checkin_mood"]) == [6, 6]
+    assert set(frame["enrolment"]) == {f"P1-c{world.cohort_a.pk}"}
     assert "private note" not in frame.to_csv()
     assert client_for(world.facilitator_b).get(url).status_code == 404
     assert client_for(world.researcher_a).get(reverse("export-checkins")).status_code == 404
@@ -162,6 +173,7 @@ def test_checkins_export(world) -> None:  # type: ignore[no-untyped-def]
 
 def test_tidy_scores_is_pure_and_merges_instruments() -> None:
     base = {
+        "enrolment": "A-c1",
         "participant": "A",
         "cohort": "G",
         "site": "s",
@@ -186,9 +198,66 @@ def test_tidy_scores_is_pure_and_merges_instruments() -> None:
         "dass21_depression_band": "mild"
     }
     assert list(tidy_scores([]).columns) == list(ID_COLUMNS)
+    again = [{**row, "enrolment": "A-c2", "cohort": "H"} for row in rows]
+    both = tidy_scores([*rows, *again])
+    assert len(both) == 4 and list(both["enrolment"]) == ["A-c1", "A-c1", "A-c2", "A-c2"]
 
 
 def test_every_exported_column_is_kept_by_the_export_policy() -> None:
     for column, (model, field) in SOURCE_FIELDS.items():
         assert EXPORT_POLICY[model][field] == "keep", column
-    assert set(ID_COLUMNS) <= set(SOURCE_FIELDS)
+    for column, sources in COMPOSED_FIELDS.items():
+        for model, field in sources:
+            assert EXPORT_POLICY[model][field] == "keep", column
+    assert set(ID_COLUMNS) <= set(SOURCE_FIELDS) | set(COMPOSED_FIELDS)
+
+
+def test_site_export_of_a_person_in_two_cohorts(world, scored, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """P1 comes back for a second group at site A: two courses of treatment, each with its own
+    baseline and end; ``balm change --id enrolment`` reads the site file and counts both."""
+    second = factories.cohort(world.site_a, name="Cohort A, spring")
+    again = factories.enrol(world.p1, second)
+    _answer(again, "phq9", "baseline", 3, 9)
+    _answer(again, "phq9", "end", 0, 9)
+    page = client_for(world.researcher_a).get(reverse("export-site", args=[world.site_a.pk]))
+    path = tmp_path / "site.csv"
+    path.write_bytes(page.content)
+    frame = pd.read_csv(path)
+
+    p1 = frame.loc[frame["participant"] == "P1"]
+    courses = {f"P1-c{world.cohort_a.pk}", f"P1-c{second.pk}"}
+    assert set(p1["enrolment"]) == courses
+    assert len(p1) == 4 + 2 and set(p1["cohort"]) == {"Cohort A", "Cohort A, spring"}
+    assert p1.duplicated(["participant", "timepoint"]).any()  # the pseudonym alone is ambiguous
+    assert not frame.duplicated(["enrolment", "timepoint"]).any()
+    assert frame["enrolment"].nunique() == 8 + 1
+
+    runner = CliRunner()
+    common = ["--time", "timepoint", "--outcome", "phq9_total", "--pre", "baseline"]
+    common += ["--post", "end", "--instrument", "phq9"]
+    out = tmp_path / "per-course.csv"
+    by_course = ["--id", "enrolment", "--group", "cohort", "--json", "-o", str(out)]
+    change = runner.invoke(app, ["change", str(path), *by_course, *common])
+    assert change.exit_code == 0, change.output
+    summary = json.loads(change.stdout)
+    assert summary["n_total"] == summary["n_included"] == 9
+    assert sum(sum(tally.values()) for tally in summary["groups"].values()) == 9
+    per_course = pd.read_csv(out)
+    assert set(per_course.loc[per_course["enrolment"].str.startswith("P1-"), "enrolment"]) == (
+        courses
+    )
+    assert len(per_course) == 9
+
+    ambiguous = runner.invoke(app, ["change", str(path), "--id", "participant", *common])
+    assert ambiguous.exit_code == 2
+    assert "P1 have more than one pre row" in ambiguous.output
+
+    trend = runner.invoke(
+        app, ["trend", str(path), "--id", "enrolment", "--time", "week", "--outcome", "phq9_total"]
+    )
+    assert trend.exit_code == 0, trend.output
+
+
+def test_enrolment_id_is_pseudonym_and_cohort() -> None:
+    assert enrolment_id("P07", 12) == "P07-c12"
+    assert enrolment_id("P07-c1", 2) != enrolment_id("P07", 12)

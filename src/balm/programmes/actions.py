@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,6 +35,7 @@ from balm.programmes.models import (
     SessionPlan,
     transition_problem,
 )
+from balm.programmes.schedule import unknown_instrument
 
 
 def create_cohort_from_template(
@@ -285,17 +288,47 @@ def change_cohort_status(*, cohort: Cohort, status: str, by: User | None) -> Coh
     return cohort
 
 
+def schedule_problems(entries: Iterable[ScheduleEntry]) -> list[Problem]:
+    """One problem (field ``schedule``) for each entry whose instrument is not in the
+    catalogue, naming its timepoint and week and listing the allowed ids."""
+    problems = []
+    for entry in entries:
+        why_not = unknown_instrument(entry.instrument_id)
+        if why_not:
+            problems.append(
+                Problem("schedule", f"{entry.timepoint} (week {entry.week}): {why_not}")
+            )
+    return problems
+
+
 def copy_template_to_site(
     *, template: ProgrammeTemplate, site: Site, slug: str, name: str | None = None, by: User | None
 ) -> ProgrammeTemplate:
-    """A site's own editable copy of a template (sessions and schedule included)."""
+    """A site's own editable copy of a template (sessions and schedule included).
+
+    Only an administrator of ``site`` may copy (``NotAllowed`` otherwise). Every problem is
+    reported at once and nothing is written: a short name that is taken or malformed, a
+    template of another site, and each schedule entry whose instrument is not in the
+    catalogue (an entry saved before entries were checked).
+    """
     if by is not None:
-        permissions.require(permissions.can_manage_site(by, site))
+        permissions.require(
+            permissions.can_manage_site(by, site),
+            f"Only an administrator of {site} can copy a template to it.",
+        )
     problems = []
+    slug = slug.strip()
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        problems.append(
+            Problem("slug", "Use only letters, numbers, hyphens and underscores in the short name.")
+        )
     if ProgrammeTemplate.objects.filter(slug=slug).exists():
         problems.append(Problem("slug", f"A template with the short name {slug!r} exists."))
     if template.site_id is not None and template.site_id != site.pk:
         problems.append(Problem("template", "This template belongs to another site."))
+    problems.extend(schedule_problems(template.schedule.all()))
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():

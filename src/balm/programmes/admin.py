@@ -1,18 +1,29 @@
-"""Admin for programme templates (administrators: their sites' own templates; templates shipped
-with balm are read-only except for superusers) and, for superusers only, cohorts, enrolments
-and sessions. Rules: ``balm.web.admin_site``."""
+"""Admin for programme templates and, for superusers only, cohorts, enrolments and sessions.
+
+Administrators edit their sites' own templates; templates shipped with balm are read-only except
+for superusers. "Copy to my site" (a changelist action and a button on a template's page) leads
+to a confirmation page, where an administrator of several sites chooses one, and copies the
+template through :func:`balm.programmes.actions.copy_template_to_site` (which checks and
+audits); the copy is theirs to edit. Rules: ``balm.web.admin_site``.
+"""
 
 from typing import Any
 
-from django.contrib import admin
-from django.db.models import Q
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 
 from balm.accounts import permissions
+from balm.accounts.errors import InvalidInput, NotAllowed
 from balm.accounts.models import Site
 from balm.audit.models import record
-from balm.programmes.actions import update_session_plan
+from balm.programmes.actions import copy_template_to_site, update_session_plan
 from balm.programmes.models import (
     Cohort,
     Enrolment,
@@ -61,12 +72,150 @@ class ScheduleEntryInline(TemplatePartInline, admin.TabularInline):
     extra = 0
 
 
+class CopyTemplateForm(forms.Form):
+    """The confirmation page of "Copy to my site": which site, and the copy's names."""
+
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(),
+        label="Copy to",
+        empty_label=None,
+        error_messages={
+            "invalid_choice": "You can copy a template only to a site you administer.",
+            "required": "Choose the site to copy the template to.",
+        },
+    )
+    slug = forms.SlugField(
+        max_length=80,
+        required=False,
+        label="Short name",
+        help_text="Unique across balm. Leave blank for the site's short name followed by the "
+        "template's.",
+    )
+    name = forms.CharField(max_length=200, label="Name")
+
+    def __init__(self, *args: Any, sites: QuerySet[Site], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["site"]
+        field.queryset = sites  # type: ignore[attr-defined]
+        if len(sites) == 1:
+            field.widget = forms.HiddenInput()
+            field.initial = sites[0].pk
+
+
 @admin.register(ProgrammeTemplate, site=balm_admin)
 class ProgrammeTemplateAdmin(AuditedAdmin):
     list_display = ("name", "slug", "weeks", "site")
     inlines = (SessionPlanInline, ScheduleEntryInline)
     readonly_fields = ("updated_at",)
     audit_name = "template"
+    actions = ("copy_to_my_site",)
+    copy_template = "admin/programmes/programmetemplate/copy_to_site.html"
+
+    # --- Copy to my site: a changelist action and a button on the change page, both leading
+    # to one confirmation page that calls the copy_template_to_site action (which audits).
+
+    def has_copy_permission(self, request: HttpRequest) -> bool:
+        """Administrators of a site (and superusers) may copy a template they can see."""
+        return bool(permissions.administered_site_ids(request.user))
+
+    @admin.action(description="Copy to my site", permissions=["copy"])
+    def copy_to_my_site(
+        self, request: HttpRequest, queryset: QuerySet[ProgrammeTemplate]
+    ) -> HttpResponse | None:
+        chosen = list(queryset[:2])
+        if len(chosen) != 1:
+            self.message_user(request, "Choose one template to copy at a time.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(self._copy_url(chosen[0]))
+
+    def _copy_url(self, template: ProgrammeTemplate) -> str:
+        opts = self.model._meta
+        return reverse(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_copy", args=[template.pk]
+        )
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta
+        copy = path(
+            "<path:object_id>/copy/",
+            self.admin_site.admin_view(self.copy_view),
+            name=f"{opts.app_label}_{opts.model_name}_copy",
+        )
+        return [copy, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "can_copy": self.has_copy_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def copy_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Confirm the copy: choose the site (when they administer several), the short name
+        and the name; then copy and open the copy, which is theirs to edit."""
+        template = self.get_object(request, unquote(object_id))  # 404 unless they see it
+        if not self.has_copy_permission(request):
+            raise PermissionDenied
+        sites = Site.objects.filter(
+            id__in=permissions.administered_site_ids(request.user)
+        ).order_by("name")
+        only = list(sites[:2])
+        default_slug = f"{only[0].slug}-{template.slug}"[:80] if len(only) == 1 else ""
+        if request.method == "POST":
+            form = CopyTemplateForm(request.POST, sites=sites)
+            if form.is_valid():
+                site = form.cleaned_data["site"]
+                slug = form.cleaned_data["slug"] or f"{site.slug}-{template.slug}"[:80]
+                try:
+                    copy = copy_template_to_site(
+                        template=template,
+                        site=site,
+                        slug=slug,
+                        name=form.cleaned_data["name"],
+                        by=request.user,
+                    )
+                except InvalidInput as error:
+                    for problem in error.problems:
+                        field = problem.field if problem.field in form.fields else None
+                        form.add_error(field, problem.message)
+                except NotAllowed as error:
+                    form.add_error("site", str(error))
+                else:
+                    self.message_user(
+                        request,
+                        f"Copied “{template}” to {site} as {copy.slug}. "
+                        "The copy belongs to your site: edit its sessions and schedule here.",
+                        messages.SUCCESS,
+                    )
+                    opts = self.model._meta
+                    return HttpResponseRedirect(
+                        reverse(
+                            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+                            args=[copy.pk],
+                        )
+                    )
+        else:
+            form = CopyTemplateForm(
+                sites=sites, initial={"slug": default_slug, "name": template.name}
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Copy to my site",
+            "subtitle": str(template),
+            "opts": self.model._meta,
+            "original": template,
+            "form": form,
+            "only_site": only[0] if len(only) == 1 else None,
+            "sessions": template.plans.count(),
+            "entries": template.schedule.count(),
+            "has_view_permission": self.has_view_permission(request, template),
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.copy_template, context)
 
     def get_queryset(self, request: HttpRequest) -> Any:
         sites = permissions.administered_site_ids(request.user)

@@ -1,7 +1,8 @@
 """Reading programme templates from their data files and writing them to the database.
 
-``read_template_file`` is pure (YAML in, checked dict out) so the data migration can use it
-with historical models; ``load_template`` writes with the current models.
+``read_template_file`` is pure (YAML in, checked dict out: every problem at once, schedule
+instrument ids checked against the instrument catalogue) so the data migration can use it with
+historical models; ``load_template`` writes with the current models.
 """
 
 from __future__ import annotations
@@ -12,53 +13,117 @@ from typing import Any
 
 import yaml
 
+from balm.accounts.errors import InvalidInput, Problem
+from balm.programmes.schedule import unknown_instrument
+
 DEFAULT_TEMPLATE = "cft-persistent-pain-12.yaml"
 TIMEPOINTS = ("baseline", "mid", "end", "follow_up")
 
 
-class TemplateFileError(ValueError):
-    """A template data file is malformed (found when it is read)."""
+class TemplateFileError(InvalidInput, ValueError):
+    """A template data file is malformed (found when it is read).
+
+    An :class:`~balm.accounts.errors.InvalidInput`: ``problems`` lists every problem found,
+    each a ``Problem(field, message)`` with the key of the file it concerns; ``str()`` starts
+    with the file name.
+    """
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        self.source = source
+        self.args = (f"{source}: " + "; ".join(f"{p.field}: {p.message}" for p in self.problems),)
 
 
 def data_path(name: str = DEFAULT_TEMPLATE) -> Path:
     return Path(str(resources.files("balm.programmes") / "data" / name))
 
 
+def _schedule(raw: dict[str, Any], problems: list[Problem]) -> list[dict[str, Any]]:
+    """The schedule entries of the ``measures`` list; every bad measure is a problem naming
+    its entry number, instrument and weeks (and, for an unknown instrument, the allowed ids)."""
+    weeks_of = raw["timepoints"] if isinstance(raw["timepoints"], dict) else {}
+    measures = raw["measures"]
+    if not isinstance(measures, list):
+        problems.append(Problem("measures", "must be a list of {instrument, timepoints}"))
+        return []
+    schedule: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for number, measure in enumerate(measures, start=1):
+        if not isinstance(measure, dict):
+            problems.append(
+                Problem("measures", f"entry {number} must be {{instrument, timepoints}}")
+            )
+            continue
+        instrument = measure.get("instrument")
+        timepoints = measure.get("timepoints")
+        if not isinstance(timepoints, list) or not timepoints:
+            problems.append(Problem("measures", f"entry {number} ({instrument}) has no timepoints"))
+            timepoints = []
+        at = ", ".join(f"{t} week {weeks_of[t]}" if t in weeks_of else str(t) for t in timepoints)
+        where = f"entry {number} ({at})" if at else f"entry {number}"
+        why_not = unknown_instrument(instrument)
+        if why_not:
+            problems.append(Problem("measures", f"{where}: {why_not}"))
+        for timepoint in timepoints:
+            if timepoint not in weeks_of:
+                problems.append(
+                    Problem(
+                        "measures",
+                        f"entry {number} ({instrument}): timepoint {timepoint} has no week",
+                    )
+                )
+                continue
+            if (str(instrument), timepoint) in seen:
+                problems.append(
+                    Problem(
+                        "measures", f"entry {number}: {instrument} is already due at {timepoint}"
+                    )
+                )
+                continue
+            seen.add((str(instrument), timepoint))
+            schedule.append(
+                {
+                    "instrument_id": instrument,
+                    "timepoint": timepoint,
+                    "week": int(weeks_of[timepoint]),
+                }
+            )
+    return schedule
+
+
 def read_template_file(path: Path) -> dict[str, Any]:
-    """Read and check a template file; every problem is reported together."""
+    """Read and check a template file; every problem is reported together
+    (:class:`TemplateFileError`), so nothing is written from a bad file."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    problems: list[str] = []
+    if not isinstance(raw, dict):
+        raise TemplateFileError(path.name, [Problem("", "expected a mapping of keys")])
+    problems: list[Problem] = []
     for key in ("slug", "name", "weeks", "timepoints", "measures", "sessions"):
         if key not in raw:
-            problems.append(f"missing {key}")
+            problems.append(Problem(key, f"missing {key}"))
     if problems:
-        raise TemplateFileError(f"{path.name}: " + "; ".join(problems))
+        raise TemplateFileError(path.name, problems)
     weeks = int(raw["weeks"])
     numbers = [int(s["number"]) for s in raw["sessions"]]
     if numbers != list(range(1, weeks + 1)):
-        problems.append(f"sessions must be numbered 1..{weeks} in order")
+        problems.append(Problem("sessions", f"sessions must be numbered 1..{weeks} in order"))
     for session in raw["sessions"]:
         for key in ("title", "aims", "exercise", "home_practice"):
             if not str(session.get(key, "")).strip():
-                problems.append(f"session {session.get('number')} has no {key}")
+                problems.append(
+                    Problem("sessions", f"session {session.get('number')} has no {key}")
+                )
     unknown = set(raw["timepoints"]) - set(TIMEPOINTS)
     if unknown:
-        problems.append(f"unknown timepoints {sorted(unknown)}")
-    schedule = []
-    for measure in raw["measures"]:
-        for timepoint in measure["timepoints"]:
-            if timepoint not in raw["timepoints"]:
-                problems.append(f"{measure['instrument']}: timepoint {timepoint} has no week")
-                continue
-            schedule.append(
-                {
-                    "instrument_id": measure["instrument"],
-                    "timepoint": timepoint,
-                    "week": int(raw["timepoints"][timepoint]),
-                }
+        problems.append(
+            Problem(
+                "timepoints",
+                f"unknown timepoints {sorted(unknown)}; allowed: {', '.join(TIMEPOINTS)}",
             )
+        )
+    schedule = _schedule(raw, problems)
     if problems:
-        raise TemplateFileError(f"{path.name}: " + "; ".join(problems))
+        raise TemplateFileError(path.name, problems)
     return {
         "slug": raw["slug"],
         "name": raw["name"],

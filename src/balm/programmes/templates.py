@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+from balm.programmes.schedule import unknown_instrument
 
 
 class Timepoint(models.TextChoices):
@@ -84,3 +87,10 @@ class ScheduleEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} at {self.timepoint} (week {self.week})"
+
+    def clean(self) -> None:
+        """The instrument must be in the catalogue (an admin form shows the allowed ids)."""
+        super().clean()
+        why_not = unknown_instrument(self.instrument_id)
+        if why_not:
+            raise ValidationError({"instrument_id": why_not})

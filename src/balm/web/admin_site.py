@@ -5,6 +5,9 @@ more (no ``is_staff`` flag needed). Everyone else is sent to the admin login pag
 
 What a site administrator sees and changes is decided by ``balm.accounts.permissions`` (never by
 Django's model permissions): their own sites, their sites' programme templates and memberships.
+A template shipped with balm is read-only to them; "Copy to my site" on its page (or the
+changelist action) copies it to a site they administer, through the programmes action, and the
+copy is theirs to edit (``balm.programmes.admin``).
 Clinical records, audit events and API tokens are for superusers only (:class:`SuperuserOnlyAdmin`).
 An object the user may not see is a 404. Every save and delete made here writes an audit event.
 """
