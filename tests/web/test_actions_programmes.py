@@ -476,3 +476,141 @@ def test_copy_to_another_site_is_not_allowed(world) -> None:  # type: ignore[no-
         )
     assert [p.field for p in error.value.problems] == ["slug"]
     assert ProgrammeTemplate.objects.count() == before
+
+
+# --- the weekly check-in names a check-in instrument of the catalogue -------------------------
+
+CHECKIN_CHOICES = "Allowed: checkin (or leave it blank for no weekly check-in)."
+
+
+def test_only_the_checkin_instrument_fits_the_weekly_checkin() -> None:
+    """The catalogue has no "kind"; a check-in instrument is one the check-in page can ask:
+    item wording held, numbers and free text only, no safety items."""
+    from balm.instruments import catalogue
+    from balm.programmes.schedule import checkin_instrument_ids, unfit_checkin
+
+    assert checkin_instrument_ids() == ["checkin"]
+    assert unfit_checkin("checkin") is None
+    assert unfit_checkin("") is None and unfit_checkin(None) is None  # no weekly check-in
+    for instrument_id in set(catalogue()) - {"checkin"}:
+        message = unfit_checkin(instrument_id)
+        assert message and message.startswith(f"{instrument_id!r} cannot be the weekly check-in")
+        assert message.endswith(CHECKIN_CHOICES)
+    assert "safety item (q9)" in (unfit_checkin("phq9") or "")
+    assert unfit_checkin(" ") == f"Give an instrument id. {CHECKIN_CHOICES}"
+    assert unfit_checkin(5) == f"5 is not an instrument id. {CHECKIN_CHOICES}"
+
+
+def test_template_file_with_a_bad_checkin_instrument_is_not_loaded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from balm.programmes.loader import TemplateFileError
+
+    before = ProgrammeTemplate.objects.count()
+    for value, expected in [
+        (
+            "chekin",
+            "'chekin' is not in the instrument catalogue. Did you mean 'checkin'? "
+            + CHECKIN_CHOICES,
+        ),
+        (
+            "phq9",
+            "'phq9' cannot be the weekly check-in: it asks for a choice from a list of options, "
+            "and the check-in asks only numbers and free text; it has a safety item (q9), and a "
+            "check-in raises no safety alert. " + CHECKIN_CHOICES,
+        ),
+        (["checkin"], f"['checkin'] is not an instrument id. {CHECKIN_CHOICES}"),
+    ]:
+        path = _template_file(tmp_path, slug="bad-checkin", checkin_instrument=value)
+        with pytest.raises(TemplateFileError) as error:
+            read_template_file(path)
+        assert [(p.field, p.message) for p in error.value.problems] == [
+            ("checkin_instrument", expected)
+        ]
+        with pytest.raises(TemplateFileError):
+            load_template(path)
+        with pytest.raises(CommandError) as command_error:
+            call_command("load_programme_templates", str(path))
+        assert str(command_error.value).splitlines() == [
+            "typo.yaml was not loaded:",
+            f"  checkin_instrument: {expected}",
+        ]
+    assert ProgrammeTemplate.objects.count() == before
+    assert not ProgrammeTemplate.objects.filter(slug="bad-checkin").exists()
+
+    # reported together with the file's other problems
+    path = _template_file(
+        tmp_path,
+        checkin_instrument="gad7",
+        measures=[{"instrument": "phq-9", "timepoints": ["baseline"]}],
+    )
+    with pytest.raises(TemplateFileError) as error:
+        read_template_file(path)
+    assert [p.field for p in error.value.problems] == ["measures", "checkin_instrument"]
+
+
+def test_template_file_without_a_checkin_or_with_spaces_around_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    raw = yaml.safe_load(data_path().read_text(encoding="utf-8"))
+    del raw["checkin_instrument"]
+    path = tmp_path / "none.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert read_template_file(path)["checkin_instrument"] == ""
+    for value, stored in [("", ""), (None, ""), (" checkin ", "checkin")]:
+        path = _template_file(tmp_path, checkin_instrument=value)
+        assert read_template_file(path)["checkin_instrument"] == stored
+
+
+def test_template_clean_refuses_a_bad_checkin_instrument() -> None:
+    from django.core.exceptions import ValidationError
+
+    template = factories.template()
+    template.clean()
+    for ok in ("checkin", ""):
+        ProgrammeTemplate(slug="x", name="x", checkin_instrument=ok).clean()
+    for bad in ("check-in", "gad7"):
+        with pytest.raises(ValidationError) as error:
+            ProgrammeTemplate(slug="x", name="x", checkin_instrument=bad).clean()
+        (message,) = error.value.message_dict["checkin_instrument"]
+        assert message.startswith(f"{bad!r} ") and message.endswith(CHECKIN_CHOICES)
+
+
+def test_copy_refuses_a_template_with_a_bad_checkin_instrument(world) -> None:  # type: ignore[no-untyped-def]
+    from balm.programmes.models import ScheduleEntry, SessionPlan
+
+    old = actions.copy_template_to_site(
+        template=factories.template(), site=world.site_a, slug="old-a", by=None
+    )
+    # saved before templates were checked (straight to the database, no clean())
+    ProgrammeTemplate.objects.filter(pk=old.pk).update(checkin_instrument="phq-9")
+    old.refresh_from_db()
+    counts = (
+        ProgrammeTemplate.objects.count(),
+        SessionPlan.objects.count(),
+        ScheduleEntry.objects.count(),
+    )
+    with pytest.raises(InvalidInput) as error:
+        actions.copy_template_to_site(
+            template=old, site=world.site_a, slug="new-a", by=world.admin_a
+        )
+    assert [(p.field, p.message) for p in error.value.problems] == [
+        (
+            "checkin_instrument",
+            "Weekly check-in: 'phq-9' is not in the instrument catalogue. " + CHECKIN_CHOICES,
+        )
+    ]
+    after = (
+        ProgrammeTemplate.objects.count(),
+        SessionPlan.objects.count(),
+        ScheduleEntry.objects.count(),
+    )
+    assert after == counts
+    assert not ProgrammeTemplate.objects.filter(slug="new-a").exists()
+    assert not AuditEvent.objects.filter(action="template.copy", actor=world.admin_a).exists()
+
+    # a template without a weekly check-in copies as it is
+    ProgrammeTemplate.objects.filter(pk=old.pk).update(checkin_instrument="")
+    old.refresh_from_db()
+    copy = actions.copy_template_to_site(
+        template=old, site=world.site_a, slug="new-a", by=world.admin_a
+    )
+    assert copy.checkin_instrument == ""

@@ -514,3 +514,62 @@ def test_unknown_schedule_instrument_is_a_field_error_listing_the_allowed_ids(wo
         factories.template().schedule.values_list("instrument_id", flat=True).distinct()
     )
     assert not AuditEvent.objects.filter(action__startswith="template.scheduleentry").exists()
+
+
+# --- the weekly check-in must be a check-in instrument of the catalogue -----------------------
+
+CHECKIN_CHOICES = "Allowed: checkin (or leave it blank for no weekly check-in)."
+
+
+def test_bad_checkin_instrument_is_a_field_error_listing_the_allowed_ids(world) -> None:
+    from balm.programmes.actions import copy_template_to_site
+
+    own = copy_template_to_site(
+        template=factories.template(), site=world.site_a, slug="site-a-cft", by=world.admin_a
+    )
+    client = _client(world.admin_a)
+    url = f"/admin/programmes/programmetemplate/{own.pk}/change/"
+    page = client.get(url)
+    assert b"Leave blank for no weekly check-in." in page.content  # the help text
+    events = AuditEvent.objects.count()
+    for bad, expected in [
+        ("check-in", "'check-in' is not in the instrument catalogue. Did you mean 'checkin'?"),
+        ("phq9", "'phq9' cannot be the weekly check-in: "),
+    ]:
+        data = _change_form_data(page, own)
+        data["checkin_instrument"] = bad
+        data["name"] = "Renamed"
+        response = client.post(url, data)
+        assert response.status_code == 200
+        (message,) = response.context["adminform"].form.errors["checkin_instrument"]
+        assert message.startswith(expected) and message.endswith(CHECKIN_CHOICES)
+        assert expected.encode() in response.content.replace(b"&#x27;", b"'")
+    own.refresh_from_db()
+    assert own.checkin_instrument == "checkin" and own.name != "Renamed"
+    assert AuditEvent.objects.count() == events
+
+    data = _change_form_data(page, own)
+    data["checkin_instrument"] = ""  # no weekly check-in is a choice too
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    own.refresh_from_db()
+    assert own.checkin_instrument == ""
+
+
+def test_copy_of_a_template_with_a_bad_checkin_instrument_is_refused(world) -> None:
+    shipped = factories.template()
+    # saved before templates were checked (straight to the database, no clean())
+    ProgrammeTemplate.objects.filter(pk=shipped.pk).update(checkin_instrument="gad7")
+    client = _client(world.admin_a)
+    before = ProgrammeTemplate.objects.count()
+    response = client.post(
+        COPY_URL.format(shipped.pk),
+        {"site": world.site_a.pk, "slug": "", "name": "Our CFT programme"},
+    )
+    assert response.status_code == 200
+    (message,) = response.context["form"].non_field_errors()
+    assert message.startswith("Weekly check-in: 'gad7' cannot be the weekly check-in: ")
+    assert message.endswith(CHECKIN_CHOICES)
+    assert b"Weekly check-in: " in response.content
+    assert ProgrammeTemplate.objects.count() == before
+    assert not AuditEvent.objects.filter(action="template.copy").exists()

@@ -7,8 +7,9 @@ from balm.web.admin_site import SuperuserOnlyAdmin, balm_admin
 
 @admin.register(ApiToken, site=balm_admin)
 class ApiTokenAdmin(SuperuserOnlyAdmin):
-    """Listing and revoking only (superusers): tokens are issued with
-    ``balm manage issue_api_token``."""
+    """Listing and revoking only (superusers); nobody makes a token here. Staff make and revoke
+    their own on ``/account/tokens/`` ("API tokens"); ``balm manage issue_api_token`` issues one
+    for anyone (participants included) and ``balm manage revoke_api_token`` revokes one."""
 
     list_display = ("name", "user", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)

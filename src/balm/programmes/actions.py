@@ -35,7 +35,7 @@ from balm.programmes.models import (
     SessionPlan,
     transition_problem,
 )
-from balm.programmes.schedule import unknown_instrument
+from balm.programmes.schedule import unfit_checkin, unknown_instrument
 
 
 def create_cohort_from_template(
@@ -308,8 +308,8 @@ def copy_template_to_site(
 
     Only an administrator of ``site`` may copy (``NotAllowed`` otherwise). Every problem is
     reported at once and nothing is written: a short name that is taken or malformed, a
-    template of another site, and each schedule entry whose instrument is not in the
-    catalogue (an entry saved before entries were checked).
+    template of another site, each schedule entry whose instrument is not in the catalogue and
+    a weekly check-in that is not a check-in instrument (saved before templates were checked).
     """
     if by is not None:
         permissions.require(
@@ -329,6 +329,9 @@ def copy_template_to_site(
     if template.site_id is not None and template.site_id != site.pk:
         problems.append(Problem("template", "This template belongs to another site."))
     problems.extend(schedule_problems(template.schedule.all()))
+    checkin_problem = unfit_checkin(template.checkin_instrument)
+    if checkin_problem:
+        problems.append(Problem("checkin_instrument", f"Weekly check-in: {checkin_problem}"))
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():

@@ -33,6 +33,7 @@ from balm.programmes.models import (
     Session,
     SessionPlan,
 )
+from balm.programmes.schedule import checkin_instrument_ids
 from balm.web.admin_site import (
     AuditedAdmin,
     SuperuserOnlyAdmin,
@@ -245,6 +246,16 @@ class ProgrammeTemplateAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_change_permission(request, obj)
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "checkin_instrument" and field is not None:
+            # checked by ProgrammeTemplate.clean(), which lists the allowed ids on an error
+            field.help_text = (
+                "The questionnaire participants answer each week: "
+                f"{', '.join(checkin_instrument_ids())}. Leave blank for no weekly check-in."
+            )
+        return field
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "site":

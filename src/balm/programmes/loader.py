@@ -1,8 +1,8 @@
 """Reading programme templates from their data files and writing them to the database.
 
 ``read_template_file`` is pure (YAML in, checked dict out: every problem at once, schedule
-instrument ids checked against the instrument catalogue) so the data migration can use it with
-historical models; ``load_template`` writes with the current models.
+instrument ids and the weekly check-in checked against the instrument catalogue) so the data
+migration can use it with historical models; ``load_template`` writes with the current models.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from balm.accounts.errors import InvalidInput, Problem
-from balm.programmes.schedule import unknown_instrument
+from balm.programmes.schedule import unfit_checkin, unknown_instrument
 
 DEFAULT_TEMPLATE = "cft-persistent-pain-12.yaml"
 TIMEPOINTS = ("baseline", "mid", "end", "follow_up")
@@ -122,6 +122,11 @@ def read_template_file(path: Path) -> dict[str, Any]:
             )
         )
     schedule = _schedule(raw, problems)
+    checkin = raw.get("checkin_instrument")
+    checkin = "" if checkin is None else checkin.strip() if isinstance(checkin, str) else checkin
+    why_not = unfit_checkin(checkin)
+    if why_not:
+        problems.append(Problem("checkin_instrument", why_not))
     if problems:
         raise TemplateFileError(path.name, problems)
     return {
@@ -129,7 +134,7 @@ def read_template_file(path: Path) -> dict[str, Any]:
         "name": raw["name"],
         "version": str(raw.get("version", "1")),
         "weeks": weeks,
-        "checkin_instrument": raw.get("checkin_instrument", "") or "",
+        "checkin_instrument": checkin,
         "description": str(raw.get("description", "")).strip(),
         "sessions": [
             {

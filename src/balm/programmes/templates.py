@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from balm.programmes.schedule import unknown_instrument
+from balm.programmes.schedule import unfit_checkin, unknown_instrument
 
 
 class Timepoint(models.TextChoices):
@@ -19,7 +19,9 @@ class Timepoint(models.TextChoices):
 class ProgrammeTemplate(models.Model):
     """A programme a cohort is created from; shipped templates have no site.
 
-    ``checkin_instrument`` is the catalogue id of the weekly check-in (every week 1..weeks).
+    ``checkin_instrument`` is the catalogue id of the weekly check-in (every week 1..weeks),
+    or blank for none; it must be an instrument the check-in can ask
+    (:func:`balm.programmes.schedule.checkin_instrument_ids`).
     """
 
     slug = models.SlugField(max_length=80, unique=True)
@@ -44,6 +46,14 @@ class ProgrammeTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The weekly check-in must be blank or a check-in instrument of the catalogue (an
+        admin form shows the allowed ids)."""
+        super().clean()
+        why_not = unfit_checkin(self.checkin_instrument)
+        if why_not:
+            raise ValidationError({"checkin_instrument": why_not})
 
 
 class SessionPlan(models.Model):

@@ -1,6 +1,6 @@
 """Tidy CSV downloads for researchers and staff: a cohort's or a site's scores (one row per
-participant per timepoint) and weekly check-ins. Pseudonyms only, whoever asks; every
-download is audited."""
+enrolment, i.e. course of treatment, per timepoint) and weekly check-ins. Pseudonyms only,
+whoever asks; every download is audited."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def export_site(request: HttpRequest, site_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def export_checkins(request: HttpRequest) -> HttpResponse:
-    """``?cohort=<id>`` or ``?site=<id>``: one row per participant per week."""
+    """``?cohort=<id>`` or ``?site=<id>``: one row per enrolment (course of treatment) per week."""
     try:
         cohort_id = int(request.GET.get("cohort", "") or 0)
         site_id = int(request.GET.get("site", "") or 0)
