@@ -464,6 +464,35 @@ def test_copy_refuses_a_template_with_unknown_instruments(world) -> None:  # typ
     assert not AuditEvent.objects.filter(action="template.copy", actor=world.admin_a).exists()
 
 
+def test_a_cohort_is_not_made_from_a_template_with_unknown_instruments(world) -> None:  # type: ignore[no-untyped-def]
+    """A template edited straight in the database (or left behind by a catalogue change)
+    cannot start a group whose questionnaires could never be scheduled or scored."""
+    from balm.programmes.models import Cohort, ScheduleEntry
+
+    old = actions.copy_template_to_site(
+        template=factories.template(), site=world.site_a, slug="old-b", by=None
+    )
+    ScheduleEntry.objects.filter(template=old, instrument_id="phq9").update(instrument_id="phq-9")
+    before = Cohort.objects.count()
+    with pytest.raises(InvalidInput) as error:
+        actions.create_cohort_from_template(
+            template=old,
+            site=world.site_a,
+            name="",
+            start_date=date(2026, 1, 5),
+            format="online",
+            by=world.facilitator_a,
+        )
+    by_field = error.value.by_field()
+    assert by_field["name"] == ["Give the group a name."]  # reported with the others
+    assert len(by_field["template"]) == 4  # phq-9 at four timepoints
+    assert by_field["template"][0].startswith(
+        f"The template {old.name!r} cannot be used: baseline (week 0): 'phq-9' is not in the "
+        "instrument catalogue. Did you mean 'phq9'?"
+    )
+    assert Cohort.objects.count() == before
+
+
 def test_copy_to_another_site_is_not_allowed(world) -> None:  # type: ignore[no-untyped-def]
     before = ProgrammeTemplate.objects.count()
     with pytest.raises(NotAllowed):

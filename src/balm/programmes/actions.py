@@ -48,7 +48,10 @@ def create_cohort_from_template(
     facilitators: Iterable[User] = (),
     by: User | None,
 ) -> Cohort:
-    """A cohort with one session per week of the template, dated weekly from ``start_date``."""
+    """A cohort with one session per week of the template, dated weekly from ``start_date``.
+
+    Refused, with every problem at once, if the template names an instrument the catalogue
+    does not have (its questionnaires could never be scheduled or scored)."""
     if by is not None:
         permissions.require(permissions.can_edit_clinical(by, site))
     facilitators = list(facilitators)
@@ -59,6 +62,10 @@ def create_cohort_from_template(
         problems.append(Problem("format", "Choose in person, online or hybrid."))
     if template.site_id is not None and template.site_id != site.pk:
         problems.append(Problem("template", "This template belongs to another site."))
+    problems.extend(
+        Problem("template", f"The template {template.name!r} cannot be used: {problem.message}")
+        for problem in template_catalogue_problems(template)
+    )
     clinical = {f.pk for f in facilitators if permissions.can_edit_clinical(f, site)}
     for person in facilitators:
         if person.pk not in clinical:
@@ -301,6 +308,17 @@ def schedule_problems(entries: Iterable[ScheduleEntry]) -> list[Problem]:
     return problems
 
 
+def template_catalogue_problems(template: ProgrammeTemplate) -> list[Problem]:
+    """What in ``template`` the catalogue does not know (a template saved before templates
+    were checked, or a catalogue that dropped an instrument): each schedule entry with an
+    unknown instrument, and a weekly check-in that is not a check-in instrument."""
+    problems = schedule_problems(template.schedule.all())
+    checkin_problem = unfit_checkin(template.checkin_instrument)
+    if checkin_problem:
+        problems.append(Problem("checkin_instrument", f"Weekly check-in: {checkin_problem}"))
+    return problems
+
+
 def copy_template_to_site(
     *, template: ProgrammeTemplate, site: Site, slug: str, name: str | None = None, by: User | None
 ) -> ProgrammeTemplate:
@@ -328,10 +346,7 @@ def copy_template_to_site(
         problems.append(Problem("slug", f"A template with the short name {slug!r} exists."))
     if template.site_id is not None and template.site_id != site.pk:
         problems.append(Problem("template", "This template belongs to another site."))
-    problems.extend(schedule_problems(template.schedule.all()))
-    checkin_problem = unfit_checkin(template.checkin_instrument)
-    if checkin_problem:
-        problems.append(Problem("checkin_instrument", f"Weekly check-in: {checkin_problem}"))
+    problems.extend(template_catalogue_problems(template))
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():
