@@ -510,8 +510,8 @@ def test_researcher_cannot_submit(world) -> None:  # type: ignore[no-untyped-def
 
 
 def test_other_site_and_other_participant_get_404(world) -> None:  # type: ignore[no-untyped-def]
-    for user in (world.facilitator_b, world.p2_user):
-        client = client_for(user)
+    clients = [client_for(world.facilitator_b), client_for(world.p2_user), link_client(world.p2)]
+    for client in clients:
         assert post(client, "/api/responses", response_body(world)).status_code == 404
         assert post(client, "/api/checkins", checkin_body(world)).status_code == 404
     assert Response.objects.count() == 0 and CheckIn.objects.count() == 0

@@ -19,6 +19,7 @@ from balm.accounts import permissions
 from balm.accounts.models import Participant, Site, User
 from balm.api.actions import note_api_token_used
 from balm.api.models import ApiToken
+from balm.outcomes.models import Assessment
 from balm.programmes.models import Cohort, Enrolment
 from balm.web.participant_session import current_participant
 
@@ -46,6 +47,13 @@ class Caller:
         if self.user is not None:
             return permissions.visible_enrolments(self.user)
         return Enrolment.objects.filter(participant=self.link_participant)
+
+    def visible_assessments(self) -> QuerySet[Assessment]:
+        """The questionnaires of :meth:`visible_enrolments`. For a personal link this is a
+        plain join on the participant, not a subquery: half the work on the submission path."""
+        if self.user is not None:
+            return Assessment.objects.filter(enrolment__in=self.visible_enrolments())
+        return Assessment.objects.filter(enrolment__participant=self.link_participant)
 
     def is_staff_at(self, site: Site) -> bool:
         return self.user is not None and permissions.can_view_pseudonymised(self.user, site)

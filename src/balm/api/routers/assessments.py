@@ -47,7 +47,7 @@ def due(request: HttpRequest, cohort_id: int | None = None) -> Rows[Assessment]:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     today = timezone.localdate()
     assessments = (
-        Assessment.objects.filter(enrolment__in=caller.visible_enrolments())
+        caller.visible_assessments()
         .open_on(today)
         .with_status(today)
         .select_related("enrolment__participant")
@@ -67,9 +67,7 @@ def get_assessment(request: HttpRequest, assessment_id: int) -> dict:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     today = timezone.localdate()
     assessment = get_object_or_404(
-        Assessment.objects.filter(enrolment__in=caller.visible_enrolments())
-        .with_status(today)
-        .select_related("enrolment__participant"),
+        caller.visible_assessments().with_status(today).select_related("enrolment__participant"),
         pk=assessment_id,
     )
     instrument = get_instrument(assessment.instrument_id)

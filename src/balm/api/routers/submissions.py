@@ -27,7 +27,7 @@ from balm.api.schemas import (
 )
 from balm.outcomes import actions
 from balm.outcomes.answers import check_answers, stored_answers
-from balm.outcomes.models import Assessment, CheckIn, EntryMode, Response
+from balm.outcomes.models import CheckIn, EntryMode, Response
 
 router = Router(tags=["submissions"])
 
@@ -106,9 +106,7 @@ def checkin_out(checkin: CheckIn) -> dict:
 def submit_response(request: HttpRequest, payload: ResponseIn):  # type: ignore[no-untyped-def]
     caller: Caller = request.auth  # type: ignore[attr-defined]
     assessment = get_object_or_404(
-        Assessment.objects.filter(enrolment__in=caller.visible_enrolments()).select_related(
-            "enrolment__cohort__site"
-        ),
+        caller.visible_assessments().select_related("enrolment__cohort__site"),
         pk=payload.assessment_id,
     )
     permissions.require(
