@@ -126,3 +126,24 @@ def test_withdrawn_and_addressless_participants_get_no_email(
     with django_capture_on_commit_callbacks(execute=True):
         assert send_due_reminders(timezone.localdate()) == 0
     assert mail.outbox == []
+
+
+def test_participant_who_withdrew_after_the_claim_gets_no_email(
+    world,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    from balm.programmes.actions import change_enrolment_status
+
+    _open_p1_only(world)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert send_due_reminders(timezone.localdate()) == 1
+    change_enrolment_status(
+        enrolment=world.enrolment_p1, status="withdrawn", reason="moved", by=None
+    )
+    for callback in callbacks:  # the task runs after the withdrawal
+        callback()
+    assert mail.outbox == []
+    rows = ReminderLog.objects.all()
+    assert rows.exists()
+    assert set(rows.values_list("outcome", flat=True)) == {"not sent: participant withdrew"}
+    assert not rows.filter(sent_at__isnull=True).exists()  # settled: never retried

@@ -1,4 +1,5 @@
-"""Due e-mails without cron: the reminder schedule, ``balm worker`` and how they stop."""
+"""Due e-mails without cron: the reminder schedule, ``balm worker`` and how they stop, and
+how the worker's check retries e-mails that could not be queued or sent."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
+from django.db import OperationalError
 from django.db.backends.signals import connection_created
+from django.test import override_settings
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from balm.outcomes.management.commands.worker import Command as WorkerCommand
 from balm.outcomes.management.commands.worker import ReminderWorker
 from balm.outcomes.models import ReminderLog
 from balm.outcomes.reminders import ReminderSchedule
@@ -251,3 +257,91 @@ def test_balm_worker_refuses_a_backend_without_a_queue(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "BALM_TASKS_BACKEND=database" in result.stderr
+
+
+class _QueueDown(DatabaseBackend):
+    """The database queue, failing to enqueue (its database connection dropped)."""
+
+    def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
+        raise OperationalError("server closed the connection unexpectedly")
+
+
+class _SmtpDown(locmem.EmailBackend):
+    def send_messages(self, messages: Any) -> int:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+
+def _after_grace(settings: Any) -> None:
+    ReminderLog.objects.update(
+        last_attempt_at=timezone.now()
+        - timedelta(minutes=settings.BALM_REMINDER_RETRY_MINUTES, seconds=1)
+    )
+
+
+def test_worker_check_queues_again_what_could_not_be_queued(
+    world,
+    transactional_db,
+    database_queue,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    with override_settings(
+        TASKS={"default": {"BACKEND": f"{__name__}._QueueDown", "QUEUES": ["default"]}}
+    ):
+        _worker(batch=True).run()
+    assert mail.outbox == []
+    assert not DBTaskResult.objects.exists()
+    assert ReminderLog.objects.filter(sent_at__isnull=True, last_error__contains="queue").exists()
+    _worker(batch=True).run()  # a restarted worker, within the grace period: nothing yet
+    assert mail.outbox == []
+    _after_grace(settings)
+    _worker(batch=True).run()
+    assert _recipients() == sorted([world.p1.email, world.p2.email])
+    assert DBTaskResult.objects.successful().count() == 2
+    assert set(ReminderLog.objects.values_list("outcome", "attempts")) == {("sent", 2)}
+
+
+def test_worker_retries_a_failed_send_after_the_grace_period(
+    world,
+    transactional_db,
+    database_queue,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    with override_settings(EMAIL_BACKEND=f"{__name__}._SmtpDown"):
+        _worker(batch=True).run()
+    assert DBTaskResult.objects.failed().count() == 2  # the queue shows the failure too
+    assert mail.outbox == []
+    assert set(ReminderLog.objects.values_list("sent_at", "attempts")) == {(None, 1)}
+    assert not ReminderLog.objects.exclude(last_error__contains="Connection refused").exists()
+    _after_grace(settings)
+    _worker(batch=True).run()
+    assert _recipients() == sorted([world.p1.email, world.p2.email])
+    assert DBTaskResult.objects.successful().count() == 2
+    assert set(ReminderLog.objects.values_list("outcome", "attempts")) == {("sent", 2)}
+
+
+def test_reminder_interval_defaults_to_the_setting(settings, database_queue) -> None:  # type: ignore[no-untyped-def]
+    settings.BALM_REMINDER_INTERVAL = 42.5
+    parser = WorkerCommand().create_parser("balm", "worker")
+    assert parser.parse_args([]).reminder_interval == 42.5
+    assert parser.parse_args(["--reminder-interval", "7"]).reminder_interval == 7.0
+
+
+def test_balm_worker_leaves_the_interval_to_the_setting_unless_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import django
+    from django.core import management
+    from typer.testing import CliRunner
+
+    from balm.cli import app
+
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setenv("BALM_DATA_DIR", str(tmp_path))
+    # Django is set up already; setting it up again would point logging at the runner's stream.
+    monkeypatch.setattr(django, "setup", lambda: None)
+    monkeypatch.setattr(management, "call_command", lambda *args: calls.append(args))
+    runner = CliRunner()
+    assert runner.invoke(app, ["worker", "--batch"]).exit_code == 0
+    assert runner.invoke(app, ["worker", "--reminder-interval", "0"]).exit_code == 0
+    assert not any(arg.startswith("--reminder-interval") for arg in calls[0])
+    assert "--reminder-interval=0.0" in calls[1]

@@ -222,6 +222,9 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "queued_at": "drop",
         "sent_at": "drop",
         "outcome": "drop",
+        "attempts": "drop",
+        "last_attempt_at": "drop",
+        "last_error": "drop",
     },
     "api.apitoken": {
         "id": "drop",

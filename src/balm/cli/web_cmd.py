@@ -130,7 +130,15 @@ def serve_cmd(
 
 
 def worker(
-    reminder_interval: ReminderInterval = 900,
+    reminder_interval: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            show_default=False,
+            help="Seconds between checks for due questionnaire e-mails (0: never). "
+            "Default: the BALM_REMINDER_INTERVAL setting (900).",
+        ),
+    ] = None,
     interval: Annotated[
         float, typer.Option(min=0, help="Seconds to wait before polling an empty queue again.")
     ] = 1,
@@ -156,12 +164,9 @@ def worker(
     from django.core.management.base import CommandError
 
     django.setup()
-    args = [
-        f"--reminder-interval={reminder_interval}",
-        f"--interval={interval}",
-        f"--queue-name={queue_name}",
-        "--no-reload",
-    ]
+    args = [f"--interval={interval}", f"--queue-name={queue_name}", "--no-reload"]
+    if reminder_interval is not None:  # otherwise the command's default: the setting
+        args.append(f"--reminder-interval={reminder_interval}")
     if batch:
         args.append("--batch")
     if max_tasks is not None:

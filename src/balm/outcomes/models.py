@@ -233,19 +233,48 @@ class ReminderKind(models.TextChoices):
 
 
 class ReminderLog(models.Model):
-    """One e-mail per assessment and kind: the row is claimed before the task is enqueued,
-    so running ``send_due_reminders`` twice sends nothing twice."""
+    """One e-mail per assessment and kind, and how sending it went.
+
+    The row is claimed (inserted, under a unique constraint) before the task is enqueued, so
+    running ``send_due_reminders`` twice sends nothing twice. ``sent_at`` is when the row was
+    settled: sent, or not to be sent any more (``outcome`` says which: answered, closed,
+    withdrawn, no address, or given up). A row still unsettled ``BALM_REMINDER_RETRY_MINUTES``
+    after its last attempt is queued again by the next check, up to
+    ``BALM_REMINDER_MAX_ATTEMPTS`` attempts in all (see ``balm.outcomes.reminders``).
+    """
+
+    # ``outcome`` while a task is sending the e-mail: another run of the task leaves it alone.
+    SENDING = "sending"
+    SENT = "sent"
+    GAVE_UP = "not sent: gave up"  # followed by " after N attempts"
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     queued_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=1, help_text="Times the e-mail was handed to the task queue."
+    )
+    last_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="When it was last queued or taken by a task to send."
+    )
+    last_error = models.TextField(
+        blank=True, help_text="Why the latest attempt failed (kept after a later success)."
+    )
 
     class Meta:
         ordering = ("assessment", "queued_at")
         constraints = (
             models.UniqueConstraint(fields=["assessment", "kind"], name="one_reminder_each_kind"),
+        )
+        indexes = (
+            # The periodic check looks for unsettled rows whose last attempt is old.
+            models.Index(
+                fields=["last_attempt_at"],
+                condition=Q(sent_at__isnull=True),
+                name="reminder_unsettled",
+            ),
         )
 
     def __str__(self) -> str:

@@ -1,11 +1,20 @@
 """Questionnaire e-mails: which are due, their wording (composed when they are sent), and the
-periodic check that queues them.
+periodic check that queues them and retries those that were not sent.
 
 Each participant gets one "due" e-mail listing their open questionnaires, with a fresh
 personal link, and one reminder ``BALM_REMINDER_AFTER_DAYS`` days later for those still open.
 A :class:`ReminderLog` row per assessment and kind is claimed under a unique constraint before
 anything is enqueued, so running :func:`send_due_reminders` twice, or in several processes at
 once, sends nothing twice.
+
+A claimed row that is still unsent ``BALM_REMINDER_RETRY_MINUTES`` after its last attempt
+(its task could not be queued, sending failed, or the worker died while sending) is queued
+again by the next check, up to ``BALM_REMINDER_MAX_ATTEMPTS`` attempts in all; then the check
+gives up on it (``outcome`` says so, ``last_error`` says why). A row whose questionnaire has
+meanwhile been answered or has closed, or whose participant withdrew, is settled without
+sending. Concurrent checks take these rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` (on
+SQLite the check holds the write lock), so each retry is queued by one check only, and the
+task itself sends a row only if it is still unsent (see ``balm.outcomes.tasks``).
 
 :class:`ReminderSchedule` runs that check now and then every ``interval`` seconds in a
 background thread: ``balm worker`` and ``balm demo`` use it, so no cron job is needed.
@@ -18,11 +27,11 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django_tasks_db.utils import exclusive_transaction
 
@@ -97,6 +106,21 @@ def compose_questionnaire_email(
     return Email(to=participant_email, subject=subject, body=body)
 
 
+def not_needed(assessment: Assessment, today: date, *, answered: bool) -> str | None:
+    """Why no e-mail should go out for this assessment any more (the ``outcome``), or ``None``.
+
+    Used by the check for rows it would retry and by the task just before sending."""
+    if answered:
+        return "not sent: answered"
+    if assessment.closes_on < today:
+        return "not sent: closed"
+    if assessment.enrolment.status not in OPEN_ENROLMENT:
+        return "not sent: participant withdrew"
+    if not assessment.enrolment.participant.email:
+        return "not sent: no e-mail address"
+    return None
+
+
 def candidates(today: date) -> list[tuple[Assessment, str]]:
     """Assessments that should get a due or reminder e-mail today and have not."""
     answered = Exists(Response.objects.filter(assessment=OuterRef("pk")))
@@ -128,27 +152,107 @@ def candidates(today: date) -> list[tuple[Assessment, str]]:
     return out
 
 
-def send_due_reminders(today: date | None = None) -> int:
-    """Claim and enqueue today's questionnaire e-mails; returns how many e-mails were queued."""
+def unsent_after_grace(now: datetime) -> QuerySet[ReminderLog]:
+    """Claimed rows neither sent nor settled within ``BALM_REMINDER_RETRY_MINUTES`` of their
+    last attempt: their task could not be queued, failed, or died."""
+    grace = timedelta(minutes=settings.BALM_REMINDER_RETRY_MINUTES)
+    return ReminderLog.objects.filter(sent_at__isnull=True, last_attempt_at__lte=now - grace)
+
+
+def _retry_or_settle(today: date, now: datetime) -> list[ReminderLog]:
+    """Settle the unsent rows past their grace period that need no e-mail or have had every
+    attempt; claim the others for one more attempt and return them.
+
+    Rows are taken with ``FOR UPDATE SKIP LOCKED`` in primary-key order: a row another check
+    (or a task) holds is left to it, and a row another check has just claimed is no longer
+    past its grace period when this one reads it, so each retry is claimed once."""
+    answered = Exists(Response.objects.filter(assessment=OuterRef("assessment")))
+    rows = list(
+        unsent_after_grace(now)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("assessment__enrolment__participant__site")
+        .annotate(answered=answered)
+        .order_by("pk")
+    )
+    settled: dict[str, list[int]] = defaultdict(list)
+    retry: list[ReminderLog] = []
+    for row in rows:
+        reason = not_needed(row.assessment, today, answered=row.answered)
+        if reason is not None:
+            settled[reason].append(row.pk)
+        elif row.assessment.opens_on > today:
+            continue  # moved later since it was claimed; retried once it opens
+        elif row.attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS:
+            settled[f"{ReminderLog.GAVE_UP} after {row.attempts} attempts"].append(row.pk)
+            logger.warning(
+                "Gave up on the %s e-mail for assessment %s after %d attempts: %s",
+                row.kind,
+                row.assessment_id,
+                row.attempts,
+                row.last_error or "its task never ran",
+            )
+        else:
+            retry.append(row)
+    for outcome, ids in settled.items():
+        ReminderLog.objects.filter(pk__in=ids).update(sent_at=now, outcome=outcome)
+    if retry:
+        ReminderLog.objects.filter(pk__in=[row.pk for row in retry]).update(
+            attempts=F("attempts") + 1, last_attempt_at=now, outcome=""
+        )
+    return retry
+
+
+def _enqueue(reminder_ids: list[int]) -> None:
+    """Queue one e-mail (after commit); if that fails, say so on its rows for the retry."""
     from balm.outcomes.tasks import send_questionnaire_email
 
+    try:
+        send_questionnaire_email.enqueue(reminder_ids)
+    except Exception as error:
+        logger.exception(
+            "Could not queue the questionnaire e-mail for reminders %s; the check will try "
+            "again in %s minutes",
+            reminder_ids,
+            settings.BALM_REMINDER_RETRY_MINUTES,
+        )
+        try:
+            ReminderLog.objects.filter(pk__in=reminder_ids, sent_at__isnull=True).update(
+                last_error=describe_error(error, "could not queue the e-mail")
+            )
+        except Exception:
+            logger.exception("Could not record that on the reminders either")
+
+
+def describe_error(error: BaseException, what: str) -> str:
+    """A short line for ``ReminderLog.last_error``."""
+    return f"{what}: {type(error).__name__}: {error}"[:1000]
+
+
+def send_due_reminders(today: date | None = None) -> int:
+    """Claim and enqueue today's questionnaire e-mails, and again those claimed earlier but
+    still unsent after the grace period; returns how many e-mails were queued."""
     day = today or timezone.localdate()
+    now = timezone.now()
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)
     # On SQLite take the write lock at the start (BEGIN EXCLUSIVE), so a run that meets the
     # worker or the server writing waits for it instead of failing with "database is locked";
     # elsewhere this is a plain transaction and the unique constraint decides who claims.
     with exclusive_transaction():
+        # Retries first: rows claimed below are never past their grace period in this run.
+        for row in _retry_or_settle(day, now):
+            groups[(row.assessment.enrolment.participant_id, row.kind)].append(row.pk)
         for assessment, kind in candidates(day):
             try:
                 with transaction.atomic():
-                    log = ReminderLog.objects.create(assessment=assessment, kind=kind)
+                    log = ReminderLog.objects.create(
+                        assessment=assessment, kind=kind, queued_at=now, last_attempt_at=now
+                    )
             except IntegrityError:
                 continue  # claimed by a concurrent run
             groups[(assessment.enrolment.participant_id, kind)].append(log.pk)
         for ids in groups.values():
-            transaction.on_commit(
-                lambda ids=ids: send_questionnaire_email.enqueue(sorted(ids)), robust=True
-            )
+            ids.sort()
+            transaction.on_commit(lambda ids=ids: _enqueue(ids), robust=True)
     return len(groups)
 
 

@@ -1,19 +1,32 @@
 """Background tasks (django-tasks; see docs/adr/0001-task-queue.md).
 
 Messages are composed when the task runs, from the records as they are then, so a reminder
-for a questionnaire answered in the meantime is not sent.
+for a questionnaire answered in the meantime is not sent. A questionnaire e-mail that fails is
+retried by the periodic check, not by the queue (``balm.outcomes.reminders``).
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import date
+
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.utils import exclusive_transaction
 
 from balm.accounts.models import Membership, Role
 from balm.outcomes.models import ReminderLog, Response, SafetyAlert
-from balm.outcomes.reminders import compose_questionnaire_email, instrument_title
+from balm.outcomes.reminders import (
+    compose_questionnaire_email,
+    describe_error,
+    instrument_title,
+    not_needed,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def alert_recipients(alert: SafetyAlert) -> list[str]:
@@ -64,47 +77,97 @@ def send_safety_alert_email(alert_id: int) -> str:
     return f"sent to {len(recipients)}"
 
 
+def _take(reminder_ids: list[int], today: date) -> list[ReminderLog]:
+    """Under a lock, the rows this run should send: still unsent and not being sent by another
+    run of the task (marked ``sending``, with a fresh ``last_attempt_at``). Rows that need no
+    e-mail any more are settled here."""
+    now = timezone.now()
+    answered = Exists(Response.objects.filter(assessment=OuterRef("assessment")))
+    # FOR UPDATE on PostgreSQL; on SQLite the transaction holds the write lock (BEGIN
+    # EXCLUSIVE). Either way the lock is held only for these few statements, not while the
+    # e-mail goes out: the ``sending`` mark is what keeps a second run away meanwhile.
+    with exclusive_transaction():
+        rows = list(
+            ReminderLog.objects.select_for_update(of=("self",))
+            .filter(pk__in=reminder_ids, sent_at__isnull=True)
+            .exclude(outcome=ReminderLog.SENDING)
+            .select_related("assessment__enrolment__participant__site")
+            .annotate(answered=answered)
+            .order_by("pk")
+        )
+        take = []
+        for row in rows:
+            reason = not_needed(row.assessment, today, answered=row.answered)
+            if reason is None:
+                take.append(row)
+            else:
+                ReminderLog.objects.filter(pk=row.pk).update(sent_at=now, outcome=reason)
+        ReminderLog.objects.filter(pk__in=[row.pk for row in take]).update(
+            outcome=ReminderLog.SENDING, last_attempt_at=now
+        )
+    return take
+
+
+def _record_failure(rows: list[ReminderLog], error: BaseException) -> None:
+    """The error on each row; a row that has had every attempt is given up on."""
+    message = describe_error(error, "sending failed")
+    now = timezone.now()
+    last = [row.pk for row in rows if row.attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS]
+    logger.warning(
+        "Questionnaire e-mail for reminders %s not sent (%s); %s",
+        [row.pk for row in rows],
+        message,
+        f"gave up on {last}" if last else "the reminder check will try again",
+    )
+    for row in rows:
+        pending = ReminderLog.objects.filter(pk=row.pk, outcome=ReminderLog.SENDING)
+        if row.pk in last:
+            pending.update(
+                sent_at=now,
+                outcome=f"{ReminderLog.GAVE_UP} after {row.attempts} attempts",
+                last_error=message,
+            )
+        else:
+            pending.update(outcome="", last_error=message)
+
+
 @task()
 def send_questionnaire_email(reminder_ids: list[int]) -> str:
-    """One e-mail for a participant's claimed reminders (all of one kind)."""
-    from balm.accounts.actions import issue_participant_link
+    """One e-mail for a participant's claimed reminders (all of one kind).
 
-    logs = list(
-        ReminderLog.objects.filter(pk__in=reminder_ids, sent_at__isnull=True).select_related(
-            "assessment__enrolment__participant__site"
-        )
-    )
-    today = timezone.localdate()
-    still_open = [
-        log
-        for log in logs
-        if log.assessment.closes_on >= today
-        and not Response.objects.filter(assessment=log.assessment).exists()
-    ]
-    now = timezone.now()
-    for log in logs:
-        if log not in still_open:
-            log.sent_at, log.outcome = now, "not sent: answered or closed"
-            log.save(update_fields=["sent_at", "outcome"])
-    if not still_open:
-        return "nothing open"
-    participant = still_open[0].assessment.enrolment.participant
-    if not participant.email:
-        ReminderLog.objects.filter(pk__in=[log.pk for log in still_open]).update(
-            sent_at=now, outcome="not sent: no e-mail address"
-        )
-        return "no address"
-    link, token = issue_participant_link(participant=participant, by=None)
+    Safe to run more than once for the same rows (a retry queued while an earlier task was
+    still waiting, say): a row already sent, or being sent by another run, is skipped. If
+    sending fails, the error is kept on the rows and the task fails; the periodic check tries
+    again after ``BALM_REMINDER_RETRY_MINUTES`` (see ``balm.outcomes.reminders``)."""
+    from balm.accounts.actions import issue_participant_link, revoke_participant_link
+
+    rows = _take(reminder_ids, timezone.localdate())
+    if not rows:
+        return "nothing to send"
+    participant = rows[0].assessment.enrolment.participant
+    try:
+        link, token = issue_participant_link(participant=participant, by=None)
+    except Exception as error:
+        _record_failure(rows, error)
+        raise
     email = compose_questionnaire_email(
         participant_email=participant.email,
         site_name=participant.site.name,
-        kind=still_open[0].kind,
-        assessments=[log.assessment for log in still_open],
+        kind=rows[0].kind,
+        assessments=[row.assessment for row in rows],
         link_url=f"{settings.SITE_URL}/p/{token}/",
         link_expires=timezone.localtime(link.expires_at).date(),
     )
-    send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
-    ReminderLog.objects.filter(pk__in=[log.pk for log in still_open]).update(
-        sent_at=timezone.now(), outcome="sent"
+    try:
+        send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
+    except Exception as error:
+        _record_failure(rows, error)
+        try:  # nobody received this link's token: do not leave it working
+            revoke_participant_link(link=link, by=None, reason="questionnaire e-mail not sent")
+        except Exception:
+            logger.exception("Could not revoke the unsent personal link %s", link.pk)
+        raise
+    ReminderLog.objects.filter(pk__in=[row.pk for row in rows]).update(
+        sent_at=timezone.now(), outcome=ReminderLog.SENT
     )
-    return f"sent {len(still_open)}"
+    return f"sent {len(rows)}"

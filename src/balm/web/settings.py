@@ -11,13 +11,27 @@
 | ``BALM_SITE_URL`` | absolute base URL used in e-mailed links | ``http://127.0.0.1:8000`` |
 | ``BALM_EMAIL_HOST`` | SMTP server; unset means e-mail is printed to the console | unset |
 | ``BALM_EMAIL_PORT``, ``_USER``, ``_PASSWORD``, ``_USE_TLS`` | SMTP | 587, "", "", on |
+| ``BALM_EMAIL_TIMEOUT`` | seconds before a silent SMTP server counts as a failed send | 30 |
 | ``BALM_FROM_EMAIL`` | sender address | ``balm@localhost`` |
-| ``BALM_TASKS_BACKEND`` | ``database`` (``balm manage db_worker``) or ``immediate`` | database |
+| ``BALM_TASKS_BACKEND`` | ``database``, ``immediate`` or ``dummy`` (below) | database |
+| ``BALM_REMINDER_INTERVAL`` | seconds between a worker's checks for due e-mails; 0: off | 900 |
+| ``BALM_REMINDER_AFTER_DAYS`` | days from the "due" e-mail to its one reminder | 3 |
+| ``BALM_REMINDER_RETRY_MINUTES`` | an e-mail unsent this long after its last try is retried | 30 |
+| ``BALM_REMINDER_MAX_ATTEMPTS`` | tries per e-mail before the check gives up on it | 5 |
 | ``BALM_TIME_ZONE`` | local time zone of the service | ``Europe/London`` |
+
+Background work (docs/adr/0001-task-queue.md): with ``database`` tasks are rows in the database,
+run by ``balm worker`` (``balm manage db_worker`` still runs them too, but without the check for
+due questionnaire e-mails); ``immediate`` runs them at once in-process (the tests, ``balm demo``);
+``dummy`` never runs them. Each ``balm worker`` checks for due e-mails every
+``BALM_REMINDER_INTERVAL`` seconds (its ``--reminder-interval`` defaults to this setting); an
+e-mail that could not be queued or sent is tried again by a later check, up to
+``BALM_REMINDER_MAX_ATTEMPTS`` times, and the error is kept on its ``ReminderLog`` row.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import dj_database_url
@@ -25,6 +39,21 @@ import dj_database_url
 from balm.web.env import ConfigError, env_bool, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _seconds(name: str, default: float) -> float:
+    """A number of seconds, 0 or more (fractions allowed); anything else is an error."""
+    raw = env_str(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name}={raw!r} is not a number of seconds (0 or more)")
+    return value
+
 
 DEBUG = env_bool("BALM_DEBUG", False)
 DEMO = env_bool("BALM_DEMO", False)
@@ -147,6 +176,9 @@ if _email_host:
     EMAIL_HOST_USER = env_str("BALM_EMAIL_USER", "")
     EMAIL_HOST_PASSWORD = env_str("BALM_EMAIL_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("BALM_EMAIL_USE_TLS", True)
+    # Without a timeout a server that accepts the connection and then says nothing would hold
+    # the worker for ever; a timeout is a failed send, which the reminder check retries.
+    EMAIL_TIMEOUT = env_int("BALM_EMAIL_TIMEOUT", 30)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("BALM_FROM_EMAIL", "balm@localhost")
@@ -164,9 +196,21 @@ if _tasks_backend not in _task_backends:
     )
 TASKS = {"default": {"BACKEND": _task_backends[_tasks_backend], "QUEUES": ["default"]}}
 
-# Personal links for participants, and reminders.
+# Personal links for participants, and the questionnaire e-mails (balm.outcomes.reminders).
 BALM_LINK_DAYS = env_int("BALM_LINK_DAYS", 28)
 BALM_REMINDER_AFTER_DAYS = env_int("BALM_REMINDER_AFTER_DAYS", 3)
+BALM_REMINDER_INTERVAL = _seconds("BALM_REMINDER_INTERVAL", 900)
+BALM_REMINDER_RETRY_MINUTES = env_int("BALM_REMINDER_RETRY_MINUTES", 30)
+BALM_REMINDER_MAX_ATTEMPTS = env_int("BALM_REMINDER_MAX_ATTEMPTS", 5)
+if BALM_REMINDER_RETRY_MINUTES < 1:
+    raise ConfigError(
+        f"BALM_REMINDER_RETRY_MINUTES={BALM_REMINDER_RETRY_MINUTES}; it must be 1 or more"
+    )
+if BALM_REMINDER_MAX_ATTEMPTS < 1:
+    raise ConfigError(
+        f"BALM_REMINDER_MAX_ATTEMPTS={BALM_REMINDER_MAX_ATTEMPTS}; it must be 1 (no retries) "
+        "or more"
+    )
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")

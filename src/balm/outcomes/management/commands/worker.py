@@ -2,8 +2,10 @@
 
 It is django-tasks-db's ``db_worker`` (same options, same queue polling, same signal handling)
 with one addition: it checks for due questionnaire e-mails at start and then every
-``--reminder-interval`` seconds (0 turns that off), so no cron job is needed. Run one worker
-per app server, or several: the check is idempotent (see ``balm.outcomes.reminders``).
+``--reminder-interval`` seconds (default: the ``BALM_REMINDER_INTERVAL`` setting; 0 turns it
+off), so no cron job is needed; the check also queues again the e-mails that could not be
+queued or sent. Run one worker per app server, or several: the check is idempotent (see
+``balm.outcomes.reminders``).
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ import os
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
 from balm.outcomes.reminders import ReminderSchedule
-
-DEFAULT_REMINDER_INTERVAL = "900"  # seconds; BALM_REMINDER_INTERVAL overrides it
 
 
 class ReminderWorker(db_worker.Worker):
@@ -69,10 +70,10 @@ class Command(db_worker.Command):
         parser.add_argument(
             "--reminder-interval",
             type=db_worker.valid_interval,
-            # A string default goes through the type check too, so a bad variable fails loudly.
-            default=os.environ.get("BALM_REMINDER_INTERVAL", DEFAULT_REMINDER_INTERVAL),
+            # Read when the command is run, so a test's override_settings applies.
+            default=settings.BALM_REMINDER_INTERVAL,
             help="Seconds between checks for due questionnaire e-mails; 0 turns them off "
-            "(default: BALM_REMINDER_INTERVAL or 900)",
+            "(default: the BALM_REMINDER_INTERVAL setting, now %(default)s)",
         )
 
     def handle(  # type: ignore[override]
