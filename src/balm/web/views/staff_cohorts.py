@@ -22,6 +22,7 @@ from balm.accounts.actions import (
 )
 from balm.accounts.errors import InvalidInput
 from balm.accounts.models import ParticipantLink, Role
+from balm.outcomes.undelivered import undelivered_emails
 from balm.programmes import actions as programme_actions
 from balm.programmes.flow import enrolment_flow
 from balm.programmes.models import ProgrammeTemplate
@@ -58,6 +59,9 @@ def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
         .filter(response__assessment__enrolment__cohort=cohort)
         .select_related("response__assessment__enrolment__participant")
     )
+    # Only clinical staff, who can follow up (check the address, hand over paper): researchers
+    # do not see delivery problems at all, as they are about contact details.
+    undelivered = undelivered_emails(cohort) if clinical else []
     return render(
         request,
         "balm/cohort.html",
@@ -76,6 +80,7 @@ def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "alerts": alerts,
             "timepoint_labels": timepoint_labels,
             "score_rows": score_rows,
+            "undelivered": undelivered,
         },
     )
 
