@@ -148,7 +148,10 @@ def record_submission(
     :func:`save_draft_answers` locks it, so a draft saved at the same moment either commits
     first (and is cleared here) or sees this response and stops. (The insert's foreign-key
     check would not do: Django makes foreign keys deferrable on PostgreSQL, so the check and
-    its lock wait until commit, after the draft was cleared.) Pass the assessment with
+    its lock wait until commit, after the draft was cleared. Nor would asking whether there is
+    a draft in the locking statement, to skip the delete: that statement's snapshot is taken
+    before it waits for the lock, so it misses a draft committed meanwhile.
+    ``tests/web/test_postgres.py`` fails on either.) Pass the assessment with
     ``enrolment__cohort__site`` selected to spare three lookups.
     """
     enrolment = assessment.enrolment
