@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.db import connection, connections
 from tests.web import factories
+from tests.web.concurrency import run_together
 
 from balm.accounts.errors import InvalidInput
 from balm.outcomes import actions
@@ -18,24 +19,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _in_threads(target, count: int = 4) -> list[BaseException]:  # type: ignore[no-untyped-def]
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            target()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+    return run_together(target, count)[1]
 
 
 def test_running_on_postgres() -> None:

@@ -7,21 +7,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.core.mail.backends import locmem
-from django.core.mail.message import EmailMessage
-from django.db import OperationalError, connections
+from django.db import connections
 from django.test import override_settings
 from django.utils import timezone
-from django_tasks.backends.immediate import ImmediateBackend
 from tests.web import factories
+from tests.web.concurrency import run_together
+from tests.web.doubles import QUEUE_DOWN, SMTP_DOWN
 
 from balm.accounts.models import ParticipantLink
 from balm.outcomes import actions
@@ -30,24 +28,6 @@ from balm.outcomes.reminders import send_due_reminders
 from balm.outcomes.tasks import send_questionnaire_email
 
 pytestmark = pytest.mark.django_db
-
-
-class SmtpDown(locmem.EmailBackend):
-    """The locmem backend with the SMTP server gone: every send fails."""
-
-    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
-        raise ConnectionRefusedError(111, "Connection refused")
-
-
-class QueueDown(ImmediateBackend):
-    """A task backend whose enqueue fails (the queue's database went away)."""
-
-    def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
-        raise OperationalError("server closed the connection unexpectedly")
-
-
-SMTP_DOWN = f"{__name__}.SmtpDown"
-QUEUE_DOWN = {"default": {"BACKEND": f"{__name__}.QueueDown", "QUEUES": ["default"]}}
 
 
 def _p1_only(world: Any) -> None:
@@ -333,24 +313,7 @@ def test_retry_settings_come_from_the_environment_and_bad_values_stop_start_up()
 @contextmanager
 def _threads(target: Callable[[], Any], count: int = 4) -> Iterator[list[Any]]:
     """Run ``target`` in ``count`` threads released together; yields their results."""
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(target())
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_together(target, count)
     assert errors == []
     yield results
 

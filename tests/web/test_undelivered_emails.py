@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from django.core.mail.backends import locmem
 from django.core.mail.message import EmailMessage
-from django.db import OperationalError, connection
+from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks.backends.immediate import ImmediateBackend
 from tests.web import factories
+from tests.web.doubles import QUEUE_DOWN, SMTP_DOWN
 
 from balm.outcomes.actions import submit_response
 from balm.outcomes.models import ReminderLog
@@ -39,19 +39,7 @@ class AddressRefused(locmem.EmailBackend):
         raise smtplib.SMTPRecipientsRefused({"p1@example.org": (550, RAW_SMTP.encode())})
 
 
-class SmtpDown(locmem.EmailBackend):
-    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
-        raise ConnectionRefusedError(111, "Connection refused")
-
-
-class QueueDown(ImmediateBackend):
-    def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
-        raise OperationalError("server closed the connection unexpectedly")
-
-
 ADDRESS_REFUSED = f"{__name__}.AddressRefused"
-SMTP_DOWN = f"{__name__}.SmtpDown"
-QUEUE_DOWN = {"default": {"BACKEND": f"{__name__}.QueueDown", "QUEUES": ["default"]}}
 
 
 def client_for(user: Any) -> Client:

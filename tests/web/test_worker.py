@@ -16,13 +16,11 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.core.mail.backends import locmem
-from django.db import OperationalError
 from django.db.backends.signals import connection_created
 from django.test import override_settings
 from django.utils import timezone
-from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
+from tests.web.doubles import DATABASE_QUEUE_DOWN, SMTP_DOWN
 
 from balm.outcomes.management.commands.worker import Command as WorkerCommand
 from balm.outcomes.management.commands.worker import ReminderWorker
@@ -259,18 +257,6 @@ def test_balm_worker_refuses_a_backend_without_a_queue(tmp_path: Path) -> None:
     assert "BALM_TASKS_BACKEND=database" in result.stderr
 
 
-class _QueueDown(DatabaseBackend):
-    """The database queue, failing to enqueue (its database connection dropped)."""
-
-    def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
-        raise OperationalError("server closed the connection unexpectedly")
-
-
-class _SmtpDown(locmem.EmailBackend):
-    def send_messages(self, messages: Any) -> int:
-        raise ConnectionRefusedError(111, "Connection refused")
-
-
 def _after_grace(settings: Any) -> None:
     ReminderLog.objects.update(
         last_attempt_at=timezone.now()
@@ -284,9 +270,7 @@ def test_worker_check_queues_again_what_could_not_be_queued(
     database_queue,
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    with override_settings(
-        TASKS={"default": {"BACKEND": f"{__name__}._QueueDown", "QUEUES": ["default"]}}
-    ):
+    with override_settings(TASKS=DATABASE_QUEUE_DOWN):
         _worker(batch=True).run()
     assert mail.outbox == []
     assert not DBTaskResult.objects.exists()
@@ -306,7 +290,7 @@ def test_worker_retries_a_failed_send_after_the_grace_period(
     database_queue,
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    with override_settings(EMAIL_BACKEND=f"{__name__}._SmtpDown"):
+    with override_settings(EMAIL_BACKEND=SMTP_DOWN):
         _worker(batch=True).run()
     assert DBTaskResult.objects.failed().count() == 2  # the queue shows the failure too
     assert mail.outbox == []
