@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from tests.web import factories
@@ -86,3 +88,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def check(django_capture_on_commit_callbacks: Any) -> Callable[[], int]:
+    """One periodic reminder check (``send_due_reminders``), running the e-mail tasks it
+    queues after commit, as the immediate task backend of the tests does."""
+    from balm.outcomes.reminders import send_due_reminders
+
+    def run() -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return send_due_reminders()
+
+    return run

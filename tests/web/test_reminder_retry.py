@@ -36,17 +36,6 @@ def _p1_only(world: Any) -> None:
     world.p2.save()
 
 
-@pytest.fixture
-def check(django_capture_on_commit_callbacks: Any) -> Callable[[], int]:
-    """One periodic check, running what it queues after commit (the immediate backend)."""
-
-    def run() -> int:
-        with django_capture_on_commit_callbacks(execute=True):
-            return send_due_reminders()
-
-    return run
-
-
 def _after_grace(settings: Any) -> None:
     """Move every attempt back past the grace period, as if the next check came later."""
     ReminderLog.objects.update(

@@ -22,7 +22,6 @@ from tests.web.doubles import QUEUE_DOWN, SMTP_DOWN
 
 from balm.outcomes.actions import submit_response
 from balm.outcomes.models import ReminderLog
-from balm.outcomes.reminders import send_due_reminders
 from balm.outcomes.undelivered import plain_reason, undelivered_emails
 from balm.programmes.actions import change_enrolment_status
 
@@ -50,17 +49,6 @@ def client_for(user: Any) -> Client:
 
 def dashboard(world: Any, user: Any) -> Any:
     return client_for(user).get(reverse("cohort", args=[world.cohort_a.pk]))
-
-
-@pytest.fixture
-def check(django_capture_on_commit_callbacks: Any) -> Callable[[], int]:
-    """One periodic reminder check, running the e-mail tasks it queues (immediate backend)."""
-
-    def run() -> int:
-        with django_capture_on_commit_callbacks(execute=True):
-            return send_due_reminders()
-
-    return run
 
 
 @pytest.fixture
