@@ -348,6 +348,39 @@ def test_checkin_reports_every_problem(world) -> None:  # type: ignore[no-untype
     assert {"week", "practice_type", "q1", "q2", "q5", "q6"} <= fields
 
 
+def test_checkin_for_a_sent_week_is_reported_with_the_other_problems(world) -> None:  # type: ignore[no-untyped-def]
+    actions.submit_checkin(
+        enrolment=world.enrolment_p1,
+        week=2,
+        answers=CHECKIN,
+        client_id=factories.client_id(),
+        by=world.p1,
+    )
+    with pytest.raises(InvalidInput) as error:
+        actions.submit_checkin(
+            enrolment=world.enrolment_p1,
+            week=2,
+            answers={**CHECKIN, "q1": 11},
+            client_id=factories.client_id(),
+            by=world.p1,
+        )
+    assert error.value.by_field()["week"] == ["The check-in for week 2 was already sent."]
+    assert "q1" in error.value.by_field()
+    assert CheckIn.objects.count() == 1
+
+
+def test_checkin_client_id_used_for_another_week_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    cid = factories.client_id()
+    actions.submit_checkin(
+        enrolment=world.enrolment_p1, week=3, answers=CHECKIN, client_id=cid, by=world.p1
+    )
+    with pytest.raises(InvalidInput, match="used for another form"):
+        actions.submit_checkin(
+            enrolment=world.enrolment_p1, week=4, answers=CHECKIN, client_id=cid, by=world.p1
+        )
+    assert list(CheckIn.objects.values_list("week", flat=True)) == [3]
+
+
 def test_closed_assessment_refuses_online_answers(world) -> None:  # type: ignore[no-untyped-def]
     assessment = baseline(world.enrolment_p1)
     assessment.closes_on = timezone.localdate() - timedelta(days=1)

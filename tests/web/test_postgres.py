@@ -12,7 +12,7 @@ from tests.web.concurrency import run_together
 
 from balm.accounts.errors import InvalidInput
 from balm.outcomes import actions
-from balm.outcomes.models import Draft, Response
+from balm.outcomes.models import CheckIn, Draft, Response
 from balm.outcomes.reminders import send_due_reminders
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -62,6 +62,30 @@ def test_concurrent_answers_with_different_client_ids_store_one(world) -> None: 
     assert Response.objects.filter(assessment=assessment).count() == 1
     assert len(refused) == 3
     assert all("already sent" in error.problems[0].message for error in refused)
+
+
+def test_concurrent_checkins_for_one_week_store_one(world) -> None:  # type: ignore[no-untyped-def]
+    """Two phones send week 1's check-in at once: one is stored, the others are told the week
+    was already sent (never a 500)."""
+    answers = {"q1": 6, "q2": 5, "q3": 4, "q4": 5, "q5": 7, "q6": 30}
+
+    def submit() -> str:
+        try:
+            actions.submit_checkin(
+                enrolment=world.enrolment_p1,
+                week=1,
+                answers=answers,
+                client_id=factories.client_id(),
+                by=world.p1,
+            )
+        except InvalidInput as error:
+            return error.problems[0].message
+        return "stored"
+
+    results, errors = run_together(submit)
+    assert errors == []
+    assert sorted(results) == ["The check-in for week 1 was already sent."] * 3 + ["stored"]
+    assert CheckIn.objects.filter(enrolment=world.enrolment_p1).count() == 1
 
 
 def test_a_draft_saved_while_submitting_is_not_left_behind(world) -> None:  # type: ignore[no-untyped-def]

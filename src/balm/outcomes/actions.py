@@ -295,6 +295,15 @@ def amend_response(
     return locked
 
 
+@dataclass(frozen=True)
+class CheckInSubmission:
+    """What :func:`record_checkin` did: the stored check-in and whether this call created it
+    (False: the same ``client_id`` was stored before, possibly for another week or person)."""
+
+    checkin: CheckIn
+    created: bool
+
+
 def submit_checkin(
     *,
     enrolment: Enrolment,
@@ -307,13 +316,44 @@ def submit_checkin(
     by: Actor,
 ) -> CheckIn:
     """The weekly check-in, scored by the template's check-in instrument; idempotent on
-    client_id; one per week."""
+    client_id (a client id already used for another week or person is refused); one per
+    week."""
+    submission = record_checkin(
+        enrolment=enrolment,
+        week=week,
+        answers=answers,
+        client_id=client_id,
+        practice_type=practice_type,
+        note=note,
+        entry_mode=entry_mode,
+        by=by,
+    )
+    stored = submission.checkin
+    if not submission.created and (stored.enrolment_id != enrolment.pk or stored.week != week):
+        raise InvalidInput([Problem("client_id", "This client id was used for another form.")])
+    return stored
+
+
+def record_checkin(
+    *,
+    enrolment: Enrolment,
+    week: int,
+    answers: Mapping[str, object],
+    client_id: str,
+    practice_type: str = PracticeType.NONE,
+    note: str = "",
+    entry_mode: str = EntryMode.PARTICIPANT_ONLINE,
+    by: Actor,
+) -> CheckInSubmission:
+    """:func:`submit_checkin`, telling a new check-in from one stored before under the same
+    ``client_id`` (returned as it is; the API answers 200 or 409 from that).
+
+    As :func:`record_submission`: nothing is looked up before the insert; the unique
+    constraints (one check-in per enrolment and week, one per client id) decide a repeat or a
+    second check-in for the week, and only then, or when the check-in has problems, are the
+    earlier rows read.
+    """
     _check_actor(by, enrolment, entry_mode)
-    existing = CheckIn.objects.filter(client_id=client_id).first() if client_id else None
-    if existing is not None:
-        if existing.enrolment_id != enrolment.pk or existing.week != week:
-            raise InvalidInput([Problem("client_id", "This client id was used for another form.")])
-        return existing
     instrument_id = enrolment.cohort.template.checkin_instrument
     problems = []
     client_problem = _client_id_problem(client_id)
@@ -329,9 +369,12 @@ def submit_checkin(
     online = entry_mode == EntryMode.PARTICIPANT_ONLINE
     checked = check_answers(instrument_id, answers, require_complete=online)
     problems.extend(checked.problems)
-    if CheckIn.objects.filter(enrolment=enrolment, week=week).exists():
-        problems.append(Problem("week", f"The check-in for week {week} was already sent."))
     if problems:
+        earlier = CheckIn.objects.filter(client_id=client_id).first() if client_id else None
+        if earlier is not None:
+            return CheckInSubmission(earlier, created=False)
+        if CheckIn.objects.filter(enrolment=enrolment, week=week).exists():
+            problems.append(_week_sent(week))  # reported with the others, all at once
         raise InvalidInput(problems)
     try:
         with transaction.atomic():
@@ -357,11 +400,17 @@ def submit_checkin(
                 details={"week": week, "entry_mode": entry_mode},
             )
     except IntegrityError:
-        again = CheckIn.objects.filter(client_id=client_id, enrolment=enrolment).first()
-        if again is None:
-            raise
-        return again
-    return checkin
+        earlier = CheckIn.objects.filter(client_id=client_id).first()
+        if earlier is not None:
+            return CheckInSubmission(earlier, created=False)
+        if CheckIn.objects.filter(enrolment=enrolment, week=week).exists():
+            raise InvalidInput([_week_sent(week)]) from None
+        raise
+    return CheckInSubmission(checkin, created=True)
+
+
+def _week_sent(week: int) -> Problem:
+    return Problem("week", f"The check-in for week {week} was already sent.")
 
 
 def acknowledge_alert(*, alert: SafetyAlert, by: User, note: str = "") -> SafetyAlert:

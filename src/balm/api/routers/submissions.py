@@ -164,18 +164,7 @@ def submit_checkin(request: HttpRequest, payload: CheckInIn):  # type: ignore[no
             if not instrument_id:
                 raise InvalidInput([Problem("client_id", "Send a UUID made by the client.")])
             _refuse_bad_client_id(instrument_id, payload.answers, online)
-        existing = CheckIn.objects.filter(client_id=client_id).first()
-        if existing is not None:
-            same = (
-                existing.enrolment_id == enrolment.pk
-                and existing.week == payload.week
-                and existing.entry_mode == payload.entry_mode
-                and existing.practice_type == payload.practice_type
-                and existing.note == payload.note.strip()
-                and _same_answers(existing.answers, payload.answers)
-            )
-            return Status(200, checkin_out(existing)) if same else Status(409, CONFLICT)
-        checkin = actions.submit_checkin(
+        submission = actions.record_checkin(
             enrolment=enrolment,
             week=payload.week,
             answers=payload.answers,
@@ -187,4 +176,15 @@ def submit_checkin(request: HttpRequest, payload: CheckInIn):  # type: ignore[no
         )
     except InvalidInput as error:
         return Status(422, problems_body(error.problems, instrument_id or None))
-    return Status(201, checkin_out(checkin))
+    stored = submission.checkin
+    if submission.created:
+        return Status(201, checkin_out(stored))
+    same = (
+        stored.enrolment_id == enrolment.pk
+        and stored.week == payload.week
+        and stored.entry_mode == payload.entry_mode
+        and stored.practice_type == payload.practice_type
+        and stored.note == payload.note.strip()
+        and _same_answers(stored.answers, payload.answers)
+    )
+    return Status(200, checkin_out(stored)) if same else Status(409, CONFLICT)
