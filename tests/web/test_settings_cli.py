@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+from tests.support.pgcluster import free_port
 
 BALM = Path(sys.executable).with_name("balm")
 
@@ -72,3 +78,44 @@ def test_balm_demo_loads_once_and_manage_passes_through(tmp_path: Path) -> None:
     )
     assert manage.returncode == 0, manage.stderr
     assert "queued" in manage.stdout
+
+
+@pytest.mark.slow
+def test_balm_serve_runs_gunicorn_on_the_database_and_stops_cleanly(tmp_path: Path) -> None:
+    """``balm serve`` migrates, collects the static files and serves with gunicorn: the health
+    check, a page, its stylesheet (WhiteNoise, no debug) and a plain 404; SIGTERM stops it."""
+    port = free_port()
+    env = _env(BALM_SECRET_KEY="x" * 50, BALM_DATA_DIR=str(tmp_path))
+    command = [str(BALM), "serve", "--port", str(port), "--workers", "1", "--threads", "2"]
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as reply:
+                    assert reply.status == 200
+                    assert reply.headers["Server"].startswith("gunicorn")  # not runserver
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    output = server.communicate()[0]
+                    raise AssertionError(f"balm serve did not start: {output}") from None
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"{base}/login/", timeout=5) as reply:
+            page = reply.read().decode()
+        stylesheet = re.search(r'href="(/static/[^"]+\.css)"', page)
+        assert stylesheet is not None, page
+        with urllib.request.urlopen(base + stylesheet.group(1), timeout=5) as reply:
+            assert reply.status == 200
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{base}/no-such-page/", timeout=5)
+        assert missing.value.code == 404
+        assert "Traceback" not in missing.value.read().decode()
+        assert (tmp_path / "balm.sqlite3").exists()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output

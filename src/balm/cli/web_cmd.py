@@ -1,10 +1,9 @@
 """``balm demo``, ``balm serve``, ``balm worker`` and ``balm manage``: the web app from the
 command line.
 
-``balm demo`` and ``balm serve`` use Django's own server (``runserver --noreload``), which is
-fine for a demo or a single-user trial. For a real deployment run a WSGI server on
-``balm.web.wsgi:application`` (for example gunicorn) behind a TLS proxy, plus one or more
-``balm worker`` processes: each runs the queued background tasks (alert and questionnaire
+``balm demo`` uses Django's own server (``runserver --noreload``), fine for a demo on one
+machine. ``balm serve`` runs gunicorn (``balm.web.server``), a production WSGI server; put a
+TLS proxy in front of it and run one or more ``balm worker`` processes: each runs the queued background tasks (alert and questionnaire
 e-mails) and checks for due questionnaire e-mails every ``BALM_REMINDER_INTERVAL`` seconds
 (900 by default), so no cron job is needed. ``balm demo`` has no worker: its tasks run at once,
 and while it serves, a background thread makes the same check and prints the e-mails.
@@ -109,24 +108,38 @@ def _serve_with_reminders(address: str, reminder_interval: float) -> None:
         schedule.stop()
 
 
+def _default_workers() -> int:
+    """gunicorn's usual rule of thumb: two per core, plus one."""
+    return (os.cpu_count() or 1) * 2 + 1
+
+
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     migrate: Annotated[bool, typer.Option(help="Apply database migrations first.")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, show_default=False, help="Server processes (default: 2 per core + 1)."),
+    ] = None,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per server process.")] = 4,
 ) -> None:
-    """Serve an existing database (DATABASE_URL, or SQLite in BALM_DATA_DIR) with Django's
-    server. For production use a WSGI server on balm.web.wsgi:application."""
-    data_dir = Path(os.environ.get("BALM_DATA_DIR", "var")).resolve()
-    if "DATABASE_URL" not in os.environ:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    _django({"BALM_DATA_DIR": str(data_dir)})
+    """Serve an existing database (DATABASE_URL, or SQLite in BALM_DATA_DIR) with gunicorn,
+    a production WSGI server, on http://HOST:PORT. Put a TLS proxy in front of it, and run
+    ``balm worker`` beside it for e-mail."""
+    _use_data_dir()
+    _django({})
     if migrate:
         _manage("migrate", "--verbosity", "1")
     from django.conf import settings
+    from django.db import connections
 
     if not settings.DEBUG:
         _manage("collectstatic", "--noinput", "--verbosity", "0")
-    _manage("runserver", "--noreload", f"{host}:{port}")
+    connections.close_all()  # the server's processes are forked from this one
+    from balm.web.server import serve
+
+    typer.echo(f"balm: serving on http://{host}:{port} (Ctrl+C to stop)")
+    serve(bind=f"{host}:{port}", workers=workers or _default_workers(), threads=threads)
 
 
 def worker(
