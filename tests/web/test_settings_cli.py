@@ -59,6 +59,45 @@ def test_database_url_selects_the_database() -> None:
     assert "django.db.backends.postgresql" in result.stdout and "5433" in result.stdout
 
 
+def _security(**extra: str) -> subprocess.CompletedProcess[str]:
+    code = (
+        "import balm.web.settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "getattr(s, 'CSRF_TRUSTED_ORIGINS', []), getattr(s, 'SECURE_PROXY_SSL_HEADER', None), "
+        "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=_env(BALM_SECRET_KEY="x", **extra),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_plain_http_site_keeps_cookies_usable_and_sends_no_hsts() -> None:
+    result = _security()
+    assert result.stdout.split() == ["False", "False", "[]", "None", "False", "0"]
+
+
+def test_https_site_behind_a_proxy_is_locked_down() -> None:
+    result = _security(
+        BALM_SITE_URL="https://pain.example.nhs.uk",
+        BALM_BEHIND_TLS_PROXY="1",
+        BALM_SSL_REDIRECT="on",
+        BALM_HSTS_SECONDS="31536000",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "True True ['https://pain.example.nhs.uk'] ('HTTP_X_FORWARDED_PROTO', 'https') "
+        "True 31536000"
+    )
+
+
+def test_negative_hsts_stops_start_up() -> None:
+    result = _security(BALM_HSTS_SECONDS="-5")
+    assert result.returncode != 0 and "BALM_HSTS_SECONDS=-5" in result.stderr
+
+
 @pytest.mark.slow
 def test_balm_demo_loads_once_and_manage_passes_through(tmp_path: Path) -> None:
     command = [str(BALM), "demo", "--no-serve", "--data-dir", str(tmp_path)]

@@ -19,6 +19,13 @@
 | ``BALM_REMINDER_RETRY_MINUTES`` | an e-mail unsent this long after its last try is retried | 30 |
 | ``BALM_REMINDER_MAX_ATTEMPTS`` | tries per e-mail before the check gives up on it | 5 |
 | ``BALM_TIME_ZONE`` | local time zone of the service | ``Europe/London`` |
+| ``BALM_BEHIND_TLS_PROXY`` | trust the proxy's ``X-Forwarded-Proto: https`` | off |
+| ``BALM_SSL_REDIRECT`` | redirect plain HTTP to HTTPS | off |
+| ``BALM_HSTS_SECONDS`` | ``Strict-Transport-Security`` max-age; 0: not sent | 0 |
+
+With an ``https://`` ``BALM_SITE_URL`` the session and CSRF cookies are sent over HTTPS only
+and that address is a trusted origin for forms. ``balm manage check --deploy`` lists what is
+left to set for a public server.
 
 Background work (docs/adr/0001-task-queue.md): with ``database`` tasks are rows in the database,
 run by ``balm worker`` (``balm manage db_worker`` still runs them too, but without the check for
@@ -215,6 +222,16 @@ if BALM_REMINDER_MAX_ATTEMPTS < 1:
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SESSION_COOKIE_SECURE:
+    # Forms posted from the service's own address pass the CSRF origin check behind a proxy.
+    CSRF_TRUSTED_ORIGINS = [SITE_URL]
+if env_bool("BALM_BEHIND_TLS_PROXY", False):
+    # Only behind a proxy that sets this header itself (and drops a client's own copy).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("BALM_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("BALM_HSTS_SECONDS", 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ConfigError(f"BALM_HSTS_SECONDS={SECURE_HSTS_SECONDS}; it must be 0 (off) or more")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
