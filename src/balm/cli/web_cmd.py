@@ -3,10 +3,11 @@ command line.
 
 ``balm demo`` uses Django's own server (``runserver --noreload``), fine for a demo on one
 machine. ``balm serve`` runs gunicorn (``balm.web.server``), a production WSGI server; put a
-TLS proxy in front of it and run one or more ``balm worker`` processes: each runs the queued background tasks (alert and questionnaire
-e-mails) and checks for due questionnaire e-mails every ``BALM_REMINDER_INTERVAL`` seconds
-(900 by default), so no cron job is needed. ``balm demo`` has no worker: its tasks run at once,
-and while it serves, a background thread makes the same check and prints the e-mails.
+TLS proxy in front of it and run one or more ``balm worker`` processes: each runs the queued
+background tasks (alert and questionnaire e-mails) and checks for due questionnaire e-mails
+every ``BALM_REMINDER_INTERVAL`` seconds (900 by default), so no cron job is needed.
+``balm demo`` has no worker: its tasks run at once, and while it serves, a background thread
+makes the same check and prints the e-mails.
 """
 
 from __future__ import annotations
