@@ -186,3 +186,16 @@ def test_a_checkin_through_a_personal_link(world, django_assert_max_num_queries)
         )
     assert answer.status_code == 201, answer.content
     assert CheckIn.objects.get(client_id=body["client_id"]).scores["mood"] == 6.0
+
+
+def test_already_sent_is_reported_with_the_other_problems(world) -> None:  # type: ignore[no-untyped-def]
+    """A second submission of a sent questionnaire, with bad answers too: one 422 lists the
+    answers' problems and that it was already sent (every problem at once)."""
+    client = _link_client(world.p1)
+    assert _post(client, _body(world)).status_code == 201
+    again = _post(client, _body(world, {"q1": 7}))
+    assert again.status_code == 422
+    messages = {(p["field"], p["message"]) for p in again.json()["problems"]}
+    assert ("", "This questionnaire was already sent; staff can amend it.") in messages
+    assert {"q1", "q2"} <= {field for field, _ in messages}
+    assert Response.objects.count() == 1

@@ -176,6 +176,8 @@ def record_submission(
         earlier = Response.objects.filter(client_id=client_id).first() if client_id else None
         if earlier is not None:
             return Submission(earlier, created=False, alerts=[])
+        if Response.objects.filter(assessment_id=assessment.pk).exists():
+            problems.append(_already_sent())  # reported with the others, all at once
         raise InvalidInput(problems)
     try:
         with transaction.atomic():
@@ -217,11 +219,13 @@ def record_submission(
         if earlier is not None:
             return Submission(earlier, created=False, alerts=[])
         if Response.objects.filter(assessment_id=assessment.pk).exists():
-            raise InvalidInput(
-                [Problem("", "This questionnaire was already sent; staff can amend it.")]
-            ) from None
+            raise InvalidInput([_already_sent()]) from None
         raise
     return Submission(response, created=True, alerts=alerts)
+
+
+def _already_sent() -> Problem:
+    return Problem("", "This questionnaire was already sent; staff can amend it.")
 
 
 def _raise_alerts(
