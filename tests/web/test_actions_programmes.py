@@ -643,3 +643,198 @@ def test_copy_refuses_a_template_with_a_bad_checkin_instrument(world) -> None:  
         template=old, site=world.site_a, slug="new-a", by=world.admin_a
     )
     assert copy.checkin_instrument == ""
+
+
+# --- malformed template files are a TemplateFileError listing every problem -------------------
+
+
+def _shipped_raw():  # type: ignore[no-untyped-def]
+    import yaml
+
+    return yaml.safe_load(data_path().read_text(encoding="utf-8"))
+
+
+def _write(tmp_path, raw, name="bad.yaml"):  # type: ignore[no-untyped-def]
+    import yaml
+
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def _session_without_number(raw):  # type: ignore[no-untyped-def]
+    del raw["sessions"][2]["number"]
+
+
+def _measure_timepoint_list(raw):  # type: ignore[no-untyped-def]
+    raw["measures"][1]["timepoints"] = [["baseline"], "end"]
+
+
+BAD_VALUES = [
+    ("weeks-a-word", lambda raw: raw.update(weeks="twelve"), "weeks"),
+    ("weeks-empty", lambda raw: raw.update(weeks=None), "weeks"),
+    ("weeks-a-bool", lambda raw: raw.update(weeks=True), "weeks"),
+    ("weeks-zero", lambda raw: raw.update(weeks=0), "weeks"),
+    ("weeks-huge", lambda raw: raw.update(weeks=10**12), "weeks"),
+    ("session-without-number", _session_without_number, "sessions[3].number"),
+    ("session-a-string", lambda raw: raw["sessions"].__setitem__(2, "Three"), "sessions[3]"),
+    ("session-number-a-word", lambda raw: raw["sessions"][2].update(number="3"), "sessions[3]"),
+    ("session-number-too-big", lambda raw: raw["sessions"][11].update(number=13), "sessions[12]"),
+    ("session-title-a-list", lambda raw: raw["sessions"][0].update(title=["x"]), "sessions[1]"),
+    ("sessions-empty", lambda raw: raw.update(sessions=None), "sessions"),
+    ("sessions-empty-list", lambda raw: raw.update(sessions=[]), "sessions"),
+    ("timepoints-empty", lambda raw: raw.update(timepoints=None), "timepoints"),
+    ("timepoint-week-a-word", lambda raw: raw["timepoints"].update(mid="two"), "timepoints.mid"),
+    ("timepoints-a-list", lambda raw: raw.update(timepoints=[["baseline"]]), "timepoints"),
+    ("baseline-negative", lambda raw: raw["timepoints"].update(baseline=-5), "timepoints.baseline"),
+    ("week-a-bool", lambda raw: raw["timepoints"].update(end=True), "timepoints.end"),
+    ("week-far-away", lambda raw: raw["timepoints"].update(follow_up=1000), "timepoints.follow_up"),
+    ("measure-timepoint-a-list", _measure_timepoint_list, "measures"),
+    ("measures-empty", lambda raw: raw.update(measures=None), "measures"),
+    ("slug-not-a-slug", lambda raw: raw.update(slug="not a slug"), "slug"),
+    ("name-empty", lambda raw: raw.update(name=None), "name"),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [(edit, field) for _, edit, field in BAD_VALUES],
+    ids=[i for i, *_ in BAD_VALUES],
+)
+def test_a_malformed_template_file_is_a_template_file_error(tmp_path, edit, field) -> None:  # type: ignore[no-untyped-def]
+    """Never a ValueError, TypeError or KeyError: a TemplateFileError naming the place."""
+    from balm.programmes.loader import TemplateFileError
+
+    raw = _shipped_raw()
+    raw["slug"] = "malformed"
+    edit(raw)
+    path = _write(tmp_path, raw)
+    with pytest.raises(TemplateFileError) as error:
+        read_template_file(path)
+    fields = [p.field for p in error.value.problems]
+    assert any(f == field or f.startswith(f"{field}.") for f in fields), error.value.problems
+    assert all(p.message for p in error.value.problems)
+    before = ProgrammeTemplate.objects.count()
+    with pytest.raises(CommandError) as command_error:
+        call_command("load_programme_templates", str(path))
+    lines = str(command_error.value).splitlines()
+    assert lines[0] == "bad.yaml was not loaded:"
+    assert lines[1:] == [f"  {p.field}: {p.message}" for p in error.value.problems]
+    assert ProgrammeTemplate.objects.count() == before
+
+
+def test_the_problems_of_a_malformed_template_file_are_all_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from balm.programmes.loader import TemplateFileError
+
+    raw = _shipped_raw()
+    raw["slug"] = "malformed"
+    raw["name"] = "  "
+    raw["sessions"][2] = "Three systems"
+    del raw["sessions"][4]["number"]
+    raw["sessions"][6]["number"] = "seven"
+    raw["sessions"][7]["aims"] = ""
+    raw["timepoints"].update(mid="two", baseline=-5)
+    raw["measures"][1]["timepoints"] = [["baseline"], "end"]
+    raw["measures"][2] = "dass21"
+    raw["checkin_instrument"] = "chekin"
+    path = _write(tmp_path, raw)
+    with pytest.raises(TemplateFileError) as error:
+        read_template_file(path)
+    by_field = error.value.by_field()
+    assert list(by_field) == [
+        "name",
+        "sessions[3]",
+        "sessions[5].number",
+        "sessions[7].number",
+        "sessions[8].aims",
+        "timepoints.baseline",
+        "timepoints.mid",
+        "measures",
+        "checkin_instrument",
+    ]
+    assert by_field["sessions[7].number"] == [
+        "entry 7: number must be a whole number from 1 to 12, not 'seven'"
+    ]
+    assert by_field["timepoints.mid"] == ["must be a whole number of weeks from 0 to 64, not 'two'"]
+    assert by_field["timepoints.baseline"] == [
+        "must be a whole number of weeks from 0 to 64, not -5"
+    ]
+    assert by_field["measures"][0] == (
+        "entry 2 (gad7): timepoint ['baseline'] is not a timepoint name; "
+        "allowed: baseline, mid, end, follow_up"
+    )
+    assert by_field["measures"][1].startswith("entry 3 must be {instrument, timepoints}")
+    assert str(error.value).startswith("bad.yaml: name: ")
+
+    with pytest.raises(CommandError) as command_error:
+        call_command("load_programme_templates", str(path))
+    lines = str(command_error.value).splitlines()
+    assert len(lines) == 1 + len(error.value.problems) == 11
+    assert not ProgrammeTemplate.objects.filter(slug="malformed").exists()
+
+
+def test_a_template_file_that_is_not_yaml_is_a_template_file_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from balm.programmes.loader import TemplateFileError
+
+    for text in ("slug: [unclosed\n", "weeks:\n\t- 12\n", "- a list\n", ""):
+        path = tmp_path / "bad.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(TemplateFileError) as error:
+            read_template_file(path)
+        assert [p.field for p in error.value.problems] == [""]
+    path.write_bytes(b"slug: caf\xe9\n")
+    with pytest.raises(TemplateFileError) as error:
+        read_template_file(path)
+    assert error.value.problems[0].message.startswith("is not UTF-8 text")
+
+
+def test_load_programme_templates_loads_nothing_when_one_file_is_bad(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    good = _shipped_raw()
+    good["slug"] = "good-one"
+    bad = _shipped_raw()
+    bad["slug"] = "bad-one"
+    bad["weeks"] = "twelve"
+    worse = _shipped_raw()
+    worse["slug"] = "worse-one"
+    worse["timepoints"] = [["baseline"]]
+    paths = [
+        _write(tmp_path, good, "good.yaml"),
+        _write(tmp_path, bad, "bad.yaml"),
+        _write(tmp_path, worse, "worse.yaml"),
+    ]
+    with pytest.raises(CommandError) as command_error:
+        call_command("load_programme_templates", *map(str, paths))
+    text = str(command_error.value)
+    assert text.startswith("Nothing was loaded.")
+    assert "bad.yaml was not loaded:\n  weeks: " in text
+    assert "worse.yaml was not loaded:\n  timepoints: " in text
+    assert "good.yaml" not in text
+    assert not ProgrammeTemplate.objects.filter(slug__in=["good-one", "bad-one"]).exists()
+    call_command("load_programme_templates", str(paths[0]))
+    assert ProgrammeTemplate.objects.filter(slug="good-one").exists()
+
+
+def test_a_copy_racing_another_for_the_short_name_is_refused_cleanly(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another copy takes the short name between the check and the create (as two requests at
+    once would): the unique constraint refuses it and the action says the name is taken."""
+    from balm.programmes.models import ScheduleEntry, SessionPlan
+
+    shipped = factories.template()
+    real_check = actions.template_catalogue_problems
+
+    def the_other_request_wins(template):  # type: ignore[no-untyped-def]
+        ProgrammeTemplate.objects.create(slug="race-a", name="First", site=world.site_a)
+        return real_check(template)
+
+    monkeypatch.setattr(actions, "template_catalogue_problems", the_other_request_wins)
+    counts = (SessionPlan.objects.count(), ScheduleEntry.objects.count())
+    with pytest.raises(InvalidInput) as error:
+        actions.copy_template_to_site(
+            template=shipped, site=world.site_a, slug="race-a", by=world.admin_a
+        )
+    assert [(p.field, p.message) for p in error.value.problems] == [
+        ("slug", "A template with the short name 'race-a' exists.")
+    ]
+    assert ProgrammeTemplate.objects.get(slug="race-a").name == "First"
+    assert (SessionPlan.objects.count(), ScheduleEntry.objects.count()) == counts
+    assert not AuditEvent.objects.filter(action="template.copy").exists()

@@ -463,6 +463,48 @@ def test_administrator_of_two_sites_chooses_the_site(world) -> None:
     assert AuditEvent.objects.get(action="template.copy").site == site_c
 
 
+@pytest.mark.parametrize(
+    ("slug", "expected"),
+    [
+        ("not a slug!", "Use only letters, numbers, hyphens and underscores in the short name."),
+        ("x" * 81, "Use at most 80 characters in the short name."),
+    ],
+    ids=["malformed", "too-long"],
+)
+def test_a_bad_short_name_is_shown_with_the_templates_problems(world, slug, expected) -> None:  # type: ignore[no-untyped-def]
+    """The short name is checked by the action with everything else, so a bad one does not
+    hide what is wrong with the template."""
+    shipped = factories.template()
+    # saved before templates were checked (straight to the database, no clean())
+    ScheduleEntry.objects.filter(template=shipped, instrument_id="pseq").update(
+        instrument_id="pseq-10"
+    )
+    client = _client(world.admin_a)
+    before = ProgrammeTemplate.objects.count()
+    response = client.post(
+        COPY_URL.format(shipped.pk), {"site": world.site_a.pk, "slug": slug, "name": ""}
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["slug"] == [expected]
+    schedule = form.non_field_errors()
+    assert len(schedule) == 3  # pseq at baseline, end and follow-up
+    assert all("'pseq-10' is not in the instrument catalogue" in m for m in schedule)
+    content = response.content.replace(b"&#x27;", b"'")
+    assert expected.encode() in content and b"'pseq-10' is not in the instrument" in content
+    assert ProgrammeTemplate.objects.count() == before
+    assert not AuditEvent.objects.filter(action="template.copy").exists()
+
+
+def test_a_blank_name_copies_the_templates_name(world) -> None:  # type: ignore[no-untyped-def]
+    shipped = factories.template()
+    response = _client(world.admin_a).post(
+        COPY_URL.format(shipped.pk), {"site": world.site_a.pk, "slug": "ours", "name": " "}
+    )
+    assert response.status_code == 302
+    assert ProgrammeTemplate.objects.get(slug="ours").name == shipped.name
+
+
 @pytest.mark.parametrize("persona", ["facilitator_a", "researcher_a", "p1_user"])
 def test_only_administrators_may_copy(world, persona: str) -> None:
     shipped = factories.template()

@@ -139,3 +139,30 @@ def test_concurrent_reminder_runs_claim_each_email_once(world) -> None:  # type:
     errors = _in_threads(lambda: results.append(send_due_reminders()))
     assert errors == []
     assert sum(results) == 2  # P1 and P2, one due e-mail each, whoever claimed them
+
+
+def test_concurrent_copies_with_one_short_name_store_one(world) -> None:  # type: ignore[no-untyped-def]
+    """Two administrators copy a template to the same short name at once: the unique constraint
+    lets one in and the others are told the name is taken (never an IntegrityError, a 500)."""
+    from balm.programmes.actions import copy_template_to_site
+    from balm.programmes.models import ProgrammeTemplate
+
+    shipped = factories.template()
+
+    def copy() -> str:
+        try:
+            copy_template_to_site(
+                template=shipped, site=world.site_a, slug="site-a-race", by=world.admin_a
+            )
+        except InvalidInput as error:
+            return "; ".join(f"{p.field}: {p.message}" for p in error.problems)
+        return "copied"
+
+    results, errors = run_together(copy)
+    assert errors == []
+    assert (
+        sorted(results)
+        == ["copied"] + ["slug: A template with the short name 'site-a-race' exists."] * 3
+    )
+    copied = ProgrammeTemplate.objects.get(slug="site-a-race")
+    assert copied.plans.count() == shipped.plans.count()

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from balm.accounts import permissions
@@ -319,15 +319,21 @@ def template_catalogue_problems(template: ProgrammeTemplate) -> list[Problem]:
     return problems
 
 
+SLUG_LENGTH = ProgrammeTemplate._meta.get_field("slug").max_length
+NAME_LENGTH = ProgrammeTemplate._meta.get_field("name").max_length
+
+
 def copy_template_to_site(
     *, template: ProgrammeTemplate, site: Site, slug: str, name: str | None = None, by: User | None
 ) -> ProgrammeTemplate:
     """A site's own editable copy of a template (sessions and schedule included).
 
     Only an administrator of ``site`` may copy (``NotAllowed`` otherwise). Every problem is
-    reported at once and nothing is written: a short name that is taken or malformed, a
-    template of another site, each schedule entry whose instrument is not in the catalogue and
-    a weekly check-in that is not a check-in instrument (saved before templates were checked).
+    reported at once and nothing is written: a short name that is taken (also when another copy
+    takes it at the same moment: the unique constraint refuses the second), empty, malformed or
+    too long, a name too long (blank: the template's name), a template of another site, each
+    schedule entry whose instrument is not in the catalogue and a weekly check-in that is not a
+    check-in instrument (saved before templates were checked).
     """
     if by is not None:
         permissions.require(
@@ -336,30 +342,46 @@ def copy_template_to_site(
         )
     problems = []
     slug = slug.strip()
-    try:
-        validate_slug(slug)
-    except ValidationError:
-        problems.append(
-            Problem("slug", "Use only letters, numbers, hyphens and underscores in the short name.")
-        )
+    name = (name or "").strip() or template.name
+    slug_taken = Problem("slug", f"A template with the short name {slug!r} exists.")
+    if not slug:
+        problems.append(Problem("slug", "Give the copy a short name."))
+    else:
+        try:
+            validate_slug(slug)
+        except ValidationError:
+            problems.append(
+                Problem(
+                    "slug", "Use only letters, numbers, hyphens and underscores in the short name."
+                )
+            )
+    if len(slug) > SLUG_LENGTH:
+        problems.append(Problem("slug", f"Use at most {SLUG_LENGTH} characters in the short name."))
     if ProgrammeTemplate.objects.filter(slug=slug).exists():
-        problems.append(Problem("slug", f"A template with the short name {slug!r} exists."))
+        problems.append(slug_taken)
+    if len(name) > NAME_LENGTH:
+        problems.append(Problem("name", f"Use at most {NAME_LENGTH} characters in the name."))
     if template.site_id is not None and template.site_id != site.pk:
         problems.append(Problem("template", "This template belongs to another site."))
     problems.extend(template_catalogue_problems(template))
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():
-        copy = ProgrammeTemplate.objects.create(
-            slug=slug,
-            name=(name or template.name).strip(),
-            description=template.description,
-            version=template.version,
-            weeks=template.weeks,
-            checkin_instrument=template.checkin_instrument,
-            site=site,
-            source=f"copy of {template.slug}",
-        )
+        try:
+            with transaction.atomic():  # a savepoint: the transaction goes on if refused
+                copy = ProgrammeTemplate.objects.create(
+                    slug=slug,
+                    name=name,
+                    description=template.description,
+                    version=template.version,
+                    weeks=template.weeks,
+                    checkin_instrument=template.checkin_instrument,
+                    site=site,
+                    source=f"copy of {template.slug}",
+                )
+        except IntegrityError:
+            # another copy took the short name since the check (the only unique field)
+            raise InvalidInput([slug_taken]) from None
         SessionPlan.objects.bulk_create(
             SessionPlan(
                 template=copy,

@@ -23,7 +23,12 @@ from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput, NotAllowed
 from balm.accounts.models import Site
 from balm.audit.models import record
-from balm.programmes.actions import copy_template_to_site, update_session_plan
+from balm.programmes.actions import (
+    NAME_LENGTH,
+    SLUG_LENGTH,
+    copy_template_to_site,
+    update_session_plan,
+)
 from balm.programmes.models import (
     Cohort,
     Enrolment,
@@ -85,14 +90,22 @@ class CopyTemplateForm(forms.Form):
             "required": "Choose the site to copy the template to.",
         },
     )
-    slug = forms.SlugField(
-        max_length=80,
+    # Plain text fields: copy_template_to_site checks the short name and the name, so a bad one
+    # is shown together with everything else the action finds wrong (the template's catalogue
+    # problems), not alone before the action runs.
+    slug = forms.CharField(
         required=False,
         label="Short name",
-        help_text="Unique across balm. Leave blank for the site's short name followed by the "
-        "template's.",
+        help_text="Unique across balm: letters, numbers, hyphens and underscores. Leave blank "
+        "for the site's short name followed by the template's.",
+        widget=forms.TextInput(attrs={"maxlength": SLUG_LENGTH}),
     )
-    name = forms.CharField(max_length=200, label="Name")
+    name = forms.CharField(
+        required=False,
+        label="Name",
+        help_text="Leave blank for the template's name.",
+        widget=forms.TextInput(attrs={"maxlength": NAME_LENGTH}),
+    )
 
     def __init__(self, *args: Any, sites: QuerySet[Site], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
