@@ -150,10 +150,32 @@ def test_list_pages_are_described_in_the_schema(db) -> None:  # type: ignore[no-
         params = {p["name"]: p["schema"] for p in get["parameters"] if p["in"] == "query"}
         assert params["limit"]["default"] == 100 and params["limit"]["maximum"] == 500
         assert params["limit"]["minimum"] == 1 and params["offset"]["minimum"] == 0
+        assert params["offset"]["maximum"] == 2**63 - 1
         ref = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         paged = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
         assert set(paged["required"]) == {"items", "count"}
         assert paged["properties"]["items"]["items"]["$ref"].endswith(f"/{item}")
+
+
+def test_id_and_week_bounds_are_described_in_the_schema(db) -> None:  # type: ignore[no-untyped-def]
+    schema = json.loads(Client().get("/api/openapi.json").content)
+    ids = [
+        schema["paths"][path]["get"]["parameters"][0]["schema"]
+        for path in (
+            "/api/cohorts/{cohort_id}",
+            "/api/cohorts/{cohort_id}/enrolments",
+            "/api/assessments/{assessment_id}",
+            "/api/enrolments/{enrolment_id}/scores",
+        )
+    ]
+    due = schema["paths"]["/api/assessments/due"]["get"]["parameters"]
+    ids.append(next(p for p in due if p["name"] == "cohort_id")["schema"]["anyOf"][0])
+    bodies = schema["components"]["schemas"]
+    ids.append(bodies["ResponseIn"]["properties"]["assessment_id"])
+    ids.append(bodies["CheckInIn"]["properties"]["enrolment_id"])
+    assert [(i["minimum"], i["maximum"]) for i in ids] == [(1, 2**63 - 1)] * 7
+    week = bodies["CheckInIn"]["properties"]["week"]
+    assert (week["minimum"], week["maximum"]) == (1, 32767)
 
 
 def test_session_post_needs_csrf_token(world) -> None:  # type: ignore[no-untyped-def]
@@ -345,6 +367,102 @@ def test_a_page_out_of_range_is_422_not_clamped(world, query, fields) -> None:  
     too_many = client.get("/api/cohorts?limit=501").json()["problems"][0]["message"]
     assert "500" in too_many
     assert client.get("/api/cohorts?limit=500").status_code == 200
+
+
+BIGINT_MAX = 2**63 - 1  # ids are BigAutoField; the largest OFFSET PostgreSQL and SQLite take
+HUGE = (
+    10**20
+)  # beyond every database integer: a 500 (DataError, "datatype mismatch") if it got there
+ID_RANGE = {"kind": "integer", "minimum": 1, "maximum": BIGINT_MAX}
+OFFSET_RANGE = {"kind": "integer", "minimum": 0, "maximum": BIGINT_MAX}
+WEEK_RANGE = {"kind": "integer", "minimum": 1, "maximum": 32767}
+
+
+def out_of_range(client: Client, method: str, url: str, body: dict | None, field: str) -> dict:
+    """The one problem of a request refused for a number out of range (never a 500)."""
+    client.raise_request_exception = False  # a database error shows as 500, not a traceback
+    answer = client.get(url) if method == "get" else post(client, url, body or {})
+    assert answer.status_code == 422, (url, body, answer.status_code)
+    problems = answer.json()["problems"]
+    assert [p["field"] for p in problems] == [field], problems
+    return problems[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        (f"/api/cohorts/{HUGE}", "cohort_id"),
+        (f"/api/cohorts/{BIGINT_MAX + 1}", "cohort_id"),
+        ("/api/cohorts/0", "cohort_id"),
+        (f"/api/cohorts/{HUGE}/enrolments", "cohort_id"),
+        (f"/api/assessments/{HUGE}", "assessment_id"),
+        (f"/api/enrolments/{HUGE}/scores", "enrolment_id"),
+        (f"/api/assessments/due?cohort_id={HUGE}", "cohort_id"),
+        (f"/api/assessments/due?cohort_id=-{HUGE}", "cohort_id"),
+        (f"/api/assessments/due?cohort_id={BIGINT_MAX + 1}", "cohort_id"),
+    ],
+)
+def test_an_id_beyond_the_bigint_range_is_422(world, url, field) -> None:  # type: ignore[no-untyped-def]
+    """In the path or the query: refused before any query, naming the field and the range."""
+    problem = out_of_range(client_for(world.facilitator_a), "get", url, None, field)
+    assert problem["allowed"] == ID_RANGE
+    assert problem["message"] == f"Must be a whole number from 1 to {BIGINT_MAX}."
+
+
+@pytest.mark.parametrize(
+    ("url", "fields", "field", "allowed"),
+    [
+        ("/api/responses", {"assessment_id": HUGE}, "assessment_id", ID_RANGE),
+        ("/api/responses", {"assessment_id": -HUGE}, "assessment_id", ID_RANGE),
+        ("/api/checkins", {"enrolment_id": HUGE}, "enrolment_id", ID_RANGE),
+        ("/api/checkins", {"enrolment_id": BIGINT_MAX + 1}, "enrolment_id", ID_RANGE),
+        ("/api/checkins", {"week": HUGE}, "week", WEEK_RANGE),
+        ("/api/checkins", {"week": -HUGE}, "week", WEEK_RANGE),
+        ("/api/checkins", {"week": 0}, "week", WEEK_RANGE),
+    ],
+)
+def test_a_body_number_beyond_its_range_is_422(world, url, fields, field, allowed) -> None:  # type: ignore[no-untyped-def]
+    make = response_body if url == "/api/responses" else checkin_body
+    body = make(world, **fields)
+    problem = out_of_range(client_for(world.p1_user), "post", url, body, field)
+    assert problem["allowed"] == allowed
+    assert Response.objects.count() == 0 and CheckIn.objects.count() == 0
+
+
+@pytest.mark.parametrize("offset", [HUGE, BIGINT_MAX + 1])
+def test_an_offset_beyond_the_bigint_range_is_422(world, offset) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(world.facilitator_a)
+    for url in list_urls(world):
+        problem = out_of_range(client, "get", with_query(url, f"offset={offset}"), None, "offset")
+        assert problem["allowed"] == OFFSET_RANGE
+
+
+def test_the_largest_id_and_offset_are_answered(world) -> None:  # type: ignore[no-untyped-def]
+    """At the very top of the range the database is asked, and answers: not found, or an
+    empty page past the end (on SQLite and PostgreSQL alike)."""
+    client = client_for(world.facilitator_a)
+    for url in (
+        f"/api/cohorts/{BIGINT_MAX}",
+        f"/api/cohorts/{BIGINT_MAX}/enrolments",
+        f"/api/assessments/{BIGINT_MAX}",
+        f"/api/enrolments/{BIGINT_MAX}/scores",
+    ):
+        assert client.get(url).status_code == 404, url
+    for url in list_urls(world):
+        page = client.get(with_query(url, f"offset={BIGINT_MAX}&limit=500")).json()
+        assert page["items"] == [] and page["count"] >= 0, url
+    none = client.get(f"/api/assessments/due?cohort_id={BIGINT_MAX}").json()
+    assert none == {"items": [], "count": 0}
+    p1 = client_for(world.p1_user)
+    assert (
+        post(p1, "/api/responses", response_body(world, assessment_id=BIGINT_MAX)).status_code
+        == 404
+    )
+    assert (
+        post(p1, "/api/checkins", checkin_body(world, enrolment_id=BIGINT_MAX)).status_code == 404
+    )
+    too_late = post(p1, "/api/checkins", checkin_body(world, week=32767))
+    assert too_late.status_code == 422 and too_late.json()["problems"][0]["field"] == "week"
 
 
 # Session, user; the caller's sites and participant record (asked again by each visible_*

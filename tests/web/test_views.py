@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.urls import URLPattern, reverse
+from django.urls.converters import IntConverter
 from django.utils import timezone
 from tests.web import factories
 
 from balm.accounts.actions import issue_participant_link, revoke_participant_link
 from balm.outcomes.models import Draft, Response, SafetyAlert
+from balm.web.urls import urlpatterns
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +190,39 @@ def test_other_site_gets_the_kind_404_page(world, settings) -> None:  # type: ig
     # a second clinical role at site B who can see nothing at A gets a 404, never a 403 leak
     page = client_for(world.facilitator_b).post(reverse("alert", args=[response.alerts.get().pk]))
     assert page.status_code == 404 and b"could not find" in page.content
+
+
+# Every page with an id in its URL (``<int:...>``); the id is a bigint (1 to 2**63 - 1).
+ID_PAGES = sorted(
+    pattern.name
+    for pattern in urlpatterns
+    if isinstance(pattern, URLPattern)
+    and any(isinstance(c, IntConverter) for c in pattern.pattern.converters.values())
+)
+BIGINT_MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize("name", ID_PAGES)
+def test_an_id_beyond_the_bigint_range_is_404_never_500(world, name) -> None:  # type: ignore[no-untyped-def]
+    """``<int:...>`` takes any run of digits, but Django's lookups treat an integer beyond the
+    column's range as matching nothing, so the page is a 404 and the database never sees it
+    (where it would be a DataError on PostgreSQL, an OverflowError on SQLite)."""
+    pattern = next(p for p in urlpatterns if isinstance(p, URLPattern) and p.name == name)
+    staff = [client_for(world.facilitator_a), client_for(world.admin_a)]
+    participants = [client_for(world.p1_user), _participant_client(world)]
+    for value in (BIGINT_MAX, BIGINT_MAX + 1, 10**20):
+        url = reverse(name, kwargs=dict.fromkeys(pattern.pattern.converters, value))
+        for client in staff + participants:
+            client.raise_request_exception = False  # a 500 shows as its status
+            statuses = {client.get(url).status_code, client.post(url).status_code}
+            # 405: the other method; 302: a personal-link session sent to log in (staff pages)
+            assert statuses <= {302, 404, 405}, (url, statuses)
+            assert 404 in statuses or client not in staff, (url, statuses)
+
+
+def test_an_export_filter_beyond_the_bigint_range_is_404(world) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(world.admin_a)
+    client.raise_request_exception = False
+    for query in ("cohort", "site"):
+        url = f"{reverse('export-checkins')}?{query}={10**20}"
+        assert client.get(url).status_code == 404, url

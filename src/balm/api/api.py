@@ -5,8 +5,10 @@
   No credentials: 401.
 - An object the caller may not see: 404. Seen but not allowed to change (a researcher
   submitting answers): 403.
-- User errors (``InvalidInput``) and malformed bodies: 422 with every problem
-  (``{"detail", "problems": [{"field", "message", "allowed"}]}``).
+- User errors (``InvalidInput``) and malformed requests: 422 with every problem
+  (``{"detail", "problems": [{"field", "message", "allowed"}]}``). That includes a whole number
+  out of range (an id beyond the bigint range, an offset, a limit, a week), refused by the
+  request's schema before any query (:mod:`balm.api.schemas`), so never a database error.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ninja.errors import ValidationError
 
 from balm.accounts.errors import InvalidInput, NotAllowed
 from balm.api.auth import BearerToken, SessionCaller
-from balm.api.problems import problems_body, schema_problems
+from balm.api.problems import problems_body, schema_problems_body
 from balm.api.routers import assessments, cohorts, enrolments, submissions
 
 api = NinjaAPI(
@@ -39,7 +41,7 @@ def invalid_input(request: HttpRequest, error: InvalidInput) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def malformed(request: HttpRequest, error: ValidationError) -> HttpResponse:
-    return api.create_response(request, problems_body(schema_problems(error.errors)), status=422)
+    return api.create_response(request, schema_problems_body(error.errors), status=422)
 
 
 @api.exception_handler(NotAllowed)

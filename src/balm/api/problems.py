@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from balm.accounts.errors import Problem
+from balm.api.schemas import RANGE_ERROR
 from balm.instruments import get_instrument
 from balm.instruments.schema import ItemKind
 from balm.outcomes.models import PracticeType
@@ -39,12 +40,19 @@ def allowed_for(instrument_id: str | None, field: str) -> dict[str, Any] | None:
     return {"kind": item.kind.value}
 
 
-def problems_body(problems: Iterable[Problem], instrument_id: str | None = None) -> dict[str, Any]:
+def problems_body(
+    problems: Iterable[Problem],
+    instrument_id: str | None = None,
+    allowed: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """``allowed``: what some fields may hold, known by the caller (a number's range from the
+    request's schema); the others are looked up in the catalogue (:func:`allowed_for`)."""
+    given = allowed or {}
     listed = [
         {
             "field": problem.field,
             "message": problem.message,
-            "allowed": allowed_for(instrument_id, problem.field),
+            "allowed": given.get(problem.field) or allowed_for(instrument_id, problem.field),
         }
         for problem in problems
     ]
@@ -54,18 +62,43 @@ def problems_body(problems: Iterable[Problem], instrument_id: str | None = None)
 _LOCATIONS = {"body", "query", "path", "header", "cookie", "form"}
 
 
-def schema_problems(errors: Iterable[dict[str, Any]]) -> list[Problem]:
+def _field(error: Mapping[str, Any]) -> str:
+    """The dotted place of a pydantic error in the request (an item id for an answer)."""
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc and loc[0] in _LOCATIONS:
+        loc = loc[1:]
+    if loc and loc[0] == "payload":
+        loc = loc[1:]
+    if loc[:1] == ["answers"] and len(loc) >= 2:
+        loc = [loc[1]]  # an item id, as the engine's problems name it
+    return ".".join(loc)
+
+
+def schema_problems(errors: Iterable[Mapping[str, Any]]) -> list[Problem]:
     """django-ninja's pydantic errors as problems: the field is the dotted place in the body.
     One problem per field (a union type reports each of its members)."""
     found: dict[str, Problem] = {}
     for error in errors:
-        loc = [str(part) for part in error.get("loc", ())]
-        if loc and loc[0] in _LOCATIONS:
-            loc = loc[1:]
-        if loc and loc[0] == "payload":
-            loc = loc[1:]
-        if loc[:1] == ["answers"] and len(loc) >= 2:
-            loc = [loc[1]]  # an item id, as the engine's problems name it
-        field = ".".join(loc)
+        field = _field(error)
         found.setdefault(field, Problem(field, str(error.get("msg", "Invalid value."))))
     return list(found.values())
+
+
+def schema_allowed(errors: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The range of each whole number refused for being out of it or not a number (an id, a
+    week, a page's limit or offset: :func:`balm.api.schemas.whole_number`)."""
+    ranges: dict[str, dict[str, Any]] = {}
+    for error in errors:
+        if error.get("type") == RANGE_ERROR:
+            ctx = error["ctx"]
+            ranges.setdefault(
+                _field(error),
+                {"kind": "integer", "minimum": ctx["minimum"], "maximum": ctx["maximum"]},
+            )
+    return ranges
+
+
+def schema_problems_body(errors: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A malformed request (django-ninja's ``ValidationError``) as the 422 problems body."""
+    errors = list(errors)
+    return problems_body(schema_problems(errors), allowed=schema_allowed(errors))

@@ -1,12 +1,53 @@
-"""Request and response bodies of the JSON API (pydantic, through django-ninja)."""
+"""Request and response bodies of the JSON API (pydantic, through django-ninja).
+
+Every whole number the API reads (an id in the path, the query or a body; a week; a page's
+``limit`` and ``offset``) is bounded here, before any query: beyond what the database column
+holds, PostgreSQL raises ``DataError`` and SQLite "datatype mismatch" or ``OverflowError``,
+which would be a 500. Out of range, or not a whole number, is a 422 naming the field, with
+``allowed: {"kind": "integer", "minimum", "maximum"}`` (:func:`whole_number`).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import StrictFloat, StrictInt, StrictStr
+from pydantic import StrictFloat, StrictInt, StrictStr, ValidationError, WrapValidator
+from pydantic_core import PydanticCustomError
+
+# The largest bigint: BigAutoField ids (PostgreSQL ``bigint``, SQLite's 64-bit ``INTEGER``),
+# and the largest OFFSET either database takes.
+BIGINT_MAX = 2**63 - 1
+# CheckIn.week is a PositiveSmallIntegerField (``smallint`` on PostgreSQL).
+WEEK_MAX = 32767
+# The error type of an out-of-range number; ``ctx`` holds its ``minimum`` and ``maximum``.
+RANGE_ERROR = "integer_range"
+
+
+def whole_number(minimum: int, maximum: int) -> WrapValidator:
+    """Refuse anything that is not a whole number from ``minimum`` to ``maximum`` with one
+    error naming the whole range (pydantic's own name one bound, or none for ``"abc"``).
+    Goes after ``Field(ge=minimum, le=maximum)``, which puts the bounds in the OpenAPI schema
+    and is checked inside this validator."""
+
+    def check(value: Any, handler: Any) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError(
+                RANGE_ERROR,
+                "Must be a whole number from {minimum} to {maximum}.",
+                {"minimum": minimum, "maximum": maximum},
+            ) from None
+
+    return WrapValidator(check)
+
+
+# An object's id, in the path, the query or a body: 1 to the bigint maximum.
+Id = Annotated[int, Field(ge=1, le=BIGINT_MAX), whole_number(1, BIGINT_MAX)]
+# A week number: 1 to what the column holds (the programme's own weeks are checked on submit).
+Week = Annotated[int, Field(ge=1, le=WEEK_MAX), whole_number(1, WEEK_MAX)]
 
 EntryModeName = Literal["participant_online", "staff_paper", "import"]
 # Strict: a JSON true/false is refused as an answer instead of being read as 1 or 0.
@@ -19,12 +60,14 @@ class ErrorOut(Schema):
 
 
 class AllowedOut(Schema):
-    """What an answer may be: one of ``options``, or a number from ``minimum`` to ``maximum``."""
+    """What an answer (or an id, a week, a page's limit or offset) may be: one of ``options``,
+    or a number from ``minimum`` to ``maximum``."""
 
     kind: str = Field(description="choice, integer, number, text or option")
     options: list[OptionOut] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
+    # int first: an id's bound (up to 2**63 - 1) is shown exactly, not rounded to a float.
+    minimum: int | float | None = None
+    maximum: int | float | None = None
 
 
 class OptionOut(Schema):
@@ -112,7 +155,7 @@ class AssessmentDetailOut(AssessmentOut):
 
 
 class ResponseIn(Schema):
-    assessment_id: int
+    assessment_id: Id
     answers: dict[str, Answer] = Field(
         description="Item id to the printed value chosen; leave an item out (or null) if blank."
     )
@@ -138,8 +181,8 @@ class ResponseOut(Schema):
 
 
 class CheckInIn(Schema):
-    enrolment_id: int
-    week: int
+    enrolment_id: Id
+    week: Week
     answers: dict[str, Answer]
     client_id: str = Field(
         description="A UUID made by the client; sending it again stores nothing twice.",

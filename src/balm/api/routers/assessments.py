@@ -1,8 +1,8 @@
 """GET /api/assessments/due: questionnaires open now (a participant's own; staff: their sites'),
 a page (``?limit=&offset=``, :mod:`balm.api.pagination`); GET /api/assessments/{id}."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: ``@paginate`` resolves a view's string
+# annotations in django-ninja's own module, where ``Id`` is not defined.
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 
 from balm.api.auth import Caller
 from balm.api.pagination import Page, Rows
-from balm.api.schemas import AssessmentDetailOut, AssessmentOut, ErrorOut
+from balm.api.schemas import AssessmentDetailOut, AssessmentOut, ErrorOut, Id
 from balm.instruments import get_instrument
 from balm.instruments.schema import ItemKind
 from balm.outcomes.models import Assessment
@@ -43,7 +43,7 @@ def assessment_out(assessment: Assessment, status: str) -> dict:
     summary="Questionnaires open now (due or started; a page)",
 )
 @paginate(Page)
-def due(request: HttpRequest, cohort_id: int | None = None) -> Rows[Assessment]:
+def due(request: HttpRequest, cohort_id: Id | None = None) -> Rows[Assessment]:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     today = timezone.localdate()
     assessments = (
@@ -63,7 +63,7 @@ def due(request: HttpRequest, cohort_id: int | None = None) -> Rows[Assessment]:
     response={200: AssessmentDetailOut, 404: ErrorOut},
     summary="One assessment with its questions and allowed answers",
 )
-def get_assessment(request: HttpRequest, assessment_id: int) -> dict:
+def get_assessment(request: HttpRequest, assessment_id: Id) -> dict:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     today = timezone.localdate()
     assessment = get_object_or_404(

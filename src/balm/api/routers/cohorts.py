@@ -4,8 +4,8 @@ The two lists are pages (``?limit=&offset=``, :mod:`balm.api.pagination`):
 ``{"items": [...], "count": N}``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: ``@paginate`` resolves a view's string
+# annotations in django-ninja's own module, where ``Id`` is not defined.
 from django.db.models import Count
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -14,7 +14,7 @@ from ninja.pagination import paginate
 
 from balm.api.auth import Caller
 from balm.api.pagination import Page, Rows
-from balm.api.schemas import CohortDetailOut, CohortOut, EnrolmentOut, ErrorOut
+from balm.api.schemas import CohortDetailOut, CohortOut, EnrolmentOut, ErrorOut, Id
 from balm.programmes.models import Cohort, Enrolment
 
 router = Router(tags=["cohorts"])
@@ -70,7 +70,7 @@ def list_cohorts(request: HttpRequest) -> Rows[Cohort]:
 
 
 @router.get("/{cohort_id}", response={200: CohortDetailOut, 404: ErrorOut}, summary="A cohort")
-def get_cohort(request: HttpRequest, cohort_id: int) -> dict:
+def get_cohort(request: HttpRequest, cohort_id: Id) -> dict:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     cohort = _visible_cohort(caller, cohort_id)
     body = cohort_out(cohort)
@@ -86,7 +86,7 @@ def get_cohort(request: HttpRequest, cohort_id: int) -> dict:
     summary="Enrolments in a cohort (a page; pseudonyms only for researchers)",
 )
 @paginate(Page)
-def list_enrolments(request: HttpRequest, cohort_id: int) -> Rows[Enrolment]:
+def list_enrolments(request: HttpRequest, cohort_id: Id) -> Rows[Enrolment]:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     cohort = _visible_cohort(caller, cohort_id)
     identifiable = caller.identifiable(cohort.site)  # once: every row is at this cohort's site

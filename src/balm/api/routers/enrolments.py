@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router
 
 from balm.api.auth import Caller
-from balm.api.schemas import ErrorOut, ScoresOut
+from balm.api.schemas import ErrorOut, Id, ScoresOut
 from balm.instruments import get_instrument
 from balm.outcomes.models import CheckIn, Response
 
@@ -32,7 +32,7 @@ def _scales(instrument_id: str) -> list[dict]:
     response={200: ScoresOut, 404: ErrorOut},
     summary="Scores over time (as scored by balm.instruments when submitted)",
 )
-def scores(request: HttpRequest, enrolment_id: int) -> dict:
+def scores(request: HttpRequest, enrolment_id: Id) -> dict:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     enrolment = get_object_or_404(
         caller.visible_enrolments().select_related("participant"), pk=enrolment_id
