@@ -5,15 +5,19 @@ not at all once the questionnaire is answered or closed or the participant withd
 from __future__ import annotations
 
 import os
+import smtplib
+import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
+from django.core.mail.message import EmailMessage
 from django.db import connections
 from django.test import override_settings
 from django.utils import timezone
@@ -22,7 +26,7 @@ from tests.web.concurrency import run_together
 from tests.web.doubles import QUEUE_DOWN, SMTP_DOWN
 
 from balm.accounts.models import ParticipantLink
-from balm.outcomes import actions
+from balm.outcomes import actions, tasks
 from balm.outcomes.models import ReminderLog
 from balm.outcomes.reminders import send_due_reminders
 from balm.outcomes.tasks import send_questionnaire_email
@@ -238,6 +242,183 @@ def test_rows_another_run_is_sending_are_left_to_it_unless_it_died(
     assert check() == 1
     assert len(mail.outbox) == 1
     assert {(row.outcome, row.attempts) for row in _rows()} == {("sent", 2)}
+
+
+# A send that outlasts the grace period: the check queues the e-mail again while the first
+# run is still talking to the mail server. Each piece is called in the order of the race.
+
+
+def _claimed_for_p1(world: Any, check: Callable[[], int]) -> list[int]:
+    _p1_only(world)
+    with override_settings(TASKS=QUEUE_DOWN):
+        check()  # claimed; the task could not be queued
+    return [row.pk for row in _rows()]
+
+
+def _check_requeues(settings: Any, capture: Any) -> None:
+    """The grace period has passed since the first run took the rows: the next check resets
+    them and queues a retry (captured, not run)."""
+    settings.BALM_REMINDER_RETRY_MINUTES = 0
+    with capture(execute=False) as queued:
+        assert send_due_reminders() == 1
+    assert len(queued) == 1
+    assert {(row.outcome, row.attempts) for row in _rows()} == {("", 2)}
+
+
+def test_a_late_success_leaves_the_rows_a_retry_is_sending_to_it(
+    world: Any,
+    check: Callable[[], int],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    ids = _claimed_for_p1(world, check)
+    today = timezone.localdate()
+    first = tasks.take(ids, today)  # run 1 marks the rows sending, then the server is slow
+    assert first is not None
+    _check_requeues(settings, django_capture_on_commit_callbacks)
+    second = tasks.take(ids, today)  # run 2 (the retry) takes them and starts sending
+    assert second is not None and second.taken_at > first.taken_at
+    assert tasks.record_sent(first) == 0  # run 1's e-mail went out at last
+    rows = _rows()
+    assert {(row.outcome, row.sent_at) for row in rows} == {(ReminderLog.SENDING, None)}
+    assert {row.last_attempt_at for row in rows} == {second.taken_at}  # still run 2's
+    tasks.record_failure(first, TimeoutError("timed out"))  # nor does a late failure touch them
+    assert {(r.outcome, r.last_error) for r in _rows()} == {
+        (ReminderLog.SENDING, rows[0].last_error)
+    }
+    assert tasks.record_sent(second) == len(ids)  # run 2 finishes: its result is kept
+    assert {(row.outcome, row.attempts) for row in _rows()} == {("sent", 2)}
+
+
+def test_a_late_failure_does_not_undo_the_retrys_mark(
+    world: Any,
+    check: Callable[[], int],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    ids = _claimed_for_p1(world, check)
+    today = timezone.localdate()
+    first = tasks.take(ids, today)
+    assert first is not None
+    _check_requeues(settings, django_capture_on_commit_callbacks)
+    second = tasks.take(ids, today)
+    assert second is not None
+    tasks.record_failure(first, smtplib.SMTPServerDisconnected("Connection closed"))
+    rows = _rows()
+    assert {(row.outcome, row.last_attempt_at) for row in rows} == {
+        (ReminderLog.SENDING, second.taken_at)
+    }
+    assert not any("SMTPServerDisconnected" in row.last_error for row in rows)
+    assert tasks.send_questionnaire_email.call(ids) == "nothing to send"  # still run 2's
+    tasks.record_failure(second, ConnectionRefusedError(111, "Connection refused"))
+    assert {(row.outcome, row.sent_at) for row in _rows()} == {("", None)}  # retried later
+    assert all("Connection refused" in row.last_error for row in _rows())
+
+
+def test_a_late_success_before_the_retry_took_the_rows_is_recorded(
+    world: Any,
+    check: Callable[[], int],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Nobody holds the rows yet: the e-mail that went out is recorded, so the queued retry
+    finds nothing to send."""
+    ids = _claimed_for_p1(world, check)
+    first = tasks.take(ids, timezone.localdate())
+    assert first is not None
+    _check_requeues(settings, django_capture_on_commit_callbacks)
+    assert tasks.record_sent(first) == len(ids)
+    assert {row.outcome for row in _rows()} == {"sent"}
+    assert send_questionnaire_email.call(ids) == "nothing to send"
+
+
+class SlowSmtp(locmem.EmailBackend):
+    """locmem, where the first message takes longer than the grace period: ``meanwhile``
+    runs while it is on its way."""
+
+    meanwhile: ClassVar[list[Callable[[], None]]] = []
+
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
+        if SlowSmtp.meanwhile:
+            SlowSmtp.meanwhile.pop()()
+        return super().send_messages(messages)
+
+
+def test_the_whole_task_outlasting_the_grace_period_keeps_the_retrys_result(
+    world: Any, check: Callable[[], int], settings: Any
+) -> None:
+    ids = _claimed_for_p1(world, check)
+    retried: dict[str, Any] = {}
+
+    def check_and_retry() -> None:
+        settings.BALM_REMINDER_RETRY_MINUTES = 0  # the grace period has passed
+        assert check() == 1  # queued again, and the retry runs and sends
+        retried["rows"] = {(r.pk, r.outcome, r.sent_at, r.last_attempt_at) for r in _rows()}
+
+    SlowSmtp.meanwhile[:] = [check_and_retry]
+    with override_settings(EMAIL_BACKEND=f"{__name__}.SlowSmtp"):
+        assert send_questionnaire_email.call(ids) == f"sent {len(ids)}"
+    assert len(mail.outbox) == 2  # at least once: the slow e-mail went out too
+    assert {outcome for _, outcome, _, _ in retried["rows"]} == {"sent"}
+    # the first run's late success changed nothing the retry had recorded
+    assert {(r.pk, r.outcome, r.sent_at, r.last_attempt_at) for r in _rows()} == retried["rows"]
+    assert not ParticipantLink.objects.filter(revoked_at__isnull=False).exists()
+
+
+# When the mail server's answer is unknown the participant may have the e-mail: its link stays.
+
+
+class SmtpTimesOut(locmem.EmailBackend):
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
+        raise TimeoutError("timed out")  # socket.timeout is TimeoutError since Python 3.10
+
+
+class SmtpDropsConnection(locmem.EmailBackend):
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+class SmtpRefusesAddress(locmem.EmailBackend):
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
+        raise smtplib.SMTPRecipientsRefused({"p1@example.org": (550, b"5.1.1 User unknown")})
+
+
+@pytest.mark.parametrize(
+    ("backend", "error", "revoked"),
+    [
+        (f"{__name__}.SmtpTimesOut", "TimeoutError", False),
+        (f"{__name__}.SmtpDropsConnection", "SMTPServerDisconnected", False),
+        (f"{__name__}.SmtpRefusesAddress", "SMTPRecipientsRefused", True),
+        (SMTP_DOWN, "ConnectionRefusedError", True),
+    ],
+    ids=["timeout", "disconnected", "address-refused", "connection-refused"],
+)
+def test_the_link_is_revoked_only_if_the_server_clearly_did_not_take_the_email(
+    world: Any, check: Callable[[], int], settings: Any, backend: str, error: str, revoked: bool
+) -> None:
+    _p1_only(world)
+    with override_settings(EMAIL_BACKEND=backend):
+        assert check() == 1
+    [link] = ParticipantLink.objects.filter(participant=world.p1)
+    assert (link.revoked_at is not None) is revoked
+    rows = _rows()
+    assert all(row.last_error.startswith(f"sending failed: {error}: ") for row in rows)
+    assert {(row.sent_at, row.outcome) for row in rows} == {(None, "")}  # to be retried
+    _after_grace(settings)
+    assert check() == 1  # the retry goes out with a new link; a kept one still works
+    working = ParticipantLink.objects.filter(participant=world.p1, revoked_at__isnull=True)
+    assert working.count() == (1 if revoked else 2)
+
+
+def test_may_have_been_sent() -> None:
+    assert tasks.may_have_been_sent(TimeoutError("timed out"))  # socket.timeout
+    assert tasks.may_have_been_sent(smtplib.SMTPServerDisconnected("closed"))
+    assert tasks.may_have_been_sent(ConnectionResetError(104, "Connection reset by peer"))
+    assert not tasks.may_have_been_sent(ConnectionRefusedError(111, "Connection refused"))
+    assert not tasks.may_have_been_sent(smtplib.SMTPRecipientsRefused({}))
+    assert not tasks.may_have_been_sent(smtplib.SMTPDataError(554, b"rejected"))
+    assert not tasks.may_have_been_sent(smtplib.SMTPAuthenticationError(535, b"bad login"))
+    assert not tasks.may_have_been_sent(socket.gaierror(-2, "Name or service not known"))
 
 
 def test_rows_claimed_before_the_retries_existed_are_picked_up(

@@ -98,6 +98,34 @@ def test_negative_hsts_stops_start_up() -> None:
     assert result.returncode != 0 and "BALM_HSTS_SECONDS=-5" in result.stderr
 
 
+def _email_timeout(**extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import balm.web.settings as s; print(s.EMAIL_TIMEOUT)"],
+        env=_env(BALM_SECRET_KEY="x", BALM_EMAIL_HOST="smtp.example.org", **extra),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_email_timeout_must_end_a_send_before_its_retry() -> None:
+    """A send must end before the check may queue its e-mail again (the retry grace)."""
+    assert _email_timeout().stdout.strip() == "30"
+    assert _email_timeout(BALM_EMAIL_TIMEOUT="1").stdout.strip() == "1"
+    fits = _email_timeout(BALM_EMAIL_TIMEOUT="119", BALM_REMINDER_RETRY_MINUTES="2")
+    assert fits.returncode == 0, fits.stderr
+    assert fits.stdout.strip() == "119"
+    for timeout, retry in [("0", "30"), ("-1", "30"), ("60", "1"), ("1800", "30")]:
+        bad = _email_timeout(BALM_EMAIL_TIMEOUT=timeout, BALM_REMINDER_RETRY_MINUTES=retry)
+        assert bad.returncode != 0, (timeout, retry)
+        assert "ConfigError" in bad.stderr
+        assert f"BALM_EMAIL_TIMEOUT={timeout}" in bad.stderr
+        assert f"BALM_REMINDER_RETRY_MINUTES={retry}" in bad.stderr
+    # checked even before an SMTP server is set, so a bad value is not found later
+    unset = _import_settings(BALM_SECRET_KEY="x", BALM_EMAIL_TIMEOUT="0")
+    assert unset.returncode != 0 and "BALM_EMAIL_TIMEOUT=0" in unset.stderr
+
+
 @pytest.mark.slow
 def test_balm_demo_loads_once_and_manage_passes_through(tmp_path: Path) -> None:
     command = [str(BALM), "demo", "--no-serve", "--data-dir", str(tmp_path)]

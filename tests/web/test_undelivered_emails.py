@@ -20,9 +20,10 @@ from django.utils import timezone
 from tests.web import factories
 from tests.web.doubles import QUEUE_DOWN, SMTP_DOWN
 
+from balm.accounts.models import User
 from balm.outcomes.actions import submit_response
 from balm.outcomes.models import ReminderLog
-from balm.outcomes.undelivered import plain_reason, undelivered_emails
+from balm.outcomes.undelivered import SHOWN_DAYS_AFTER_CLOSING, plain_reason, undelivered_emails
 from balm.programmes.actions import change_enrolment_status
 
 pytestmark = pytest.mark.django_db
@@ -252,9 +253,14 @@ def test_one_line_per_email_not_per_questionnaire(world: Any) -> None:
     the reminder, or a row in another state, is a line of its own."""
     baseline = list(world.enrolment_p1.assessments.filter(timepoint="baseline")[:2])
     failing = "sending failed: ConnectionRefusedError: [Errno 111] Connection refused"
+    queued = timezone.now() - timedelta(days=3)
     for assessment in baseline:
         ReminderLog.objects.create(
-            assessment=assessment, kind="due", attempts=2, last_error=failing
+            assessment=assessment,
+            kind="due",
+            attempts=2,
+            last_attempt_at=queued,
+            last_error=failing,
         )
     ReminderLog.objects.create(
         assessment=baseline[0],
@@ -268,3 +274,117 @@ def test_one_line_per_email_not_per_questionnaire(world: Any) -> None:
     assert len(due.questionnaires) == 2
     assert (reminder.kind, reminder.attempts, reminder.gave_up) == ("reminder", 5, True)
     assert "never picked up" in reminder.reason
+
+
+FAILING = "sending failed: ConnectionRefusedError: [Errno 111] Connection refused"
+
+
+def _row(assessment: Any, when: Any, *, attempts: int = 5, gave_up: bool = True) -> None:
+    ReminderLog.objects.create(
+        assessment=assessment,
+        kind="due",
+        queued_at=when,
+        last_attempt_at=when,
+        attempts=attempts,
+        sent_at=when if gave_up else None,
+        outcome=f"{ReminderLog.GAVE_UP} after {attempts} attempts" if gave_up else "",
+        last_error=FAILING,
+    )
+
+
+def test_separate_emails_alike_in_every_way_but_when_are_separate_lines(world: Any) -> None:
+    """The baseline e-mail given up on weeks ago and the mid-point one given up today had the
+    same number of attempts, outcome and error: still two e-mails, two lines."""
+    today = timezone.localdate()
+    now = timezone.now()
+    assessments = world.enrolment_p1.assessments.filter(instrument_id__in=["phq9", "gad7"])
+    baseline = assessments.filter(timepoint="baseline")
+    mid = assessments.filter(timepoint="mid")
+    baseline.update(closes_on=today - timedelta(days=5))
+    mid.update(closes_on=today + timedelta(days=14))
+    for assessment in baseline:
+        _row(assessment, now - timedelta(days=40))
+    for assessment in mid:
+        _row(assessment, now)
+    older, newer = undelivered_emails(world.cohort_a)
+    assert older.questionnaires == ("gad7 baseline", "phq9 baseline")
+    assert newer.questionnaires == ("gad7 mid-point", "phq9 mid-point")
+    assert older.last_attempt_at == now - timedelta(days=40)
+    assert newer.last_attempt_at == now
+    assert {(e.attempts, e.gave_up, e.reason) for e in (older, newer)} == {
+        (5, True, "The mail server could not be reached.")
+    }
+
+
+def test_one_email_whose_questionnaires_had_different_attempts_is_one_line(
+    world: Any, p1_only: None, check: Callable[[], int], settings: Any
+) -> None:
+    """A retry goes out in one e-mail with a questionnaire that opened since: the rows share
+    the attempt's time, not their number of attempts, and are one line."""
+    baseline = world.enrolment_p1.assessments.filter(timepoint="baseline")
+    late = baseline.get(instrument_id="phq9")
+    opens_on = late.opens_on
+    baseline.filter(pk=late.pk).update(opens_on=timezone.localdate() + timedelta(days=1))
+    with override_settings(TASKS=QUEUE_DOWN):
+        assert check() == 1  # every baseline questionnaire but the PHQ-9; not queued
+    baseline.filter(pk=late.pk).update(opens_on=opens_on)  # the PHQ-9 opens
+    ReminderLog.objects.update(last_attempt_at=timezone.now() - timedelta(hours=1))
+    with override_settings(EMAIL_BACKEND=SMTP_DOWN):
+        assert check() == 1  # the retry and the PHQ-9 in one e-mail, which fails
+    rows = list(ReminderLog.objects.all())
+    assert {row.attempts for row in rows} == {1, 2}
+    assert len({row.last_attempt_at for row in rows}) == 1  # one e-mail, one time
+    [email] = undelivered_emails(world.cohort_a)
+    assert len(email.questionnaires) == baseline.count()
+    assert "phq9 baseline" in email.questionnaires
+    assert (email.attempts, email.gave_up) == (2, False)
+    assert email.reason == "The mail server could not be reached."
+
+
+def test_an_email_whose_questionnaires_closed_four_weeks_ago_drops_out(world: Any) -> None:
+    today = timezone.localdate()
+    now = timezone.now()
+    phq9 = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="baseline")
+    gad7 = world.enrolment_p2.assessments.get(instrument_id="gad7", timepoint="baseline")
+    _row(phq9, now - timedelta(days=60))
+    _row(gad7, now - timedelta(days=60))
+    phq9.closes_on = today - timedelta(days=SHOWN_DAYS_AFTER_CLOSING)
+    phq9.save()
+    gad7.closes_on = today - timedelta(days=SHOWN_DAYS_AFTER_CLOSING + 1)
+    gad7.save()
+    assert [e.pseudonym for e in undelivered_emails(world.cohort_a)] == ["P1"]
+    tomorrow = today + timedelta(days=1)
+    assert undelivered_emails(world.cohort_a, today=tomorrow) == []
+    assert ReminderLog.objects.count() == 2  # only left off the page
+
+
+def test_a_timeout_is_said_to_have_maybe_arrived() -> None:
+    for error in ("TimeoutError: timed out", "SMTPServerDisconnected: Connection closed"):
+        said = plain_reason(f"sending failed: {error}")
+        assert "may have arrived" in said
+
+
+# --- the raw error, for superusers ---------------------------------------------------------
+
+
+def test_superusers_read_the_raw_error_in_the_admin_and_nobody_edits_it(
+    world: Any, p1_only: None, check: Callable[[], int], settings: Any
+) -> None:
+    rows = _given_up_for_p1(check, settings)
+    root = User.objects.create_superuser("root", "root@example.org", "correct horse")
+    admin = client_for(root)
+    listing = admin.get("/admin/outcomes/reminderlog/")
+    assert listing.status_code == 200
+    page = admin.get(f"/admin/outcomes/reminderlog/{rows[0].pk}/change/")
+    assert page.status_code == 200
+    assert b"Recipient address rejected" in page.content
+    assert admin.get("/admin/outcomes/reminderlog/add/").status_code == 403
+    assert (
+        admin.post(
+            f"/admin/outcomes/reminderlog/{rows[0].pk}/change/", {"outcome": "sent"}
+        ).status_code
+        == 403
+    )
+    assert admin.get(f"/admin/outcomes/reminderlog/{rows[0].pk}/delete/").status_code == 403
+    for user in (world.admin_a, world.facilitator_a):
+        assert client_for(user).get("/admin/outcomes/reminderlog/").status_code in (302, 403)

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from balm.outcomes.models import Assessment, CheckIn, Response, SafetyAlert
+from balm.outcomes.models import Assessment, CheckIn, ReminderLog, Response, SafetyAlert
 from balm.web.admin_site import SuperuserOnlyAdmin, balm_admin
 
 
@@ -28,3 +28,23 @@ class CheckInAdmin(SuperuserOnlyAdmin):
 @admin.register(SafetyAlert, site=balm_admin)
 class SafetyAlertAdmin(SuperuserOnlyAdmin):
     pass
+
+
+@admin.register(ReminderLog, site=balm_admin)
+class ReminderLogAdmin(SuperuserOnlyAdmin):
+    """How each questionnaire e-mail went, with the raw error (which may quote the mail server
+    and the participant's address, so it is never on a staff page: ``balm.outcomes.undelivered``).
+    Read-only: the reminder check and the e-mail task own these rows."""
+
+    list_display = ("assessment", "kind", "outcome", "attempts", "last_attempt_at", "sent_at")
+    list_filter = ("kind",)
+    readonly_fields = tuple(f.name for f in ReminderLog._meta.fields)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

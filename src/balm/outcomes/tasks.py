@@ -8,11 +8,15 @@ retried by the periodic check, not by the queue (``balm.outcomes.reminders``).
 from __future__ import annotations
 
 import logging
-from datetime import date
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.utils import exclusive_transaction
@@ -77,10 +81,39 @@ def send_safety_alert_email(alert_id: int) -> str:
     return f"sent to {len(recipients)}"
 
 
-def _take(reminder_ids: list[int], today: date) -> list[ReminderLog]:
+@dataclass(frozen=True)
+class Claim:
+    """The rows one run of :func:`send_questionnaire_email` marked ``sending``, and when.
+
+    ``taken_at`` is written to the rows' ``last_attempt_at`` with the mark and tells this run's
+    mark from a later one: another run can take the rows only once the mark is gone (this run
+    recorded a failure, or the check reset the rows a grace period later for a retry), and it
+    writes its own, later, time. So a send that outlasts the grace period never overwrites
+    the state of the retry that took its rows: a failure is recorded only on the rows this run
+    still holds (:meth:`held`), a success also on rows nobody holds (:func:`record_sent`).
+    """
+
+    rows: list[ReminderLog]
+    taken_at: datetime
+
+    @property
+    def ids(self) -> list[int]:
+        return [row.pk for row in self.rows]
+
+    def held(self) -> QuerySet[ReminderLog]:
+        """This claim's rows still marked ``sending`` by this run."""
+        return ReminderLog.objects.filter(
+            pk__in=self.ids,
+            sent_at__isnull=True,
+            outcome=ReminderLog.SENDING,
+            last_attempt_at=self.taken_at,
+        )
+
+
+def take(reminder_ids: list[int], today: date) -> Claim | None:
     """Under a lock, the rows this run should send: still unsent and not being sent by another
-    run of the task (marked ``sending``, with a fresh ``last_attempt_at``). Rows that need no
-    e-mail any more are settled here."""
+    run of the task (marked ``sending``, with a fresh ``last_attempt_at``); ``None`` if there
+    are none. Rows that need no e-mail any more are settled here."""
     now = timezone.now()
     answered = Exists(Response.objects.filter(assessment=OuterRef("assessment")))
     # FOR UPDATE on PostgreSQL; on SQLite the transaction holds the write lock (BEGIN
@@ -95,40 +128,81 @@ def _take(reminder_ids: list[int], today: date) -> list[ReminderLog]:
             .annotate(answered=answered)
             .order_by("pk")
         )
-        take = []
+        taken = []
         for row in rows:
             reason = not_needed(row.assessment, today, answered=row.answered)
             if reason is None:
-                take.append(row)
+                taken.append(row)
             else:
                 ReminderLog.objects.filter(pk=row.pk).update(sent_at=now, outcome=reason)
-        ReminderLog.objects.filter(pk__in=[row.pk for row in take]).update(
+        ReminderLog.objects.filter(pk__in=[row.pk for row in taken]).update(
             outcome=ReminderLog.SENDING, last_attempt_at=now
         )
-    return take
+    return Claim(rows=taken, taken_at=now) if taken else None
 
 
-def _record_failure(rows: list[ReminderLog], error: BaseException) -> None:
-    """The error on each row; a row that has had every attempt is given up on."""
+def record_failure(claim: Claim, error: BaseException) -> None:
+    """The error on each row this run still holds; a row that has had every attempt is given
+    up on. Rows a retry has taken meanwhile are left to it."""
     message = describe_error(error, "sending failed")
     now = timezone.now()
-    last = [row.pk for row in rows if row.attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS]
+    last = [row.pk for row in claim.rows if row.attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS]
     logger.warning(
         "Questionnaire e-mail for reminders %s not sent (%s); %s",
-        [row.pk for row in rows],
+        claim.ids,
         message,
         f"gave up on {last}" if last else "the reminder check will try again",
     )
-    for row in rows:
-        pending = ReminderLog.objects.filter(pk=row.pk, outcome=ReminderLog.SENDING)
+    for row in claim.rows:
+        held = claim.held().filter(pk=row.pk)
         if row.pk in last:
-            pending.update(
+            held.update(
                 sent_at=now,
                 outcome=f"{ReminderLog.GAVE_UP} after {row.attempts} attempts",
                 last_error=message,
             )
         else:
-            pending.update(outcome="", last_error=message)
+            held.update(outcome="", last_error=message)
+
+
+def record_sent(claim: Claim) -> int:
+    """Mark the claim's rows sent: those this run still holds, and those nobody holds and not
+    yet settled (the check reset them for a retry that has not taken them, or whose retry
+    failed). Rows a retry has taken meanwhile are left to it (its own result is recorded), and
+    a settled row is not changed. Returns how many rows were marked."""
+    marked = (
+        ReminderLog.objects.filter(pk__in=claim.ids, sent_at__isnull=True)
+        .filter(~Q(outcome=ReminderLog.SENDING) | Q(last_attempt_at=claim.taken_at))
+        .update(sent_at=timezone.now(), outcome=ReminderLog.SENT)
+    )
+    if marked < len(claim.rows):
+        logger.warning(
+            "Questionnaire e-mail for reminders %s went out after the reminder check had "
+            "queued it again (it took longer than BALM_REMINDER_RETRY_MINUTES); the retry "
+            "took or settled %d of its rows meanwhile, so the participant may get it twice",
+            claim.ids,
+            len(claim.rows) - marked,
+        )
+    return marked
+
+
+#: Errors that mean the mail server did not take the message: it refused it, or it was never
+#: reached. Any other error (a timeout, a dropped connection, ...) may have come after the
+#: server accepted the message, so its outcome is unknown.
+NOT_SENT_ERRORS: tuple[type[BaseException], ...] = (
+    smtplib.SMTPResponseException,  # a refusal: greeting, HELO, STARTTLS, login, sender, data
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPNotSupportedError,
+    ConnectionRefusedError,  # nothing listening: nothing was sent
+    socket.gaierror,  # the server's name did not resolve
+    socket.herror,
+    ssl.SSLCertVerificationError,  # the TLS handshake failed, before the message
+)
+
+
+def may_have_been_sent(error: BaseException) -> bool:
+    """Whether the participant may have received the e-mail despite ``error``."""
+    return not isinstance(error, NOT_SENT_ERRORS)
 
 
 @task()
@@ -136,19 +210,24 @@ def send_questionnaire_email(reminder_ids: list[int]) -> str:
     """One e-mail for a participant's claimed reminders (all of one kind).
 
     Safe to run more than once for the same rows (a retry queued while an earlier task was
-    still waiting, say): a row already sent, or being sent by another run, is skipped. If
-    sending fails, the error is kept on the rows and the task fails; the periodic check tries
-    again after ``BALM_REMINDER_RETRY_MINUTES`` (see ``balm.outcomes.reminders``)."""
+    still waiting, say): a row already sent, or being sent by another run, is skipped, and a
+    run never records its outcome over another run's mark (:class:`Claim`). If sending fails,
+    the error is kept on the rows and the task fails; the periodic check tries again after
+    ``BALM_REMINDER_RETRY_MINUTES`` (see ``balm.outcomes.reminders``). The personal link
+    issued for the e-mail is revoked if the mail server clearly did not take it, and left
+    working if the outcome is unknown (a timeout or a dropped connection): the participant
+    may have received it."""
     from balm.accounts.actions import issue_participant_link, revoke_participant_link
 
-    rows = _take(reminder_ids, timezone.localdate())
-    if not rows:
+    claim = take(reminder_ids, timezone.localdate())
+    if claim is None:
         return "nothing to send"
+    rows = claim.rows
     participant = rows[0].assessment.enrolment.participant
     try:
         link, token = issue_participant_link(participant=participant, by=None)
     except Exception as error:
-        _record_failure(rows, error)
+        record_failure(claim, error)
         raise
     email = compose_questionnaire_email(
         participant_email=participant.email,
@@ -161,13 +240,20 @@ def send_questionnaire_email(reminder_ids: list[int]) -> str:
     try:
         send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
     except Exception as error:
-        _record_failure(rows, error)
-        try:  # nobody received this link's token: do not leave it working
-            revoke_participant_link(link=link, by=None, reason="questionnaire e-mail not sent")
-        except Exception:
-            logger.exception("Could not revoke the unsent personal link %s", link.pk)
+        record_failure(claim, error)
+        if may_have_been_sent(error):
+            logger.warning(
+                "Questionnaire e-mail for reminders %s may have been delivered (%s); its "
+                "personal link %s is left working",
+                claim.ids,
+                type(error).__name__,
+                link.pk,
+            )
+        else:
+            try:  # the server did not take it: nobody received this link's token
+                revoke_participant_link(link=link, by=None, reason="questionnaire e-mail not sent")
+            except Exception:
+                logger.exception("Could not revoke the unsent personal link %s", link.pk)
         raise
-    ReminderLog.objects.filter(pk__in=[row.pk for row in rows]).update(
-        sent_at=timezone.now(), outcome=ReminderLog.SENT
-    )
+    record_sent(claim)
     return f"sent {len(rows)}"

@@ -11,7 +11,7 @@
 | ``BALM_SITE_URL`` | absolute base URL used in e-mailed links | ``http://127.0.0.1:8000`` |
 | ``BALM_EMAIL_HOST`` | SMTP server; unset means e-mail is printed to the console | unset |
 | ``BALM_EMAIL_PORT``, ``_USER``, ``_PASSWORD``, ``_USE_TLS`` | SMTP | 587, "", "", on |
-| ``BALM_EMAIL_TIMEOUT`` | seconds before a silent SMTP server counts as a failed send | 30 |
+| ``BALM_EMAIL_TIMEOUT`` | seconds before a silent SMTP server fails a send (below the retry) | 30 |
 | ``BALM_FROM_EMAIL`` | sender address | ``balm@localhost`` |
 | ``BALM_TASKS_BACKEND`` | ``database``, ``immediate`` or ``dummy`` (below) | database |
 | ``BALM_REMINDER_INTERVAL`` | seconds between a worker's checks for due e-mails; 0: off | 900 |
@@ -176,6 +176,8 @@ WHITENOISE_USE_FINDERS = DEBUG or DEMO
 
 # E-mail: SMTP when BALM_EMAIL_HOST is set, otherwise printed to the console.
 _email_host = env_str("BALM_EMAIL_HOST", "")
+# Checked with the reminder settings below, whether or not an SMTP server is set yet.
+_email_timeout = env_int("BALM_EMAIL_TIMEOUT", 30)
 if _email_host:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = _email_host
@@ -185,7 +187,7 @@ if _email_host:
     EMAIL_USE_TLS = env_bool("BALM_EMAIL_USE_TLS", True)
     # Without a timeout a server that accepts the connection and then says nothing would hold
     # the worker for ever; a timeout is a failed send, which the reminder check retries.
-    EMAIL_TIMEOUT = env_int("BALM_EMAIL_TIMEOUT", 30)
+    EMAIL_TIMEOUT = _email_timeout
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("BALM_FROM_EMAIL", "balm@localhost")
@@ -217,6 +219,15 @@ if BALM_REMINDER_MAX_ATTEMPTS < 1:
     raise ConfigError(
         f"BALM_REMINDER_MAX_ATTEMPTS={BALM_REMINDER_MAX_ATTEMPTS}; it must be 1 (no retries) "
         "or more"
+    )
+# A send must end before the check may queue its rows again (``balm.outcomes.tasks``). The
+# timeout bounds each exchange with the server, not the whole send, so keep well below it.
+if not 1 <= _email_timeout < BALM_REMINDER_RETRY_MINUTES * 60:
+    raise ConfigError(
+        f"BALM_EMAIL_TIMEOUT={_email_timeout} seconds; it must be 1 or more and less than "
+        f"BALM_REMINDER_RETRY_MINUTES={BALM_REMINDER_RETRY_MINUTES} minutes "
+        f"({BALM_REMINDER_RETRY_MINUTES * 60} seconds), so that a send ends before its "
+        "e-mail can be retried"
     )
 
 SESSION_COOKIE_HTTPONLY = True
