@@ -214,6 +214,11 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "acknowledged_by": "drop",
         "acknowledged_at": "drop",
         "acknowledgement_note": "drop",
+        "email_sent_at": "drop",
+        "email_outcome": "drop",
+        "email_attempts": "drop",
+        "email_last_attempt_at": "drop",
+        "email_last_error": "drop",
     },
     "outcomes.reminderlog": {
         "id": "drop",

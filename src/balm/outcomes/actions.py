@@ -235,20 +235,24 @@ def _raise_alerts(
 
     ``new``: the response was created in this transaction, so it has no alerts yet.
     """
-    from balm.outcomes.tasks import send_safety_alert_email
+    from balm.outcomes.reminders import enqueue_alert_email
 
     if not flagged:
         return []
     already = set() if new else set(response.alerts.values_list("item", flat=True))
     alerts = [
-        SafetyAlert.objects.create(response=response, item=item, value=float(str(answers[item])))
+        SafetyAlert.objects.create(
+            response=response,
+            item=item,
+            value=float(str(answers[item])),
+            email_attempts=1,  # the e-mail queued below; the periodic check retries it
+            email_last_attempt_at=timezone.now(),
+        )
         for item in flagged
         if item not in already
     ]
     for alert in alerts:
-        transaction.on_commit(
-            lambda alert_id=alert.pk: send_safety_alert_email.enqueue(alert_id), robust=True
-        )
+        transaction.on_commit(lambda alert_id=alert.pk: enqueue_alert_email(alert_id), robust=True)
     return alerts
 
 

@@ -195,7 +195,23 @@ class SafetyAlertQuerySet(models.QuerySet["SafetyAlert"]):
 
 
 class SafetyAlert(models.Model):
-    """A safety item answered above its lowest weight (e.g. PHQ-9 item 9 above 0)."""
+    """A safety item answered above its lowest weight (e.g. PHQ-9 item 9 above 0).
+
+    The ``email_*`` fields record the e-mail to the team, as ``ReminderLog`` does for a
+    questionnaire e-mail: ``email_sent_at`` is when it was settled (sent, or not to be sent
+    any more: ``email_outcome`` says which). One still unsettled
+    ``BALM_REMINDER_RETRY_MINUTES`` after its last attempt is queued again by the periodic
+    check, up to ``BALM_REMINDER_MAX_ATTEMPTS`` attempts (see ``balm.outcomes.reminders``).
+    """
+
+    # ``email_outcome`` values (the words of ``ReminderLog.outcome``).
+    EMAIL_SENDING = "sending"  # a task is sending it: another run leaves it alone
+    EMAIL_SENT = "sent"
+    EMAIL_GAVE_UP = "not sent: gave up"  # followed by " after N attempts"
+    EMAIL_ACKNOWLEDGED = "not sent: acknowledged"  # acknowledged before it went out
+    # Alerts raised before delivery was recorded (migration 0003): counted as sent, so the
+    # check leaves them alone; a task queued for one before the upgrade still sends it.
+    EMAIL_BEFORE_RECORDING = "unknown: raised before e-mail delivery was recorded"
 
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="alerts")
     item = models.CharField(max_length=40)
@@ -206,6 +222,19 @@ class SafetyAlert(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement_note = models.TextField(blank=True)
+    email_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its e-mail to the team was sent or settled."
+    )
+    email_outcome = models.CharField(max_length=200, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times its e-mail was handed to the task queue."
+    )
+    email_last_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its e-mail was last queued or taken to send."
+    )
+    email_last_error = models.TextField(
+        blank=True, help_text="Why the latest attempt failed (kept after a later success)."
+    )
 
     objects = SafetyAlertQuerySet.as_manager()
 
@@ -218,6 +247,14 @@ class SafetyAlert(models.Model):
                 name="acknowledged_has_time",
             ),
         )
+        indexes = (
+            # The periodic check looks for unsettled e-mails whose last attempt is old.
+            models.Index(
+                fields=["email_last_attempt_at"],
+                condition=Q(email_sent_at__isnull=True),
+                name="alert_email_unsettled",
+            ),
+        )
 
     def __str__(self) -> str:
         return f"alert {self.item}={self.value:g} on {self.response}"
@@ -225,6 +262,13 @@ class SafetyAlert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+    @property
+    def email_failed(self) -> bool:
+        """Its e-mail to the team was given up on, or is unsent after a failed attempt."""
+        if self.email_sent_at is None:
+            return bool(self.email_last_error)
+        return self.email_outcome.startswith(self.EMAIL_GAVE_UP)
 
 
 class ReminderKind(models.TextChoices):

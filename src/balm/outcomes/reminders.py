@@ -16,6 +16,11 @@ sending. Concurrent checks take these rows with ``SELECT ... FOR UPDATE SKIP LOC
 SQLite the check holds the write lock), so each retry is queued by one check only, and the
 task itself sends a row only if it is still unsent (see ``balm.outcomes.tasks``).
 
+The same check retries safety-alert e-mails to the team (:func:`retry_alert_emails`): the
+first attempt is queued when the alert is raised; one still unsent after the grace period is
+queued again, with the same settings, and given up on (logged as an error) after the last
+attempt; one whose alert has been acknowledged is settled without sending.
+
 :class:`ReminderSchedule` runs that check now and then every ``interval`` seconds in a
 background thread: ``balm worker`` and ``balm demo`` use it, so no cron job is needed.
 """
@@ -31,12 +36,12 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_tasks_db.utils import exclusive_transaction
 
 from balm.instruments import UnknownInstrumentError, get_instrument
-from balm.outcomes.models import Assessment, ReminderKind, ReminderLog, Response
+from balm.outcomes.models import Assessment, ReminderKind, ReminderLog, Response, SafetyAlert
 
 OPEN_ENROLMENT = ("referred", "assessed", "started", "completed")
 
@@ -202,6 +207,79 @@ def _retry_or_settle(today: date, now: datetime) -> list[ReminderLog]:
     return retry
 
 
+def unsent_alert_emails_after_grace(now: datetime) -> QuerySet[SafetyAlert]:
+    """Alerts whose e-mail to the team is neither sent nor settled
+    ``BALM_REMINDER_RETRY_MINUTES`` after its last attempt (or was never attempted)."""
+    grace = timedelta(minutes=settings.BALM_REMINDER_RETRY_MINUTES)
+    return SafetyAlert.objects.filter(email_sent_at__isnull=True).filter(
+        Q(email_last_attempt_at__isnull=True) | Q(email_last_attempt_at__lte=now - grace)
+    )
+
+
+def retry_alert_emails(now: datetime) -> int:
+    """Queue again (after commit) the safety-alert e-mails still unsent after the grace period;
+    settle those of acknowledged alerts and those that have had every attempt (logged as an
+    error: the team was not told). Returns how many were queued.
+
+    Runs in the check's transaction; alerts are taken with ``FOR UPDATE SKIP LOCKED`` in
+    primary-key order, as :func:`_retry_or_settle` takes reminder rows, so concurrent checks
+    queue each retry once."""
+    alerts = list(
+        unsent_alert_emails_after_grace(now)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")
+    )
+    retry: list[int] = []
+    for alert in alerts:
+        mine = SafetyAlert.objects.filter(pk=alert.pk)
+        if alert.acknowledged_at is not None:
+            mine.update(email_sent_at=now, email_outcome=SafetyAlert.EMAIL_ACKNOWLEDGED)
+        elif alert.email_attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS:
+            mine.update(
+                email_sent_at=now,
+                email_outcome=f"{SafetyAlert.EMAIL_GAVE_UP} after {alert.email_attempts} attempts",
+            )
+            logger.error(
+                "Gave up on the safety-alert e-mail for alert %s after %d attempts: %s; the "
+                "alert is on its cohort's dashboard until acknowledged",
+                alert.pk,
+                alert.email_attempts,
+                alert.email_last_error or "its task never ran",
+            )
+        else:
+            retry.append(alert.pk)
+    if retry:
+        SafetyAlert.objects.filter(pk__in=retry).update(
+            email_attempts=F("email_attempts") + 1, email_last_attempt_at=now, email_outcome=""
+        )
+        logger.warning("Queueing the e-mail of safety alert(s) %s again", retry)
+    for alert_id in retry:
+        transaction.on_commit(lambda alert_id=alert_id: enqueue_alert_email(alert_id), robust=True)
+    return len(retry)
+
+
+def enqueue_alert_email(alert_id: int) -> None:
+    """Queue a safety-alert e-mail (after commit, for a new alert or a retry); if that fails,
+    say so on the alert, and the check tries again after the grace period."""
+    from balm.outcomes.tasks import send_safety_alert_email
+
+    try:
+        send_safety_alert_email.enqueue(alert_id)
+    except Exception as error:
+        logger.exception(
+            "Could not queue the e-mail for safety alert %s; the check will try again in %s "
+            "minutes",
+            alert_id,
+            settings.BALM_REMINDER_RETRY_MINUTES,
+        )
+        try:
+            SafetyAlert.objects.filter(pk=alert_id, email_sent_at__isnull=True).update(
+                email_last_error=describe_error(error, "could not queue the e-mail")
+            )
+        except Exception:
+            logger.exception("Could not record that on the alert either")
+
+
 def _enqueue(reminder_ids: list[int]) -> None:
     """Queue one e-mail (after commit); if that fails, say so on its rows for the retry."""
     from balm.outcomes.tasks import send_questionnaire_email
@@ -230,7 +308,8 @@ def describe_error(error: BaseException, what: str) -> str:
 
 def send_due_reminders(today: date | None = None) -> int:
     """Claim and enqueue today's questionnaire e-mails, and again those claimed earlier but
-    still unsent after the grace period; returns how many e-mails were queued."""
+    still unsent after the grace period, and the safety-alert e-mails still unsent after it
+    (:func:`retry_alert_emails`); returns how many e-mails were queued."""
     day = today or timezone.localdate()
     now = timezone.now()
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)
@@ -238,6 +317,7 @@ def send_due_reminders(today: date | None = None) -> int:
     # worker or the server writing waits for it instead of failing with "database is locked";
     # elsewhere this is a plain transaction and the unique constraint decides who claims.
     with exclusive_transaction():
+        alert_emails = retry_alert_emails(now)
         # Retries first: rows claimed below are never past their grace period in this run.
         for row in _retry_or_settle(day, now):
             groups[(row.assessment.enrolment.participant_id, row.kind)].append(row.pk)
@@ -253,7 +333,7 @@ def send_due_reminders(today: date | None = None) -> int:
         for ids in groups.values():
             ids.sort()
             transaction.on_commit(lambda ids=ids: _enqueue(ids), robust=True)
-    return len(groups)
+    return alert_emails + len(groups)
 
 
 class ReminderSchedule:
@@ -282,14 +362,12 @@ class ReminderSchedule:
         try:
             queued = send_due_reminders()
         except Exception:
-            logger.exception(
-                "Questionnaire e-mail check failed; trying again in %ss", self.interval
-            )
+            logger.exception("E-mail check failed; trying again in %ss", self.interval)
             return None
         finally:
             self.checks += 1
         if queued:
-            logger.info("Queued %d questionnaire e-mail(s)", queued)
+            logger.info("Queued %d e-mail(s)", queued)
         return queued
 
     def _run(self, check_now: bool) -> None:

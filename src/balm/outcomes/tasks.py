@@ -1,8 +1,9 @@
 """Background tasks (django-tasks; see docs/adr/0001-task-queue.md).
 
 Messages are composed when the task runs, from the records as they are then, so a reminder
-for a questionnaire answered in the meantime is not sent. A questionnaire e-mail that fails is
-retried by the periodic check, not by the queue (``balm.outcomes.reminders``).
+for a questionnaire answered in the meantime is not sent. A questionnaire or safety-alert
+e-mail that fails is retried by the periodic check, not by the queue
+(``balm.outcomes.reminders``).
 """
 
 from __future__ import annotations
@@ -65,19 +66,137 @@ def compose_alert_email(alert: SafetyAlert) -> tuple[str, str]:
     return subject, body
 
 
+class NoRecipientsError(Exception):
+    """Nobody to e-mail a safety alert to: a failure like any other, retried and then given
+    up on (someone may add an address meanwhile), so it shows on the dashboard."""
+
+
+@dataclass(frozen=True)
+class AlertClaim:
+    """The alert one run of :func:`send_safety_alert_email` marked ``sending``, and when: the
+    token of :class:`Claim`, for the one row of an alert e-mail. ``taken_at`` is written to
+    ``email_last_attempt_at`` with the mark, so a late result never overwrites a retry's."""
+
+    alert: SafetyAlert
+    taken_at: datetime
+
+    def held(self) -> QuerySet[SafetyAlert]:
+        """The alert, if it is still marked ``sending`` by this run."""
+        return SafetyAlert.objects.filter(
+            pk=self.alert.pk,
+            email_sent_at__isnull=True,
+            email_outcome=SafetyAlert.EMAIL_SENDING,
+            email_last_attempt_at=self.taken_at,
+        )
+
+
+def take_alert(alert_id: int) -> AlertClaim | None:
+    """Under a lock, the alert if its e-mail is still unsent and no other run is sending it;
+    ``None`` otherwise. An alert acknowledged meanwhile needs no e-mail: it is settled here.
+
+    An alert raised before delivery was recorded counts as sent (for the check), but a task
+    queued for it before the upgrade has not run yet, so that task may still take it."""
+    now = timezone.now()
+    with exclusive_transaction():  # as in :func:`take`: held for these statements only
+        alert = (
+            SafetyAlert.objects.select_for_update(of=("self",))
+            .filter(pk=alert_id)
+            .filter(
+                Q(email_sent_at__isnull=True) | Q(email_outcome=SafetyAlert.EMAIL_BEFORE_RECORDING)
+            )
+            .exclude(email_outcome=SafetyAlert.EMAIL_SENDING)
+            .select_related(
+                "response__assessment__enrolment__cohort__site",
+                "response__assessment__enrolment__participant",
+            )
+            .first()
+        )
+        if alert is None:
+            return None
+        mine = SafetyAlert.objects.filter(pk=alert.pk)
+        if alert.acknowledged_at is not None:
+            mine.update(email_sent_at=now, email_outcome=SafetyAlert.EMAIL_ACKNOWLEDGED)
+            return None
+        mine.update(
+            email_sent_at=None, email_outcome=SafetyAlert.EMAIL_SENDING, email_last_attempt_at=now
+        )
+    return AlertClaim(alert=alert, taken_at=now)
+
+
+def record_alert_failure(claim: AlertClaim, error: BaseException) -> bool:
+    """The error on the alert if this run still holds it, given up on after its last attempt;
+    ``False`` if a retry has taken it meanwhile (left to it)."""
+    message = describe_error(error, "sending failed")
+    attempts = claim.alert.email_attempts
+    if attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS:
+        held = claim.held().update(
+            email_sent_at=timezone.now(),
+            email_outcome=f"{SafetyAlert.EMAIL_GAVE_UP} after {attempts} attempts",
+            email_last_error=message,
+        )
+        if held:
+            logger.error(
+                "Gave up on the safety-alert e-mail for alert %s after %d attempts: %s; the "
+                "alert is on its cohort's dashboard until acknowledged",
+                claim.alert.pk,
+                attempts,
+                message,
+            )
+    else:
+        held = claim.held().update(email_outcome="", email_last_error=message)
+        logger.warning(
+            "Safety-alert e-mail for alert %s not sent (%s); the reminder check will try again",
+            claim.alert.pk,
+            message,
+        )
+    return bool(held)
+
+
+def record_alert_sent(claim: AlertClaim) -> bool:
+    """Mark the alert e-mailed if this run still holds it or nobody does and it is unsettled
+    (as :func:`record_sent`); ``False`` if a retry has taken or settled it meanwhile."""
+    marked = (
+        SafetyAlert.objects.filter(pk=claim.alert.pk, email_sent_at__isnull=True)
+        .filter(
+            ~Q(email_outcome=SafetyAlert.EMAIL_SENDING) | Q(email_last_attempt_at=claim.taken_at)
+        )
+        .update(email_sent_at=timezone.now(), email_outcome=SafetyAlert.EMAIL_SENT)
+    )
+    if not marked:
+        logger.warning(
+            "Safety-alert e-mail for alert %s went out after the reminder check had queued it "
+            "again (it took longer than BALM_REMINDER_RETRY_MINUTES); the team may get it twice",
+            claim.alert.pk,
+        )
+    return bool(marked)
+
+
 @task()
 def send_safety_alert_email(alert_id: int) -> str:
-    alert = SafetyAlert.objects.select_related(
-        "response__assessment__enrolment__cohort__site",
-        "response__assessment__enrolment__participant",
-    ).get(pk=alert_id)
-    if alert.acknowledged_at is not None:
-        return "already acknowledged"
-    recipients = alert_recipients(alert)
-    if not recipients:
-        return "no recipients"
-    subject, body = compose_alert_email(alert)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    """The e-mail to the team about a new safety alert.
+
+    Safe to run more than once (a retry queued while an earlier task was still waiting): an
+    alert already e-mailed, being e-mailed by another run, or acknowledged is not e-mailed,
+    and a run never records its outcome over a retry's (:class:`AlertClaim`). If sending
+    fails (no recipients included) the error is kept on the alert and the task fails; the
+    periodic check tries again after ``BALM_REMINDER_RETRY_MINUTES``, up to
+    ``BALM_REMINDER_MAX_ATTEMPTS`` attempts (``balm.outcomes.reminders``)."""
+    claim = take_alert(alert_id)
+    if claim is None:
+        return "nothing to send"
+    try:
+        recipients = alert_recipients(claim.alert)
+        if not recipients:
+            raise NoRecipientsError(
+                "no active facilitator of the group or clinical staff member of the site "
+                "has an e-mail address"
+            )
+        subject, body = compose_alert_email(claim.alert)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    except Exception as error:
+        record_alert_failure(claim, error)
+        raise
+    record_alert_sent(claim)
     return f"sent to {len(recipients)}"
 
 

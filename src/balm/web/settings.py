@@ -31,9 +31,10 @@ Background work (docs/adr/0001-task-queue.md): with ``database`` tasks are rows 
 run by ``balm worker`` (``balm manage db_worker`` still runs them too, but without the check for
 due questionnaire e-mails); ``immediate`` runs them at once in-process (the tests, ``balm demo``);
 ``dummy`` never runs them. Each ``balm worker`` checks for due e-mails every
-``BALM_REMINDER_INTERVAL`` seconds (its ``--reminder-interval`` defaults to this setting); an
-e-mail that could not be queued or sent is tried again by a later check, up to
-``BALM_REMINDER_MAX_ATTEMPTS`` times, and the error is kept on its ``ReminderLog`` row.
+``BALM_REMINDER_INTERVAL`` seconds (its ``--reminder-interval`` defaults to this setting); a
+questionnaire or safety-alert e-mail that could not be queued or sent is tried again by a later
+check, up to ``BALM_REMINDER_MAX_ATTEMPTS`` times, and the error is kept on its
+``ReminderLog`` row or its ``SafetyAlert``.
 """
 
 from __future__ import annotations
