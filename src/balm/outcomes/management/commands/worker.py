@@ -4,8 +4,8 @@ It is django-tasks-db's ``db_worker`` (same options, same queue polling, same si
 with one addition: it checks for due questionnaire e-mails at start and then every
 ``--reminder-interval`` seconds (default: the ``BALM_REMINDER_INTERVAL`` setting; 0 turns it
 off), so no cron job is needed; the check also queues again the questionnaire and
-safety-alert e-mails that could not be queued or sent. Run one worker per app server, or several: the check is idempotent (see
-``balm.outcomes.reminders``).
+safety-alert e-mails that could not be queued or sent. Run one worker per app server, or
+several: the check is idempotent (see ``balm.outcomes.reminders``).
 """
 
 from __future__ import annotations
