@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
@@ -258,47 +259,39 @@ def retry_alert_emails(now: datetime) -> int:
     return len(retry)
 
 
+def _enqueue_or_record(task: Any, argument: Any, unsent: QuerySet[Any], field: str) -> None:
+    """Queue ``task(argument)`` (after commit). If that fails, log it and keep the error in
+    ``field`` of the ``unsent`` rows; the check queues them again after the grace period."""
+    try:
+        task.enqueue(argument)
+    except Exception as error:
+        logger.exception(
+            "Could not queue %s(%s); the check will try again in %s minutes",
+            task.name,
+            argument,
+            settings.BALM_REMINDER_RETRY_MINUTES,
+        )
+        try:
+            unsent.update(**{field: describe_error(error, "could not queue the e-mail")})
+        except Exception:
+            logger.exception("Could not record that on the rows either")
+
+
 def enqueue_alert_email(alert_id: int) -> None:
     """Queue a safety-alert e-mail (after commit, for a new alert or a retry); if that fails,
     say so on the alert, and the check tries again after the grace period."""
     from balm.outcomes.tasks import send_safety_alert_email
 
-    try:
-        send_safety_alert_email.enqueue(alert_id)
-    except Exception as error:
-        logger.exception(
-            "Could not queue the e-mail for safety alert %s; the check will try again in %s "
-            "minutes",
-            alert_id,
-            settings.BALM_REMINDER_RETRY_MINUTES,
-        )
-        try:
-            SafetyAlert.objects.filter(pk=alert_id, email_sent_at__isnull=True).update(
-                email_last_error=describe_error(error, "could not queue the e-mail")
-            )
-        except Exception:
-            logger.exception("Could not record that on the alert either")
+    unsent = SafetyAlert.objects.filter(pk=alert_id, email_sent_at__isnull=True)
+    _enqueue_or_record(send_safety_alert_email, alert_id, unsent, "email_last_error")
 
 
 def _enqueue(reminder_ids: list[int]) -> None:
-    """Queue one e-mail (after commit); if that fails, say so on its rows for the retry."""
+    """Queue one questionnaire e-mail (after commit); if that fails, say so on its rows."""
     from balm.outcomes.tasks import send_questionnaire_email
 
-    try:
-        send_questionnaire_email.enqueue(reminder_ids)
-    except Exception as error:
-        logger.exception(
-            "Could not queue the questionnaire e-mail for reminders %s; the check will try "
-            "again in %s minutes",
-            reminder_ids,
-            settings.BALM_REMINDER_RETRY_MINUTES,
-        )
-        try:
-            ReminderLog.objects.filter(pk__in=reminder_ids, sent_at__isnull=True).update(
-                last_error=describe_error(error, "could not queue the e-mail")
-            )
-        except Exception:
-            logger.exception("Could not record that on the reminders either")
+    unsent = ReminderLog.objects.filter(pk__in=reminder_ids, sent_at__isnull=True)
+    _enqueue_or_record(send_questionnaire_email, reminder_ids, unsent, "last_error")
 
 
 def describe_error(error: BaseException, what: str) -> str:
