@@ -209,6 +209,28 @@ def test_audit_events_are_read_only_even_for_superusers(world, superuser: User) 
     assert b'name="_save"' not in page.content
 
 
+def test_safety_alerts_are_read_only_in_the_admin(world, superuser: User) -> None:
+    """Acknowledging goes through its page (audited), and the e-mail fields belong to the
+    e-mail task; the admin shows them but edits nothing."""
+    from balm.outcomes import actions as outcome_actions
+
+    assessment = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="baseline")
+    response = outcome_actions.submit_response(
+        assessment=assessment,
+        answers={**factories.PHQ9_ZEROS, "q9": 1},
+        client_id=factories.client_id(),
+        by=world.p1,
+    )
+    alert = response.alerts.get()
+    client = _client(superuser)
+    listing = client.get("/admin/outcomes/safetyalert/")
+    assert listing.status_code == 200 and b"email_outcome" in listing.content
+    page = client.get(f"/admin/outcomes/safetyalert/{alert.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="acknowledged_at' not in page.content
+    assert b'name="email_outcome"' not in page.content
+
+
 def test_shipped_template_is_read_only_for_administrator(world) -> None:
     shipped = factories.template()
     assert shipped.site_id is None

@@ -27,7 +27,11 @@ class CheckInAdmin(SuperuserOnlyAdmin):
 
 @admin.register(SafetyAlert, site=balm_admin)
 class SafetyAlertAdmin(SuperuserOnlyAdmin):
-    pass
+    """Read-only: alerts are acknowledged on their page (``acknowledge_alert``, audited), and
+    their e-mail fields belong to the e-mail task and the check."""
+
+    list_display = ("response", "item", "value", "acknowledged_at", "email_outcome")
+    readonly_fields = tuple(f.name for f in SafetyAlert._meta.fields)
 
 
 @admin.register(ReminderLog, site=balm_admin)

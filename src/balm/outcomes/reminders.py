@@ -299,6 +299,22 @@ def describe_error(error: BaseException, what: str) -> str:
     return f"{what}: {type(error).__name__}: {error}"[:1000]
 
 
+#: The key of the PostgreSQL advisory lock that checks take turns on (any fixed number that
+#: nothing else in the database uses).
+CHECK_LOCK_KEY = 0x62616C6D  # "balm"
+
+
+def _one_check_at_a_time() -> None:
+    """On PostgreSQL, wait for any other check to commit (a transaction-level advisory lock;
+    Django has no API for one). Without it, two checks taking rows with SKIP LOCKED at the
+    same moment could each take part of one participant's rows and send them two e-mails;
+    each row was still sent once. Checks run every few minutes, so waiting costs nothing."""
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHECK_LOCK_KEY])
+
+
 def send_due_reminders(today: date | None = None) -> int:
     """Claim and enqueue today's questionnaire e-mails, and again those claimed earlier but
     still unsent after the grace period, and the safety-alert e-mails still unsent after it
@@ -308,8 +324,10 @@ def send_due_reminders(today: date | None = None) -> int:
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)
     # On SQLite take the write lock at the start (BEGIN EXCLUSIVE), so a run that meets the
     # worker or the server writing waits for it instead of failing with "database is locked";
-    # elsewhere this is a plain transaction and the unique constraint decides who claims.
+    # on PostgreSQL checks take turns (below). Either way the unique constraint decides who
+    # claims a new e-mail.
     with exclusive_transaction():
+        _one_check_at_a_time()
         alert_emails = retry_alert_emails(now)
         # Retries first: rows claimed below are never past their grace period in this run.
         for row in _retry_or_settle(day, now):
