@@ -122,3 +122,10 @@ def test_cli_says_why_there_is_no_cutoff(
     as_json = CliRunner().invoke(app, [*args, "--json"])
     summary = json.loads(as_json.output)
     assert summary["approach"] == "distribution" and summary["cutoff"] is None
+
+
+def test_nrs_has_no_reliability_and_says_what_to_use() -> None:
+    """A single pain rating has no internal consistency and no test-retest figure was
+    confirmed: reliable change is refused with the way out (anchor, percentage, immpact)."""
+    with pytest.raises(MissingParameterError, match="the catalogue has none for nrs/total"):
+        analyse_change(data(), id="id", time="t", outcome="s", instrument="nrs")

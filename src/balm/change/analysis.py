@@ -323,10 +323,17 @@ def analyse_change(
     if uses_rc:
         rel = params.number("reliability")
         if rel is None:
+            where = (
+                f"the catalogue has none for {catalogue.instrument}/{catalogue.scale}; "
+                if catalogue is not None
+                else ""
+            )
             raise MissingParameterError(
                 "reliability",
                 f"the {rc_method.value} reliable change index",
-                "give reliability or an instrument with a reliability in the catalogue",
+                f"{where}give reliability or an instrument with a reliability in the catalogue, "
+                "or use an approach without reliable change (anchor, percentage; for pain "
+                "ratings the immpact approach of balm change)",
             )
         check_reliability(rel)
         rel_post = params.number("reliability_post")

@@ -88,6 +88,7 @@ def _as_flags(message: str) -> str:
         message = re.sub(rf"\b{name}\b", flag, message)
     message = message.replace("better='lower' or 'higher'", "--better lower or higher")
     message = message.replace("choose cutoff 'a'", "give --cutoff a")
+    message = message.replace("give reliability or", "give --reliability or")
     return message.replace("give an instrument from", "give --instrument from")
 
 
