@@ -101,3 +101,41 @@ def test_unknown_instrument_lists_the_known_ids() -> None:
         get_instrument("phq10")
     assert "phq9" in caught.value.known
     assert "phq9" in str(caught.value)
+
+
+def _raw(instrument_id: str) -> dict[str, object]:
+    import yaml
+
+    folder = resources.files("balm.instruments") / "catalogue"
+    raw: dict[str, object] = yaml.safe_load((folder / f"{instrument_id}.yaml").read_text())
+    return raw
+
+
+def test_a_variant_must_list_every_item_once() -> None:
+    """A printed order that repeats or drops an item is refused when the file loads."""
+    from pydantic import ValidationError
+
+    from balm.instruments.schema import Instrument
+
+    raw = _raw("cpaq8")
+    variants = dict(raw["variants"])  # type: ignore[call-overload]
+    variants["broken"] = {
+        "description": "q1 twice",
+        "items": ["q1", "q1", "q2", "q3", "q4", "q5", "q6", "q7"],
+        "source": "made up for this test",
+    }
+    raw["variants"] = variants
+    with pytest.raises(ValidationError, match="every item exactly once"):
+        Instrument.model_validate(raw)
+
+
+def test_norms_missing_cannot_sit_beside_a_functional_norm() -> None:
+    from pydantic import ValidationError
+
+    from balm.instruments.schema import Psychometrics
+
+    functional = {"mean": 4.7, "sd": 4.8, "population": "made up", "source": "made up"}
+    with pytest.raises(ValidationError, match="norms_missing goes only"):
+        Psychometrics.model_validate(
+            {"functional": functional, "norms_missing": "a reason long enough to be read"}
+        )

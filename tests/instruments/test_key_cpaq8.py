@@ -68,3 +68,56 @@ def test_answer_outside_the_printed_weights_is_refused(bad: float) -> None:
     with pytest.raises(ResponseValidationError) as raised:
         score_one("cpaq8", answers(0, 0, 0, 0, 0, 0, 0, bad))
     assert [problem.column for problem in raised.value.problems] == ["q8"]
+
+
+# --- printed-order variants (balm issue #9) ----------------------------------------------
+
+
+def test_a_site_must_name_its_printed_order() -> None:
+    """Three printed orders are in circulation and Fish et al. 2010 could not settle which is
+    right: the instrument says a variant must be named before CPAQ-8 is used."""
+    instrument = get_instrument("cpaq8")
+    assert instrument.needs_variant
+    assert set(instrument.variants) == {"cpaq20_order", "engagement_first", "alternating"}
+    for variant in instrument.variants.values():
+        assert variant.source
+
+
+def test_alternating_variant_scores_by_its_own_order() -> None:
+    """Printed form 1 = E, 2 = W, 3 = E, 4 = W, 5 = E, 6 = E, 7 = W, 8 = W (W reversed).
+    Answers 6, 0, 6, 0, 6, 6, 0, 0 on that form: engagement positions 1, 3, 5, 6 all 6 ->
+    engagement 24; willingness positions 2, 4, 7, 8 all 0 -> 4 x (6 - 0) = 24; total 48.
+    Read in the catalogue's own order (E at q1, q2, q3, q6), the same answers would give
+    engagement 6 + 0 + 6 + 6 = 18 and willingness (6-0) + (6-6) + (6-0) + (6-0) = 18."""
+    printed = answers(6, 0, 6, 0, 6, 6, 0, 0)
+    by_variant = score_one("cpaq8", printed, variant="alternating")
+    assert by_variant["activity_engagement"] == 24
+    assert by_variant["pain_willingness"] == 24
+    assert by_variant["total"] == 48
+    own_order = score_one("cpaq8", printed)
+    assert own_order["activity_engagement"] == 18 and own_order["pain_willingness"] == 18
+
+
+def test_engagement_first_variant_batch() -> None:
+    """Printed E E E E W W W W: answers 1, 2, 3, 4, 6, 6, 6, 6 -> engagement 1+2+3+4 = 10,
+    willingness 4 x (6 - 6) = 0, total 10 (by hand)."""
+    import pandas as pd
+
+    from balm.instruments import score
+
+    frame = pd.DataFrame([answers(1, 2, 3, 4, 6, 6, 6, 6)])
+    result = score("cpaq8", frame, variant="engagement_first").scores.iloc[0]
+    assert (result["activity_engagement"], result["pain_willingness"], result["total"]) == (
+        10,
+        0,
+        10,
+    )
+
+
+def test_unknown_variant_names_the_known_ones() -> None:
+    with pytest.raises(ResponseValidationError, match="alternating, cpaq20_order"):
+        score_one("cpaq8", answers(0, 0, 0, 0, 0, 0, 0, 0), variant="mine")
+
+
+def test_instruments_with_a_confirmed_key_need_no_variant() -> None:
+    assert not get_instrument("phq9").needs_variant

@@ -10,8 +10,13 @@ import pytest
 
 from balm.instruments import ResponseValidationError, score, score_one
 
-# The Warwick conversion table, typed from the project brief and checked against public
-# transcriptions of the Warwick table (independent of the catalogue file under test).
+# The Warwick raw-to-metric conversion table (independent of the catalogue file under test).
+# Where each value comes from:
+# - 7 -> 7.00 and 35 -> 35.00: the project brief (which gives only these end points).
+# - 8 -> 9.51 ... 34 -> 32.55: public transcriptions of the Warwick table, read in two
+#   independent public research analysis scripts (R, found by exact-text search of public
+#   repositories on 2026-12-02; both list all 29 values 7.00 ... 35.00 identically). The
+#   Warwick Medical School table itself was not seen here.
 WARWICK_METRIC = {
     7: 7.00, 8: 9.51, 9: 11.25, 10: 12.40, 11: 13.33, 12: 14.08, 13: 14.75, 14: 15.32,
     15: 15.84, 16: 16.36, 17: 16.88, 18: 17.43, 19: 17.98, 20: 18.59, 21: 19.25, 22: 19.98,

@@ -14,6 +14,10 @@ Pure Python (no Django). The entry point is :func:`analyse_change`:
 >>> result.counts()["improved"]
 1
 
+Two published outcome definitions sit beside it: :func:`talking_therapies` (NHS Talking
+Therapies recovery and reliable improvement from PHQ-9 and GAD-7) and :func:`immpact_change`
+(IMMPACT thresholds of important change in pain intensity and interference).
+
 Figures live in :mod:`balm.change.figures` (imported on demand: it loads matplotlib);
 the linear mixed model in :mod:`balm.change.mixed`.
 """
@@ -62,6 +66,13 @@ from balm.change.effect_sizes import (
 )
 from balm.change.errors import ChangeInputError, MissingParameterError
 from balm.change.group import GroupChange, group_change, summarise_change, timepoint_summary
+from balm.change.immpact import (
+    IMMPACT_CATEGORIES,
+    ImmpactResult,
+    immpact_change,
+    immpact_domain_for,
+)
+from balm.change.outcome_definitions import immpact_definitions, talking_therapies_definitions
 from balm.change.parameters import Parameter, from_catalogue
 from balm.change.reliable import (
     PRE_POST_METHODS,
@@ -79,6 +90,11 @@ from balm.change.reliable import (
     standard_error_of_prediction,
 )
 from balm.change.sensitivity import method_sensitivity
+from balm.change.talking_therapies import (
+    TT_CATEGORIES,
+    TalkingTherapiesResult,
+    talking_therapies,
+)
 
 __all__ = [
     "ALL_CATEGORIES",
@@ -86,7 +102,9 @@ __all__ = [
     "DEFAULT_APPROACH",
     "DEFAULT_METHOD",
     "DEFAULT_PERCENTAGE",
+    "IMMPACT_CATEGORIES",
     "PRE_POST_METHODS",
+    "TT_CATEGORIES",
     "Approach",
     "Better",
     "Category",
@@ -98,11 +116,13 @@ __all__ = [
     "EffectSize",
     "GroupChange",
     "HLMTest",
+    "ImmpactResult",
     "MissingParameterError",
     "Parameter",
     "PrePost",
     "RCMethod",
     "ReliableChange",
+    "TalkingTherapiesResult",
     "analyse_change",
     "anchor_categories",
     "choose_cutoff",
@@ -117,6 +137,9 @@ __all__ = [
     "from_catalogue",
     "group_change",
     "hedges_gav",
+    "immpact_change",
+    "immpact_definitions",
+    "immpact_domain_for",
     "is_dysfunctional",
     "is_functional",
     "method_sensitivity",
@@ -136,5 +159,7 @@ __all__ = [
     "standard_error_of_prediction",
     "statistical_categories",
     "summarise_change",
+    "talking_therapies",
+    "talking_therapies_definitions",
     "timepoint_summary",
 ]

@@ -28,7 +28,7 @@ from balm.change.classify import (
 from balm.change.cutoffs import Cutoff, CutoffType, choose_cutoff
 from balm.change.data import check_columns, numeric_outcome, ordered_timepoints, pre_post
 from balm.change.errors import ChangeInputError, MissingParameterError
-from balm.change.parameters import Parameter, ParameterSet, from_catalogue
+from balm.change.parameters import CatalogueValues, Parameter, ParameterSet, from_catalogue
 from balm.change.reliable import (
     Z_TWO_SIDED,
     RCMethod,
@@ -277,11 +277,12 @@ def analyse_change(
     criterion = _parse(ChangeCriterion, change_criterion, "change_criterion")
     if criterion is ChangeCriterion.MID and kind is not Approach.COMBINED:
         raise ChangeInputError("change_criterion 'mid' goes with the combined approach only")
+    notes: list[str] = []
+    kind = _without_norms(kind, criterion, cutoff, catalogue, params, notes)
     uses_rc = kind is Approach.DISTRIBUTION or (
         kind is Approach.COMBINED and criterion is ChangeCriterion.RELIABLE
     )
     uses_cutoff = kind in (Approach.STATISTICAL, Approach.COMBINED)
-    notes: list[str] = []
 
     if uses_rc and rc_method is RCMethod.HLM:
         return _analyse_hlm(
@@ -322,10 +323,17 @@ def analyse_change(
     if uses_rc:
         rel = params.number("reliability")
         if rel is None:
+            where = (
+                f"the catalogue has none for {catalogue.instrument}/{catalogue.scale}; "
+                if catalogue is not None
+                else ""
+            )
             raise MissingParameterError(
                 "reliability",
                 f"the {rc_method.value} reliable change index",
-                "give reliability or an instrument with a reliability in the catalogue",
+                f"{where}give reliability or an instrument with a reliability in the catalogue, "
+                "or use an approach without reliable change (anchor, percentage; for pain "
+                "ratings the immpact approach of balm change)",
             )
         check_reliability(rel)
         rel_post = params.number("reliability_post")
@@ -426,6 +434,55 @@ class ChangeCriterion(StrEnum):
 
     RELIABLE = "reliable"
     MID = "mid"
+
+
+_NORMS = ("m_clinical", "sd_clinical", "m_functional", "sd_functional", "cutoff_value")
+
+
+def _without_norms(
+    kind: Approach,
+    criterion: ChangeCriterion,
+    cutoff: CutoffType | str,
+    catalogue: CatalogueValues | None,
+    params: ParameterSet,
+    notes: list[str],
+) -> Approach:
+    """The approach to run when the catalogue says the scale has no usable norms.
+
+    With an automatic cut-off and no norm or cut-off given, a cut-off would have to come
+    from the sample alone; instead the combined approach falls back to reliable change only
+    (distribution; anchor with ``change_criterion="mid"``) and says why. The statistical
+    approach has nothing to fall back on and stops with the reason.
+    """
+    if (
+        kind not in (Approach.COMBINED, Approach.STATISTICAL)
+        or _parse(CutoffType, cutoff, "cutoff") is not CutoffType.AUTO
+        or catalogue is None
+        or "norms_missing" not in catalogue.values
+        or any(params.is_given(name) for name in _NORMS)
+    ):
+        return kind
+    missing = catalogue.values["norms_missing"]
+    where = f"{catalogue.instrument}/{catalogue.scale}"
+    hint = (
+        "give functional norms (m_functional and sd_functional), a published cutoff_value, "
+        "or choose cutoff 'a' to judge recovery against the sample's own baseline"
+    )
+    if kind is Approach.STATISTICAL:
+        raise MissingParameterError(
+            f"published norms, and the catalogue has none for {where} ({missing.source})",
+            "the statistical approach with an automatic cut-off",
+            hint,
+        )
+    params.record("norms_missing", missing.value, missing.source)
+    fallback = Approach.ANCHOR if criterion is ChangeCriterion.MID else Approach.DISTRIBUTION
+    notes.append(
+        f"no usable published norms for {where}, so no clinical cut-off: reporting "
+        f"{'change of at least the MID' if fallback is Approach.ANCHOR else 'reliable change'}"
+        f" only ({fallback.value} approach). Why: {missing.source.split(': ', 1)[-1]} "
+        f"To judge recovery anyway, {hint}."
+    )
+    return fallback
 
 
 def _mid(params: ParameterSet, needed_for: str) -> float:

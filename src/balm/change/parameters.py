@@ -57,7 +57,8 @@ def from_catalogue(instrument: str, scale: str = "total") -> CatalogueValues:
     CatalogueValues
         Only the numbers the catalogue has; names ``better``, ``reliability``,
         ``m_clinical``, ``sd_clinical``, ``m_functional``, ``sd_functional``,
-        ``cutoff_value``, ``mid``.
+        ``cutoff_value``, ``mid``; ``norms_missing`` (its source says why) when the
+        catalogue states that no usable functional norm exists.
 
     Raises
     ------
@@ -100,6 +101,10 @@ def from_catalogue(instrument: str, scale: str = "total") -> CatalogueValues:
     if p.cutoff is not None:
         values["cutoff_value"] = Parameter(
             "cutoff_value", p.cutoff.value, f"{where}: {p.cutoff.description}; {p.cutoff.source}"
+        )
+    if p.norms_missing is not None:
+        values["norms_missing"] = Parameter(
+            "norms_missing", "no usable published norms", f"{where}: {p.norms_missing}"
         )
     if p.mid is not None:
         values["mid"] = Parameter(

@@ -32,6 +32,8 @@ class ApproachChoice(StrEnum):
     COMBINED = "combined"
     ANCHOR = "anchor"
     PERCENTAGE = "percentage"
+    TALKING_THERAPIES = "talking-therapies"
+    IMMPACT = "immpact"
 
 
 class MethodChoice(StrEnum):
@@ -85,6 +87,8 @@ def _as_flags(message: str) -> str:
     for name, flag in _FLAGS.items():
         message = re.sub(rf"\b{name}\b", flag, message)
     message = message.replace("better='lower' or 'higher'", "--better lower or higher")
+    message = message.replace("choose cutoff 'a'", "give --cutoff a")
+    message = message.replace("give reliability or", "give --reliability or")
     return message.replace("give an instrument from", "give --instrument from")
 
 
@@ -95,7 +99,10 @@ def change(
     ],
     id: Annotated[str, typer.Option("--id", help="Participant id column.")],
     time: Annotated[str, typer.Option("--time", help="Timepoint column.")],
-    outcome: Annotated[str, typer.Option("--outcome", help="Score column.")],
+    outcome: Annotated[
+        str | None,
+        typer.Option("--outcome", help="Score column (every approach but talking-therapies)."),
+    ] = None,
     pre: Annotated[
         str | None, typer.Option("--pre", help="Time value of the pre score (default: first).")
     ] = None,
@@ -103,7 +110,26 @@ def change(
         str | None, typer.Option("--post", help="Time value of the post score (default: last).")
     ] = None,
     approach: Annotated[
-        ApproachChoice | None, typer.Option("--approach", help="Default: combined.")
+        ApproachChoice | None,
+        typer.Option(
+            "--approach",
+            help="Default: combined. talking-therapies: NHS Talking Therapies recovery and "
+            "reliable improvement from --phq9 and --gad7; immpact: IMMPACT thresholds of "
+            "important change in pain.",
+        ),
+    ] = None,
+    phq9: Annotated[
+        str | None, typer.Option("--phq9", help="talking-therapies: PHQ-9 total column.")
+    ] = None,
+    gad7: Annotated[
+        str | None, typer.Option("--gad7", help="talking-therapies: GAD-7 total column.")
+    ] = None,
+    immpact_domain: Annotated[
+        str | None,
+        typer.Option(
+            "--immpact-domain",
+            help="immpact: pain_intensity or interference (default: from --instrument).",
+        ),
     ] = None,
     method: Annotated[
         MethodChoice | None, typer.Option("--method", help="Reliable change method. Default: jt.")
@@ -172,6 +198,33 @@ def change(
     """Reliable and clinically significant change of each participant."""
     from balm.change import ChangeInputError, analyse_change, method_sensitivity
 
+    if approach in (ApproachChoice.TALKING_THERAPIES, ApproachChoice.IMMPACT):
+        if plot is not None or sensitivity:
+            raise fail(f"--plot and --sensitivity do not go with --approach {approach.value}")
+        if approach is ApproachChoice.TALKING_THERAPIES:
+            _talking_therapies(data_file, id, time, phq9, gad7, pre, post, output, as_json)
+        else:
+            if outcome is None:
+                raise fail("--approach immpact needs --outcome (the pain score column)")
+            _immpact(
+                data_file,
+                id,
+                time,
+                outcome,
+                immpact_domain,
+                instrument,
+                scale,
+                pre,
+                post,
+                output,
+                as_json,
+            )
+        return
+    if outcome is None:
+        raise fail("--outcome is needed (the score column)")
+    for flag, column in (("--phq9", phq9), ("--gad7", gad7), ("--immpact-domain", immpact_domain)):
+        if column is not None:
+            raise fail(f"{flag} goes with --approach talking-therapies or immpact only")
     notes: list[str] = []
     if approach is None:
         notes.append("approach not given: using combined (Jacobson & Truax 1991)")
@@ -248,6 +301,134 @@ def change(
     _print_summary(result, outcome, notes, table, sensitivity and table is None)
 
 
+def _talking_therapies(
+    data_file: Path,
+    id: str,
+    time: str,
+    phq9: str | None,
+    gad7: str | None,
+    pre: str | None,
+    post: str | None,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    from balm.change import ChangeInputError, talking_therapies, talking_therapies_definitions
+
+    if phq9 is None or gad7 is None:
+        raise fail(
+            "--approach talking-therapies needs both --phq9 and --gad7 (the columns holding "
+            "each participant's PHQ-9 and GAD-7 totals): its definitions use the pair"
+        )
+    data = read_long_csv(data_file)
+    try:
+        result = talking_therapies(data, id=id, time=time, phq9=phq9, gad7=gad7, pre=pre, post=post)
+    except ChangeInputError as error:
+        raise fail(str(error)) from error
+    if output is not None:
+        table = result.participants.copy()
+        table["category"] = table["category"].astype("string").fillna("excluded")
+        table.reset_index().to_csv(output, index=False)
+    if as_json:
+        typer.echo(json.dumps(result.summary_dict()))
+        return
+    console = Console(highlight=False)
+    console.print(
+        f"[bold]NHS Talking Therapies outcomes[/] (PHQ-9 {phq9!r}, GAD-7 {gad7!r}): "
+        f"{result.pre_label} -> {result.post_label}"
+    )
+    for note in result.notes:
+        console.print(f"  note: {note}")
+    excluded = result.n_total - result.n_included
+    console.print(
+        f"  participants: {result.n_total} in the data, {result.n_included} analysed"
+        + (f", {excluded} excluded (PHQ-9 or GAD-7 missing at pre or post)" if excluded else "")
+        + f"; {result.n_cases_pre} case(s) at pre"
+    )
+    _count_table(console, result.counts(), result.n_included)
+    rates = Table(title="Talking Therapies rates")
+    rates.add_column("rate")
+    rates.add_column("%", justify="right")
+    rates.add_column("of")
+    for name, value in result.rates().items():
+        whole = "cases at pre" if "recovery" in name else "participants analysed"
+        rates.add_row(name, "" if value is None else f"{100.0 * value:.1f}", whole)
+    console.print(rates)
+    definitions = talking_therapies_definitions().definitions
+    for term, text in definitions.items():
+        console.print(f"  {term}: {text}")
+    _parameter_table(console, result.parameters)
+
+
+def _immpact(
+    data_file: Path,
+    id: str,
+    time: str,
+    outcome: str,
+    domain: str | None,
+    instrument: str | None,
+    scale: str,
+    pre: str | None,
+    post: str | None,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    from balm.change import ChangeInputError, immpact_change
+
+    data = read_long_csv(data_file)
+    try:
+        result = immpact_change(
+            data,
+            id=id,
+            time=time,
+            outcome=outcome,
+            domain=domain,
+            instrument=instrument,
+            scale=scale,
+            pre=pre,
+            post=post,
+        )
+    except ChangeInputError as error:
+        message = str(error).replace("give the IMMPACT domain", "give --immpact-domain")
+        raise fail(message) from error
+    if output is not None:
+        table = result.participants.copy()
+        table["category"] = table["category"].astype("string").fillna("excluded")
+        table.reset_index().to_csv(output, index=False)
+    if as_json:
+        typer.echo(json.dumps(result.summary_dict()))
+        return
+    console = Console(highlight=False)
+    console.print(
+        f"[bold]{outcome}[/]: {result.pre_label} -> {result.post_label}, IMMPACT thresholds "
+        f"({result.domain})"
+    )
+    for note in result.notes:
+        console.print(f"  note: {note}")
+    console.print(f"  participants: {result.n_total} in the data, {result.n_included} analysed")
+    _count_table(console, result.counts(), result.n_included)
+    _parameter_table(console, result.parameters)
+
+
+def _count_table(console: Console, counts: dict[str, int], n: int) -> None:
+    table = Table(title="categories")
+    table.add_column("category")
+    table.add_column("n", justify="right")
+    table.add_column("%", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, str(count), f"{100.0 * count / n:.1f}" if n else "0.0")
+    console.print(table)
+
+
+def _parameter_table(console: Console, parameters: Any) -> None:
+    params = Table(title="parameters used")
+    params.add_column("name")
+    params.add_column("value", justify="right")
+    params.add_column("source")
+    for p in parameters:
+        params.add_row(p.name, _fmt(p.value), p.source)
+    console.print(params)
+
+
 def _per_participant(result: ChangeResult, id: str) -> pd.DataFrame:
     import pandas as pd
 
@@ -296,7 +477,7 @@ def _print_summary(
         f"{result.approach.value} approach{method}, {result.better.value} is better"
     )
     for note in [*notes, *result.notes]:
-        console.print(f"  note: {note}")
+        console.print(f"  note: {_as_flags(note)}")
     excluded = result.n_total - result.n_included
     console.print(
         f"  participants: {result.n_total} in the data, {result.n_included} analysed"
@@ -330,13 +511,7 @@ def _print_summary(
             ]
             by_group.add_row(name, *cells)
         console.print(by_group)
-    params = Table(title="parameters used")
-    params.add_column("name")
-    params.add_column("value", justify="right")
-    params.add_column("source")
-    for p in result.parameters:
-        params.add_row(p.name, _fmt(p.value), p.source)
-    console.print(params)
+    _parameter_table(console, result.parameters)
     if sensitivity is not None:
         sens = Table(title="method sensitivity (same data, every method)")
         sens.add_column("method")

@@ -359,6 +359,13 @@ def _assemble(
     )
 
 
+def _variant_mapping(definition: Instrument, variant: str) -> dict[str, str]:
+    try:
+        return definition.variant_mapping(variant)
+    except KeyError as error:
+        raise ResponseValidationError([Problem(None, "variant", str(error.args[0]))]) from error
+
+
 def resolve(instrument: Instrument | str) -> Instrument:
     """An :class:`Instrument` from itself or from its catalogue id."""
     return get_instrument(instrument) if isinstance(instrument, str) else instrument
@@ -369,14 +376,21 @@ def score(
     frame: pd.DataFrame,
     *,
     row_labels: Sequence[Hashable] | pd.Series | None = None,
+    variant: str | None = None,
 ) -> ScoreResult:
     """Validate and score many responses at once.
 
     ``frame`` has one column per item (``q1`` .. ``qN``, the catalogue's item ids); other
     columns are ignored. Raises :class:`ResponseValidationError` listing every bad cell when
     any answer is not a number or not allowed by the key; nothing is scored then.
+
+    ``variant`` names a printed item order of the instrument (``Instrument.variants``): the
+    columns are then the printed questions q1 .. qN in that form's order, renamed to the
+    catalogue's items before scoring. An unknown variant is a :class:`ResponseValidationError`.
     """
     definition = resolve(instrument)
+    if variant is not None:
+        frame = frame.rename(columns=_variant_mapping(definition, variant))
     matrix, problems = parse_answers(definition, frame, row_labels=row_labels)
     if problems:
         raise ResponseValidationError(problems)
@@ -492,8 +506,12 @@ def _check_one(
     return matrix, problems
 
 
-def score_one(instrument: Instrument | str, answers: Mapping[str, object]) -> dict[str, object]:
+def score_one(
+    instrument: Instrument | str, answers: Mapping[str, object], *, variant: str | None = None
+) -> dict[str, object]:
     """Score a single response given as ``{item_id: value}``; blanks may be omitted.
+
+    ``variant`` as in :func:`score` (the keys are then the printed questions of that form).
 
     Returns ``{scale: value or None, "<scale>_band": label or None}``; raises
     :class:`ResponseValidationError` as :func:`score` does. The answers are checked in plain
@@ -502,6 +520,9 @@ def score_one(instrument: Instrument | str, answers: Mapping[str, object]) -> di
     ``tests/instruments/test_engine_single.py`` holds the two routes to the same results.
     """
     definition = resolve(instrument)
+    if variant is not None:
+        mapping = _variant_mapping(definition, variant)
+        answers = {mapping.get(name, name): value for name, value in answers.items()}
     unknown = sorted(set(answers) - {item.id for item in definition.items})
     if unknown:
         raise ResponseValidationError(

@@ -146,6 +146,28 @@ class Psychometrics(_Strict):
     cutoff: Threshold | None = None
     reliable_change: Threshold | None = None
     mid: Threshold | None = None
+    # Why no usable functional (general-population) norm is given: what was looked for and
+    # what was found. With it, ``balm.change`` reports reliable change only for an automatic
+    # cut-off instead of inventing one from the sample, and prints this reason.
+    norms_missing: str | None = Field(default=None, min_length=20)
+
+    @model_validator(mode="after")
+    def _norms_or_reason(self) -> Psychometrics:
+        if self.norms_missing is not None and self.functional is not None:
+            raise ValueError("norms_missing goes only with a scale that has no functional norm")
+        return self
+
+
+class Variant(Sourced):
+    """A printed form whose questions come in another order than the catalogue's.
+
+    ``items`` names, for each printed question in turn, the catalogue item it is; printed
+    question k is answered under the k-th catalogue item id (q1, q2 ...). Scoring with the
+    variant renames the answers to the catalogue items before the key is applied.
+    """
+
+    description: str
+    items: tuple[Identifier, ...] = Field(min_length=1)
 
 
 class Scale(_Strict):
@@ -201,12 +223,18 @@ class Instrument(_Strict):
     response_sets: dict[Identifier, tuple[Option, ...]] = {}
     items: tuple[Item, ...] = Field(min_length=1)
     scales: tuple[Scale, ...] = Field(min_length=1)
+    # Printed item orders in circulation when the key's own order is unconfirmed: a site
+    # must name the one its form uses (see ``needs_variant``).
+    variants: dict[Identifier, Variant] = {}
 
     @model_validator(mode="after")
     def _coherent(self) -> Instrument:
         item_ids = [item.id for item in self.items]
         if len(set(item_ids)) != len(item_ids):
             raise ValueError(f"{self.id}: item ids must be unique")
+        for name, variant in self.variants.items():
+            if sorted(variant.items) != sorted(item_ids):
+                raise ValueError(f"{self.id}: variant {name} must list every item exactly once")
         scale_ids = [scale.id for scale in self.scales]
         if len(set(scale_ids)) != len(scale_ids):
             raise ValueError(f"{self.id}: scale ids must be unique")
@@ -228,6 +256,25 @@ class Instrument(_Strict):
             if scale.lookup_source is not None and scale.lookup_source not in scale_ids:
                 raise ValueError(f"{self.id}: scale {scale.id} looks up unknown scale")
         return self
+
+    @property
+    def needs_variant(self) -> bool:
+        """Whether a site must name its printed order (a variant) before using the key.
+
+        True when the key is unconfirmed and the file lists printed orders in circulation.
+        """
+        return self.key_status == "unconfirmed" and bool(self.variants)
+
+    def variant_mapping(self, name: str) -> dict[str, str]:
+        """``{printed question id: catalogue item id}`` for the variant ``name``.
+
+        Raises KeyError (naming the variants there are) for an unknown name.
+        """
+        if name not in self.variants:
+            known = ", ".join(sorted(self.variants)) or "none"
+            raise KeyError(f"{self.id} has no variant {name!r}; variants: {known}")
+        printed = [item.id for item in self.items]
+        return dict(zip(printed, self.variants[name].items, strict=True))
 
     def options_for(self, item: Item) -> tuple[Option, ...]:
         """The printed options of a choice item, from its own list or its response set."""
