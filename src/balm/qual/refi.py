@@ -29,9 +29,7 @@ themes. Ids that are not GUIDs are written as stable name-based GUIDs (UUID 5).
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import unicodedata
 import uuid
 import zipfile
@@ -45,6 +43,7 @@ from typing import Any, Final
 from lxml import etree
 
 from balm.qual.errors import QualInputError
+from balm.qual.files import atomic_write
 from balm.qual.project import (
     Case,
     Code,
@@ -330,18 +329,6 @@ def project_to_qde(project: Project) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename: never half a file."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def write_qdpx(project: Project, path: Path) -> None:
     """Write ``project`` as a REFI-QDA ``.qdpx`` (atomic: the old file stays until done)."""
     qde = project_to_qde(project)
@@ -352,7 +339,7 @@ def write_qdpx(project: Project, path: Path) -> None:
             for source in project.sources:
                 archive.writestr(f"sources/{_guid(source.id)}.txt", source.text.encode("utf-8"))
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def codebook_to_qdc(codes: Iterable[Code]) -> bytes:
@@ -385,7 +372,7 @@ def write_qdc(codes: Iterable[Code], path: Path) -> None:
     def write(target: Path) -> None:
         target.write_bytes(data)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 # ---------------------------------------------------------------------------------- reading
