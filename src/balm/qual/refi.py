@@ -485,11 +485,9 @@ def read_qdpx(path: Path) -> Project:
             return None
 
         project = _project_from(root, text_of, where, problems)
+    problems += [f"{where}: {p}" for p in project_problems(project)]
     if problems:
         raise QualInputError(problems)
-    found = project_problems(project)
-    if found:
-        raise QualInputError(f"{where}: {p}" for p in found)
     return project
 
 
