@@ -84,12 +84,14 @@ def add_raw_text(
             project.cases.append(found)
         case_id = found.id
     result = pseudonymise(raw.text, names, mapping)
+    speakers = {
+        speaker: pseudonymise(speaker, names, mapping).text
+        for speaker in {t.speaker for t in raw.turns if t.speaker is not None}
+    }
     turns = []
     for turn in raw.turns:
         start, end = result.map_span(turn.start, turn.end)
-        speaker = None
-        if turn.speaker is not None:
-            speaker = pseudonymise(turn.speaker, names, mapping).text
+        speaker = None if turn.speaker is None else speakers[turn.speaker]
         turns.append(Turn(start, end, speaker, turn.begin_ms, turn.end_ms))
     source = Source(
         id=new_id(),

@@ -30,49 +30,90 @@ import bisect
 import json
 import re
 import string
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
 from balm.qual.errors import QualInputError
 
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?"
 _DAY = r"(?:[0-2]?\d|3[01])(?:st|nd|rd|th)?"
-_PATTERNS: Final[tuple[tuple[str, str, re.Pattern[str]], ...]] = (
+# Each pattern starts with a plain character class and checks the character before it with a
+# lookbehind after that first character: the regex engine can then skip quickly to candidate
+# characters (a pattern that starts with a lookbehind is tried at every position).
+_NUMERIC_DATE = re.compile(
+    r"\d(?<![\d/.-]\d)(?:\d?[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{3}-\d{1,2}-\d{1,2})(?![/-]?\d)"
+)
+_YEAR = re.compile(r"\d(?<=[ \t,]\d)\d{3}(?!\w)")
+_DAY_MONTH_BEFORE_YEAR = re.compile(
+    rf"(?:(?<!\w){_DAY}[ \t]+(?:of[ \t]+)?{_MONTH}|(?<!\w){_MONTH}[ \t]+{_DAY}),?[ \t]+$",
+    re.IGNORECASE,
+)
+
+
+def _find(regex: re.Pattern[str]) -> Callable[[str], Iterator[tuple[int, int]]]:
+    def find(text: str) -> Iterator[tuple[int, int]]:
+        for match in regex.finditer(text):
+            yield match.start(), match.end()
+
+    return find
+
+
+_EMAIL_DOMAIN = re.compile(r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_EMAIL_LOCAL = re.compile(r"[\w.%+-]")
+
+
+def _emails(text: str) -> Iterator[tuple[int, int]]:
+    """E-mail addresses, found from their ``@domain`` and extended left over the local part."""
+    for domain in _EMAIL_DOMAIN.finditer(text):
+        start = domain.start()
+        while start > 0 and _EMAIL_LOCAL.match(text[start - 1]):
+            start -= 1
+        if start < domain.start():
+            yield start, domain.end()
+
+
+def _dates(text: str) -> Iterator[tuple[int, int]]:
+    """Numeric dates, and "12th March 1961" / "March 12, 1961" found from their year
+    backwards (a four-digit year is rare in speech; a month word is not: "may")."""
+    yield from _find(_NUMERIC_DATE)(text)
+    for year in _YEAR.finditer(text):
+        before = _DAY_MONTH_BEFORE_YEAR.search(text, max(0, year.start() - 40), year.start())
+        if before is not None:
+            yield before.start(), year.end()
+
+
+_PATTERNS: Final[tuple[tuple[str, str, Callable[[str], Iterator[tuple[int, int]]]], ...]] = (
     (
         "email",
         "[email]",
-        re.compile(r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+        _emails,
     ),
-    ("nhs number", "[NHS number]", re.compile(r"(?<!\d)\d{3}[ \t-]?\d{3}[ \t-]?\d{4}(?!\d)")),
+    (
+        "nhs number",
+        "[NHS number]",
+        _find(re.compile(r"\d(?<!\d\d)\d{2}[ \t-]?\d{3}[ \t-]?\d{4}(?!\d)")),
+    ),
     (
         "phone",
         "[phone]",
-        re.compile(
-            r"(?<![\w+])(?:\+44[ \t]?(?:\(0\)[ \t]?)?|\(?0)\d{2,4}\)?[ \t-]?\d{3,4}[ \t-]?\d{3,4}"
-            r"(?!\d)"
+        _find(
+            re.compile(
+                r"[+(0](?<![\w+][+(0])(?:(?<=\+)44[ \t]?(?:\(0\)[ \t]?)?|(?<=\()0|(?<=0))"
+                r"\d{2,4}\)?[ \t-]?\d{3,4}[ \t-]?\d{3,4}(?!\d)"
+            )
         ),
     ),
-    (
-        "date",
-        "[date]",
-        re.compile(
-            r"(?<![\d/.-])(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2})"
-            r"(?![/-]?\d)"
-            rf"|\b{_DAY}[ \t]+(?:of[ \t]+)?{_MONTH},?[ \t]+\d{{4}}\b"
-            rf"|\b{_MONTH}[ \t]+{_DAY},?[ \t]+\d{{4}}\b",
-            re.IGNORECASE,
-        ),
-    ),
+    ("date", "[date]", _dates),
     (
         "postcode",
         "[postcode]",
-        re.compile(
-            r"(?<![A-Za-z0-9])(?:GIR[ \t]?0AA|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})(?![A-Za-z0-9])",
-            re.IGNORECASE,
+        _find(
+            re.compile(
+                r"(?<![A-Za-z0-9])(?:GIR[ \t]?0AA|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})"
+                r"(?![A-Za-z0-9])",
+                re.IGNORECASE,
+            )
         ),
     ),
 )
@@ -194,8 +235,7 @@ class PseudonymisedText:
         return self._map(start, at_end=False), self._map(end, at_end=True)
 
     def _map(self, position: int, *, at_end: bool) -> int:
-        ends = [r.end for r in self.replacements]
-        i = bisect.bisect_right(ends, position)
+        i = bisect.bisect_right(self.replacements, position, key=lambda r: r.end)
         # Replacements ending at or before ``position`` have all shifted it.
         shift = 0 if i == 0 else self.replacements[i - 1].new_end - self.replacements[i - 1].end
         if i < len(self.replacements):
@@ -266,14 +306,14 @@ def _candidates(
             kind = group if group in ("participant", "staff", "other participant") else "term"
             value = mapping.pseudonym(entry, group, names.participant_label)
             yield match.start(), match.end(), 0, kind, value
-    for priority, (kind, tag, regex) in enumerate(_PATTERNS, start=1):
-        for match in regex.finditer(text):
-            found = match.group()
+    for priority, (kind, tag, find) in enumerate(_PATTERNS, start=1):
+        for start, end in find(text):
+            found = text[start:end]
             if kind == "nhs number" and not nhs_check_digit_valid(re.sub(r"\D", "", found)):
                 continue
             if kind == "phone" and not _uk_phone_digits_ok(found):
                 continue
-            yield match.start(), match.end(), priority, kind, tag
+            yield start, end, priority, kind, tag
 
 
 def pseudonymise(text: str, names: NameLists, mapping: PseudonymMap) -> PseudonymisedText:
