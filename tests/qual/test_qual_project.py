@@ -8,6 +8,7 @@ import pytest
 
 from balm.qual import QualInputError
 from balm.qual.project import (
+    Case,
     Code,
     Coding,
     Note,
@@ -78,6 +79,15 @@ def test_every_problem_is_listed(project: Project) -> None:
     for text in expected:
         assert any(text in p for p in problems), text
     assert str(caught.value).startswith(f"{len(problems)} problems:")
+
+
+def test_case_variables_are_checked() -> None:
+    project = Project("p", cases=[Case("c", "P01", {"site": ["a", "b"], " ": 1})])
+    assert project_problems(project) == [
+        "case 'P01': variable 'site' is list; use text, a whole number, a number, true/false, "
+        "a date or a date-time",
+        "case 'P01': a variable has an empty name",
+    ]
 
 
 def test_duplicate_ids() -> None:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from balm.qual import QualInputError
 from balm.qual.importing import add_raw_text, add_source_file
@@ -208,3 +210,29 @@ def test_import_keeps_turns_aligned_with_text() -> None:
     ]
     assert project.cases[0].name == "P07" and source.case == project.cases[0].id
     assert project.users[0].name == "Ann" and source.creator == project.users[0].id
+
+
+_WORDS = st.sampled_from(["the", "Sarah", "group", "Larkfield", "07700 900123", "ok", "\n"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(_WORDS, max_size=30), start=st.integers(0, 300), size=st.integers(1, 50))
+def test_report_positions_property(words: list[str], start: int, size: int) -> None:
+    """Any text: the report points at each original and each replacement; text outside the
+    replacements is unchanged; map_span keeps spans in order and inside the new text."""
+    text = " ".join(words)
+    result = pseudonymise(
+        text, NameLists(participant=("Sarah",), terms=(("Larkfield", "place"),)), PseudonymMap()
+    )
+    rebuilt = []
+    position = 0
+    for r in result.replacements:
+        assert text[r.start : r.end] == r.original
+        assert result.text[r.new_start : r.new_end] == r.replacement
+        rebuilt += [text[position : r.start], r.replacement]
+        position = r.end
+    assert "".join([*rebuilt, text[position:]]) == result.text
+    start = min(start, len(text))
+    end = min(start + size, len(text))
+    new_start, new_end = result.map_span(start, end)
+    assert 0 <= new_start <= new_end <= len(result.text)

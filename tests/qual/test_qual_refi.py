@@ -3,6 +3,7 @@ bad files refused with every problem listed."""
 
 from __future__ import annotations
 
+import unicodedata
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,7 +94,7 @@ _TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\r"),
     min_size=1,
     max_size=40,
-).map(lambda t: __import__("unicodedata").normalize("NFC", t))
+).map(lambda t: unicodedata.normalize("NFC", t))
 
 
 @settings(max_examples=40, deadline=None)

@@ -244,6 +244,17 @@ def project_problems(project: Project) -> list[str]:
     p += _cycles("code", {c.id: c.parent for c in project.codes})
 
     p += _duplicates("case", (c.id for c in project.cases))
+    for case in project.cases:
+        if not case.name.strip():
+            p.append(f"case {case.id!r} has an empty name")
+        for name, value in case.variables.items():
+            if not name.strip():
+                p.append(f"case {case.name!r}: a variable has an empty name")
+            if not isinstance(value, str | int | float | date):
+                p.append(
+                    f"case {case.name!r}: variable {name!r} is {type(value).__name__}; "
+                    "use text, a whole number, a number, true/false, a date or a date-time"
+                )
     p += [
         f"case name {name!r} is used by {n} cases"
         for name, n in Counter(c.name for c in project.cases).items()
