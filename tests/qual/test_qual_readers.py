@@ -148,3 +148,20 @@ def test_unreadable_files_are_named(
         read_source_file(path)
     assert expected in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+def test_docx_with_broken_xml_inside_is_named(
+    tmp_path: Path, make_docx: Callable[[str, list[str]], Path]
+) -> None:
+    import zipfile
+
+    good = make_docx("good.docx", ["Hello."])
+    bad = tmp_path / "cut.docx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bad, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data[:200]  # cut mid-element
+            target.writestr(item, data)
+    with pytest.raises(QualInputError, match="cut.docx: cannot read this .docx file"):
+        read_source_file(bad)

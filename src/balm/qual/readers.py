@@ -16,6 +16,8 @@ from pathlib import Path
 from xml.parsers.expat import ExpatError
 from xml.sax import SAXException
 
+from lxml import etree
+
 from balm.qual.errors import QualInputError
 from balm.qual.project import Turn
 from balm.qual.textnorm import SPEAKER_LABEL, join_paragraphs, normalise_text, turns_from_labels
@@ -57,7 +59,15 @@ def read_source_file(path: Path) -> RawText:
     except UnicodeDecodeError as error:
         message = f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
         raise QualInputError([message]) from error
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, ExpatError, SAXException) as error:
+    except (
+        OSError,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        ExpatError,
+        SAXException,
+        etree.XMLSyntaxError,
+    ) as error:
         raise QualInputError([f"{path}: cannot read this {suffix} file ({error})"]) from error
     if not result.text.strip():
         raise QualInputError([f"{path}: the file holds no text"])
