@@ -163,5 +163,5 @@ def test_docx_with_broken_xml_inside_is_named(
             if item.filename == "word/document.xml":
                 data = data[:200]  # cut mid-element
             target.writestr(item, data)
-    with pytest.raises(QualInputError, match="cut.docx: cannot read this .docx file"):
+    with pytest.raises(QualInputError, match=r"cut\.docx: cannot read this \.docx file"):
         read_source_file(bad)
