@@ -144,6 +144,14 @@ def test_same_name_same_pseudonym_across_sources() -> None:
     assert pseudonymise("tom", NameLists(others=("Tom",)), again).text == "[participant B]"
 
 
+def test_variants_of_one_name_share_a_pseudonym_and_numbers_have_no_gaps() -> None:
+    names = parse_name_list("other: Tom Baker | Tom | Mr Baker\nother: Priya\nother: Unmentioned")
+    result = pseudonymise("Mr Baker, then Priya, then Tom Baker, then tom.", names, PseudonymMap())
+    assert result.text == (
+        "[participant A], then [participant B], then [participant A], then [participant A]."
+    )
+
+
 def test_map_span_moves_offsets_through_replacements() -> None:
     # "Hi Sarah.\nOK" -> "Hi [participant].\nOK": the second line moves from 10 to 18.
     result = pseudonymise("Hi Sarah.\nOK", NameLists(participant=("Sarah",)), PseudonymMap())

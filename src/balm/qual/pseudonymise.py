@@ -148,6 +148,7 @@ class NameLists:
     """Who and what to replace in one source."""
 
     participant: tuple[str, ...] = ()
+    """Each entry one person; variants of a name separated by ``|`` (``Sarah Jones | Sarah``)."""
     participant_label: str | None = None
     """What the participant's names become, usually the case name (``P03``)."""
     others: tuple[str, ...] = ()
@@ -248,6 +249,7 @@ class PseudonymisedText:
 def parse_name_list(text: str, *, where: str = "name list") -> NameLists:
     """Read a name list, one entry a line: ``participant: Name``, ``other: Name``,
     ``staff: Name``, ``TAG: term`` (e.g. ``place: Leeds``) or a bare term (``[redacted]``).
+    A person's variants share a line, separated by ``|``: ``other: Tom Baker | Tom``.
     Blank lines and lines starting with ``#`` are skipped."""
     participant: list[str] = []
     others: list[str] = []
@@ -285,10 +287,9 @@ def _name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
 
 
-def _candidates(
-    text: str, names: NameLists, mapping: PseudonymMap
-) -> Iterator[tuple[int, int, int, str, str]]:
-    """(start, end, priority, kind, replacement) for every match of every detector."""
+def _candidates(text: str, names: NameLists) -> Iterator[tuple[int, int, int, str, str, str]]:
+    """(start, end, priority, kind, group, what) for every match of every detector: ``what``
+    is the listed name (``group`` its list) or, for patterns, the tag (``group`` empty)."""
     groups: dict[str, tuple[str, str]] = {}
     for group, entries in (
         ("participant", names.participant),
@@ -296,16 +297,18 @@ def _candidates(
         ("other participant", names.others),
     ):
         for entry in entries:
-            groups.setdefault(_key(entry), (group, entry))
+            # "Tom Baker | Tom | Mr Baker": variants of one person share one pseudonym.
+            variants = [v for v in entry.split("|") if v.strip()]
+            for variant in variants:
+                groups.setdefault(_key(variant), (group, variants[0]))
     for term, tag in names.terms:
         groups.setdefault(_key(term), (tag or "redacted", term))
-    pattern = _name_pattern(entry for _, entry in groups.values())
+    pattern = _name_pattern(groups)
     if pattern is not None:
         for match in pattern.finditer(text):
             group, entry = groups[_key(match.group())]
             kind = group if group in ("participant", "staff", "other participant") else "term"
-            value = mapping.pseudonym(entry, group, names.participant_label)
-            yield match.start(), match.end(), 0, kind, value
+            yield match.start(), match.end(), 0, kind, group, entry
     for priority, (kind, tag, find) in enumerate(_PATTERNS, start=1):
         for start, end in find(text):
             found = text[start:end]
@@ -313,7 +316,7 @@ def _candidates(
                 continue
             if kind == "phone" and not _uk_phone_digits_ok(found):
                 continue
-            yield start, end, priority, kind, tag
+            yield start, end, priority, kind, "", tag
 
 
 def pseudonymise(text: str, names: NameLists, mapping: PseudonymMap) -> PseudonymisedText:
@@ -322,14 +325,16 @@ def pseudonymise(text: str, names: NameLists, mapping: PseudonymMap) -> Pseudony
     ``mapping`` is updated with any new name, so the same name keeps its pseudonym in the
     project's later sources.
     """
-    found = sorted(_candidates(text, names, mapping), key=lambda c: (c[0], c[0] - c[1], c[2]))
+    found = sorted(_candidates(text, names), key=lambda c: (c[0], c[0] - c[1], c[2]))
     parts: list[str] = []
     replacements: list[Replacement] = []
     position = 0
     new_position = 0
-    for start, end, _, kind, value in found:
+    for start, end, _, kind, group, what in found:
         if start < position:
             continue  # overlaps a replacement already made
+        # A pseudonym is given only to a name that is replaced (so numbering has no gaps).
+        value = mapping.pseudonym(what, group, names.participant_label) if group else what
         parts.append(text[position:start])
         new_start = new_position + (start - position)
         parts.append(value)
