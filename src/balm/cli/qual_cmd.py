@@ -81,8 +81,9 @@ def add(
     names: Annotated[
         Path | None,
         typer.Option(
-            help="Names and terms to replace, one a line: 'participant: Name', 'other: Name', "
-            "'staff: Name', 'place: Leeds' (any tag), or a bare term."
+            help="Names and terms to replace, one a line: 'participant: Name', "
+            "'other: Tom Baker | Tom' (forms of one name), 'staff: Name', 'place: Leeds' "
+            "(any tag), or a bare term."
         ),
     ] = None,
     kind: Annotated[str, typer.Option(help="interview, focus_group, feedback, ...")] = "interview",
