@@ -270,3 +270,46 @@ def test_bad_codebook_lists_problems(tmp_path: Path) -> None:
     with pytest.raises(QualInputError) as caught:
         read_qdc(path)
     assert len(caught.value.problems) >= 3  # bad GUID, missing name, bad boolean
+
+
+def test_reads_notes_cases_and_sets_as_other_programs_write_them(tmp_path: Path) -> None:
+    """No balm metadata: inline text, NoteRefs only, a plain Set, a user without a name."""
+    note_code = "88888888-8888-4888-8888-888888888801"
+    note_span = "88888888-8888-4888-8888-888888888802"
+    case = "99999999-9999-4999-8999-999999999901"
+    variable = "99999999-9999-4999-8999-999999999902"
+    body = """
+<Users><User guid="{user}"/></Users>
+<CodeBook><Codes><Code guid="{code}" name="c" isCodable="true" color="#0a0">
+  <NoteRef targetGUID="{note_code}"/></Code></Codes></CodeBook>
+<Variables><Variable guid="{variable}" name="age" typeOfVariable="Integer"/></Variables>
+<Cases><Case guid="{case}" name="P09">
+  <VariableValue><VariableRef targetGUID="{variable}"/><IntegerValue>52</IntegerValue>
+  </VariableValue><SourceRef targetGUID="{source}"/></Case></Cases>
+<Sources><TextSource guid="{source}" name="s"><PlainTextContent>hello world</PlainTextContent>
+  <PlainTextSelection guid="44444444-4444-4444-8444-444444440009" startPosition="6"
+   endPosition="11"><NoteRef targetGUID="{note_span}"/></PlainTextSelection>
+</TextSource></Sources>
+<Notes>
+  <Note guid="{note_code}" creatingUser="{user}"><PlainTextContent>on code</PlainTextContent></Note>
+  <Note guid="{note_span}" creatingUser="{user}"><PlainTextContent>on span</PlainTextContent></Note>
+</Notes>
+<Sets><Set guid="99999999-9999-4999-8999-999999999903" name="grouping">
+  <MemberCode targetGUID="{code}"/></Set></Sets>
+</Project>"""
+    qde = HEAD + body.format(
+        user=USER, code=CODE, source=SRC, note_code=note_code, note_span=note_span, case=case,
+        variable=variable,
+    )  # fmt: skip
+    project = read_qdpx(_qdpx(tmp_path / "x.qdpx", qde))
+    assert project.users[0].name == USER  # no name: the GUID stands in
+    assert project.codes[0].color == "#00aa00"  # #rgb read as #rrggbb
+    assert project.sources[0].text == "hello world" and project.sources[0].case == case
+    assert project.cases[0].variables == {"age": 52}
+    by_text = {n.text: n for n in project.notes}
+    assert (by_text["on code"].target_kind, by_text["on code"].target) == ("code", CODE)
+    span = by_text["on span"]
+    assert (span.target_kind, span.target, span.source, span.start, span.end) == (
+        "source", SRC, SRC, 6, 11,
+    )  # fmt: skip
+    assert project.themes == []  # a Set without balm's theme line is not a theme
