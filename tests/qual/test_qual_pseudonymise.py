@@ -244,3 +244,13 @@ def test_report_positions_property(words: list[str], start: int, size: int) -> N
     end = min(start + size, len(text))
     new_start, new_end = result.map_span(start, end)
     assert 0 <= new_start <= new_end <= len(result.text)
+
+
+def test_postcode_forms() -> None:
+    # Outward code (1-2 letters, digit, optional letter/digit), optional space, inward code
+    # (digit, two letters); "GIR 0AA" is the one special case in the format.
+    text = "SW1A 1AA, GIR 0AA, ls1 4ap, M1 1AE, AB12CD; not 3rd, X9 9XXX or B52s."
+    result = pseudonymise(text, NameLists(), PseudonymMap())
+    assert result.text == (
+        "[postcode], [postcode], [postcode], [postcode], [postcode]; not 3rd, X9 9XXX or B52s."
+    )

@@ -83,6 +83,21 @@ def _dates(text: str) -> Iterator[tuple[int, int]]:
             yield before.start(), year.end()
 
 
+_INWARD_CODE = re.compile(r"\d[A-Za-z]{2}(?![A-Za-z0-9])")
+_OUTWARD_CODE = re.compile(
+    r"(?<![A-Za-z0-9])(?:GIR[ \t]?|[A-Z]{1,2}\d[A-Z\d]?[ \t]?)$", re.IGNORECASE
+)
+
+
+def _postcodes(text: str) -> Iterator[tuple[int, int]]:
+    """UK postcodes (``LS1 4AP``, ``SW1A 1AA``, ``GIR 0AA``), found from the inward code
+    (digit, two letters) and extended left over the outward code."""
+    for inward in _INWARD_CODE.finditer(text):
+        outward = _OUTWARD_CODE.search(text, max(0, inward.start() - 5), inward.start())
+        if outward is not None:
+            yield outward.start(), inward.end()
+
+
 _PATTERNS: Final[tuple[tuple[str, str, Callable[[str], Iterator[tuple[int, int]]]], ...]] = (
     (
         "email",
@@ -105,17 +120,7 @@ _PATTERNS: Final[tuple[tuple[str, str, Callable[[str], Iterator[tuple[int, int]]
         ),
     ),
     ("date", "[date]", _dates),
-    (
-        "postcode",
-        "[postcode]",
-        _find(
-            re.compile(
-                r"(?<![A-Za-z0-9])(?:GIR[ \t]?0AA|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})"
-                r"(?![A-Za-z0-9])",
-                re.IGNORECASE,
-            )
-        ),
-    ),
+    ("postcode", "[postcode]", _postcodes),
 )
 
 
