@@ -234,6 +234,14 @@ def test_bad_files_are_refused(tmp_path: Path, content: bytes | None, expected: 
     assert str(path) in str(caught.value)
 
 
+def test_unreadable_date_time_is_named(tmp_path: Path) -> None:
+    # Valid xsd:dateTime (hour 24 is allowed by XML Schema 1.0) that Python cannot hold.
+    qde = _source_qde("").replace('name="s"', 'name="s" creationDateTime="2026-01-01T24:00:00"')
+    path = _qdpx(tmp_path / "x.qdpx", qde, {f"sources/{SRC}.txt": "hello"})
+    with pytest.raises(QualInputError, match="date-time '2026-01-01T24:00:00' cannot be read"):
+        read_qdpx(path)
+
+
 def test_missing_source_text_is_named(tmp_path: Path) -> None:
     path = _qdpx(tmp_path / "x.qdpx", _source_qde(""))
     with pytest.raises(QualInputError, match="is not in the archive"):

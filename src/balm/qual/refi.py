@@ -109,7 +109,10 @@ def _when(value: datetime | None) -> str | None:
 def _parse_when(value: str | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise QualInputError([f"date-time {value!r} cannot be read ({error})"]) from error
 
 
 def _description(parent: etree._Element, text: str, meta: dict[str, Any] | None) -> None:
@@ -484,7 +487,10 @@ def read_qdpx(path: Path) -> Project:
                 problems.append(f"{where}: source {name!r}: cannot read the text ({error})")
             return None
 
-        project = _project_from(root, text_of, where, problems)
+        try:
+            project = _project_from(root, text_of, where, problems)
+        except QualInputError as error:
+            raise QualInputError([*problems, *(f"{where}: {p}" for p in error.problems)]) from error
     problems += [f"{where}: {p}" for p in project_problems(project)]
     if problems:
         raise QualInputError(problems)
