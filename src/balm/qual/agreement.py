@@ -52,6 +52,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from balm.qual.analysis_errors import QualAnalysisError
 from balm.qual.frame_checks import require, span_problems, unknown
+from balm.qual.spans import merge_intervals
 
 Unit = Literal["character", "segment", "sentence"]
 Uncoded = Literal["agree", "exclude"]
@@ -381,28 +382,6 @@ def _indices(
     return src, code, coder
 
 
-def _merge(group: IntArray, start: IntArray, end: IntArray, shift: int) -> tuple[IntArray, ...]:
-    """Union of the intervals within each group: (group, start, end) of disjoint intervals.
-
-    Starts and ends are shifted by ``group * shift`` so one running maximum over the sorted
-    intervals never crosses a group; intervals that only touch stay separate.
-    """
-    if start.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    s = group * shift + start
-    e = group * shift + end
-    order = np.argsort(s, kind="stable")
-    s, e = s[order], e[order]
-    reach = np.maximum.accumulate(e)
-    new = np.ones(s.size, dtype=bool)
-    new[1:] = s[1:] >= reach[:-1]
-    first = np.flatnonzero(new)
-    last = np.r_[first[1:] - 1, s.size - 1]
-    merged_group = s[first] // shift
-    return merged_group, s[first] - merged_group * shift, reach[last] - merged_group * shift
-
-
 def _character_counts(
     used: pd.DataFrame,
     sources: list[str],
@@ -426,7 +405,7 @@ def _character_counts(
     shift = total + 1
     start = offsets[src] + used["start"].to_numpy(dtype=np.int64)
     end = offsets[src] + used["end"].to_numpy(dtype=np.int64)
-    group, ms, me = _merge(code * m + coder, start, end, shift)
+    group, ms, me = merge_intervals(code * m + coder, start, end, shift)
     m_code, m_coder = group // m, group % m
     keys = np.concatenate([m_code * shift + ms, m_code * shift + me])
     bit = np.left_shift(np.int64(1), m_coder)
@@ -453,7 +432,7 @@ def _union_lengths(used: pd.DataFrame, sources: list[str], src_len: IntArray) ->
     if used.empty:
         return np.zeros(len(sources), dtype=np.int64)
     src = _positions(sources, used["source"].astype(str)).astype(np.int64)
-    group, ms, me = _merge(
+    group, ms, me = merge_intervals(
         src,
         used["start"].to_numpy(dtype=np.int64),
         used["end"].to_numpy(dtype=np.int64),
@@ -515,7 +494,7 @@ def _unit_counts(
         src, code, coder = _indices(used, sources, codes, coders)
         start = offsets[src] + used["start"].to_numpy(dtype=np.int64)
         end = offsets[src] + used["end"].to_numpy(dtype=np.int64)
-        group, ms, me = _merge(code * m + coder, start, end, shift)
+        group, ms, me = merge_intervals(code * m + coder, start, end, shift)
         s_all, e_all = group * shift + ms, group * shift + me
         for g in np.unique(group):
             # the first merged interval of group g ending after a unit's start overlaps the
