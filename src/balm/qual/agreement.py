@@ -274,12 +274,12 @@ def agreement(
     )
     problems += span_problems(codings, lengths, "coding", "coding")
     known_codes = codes["code"].astype(str)
-    bad_code = ~codings["code"].astype(str).isin(set(known_codes))
+    bad_code = ~codings["code"].astype(str).isin(known_codes)
     for cid, code in zip(
         codings.loc[bad_code, "coding"], codings.loc[bad_code, "code"], strict=True
     ):
         problems.append(f"coding {cid}: code {code} is not in the codes frame")
-    all_coders = sorted(set(codings["coder"].astype(str)))
+    all_coders = sorted(codings["coder"].astype(str).unique().tolist())
     chosen_coders = list(coders) if coders is not None else all_coders
     problems += unknown(chosen_coders, all_coders, "coder")
     if len(set(chosen_coders)) != len(chosen_coders):
@@ -306,11 +306,12 @@ def agreement(
     else:
         chosen_sources = list(dict.fromkeys(source_ids))
     used = used[used["source"].astype(str).isin(chosen_sources)]
-    idle = [c for c in chosen_coders if c not in set(used["coder"].astype(str))]
+    active = set(used["coder"].astype(str).unique().tolist())
+    idle = [c for c in chosen_coders if c not in active]
     if idle:
         raise QualAnalysisError([f"coder {c!r} coded nothing in the chosen sources" for c in idle])
     if code_ids is None:
-        applied = set(used["code"].astype(str))
+        applied = set(used["code"].astype(str).unique().tolist())
         chosen_codes = [c for c in known_codes if c in applied]
     else:
         chosen_codes = list(dict.fromkeys(code_ids))

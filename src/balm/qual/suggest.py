@@ -70,10 +70,9 @@ def passages(
     (``sources.text[start:end]``), in the order given.
     """
     require(sources, "sources")
-    if (segments is None) == (codings is None):
-        raise QualAnalysisError(["give either the segments or the codings, not both or neither"])
     spans = segments if segments is not None else codings
-    assert spans is not None  # for the type checker; the check above guarantees it
+    if spans is None or (segments is not None and codings is not None):
+        raise QualAnalysisError(["give either the segments or the codings, not both or neither"])
     texts = dict(zip(sources["source"].astype(str), sources["text"].astype(str), strict=True))
     src = spans["source"].astype(str).tolist()
     start = spans["start"].to_numpy(dtype=np.int64)
@@ -115,7 +114,7 @@ def key_phrases(
     sources: pd.DataFrame,
     *,
     top_n: int = 10,
-    ngram_range: tuple[int, int] = (1, 3),
+    ngram_range: tuple[int, int] = (1, 2),
     source_ids: Sequence[str] | None = None,
 ) -> list[Suggestion]:
     """The ``top_n`` n-grams with the highest TF-IDF weight in each source.
@@ -132,26 +131,43 @@ def key_phrases(
     vectoriser, matrix = _fit(chosen["text"].astype(str).tolist(), ngram_range, 1)
     terms = vectoriser.get_feature_names_out()
     out = []
+    csr = matrix.tocsr()
     for row, source in enumerate(ids):
-        weights = matrix.getrow(row).toarray().ravel()
-        order = _top(weights, top_n, terms)
+        cols, weights = _row(csr, row)
+        order = _top_sparse(cols, weights, top_n)
         out.append(
             Suggestion(
                 kind="key_phrases",
                 score=float(weights[order[0]]) if order.size else 0.0,
                 members=(source,),
-                label_terms=tuple(str(terms[i]) for i in order),
+                label_terms=tuple(str(terms[cols[i]]) for i in order),
                 method=f"TF-IDF over {len(ids)} sources, n-grams {ngram_range[0]}-{ngram_range[1]}",
             )
         )
     return out
 
 
-def _top(weights: npt.NDArray[np.float64], n: int, terms: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
-    """Indices of the n largest positive weights, ties broken alphabetically (stable)."""
-    positive = np.flatnonzero(weights > 0)
-    order = sorted(positive.tolist(), key=lambda i: (-weights[i], str(terms[i])))
-    return np.asarray(order[:n], dtype=np.intp)
+def _row(csr: Any, row: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """Column indices and weights of one row of a CSR matrix (no dense copy)."""
+    lo, hi = csr.indptr[row], csr.indptr[row + 1]
+    return np.asarray(csr.indices[lo:hi], dtype=np.intp), np.asarray(csr.data[lo:hi], float)
+
+
+def _top_sparse(
+    cols: npt.NDArray[np.intp], weights: npt.NDArray[np.float64], n: int
+) -> npt.NDArray[np.intp]:
+    """Positions of the n largest positive weights; ties to the lower column.
+
+    scikit-learn numbers the vocabulary in alphabetical order, so ties go alphabetically.
+    """
+    keep = np.flatnonzero(weights > 0)
+    order = np.lexsort((cols[keep], -weights[keep]))
+    return keep[order[:n]].astype(np.intp)
+
+
+def _top(weights: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.intp]:
+    """Indices of the n largest positive weights of a dense vector, ties to the lower index."""
+    return _top_sparse(np.arange(weights.size, dtype=np.intp), weights, n)
 
 
 def group_passages(
@@ -203,7 +219,7 @@ def group_passages(
         centre = np.asarray(matrix[members].mean(axis=0)).ravel()
         norm = np.linalg.norm(centre)
         tight = float((matrix[members] @ (centre / norm)).mean()) if norm > 0 else 0.0
-        order = _top(np.asarray(components[group], dtype=np.float64), top_terms, terms)
+        order = _top(np.asarray(components[group], dtype=np.float64), top_terms)
         out.append(
             Suggestion(
                 kind="grouping",
@@ -237,20 +253,23 @@ def similar_passages(
     vectoriser, matrix = _fit(passages_frame["text"].astype(str).tolist(), ngram_range, 1)
     terms = vectoriser.get_feature_names_out()
     row = ids.index(passage)
-    query = matrix.getrow(row)
+    query = matrix[row]
     cosine = np.asarray((matrix @ query.T).todense()).ravel()  # rows are l2-normalised
     cosine[row] = 0.0
     order = [i for i in np.argsort(-cosine, kind="stable")[:top_n] if cosine[i] > 0]
-    query_weights = query.toarray().ravel()
+    q_cols, q_weights = _row(query.tocsr(), 0)
+    csr = matrix.tocsr()
     out = []
     for i in order:
-        shared = query_weights * matrix.getrow(int(i)).toarray().ravel()
+        cols, weights = _row(csr, int(i))
+        common, qi, ri = np.intersect1d(q_cols, cols, assume_unique=True, return_indices=True)
+        shared = q_weights[qi] * weights[ri]
         out.append(
             Suggestion(
                 kind="similar",
                 score=float(cosine[i]),
                 members=(ids[int(i)],),
-                label_terms=tuple(str(terms[j]) for j in _top(shared, 5, terms)),
+                label_terms=tuple(str(terms[common[j]]) for j in _top_sparse(common, shared, 5)),
                 method=f"cosine of TF-IDF vectors over {len(ids)} passages, like {passage}",
             )
         )
