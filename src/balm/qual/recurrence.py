@@ -137,8 +137,9 @@ def recurrence(
             include_code_descendants=include_code_descendants,
         )
         spans = spans.assign(case=spans["source"].map(case_of))
+        by_case = {str(c): part for c, part in spans.groupby("case", sort=False)}
         for case in chosen_cases:
-            mine = spans[spans["case"] == case]
+            mine = by_case.get(case, spans.iloc[0:0])
             exemplar = _exemplar(mine, texts, order, exemplar_max)
             rows.append(
                 {
