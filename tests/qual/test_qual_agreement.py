@@ -4,6 +4,7 @@ on explicit character-by-character matrices."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import krippendorff
@@ -327,3 +328,71 @@ def test_painting_matches_explicit_character_matrices(rows: list) -> None:
         )
     if not ((a == 0).all() and (b == 0).all()) and not ((a == 1).all() and (b == 1).all()):
         assert result.overall.cohen_kappa == pytest.approx(cohen_kappa_score(a, b))
+
+
+def test_json_is_serialisable_and_names_the_rules() -> None:
+    codings = ff.codings(
+        [
+            ("S1", 0, 4, "X", "A"),
+            ("S1", 2, 6, "X", "B"),
+            ("S1", 6, 8, "Y", "A"),
+            ("S1", 6, 8, "Y", "B"),
+        ]
+    )
+    data = json.loads(json.dumps(agreement(_one_source(), CODES, codings).to_json()))
+    assert data["details"]["n_units"] == 10
+    assert "NVivo" in data["details"]["uncoded_rule"]
+    assert len(data["overall"]["alpha_ci"]) == 2
+
+
+turn_spans = st.lists(
+    st.tuples(
+        st.integers(0, 39),
+        st.integers(1, 15),
+        st.sampled_from(["X", "Y"]),
+        st.sampled_from(["A", "B", "C"]),
+    ),
+    min_size=3,
+    max_size=14,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(turn_spans, st.sampled_from(["agree", "exclude"]))
+def test_turns_match_explicit_unit_matrix_three_coders(rows: list, uncoded: str) -> None:
+    # Four turns 0-10, 10-20, 20-30, 30-40 of a 40-character text. Explicit rule: a coder
+    # applied a code to a turn if a coding of theirs with that code overlaps it by a character.
+    turns = [(0, 10), (10, 20), (20, 30), (30, 40)]
+    rows = [(a, min(a + n, 40), c, w) for a, n, c, w in rows]
+    assume({r[3] for r in rows} == {"A", "B", "C"})
+    codes_used = [c for c in ["X", "Y"] if any(r[2] == c for r in rows)]
+    decided = {
+        (w, c, t): int(any(r[3] == w and r[2] == c and r[0] < b and a < r[1] for r in rows))
+        for w in "ABC"
+        for c in codes_used
+        for t, (a, b) in enumerate(turns)
+    }
+    kept = [
+        t
+        for t in range(4)
+        if uncoded == "agree" or any(decided[(w, c, t)] for w in "ABC" for c in codes_used)
+    ]
+    matrix = np.array([[decided[(w, c, t)] for c in codes_used for t in kept] for w in "ABC"])
+    result = agreement(
+        ff.sources([("S1", None, "interview", "t" * 40)]),
+        CODES,
+        ff.codings([("S1", a, b, c, w) for a, b, c, w in rows]),
+        ff.segments([("S1", a, b, None) for a, b in turns]),
+        unit="segment",
+        uncoded=uncoded,  # type: ignore[arg-type]
+        n_resamples=0,
+    )
+    assert result.n_units == len(kept)
+    all_agree = (matrix == matrix[0]).all(axis=0)
+    assert result.overall.percent_agreement == pytest.approx(all_agree.mean() * 100)
+    if len(np.unique(matrix)) > 1:
+        assert result.overall.krippendorff_alpha == pytest.approx(
+            krippendorff.alpha(matrix, level_of_measurement="nominal")
+        )
+    else:
+        assert result.overall.krippendorff_alpha is None
