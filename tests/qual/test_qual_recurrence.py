@@ -121,6 +121,8 @@ def test_ties_go_to_the_earlier_passage() -> None:
 def test_unknown_case_is_refused_and_json_has_shares() -> None:
     with pytest.raises(QualAnalysisError, match="case 'P99'"):
         run(cases=["P01", "P99"])
+    with pytest.raises(QualAnalysisError, match="level 'super'"):
+        run(levels=["super"])
     data = run().to_json()
     assert data["themes"][1] == {
         "theme": "G2",

@@ -31,6 +31,7 @@ from balm.qual.frame_checks import require
 from balm.qual.queries import theme_spans
 
 GROUP_LEVELS = ("group", "theme")
+THEME_LEVELS = ("statement", "personal", "group", "subtheme", "theme")
 LONG_COLUMNS = [
     "theme",
     "theme_name",
@@ -107,8 +108,15 @@ def recurrence(
     """
     for frame, name in ((sources, "sources"), (themes, "themes")):
         require(frame, name)
+    problems = [
+        f"level {lv!r} is not one of {', '.join(THEME_LEVELS)}"
+        for lv in levels
+        if lv not in THEME_LEVELS
+    ]
     if exemplar_max < 1:
-        raise QualAnalysisError([f"exemplar_max must be 1 or more, not {exemplar_max}"])
+        problems.append(f"exemplar_max must be 1 or more, not {exemplar_max}")
+    if problems:
+        raise QualAnalysisError(problems)
     case_of = dict(zip(sources["source"].astype(str), sources["case"], strict=True))
     known_cases = sorted({str(c) for c in case_of.values() if not pd.isna(c)})
     chosen_cases = list(cases) if cases is not None else known_cases

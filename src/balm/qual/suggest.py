@@ -185,7 +185,8 @@ def group_passages(
     Each passage goes to the group where its NMF weight is largest (or to its k-means
     cluster); passages with no weight at all stay ungrouped. One Suggestion per non-empty
     group: members the passage ids, label_terms the group's heaviest terms, score the mean
-    cosine of the members to the group's centre (how tight the group is).
+    cosine of the members to the group's centre (how tight the group is). Terms must occur
+    in at least ``min_df`` passages (in at least one when there are fewer than 20 passages).
     """
     if method not in ("nmf", "kmeans"):
         raise QualAnalysisError([f"method {method!r} is not one of nmf, kmeans"])
