@@ -129,3 +129,24 @@ def test_passages_from_codings_and_bad_requests() -> None:
     blank = ff.sources([("S1", None, "other", "the and of")])
     with pytest.raises(QualAnalysisError, match="no words"):
         key_phrases(blank)
+
+
+def test_turns_leave_out_speaker_labels_and_skipped_speakers() -> None:
+    # "Interviewer: How was it?" is [0, 24); then "\n"; "P01: I didn't cope, then breathing
+    # helped." starts at 25 and is 42 characters long, so it is [25, 67).
+    text = "Interviewer: How was it?\nP01: I didn't cope, then breathing helped."
+    sources = ff.sources([("S1", "P01", "interview", text)])
+    segments = ff.segments([("S1", 0, 24, "Interviewer"), ("S1", 25, 67, "P01")])
+    frame = passages(sources, segments=segments, skip_speakers=["Interviewer"])
+    assert frame[["passage", "text"]].to_dict(orient="records") == [
+        {"passage": "S1:25-67", "text": "I didn't cope, then breathing helped."}
+    ]
+    # Key phrases from the same turns: no speaker name, no interviewer words, and not the
+    # "didn" half of "didn't" that the tokeniser splits off.
+    (found,) = key_phrases(
+        sources, ngram_range=(1, 1), segments=segments, skip_speakers=["Interviewer"]
+    )
+    assert set(found.label_terms) == {"cope", "breathing", "helped"}
+    (plain,) = key_phrases(sources, ngram_range=(1, 1))
+    assert {"interviewer", "p01"} <= set(plain.label_terms)
+    assert "didn" not in plain.label_terms

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import typer
 
-from balm.cli import change_cmd, instruments_cmd, qual_cmd, trend_cmd, web_cmd
+from balm.cli import (
+    change_cmd,
+    instruments_cmd,
+    qual_analysis_cmd,
+    qual_cmd,
+    trend_cmd,
+    web_cmd,
+)
 
 app = typer.Typer(
     name="balm",
@@ -18,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (instruments_cmd, change_cmd, trend_cmd, web_cmd, qual_cmd):
+for module in (instruments_cmd, change_cmd, trend_cmd, web_cmd, qual_cmd, qual_analysis_cmd):
     module.register(app)
 
 

@@ -25,12 +25,40 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from balm.qual.analysis_errors import QualAnalysisError
 from balm.qual.frame_checks import require
 
 PASSAGE_COLUMNS = ["passage", "source", "start", "end", "text"]
+
+# The default tokeniser splits "didn't" into "didn" and "t"; the halves carry no meaning, and
+# scikit-learn's English list has neither, so they would lead the key phrases of talk.
+_CONTRACTION_PARTS = frozenset(
+    [
+        "aren",
+        "couldn",
+        "didn",
+        "doesn",
+        "don",
+        "hadn",
+        "hasn",
+        "haven",
+        "isn",
+        "ll",
+        "mustn",
+        "needn",
+        "re",
+        "shan",
+        "shouldn",
+        "ve",
+        "wasn",
+        "weren",
+        "won",
+        "wouldn",
+    ]
+)
+STOP_WORDS = sorted(ENGLISH_STOP_WORDS | _CONTRACTION_PARTS)
 
 
 @dataclass(frozen=True)
@@ -62,17 +90,22 @@ def passages(
     *,
     segments: pd.DataFrame | None = None,
     codings: pd.DataFrame | None = None,
+    skip_speakers: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The passages suggestions work on: speaker turns (``segments``) or codings.
 
     Exactly one of ``segments`` and ``codings`` is given. Returns ``passage`` (the coding id,
     or ``source:start-end`` for a turn), ``source``, ``start``, ``end`` and ``text``
-    (``sources.text[start:end]``), in the order given.
+    (``sources.text[start:end]``), in the order given. A turn's text leaves out its
+    ``Speaker:`` label (a name is not what the passage is about), and turns of the speakers
+    in ``skip_speakers`` (for example the interviewer's questions) are left out.
     """
     require(sources, "sources")
     spans = segments if segments is not None else codings
     if spans is None or (segments is not None and codings is not None):
         raise QualAnalysisError(["give either the segments or the codings, not both or neither"])
+    if segments is not None and skip_speakers:
+        spans = segments[~segments["speaker"].isin(list(skip_speakers)).fillna(False)]
     texts = dict(zip(sources["source"].astype(str), sources["text"].astype(str), strict=True))
     src = spans["source"].astype(str).tolist()
     start = spans["start"].to_numpy(dtype=np.int64)
@@ -85,15 +118,24 @@ def passages(
     else:
         ids = [f"{s}:{a}-{b}" for s, a, b in zip(src, start, end, strict=True)]
     text = [texts[s][int(a) : int(b)] for s, a, b in zip(src, start, end, strict=True)]
+    if segments is not None:
+        speakers = spans["speaker"].tolist()
+        text = [_without_label(t, who) for t, who in zip(text, speakers, strict=True)]
     return pd.DataFrame(
         {"passage": ids, "source": src, "start": start, "end": end, "text": text},
         columns=PASSAGE_COLUMNS,
     )
 
 
+def _without_label(text: str, speaker: object) -> str:
+    if isinstance(speaker, str) and text.startswith(speaker + ":"):
+        return text[len(speaker) + 1 :].lstrip()
+    return text
+
+
 def _vectoriser(ngram_range: tuple[int, int], min_df: int | float) -> TfidfVectorizer:
     return TfidfVectorizer(
-        stop_words="english",
+        stop_words=STOP_WORDS,
         ngram_range=ngram_range,
         min_df=min_df,
         sublinear_tf=True,
@@ -116,19 +158,29 @@ def key_phrases(
     top_n: int = 10,
     ngram_range: tuple[int, int] = (1, 2),
     source_ids: Sequence[str] | None = None,
+    segments: pd.DataFrame | None = None,
+    skip_speakers: Sequence[str] = (),
 ) -> list[Suggestion]:
     """The ``top_n`` n-grams with the highest TF-IDF weight in each source.
 
     IDF is learnt over the chosen sources, so a phrase every source uses weighs little.
     One Suggestion per source: members ``(source id,)``, label_terms the phrases (highest
-    first), score the weight of the top phrase.
+    first), score the weight of the top phrase. With ``segments`` a source's text is its
+    speaker turns without their ``Speaker:`` labels, less the turns of ``skip_speakers``
+    (see :func:`passages`).
     """
     require(sources, "sources")
     chosen = sources
     if source_ids is not None:
         chosen = sources[sources["source"].astype(str).isin(list(source_ids))]
     ids = chosen["source"].astype(str).tolist()
-    vectoriser, matrix = _fit(chosen["text"].astype(str).tolist(), ngram_range, 1)
+    texts = chosen["text"].astype(str).tolist()
+    if segments is not None:
+        mine = segments[segments["source"].astype(str).isin(ids)]
+        turns = passages(chosen, segments=mine, skip_speakers=skip_speakers)
+        joined = turns.groupby("source", sort=False)["text"].agg("\n".join)
+        texts = [str(joined.get(source, "")) for source in ids]
+    vectoriser, matrix = _fit(texts, ngram_range, 1)
     terms = vectoriser.get_feature_names_out()
     out = []
     csr = matrix.tocsr()
