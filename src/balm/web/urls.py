@@ -26,6 +26,11 @@ urlpatterns = [
         name="session-attendance",
     ),
     path("assessments/<int:assessment_id>/paper/", views.paper_entry, name="paper-entry"),
+    path(
+        "assessments/<int:assessment_id>/outcome/",
+        views.assessment_outcome,
+        name="assessment-outcome",
+    ),
     path("responses/<int:response_id>/", views.amend_response, name="amend-response"),
     path("alerts/<int:alert_id>/", views.alert_detail, name="alert"),
     # a staff member's own API tokens

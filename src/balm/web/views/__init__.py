@@ -22,7 +22,7 @@ from balm.web.views.staff_cohorts import (
     enrolment_link,
 )
 from balm.web.views.staff_enrol import enrol_csv, enrol_one
-from balm.web.views.staff_entry import amend_response, paper_entry
+from balm.web.views.staff_entry import amend_response, assessment_outcome, paper_entry
 from balm.web.views.staff_sessions import session_attendance, session_detail
 from balm.web.views.tokens import api_token_revoke, api_tokens
 
@@ -31,6 +31,7 @@ __all__ = [
     "amend_response",
     "api_token_revoke",
     "api_tokens",
+    "assessment_outcome",
     "checkin",
     "cohort_create",
     "cohort_detail",
