@@ -85,25 +85,32 @@ def test_phq9_on_a_phone_with_a_safety_answer_then_the_facilitator_acknowledges(
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_text("Page 2 of 3")).to_be_visible()
 
-    # --- stop halfway: leave, put the phone down -----------------------------------------
-    page.get_by_role("link", name=re.compile("Stop for now")).click()
+    # --- stop halfway, with one answer ticked on this page: leave, put the phone down ------
+    # (issue #8: "Stop for now" lost the answers ticked on the current page.)
+    answer(page, "q4")
+    page.get_by_role("button", name=re.compile("Stop for now")).click()
     expect(page.get_by_role("link", name="Carry on PHQ-9")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Your answers are saved")
     phone.close()
     assert Draft.objects.get(assessment=assessment).answers == {
-        item: str(ANSWERS[item]) for item in ("q1", "q2", "q3")
+        item: str(ANSWERS[item]) for item in ("q1", "q2", "q3", "q4")
     }
 
     # --- come back later through the same link, in a fresh browser session ---------------
+    # It opens at the first page with a question unanswered (page 2), not page 1.
     phone = browser.new_context(base_url=base_url, **PHONE)
     page = phone.new_page()
     page.goto(f"/p/{people.p1_token}/")
     page.get_by_role("link", name="Carry on PHQ-9").click()
+    expect(page.get_by_text("Page 2 of 3")).to_be_visible()
+    expect_answered(page, "q4")  # the answer ticked before stopping was kept
+    page.get_by_role("button", name="Back").click()
     expect(page.get_by_text("Page 1 of 3")).to_be_visible()
     for item in ("q1", "q2", "q3"):
         expect_answered(page, item)  # the answers were kept
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_text("Page 2 of 3")).to_be_visible()
-    for item in ("q4", "q5", "q6"):
+    for item in ("q5", "q6"):
         answer(page, item)
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_text("Page 3 of 3")).to_be_visible()

@@ -149,6 +149,20 @@ def _pages(instrument) -> list[list]:  # type: ignore[no-untyped-def]
     return [shown[i : i + ITEMS_PER_PAGE] for i in range(0, len(shown), ITEMS_PER_PAGE)] or [[]]
 
 
+def _first_unanswered(pages: list[list], saved: dict) -> int:  # type: ignore[type-arg]
+    """Where to resume: the first page with a question not yet answered (else the last)."""
+    for number, items in enumerate(pages, start=1):
+        if any(item.id not in saved for item in items):
+            return number
+    return len(pages)
+
+
+def _bad_values(errors: dict[str, list[str]], items: list) -> bool:  # type: ignore[type-arg]
+    """Whether saving the page failed (a bad value), not merely left questions unanswered."""
+    unanswered = ["Please answer this question."]
+    return any(errors.get(item.id, unanswered) != unanswered for item in items) or "" in errors
+
+
 @require_http_methods(["GET", "POST"])
 def questionnaire(request: HttpRequest, assessment_id: int) -> HttpResponse:
     participant = _participant_or_404(request)
@@ -161,12 +175,14 @@ def questionnaire(request: HttpRequest, assessment_id: int) -> HttpResponse:
         return redirect("questionnaire-done", assessment_id=assessment.pk)
     instrument = get_instrument(assessment.instrument_id)
     pages = _pages(instrument)
-    try:
-        page = min(max(int(request.GET.get("page", request.POST.get("page", 1))), 1), len(pages))
-    except ValueError:
-        page = 1
     draft = Draft.objects.filter(assessment=assessment).first()
     saved = dict(draft.answers) if draft else {}
+    asked = request.GET.get("page", request.POST.get("page"))
+    try:
+        page = _first_unanswered(pages, saved) if asked is None else int(asked)
+    except ValueError:
+        page = 1
+    page = min(max(page, 1), len(pages))
     errors: dict[str, list[str]] = {}
     client_key = f"balm-client-{assessment.pk}"
     client_id = request.session.setdefault(client_key, uuid.uuid4().hex)
@@ -187,8 +203,15 @@ def questionnaire(request: HttpRequest, assessment_id: int) -> HttpResponse:
             for item in pages[page - 1]:
                 if item.required and item.kind is not ItemKind.TEXT and item.id not in saved:
                     errors[item.id] = ["Please answer this question."]
-        going_back = request.POST.get("go") == "back"
-        if going_back:
+        going = request.POST.get("go")
+        if going == "stop" and not _bad_values(errors, pages[page - 1]):
+            messages.success(
+                request,
+                f"Your answers are saved. Come back to it any time until "
+                f"{assessment.closes_on:%-d %B}.",
+            )
+            return redirect("my-questionnaires")
+        if going == "back":
             return redirect(f"{request.path}?page={max(page - 1, 1)}")
         if not errors and page < len(pages):
             return redirect(f"{request.path}?page={page + 1}")
