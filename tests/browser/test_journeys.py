@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from balm.accounts.actions import revoke_participant_link
 from balm.accounts.models import ParticipantLink
-from balm.outcomes.models import Draft, Response, SafetyAlert
+from balm.outcomes.models import CheckIn, Draft, Response, SafetyAlert
 
 from .conftest import DESKTOP, PASSWORD, PHONE, People, Shots
 
@@ -212,10 +212,31 @@ def test_weekly_checkin_on_a_phone(
     page.get_by_role("link", name="Check in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"Week \d+ check-in"))
     shots.check(page, "checkin")
+    # Each 0-10 scale fits one row on a 390 px screen: its eleven options share one top edge.
+    for n in range(1, 6):
+        tops = page.locator(f'input[name="q{n}"]').evaluate_all(
+            "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
+        )
+        assert len(tops) == 11 and len(set(tops)) == 1, (n, tops)
+    # No question asked twice: "which practice" is the list, not also a free-text box.
+    expect(page.get_by_text("If you practised, which practice did you use?")).to_have_count(0)
     page.get_by_role("button", name="Save my check-in").click()  # nothing answered yet
+    # The page reloads at the top: a summary there links to each missing answer.
+    summary = page.get_by_role("alert").filter(has_text="Some answers are missing")
+    expect(summary).to_be_in_viewport()
+    expect(summary.get_by_role("link")).to_have_count(5)  # the five 0-10 ratings
     expect(page.get_by_text("Please answer this question").first).to_be_visible()
     shots.check(page, "checkin-with-errors")
+    summary.get_by_role("link", name=re.compile("^Pain intensity")).click()
+    expect(page.locator("#id_q5_0")).to_be_in_viewport()
+    # Practice minutes may be left empty: the five ratings are enough.
+    for n, value in zip(range(1, 6), ("6", "5", "4", "5", "7"), strict=True):
+        page.locator(f'input[name="q{n}"][value="{value}"]').check()
+    page.get_by_role("button", name="Save my check-in").click()
+    expect(page.get_by_role("status")).to_contain_text("your check-in was saved")
     phone.close()
+    checkin = CheckIn.objects.get(enrolment=people.world.enrolment_p1)
+    assert checkin.scores["mood"] == 6 and checkin.scores["practice_minutes"] is None
 
 
 def test_a_participant_cannot_open_another_participants_pages(

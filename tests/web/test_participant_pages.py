@@ -4,7 +4,10 @@ browser, and health pages are never cached."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from tests.web import factories
@@ -70,3 +73,79 @@ def test_a_full_draft_resumes_on_the_last_page(world) -> None:  # type: ignore[n
     actions.save_draft_answers(assessment=assessment, answers=factories.PHQ9_ZEROS, by=world.p1)
     page = link_client(world.p1).get(reverse("questionnaire", args=[assessment.pk]))
     assert "Page 3 of 3" in page.content.decode()
+
+
+def test_forget_this_device_ends_the_link_session(world) -> None:  # type: ignore[no-untyped-def]
+    client = link_client(world.p1)
+    home = client.get(reverse("my-questionnaires"))
+    assert "Sign out (forget this device)" in home.content.decode()
+    assert client.get(reverse("forget-device")).status_code == 200  # a GET changes nothing
+    assert client.get(reverse("my-questionnaires")).status_code == 200
+    signed_out = client.post(reverse("forget-device"), follow=True)
+    assert "You are signed out on this device" in signed_out.content.decode()
+    assert client.get(reverse("my-questionnaires")).status_code == 404
+
+
+def test_a_link_session_ends_with_the_browser_and_after_idling(world) -> None:  # type: ignore[no-untyped-def]
+    from balm.web.participant_session import LINK_IDLE_SECONDS, SEEN_KEY
+
+    client = link_client(world.p1)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert not cookie["expires"] and not cookie["max-age"]  # a browser-session cookie
+    session = client.session
+    session[SEEN_KEY] = time.time() - LINK_IDLE_SECONDS + 120  # idle, but not long enough
+    session.save()
+    assert client.get(reverse("my-questionnaires")).status_code == 200
+    session = client.session
+    session[SEEN_KEY] = time.time() - LINK_IDLE_SECONDS - 1
+    session.save()
+    assert client.get(reverse("my-questionnaires")).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["link", "staff"])
+def test_health_pages_are_never_stored(world, who) -> None:  # type: ignore[no-untyped-def]
+    if who == "link":
+        client = link_client(world.p1)
+        urls = [
+            reverse("my-questionnaires"),
+            reverse("questionnaire", args=[phq9(world).pk]),
+            reverse("my-progress"),
+        ]
+    else:
+        client = Client()
+        client.force_login(world.facilitator_a)
+        urls = [reverse("enrolment", args=[world.enrolment_p1.pk]), "/"]
+    for url in urls:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "no-store" in page["Cache-Control"], url
+
+
+def _started(world) -> None:  # type: ignore[no-untyped-def]
+    from balm.programmes.actions import change_enrolment_status
+
+    for status in ("assessed", "started"):
+        change_enrolment_status(enrolment=world.enrolment_p1, status=status, by=None)
+
+
+def test_checkin_errors_are_summarised_at_the_top_with_links(world) -> None:  # type: ignore[no-untyped-def]
+    _started(world)
+    page = link_client(world.p1).post(reverse("checkin"), {"q1": "6"})
+    html = page.content.decode()
+    assert html.index("Some answers are missing") < html.index('name="q1"')
+    for n in (2, 3, 4, 5):
+        assert f'href="#id_q{n}_0"' in html and f'id="id_q{n}_0"' in html
+    assert 'href="#id_q6"' not in html  # practice minutes may be left empty
+    assert "If you practised, which practice" not in html  # asked once, by the list
+
+
+def test_checkin_without_practice_minutes_is_saved(world) -> None:  # type: ignore[no-untyped-def]
+    from balm.outcomes.models import CheckIn
+
+    _started(world)
+    answers = {"q1": "6", "q2": "5", "q3": "4", "q4": "5", "q5": "7", "q6": ""}
+    page = link_client(world.p1).post(reverse("checkin"), {**answers, "practice_type": "none"})
+    assert page.status_code == 302
+    stored = CheckIn.objects.get()
+    assert stored.scores["practice_minutes"] is None  # blank is missing, never 0
+    assert stored.scores["pain"] == 7.0

@@ -174,7 +174,11 @@ def test_balm_demo_ends_with_the_log_ins_and_links_and_no_warnings(tmp_path: Pat
                 time.sleep(0.3)
     finally:
         server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=60)
+        try:
+            output, _ = server.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # a loaded machine: what it printed is what counts
+            server.kill()
+            output, _ = server.communicate()
     before_requests = output.split('] "GET /healthz')[0]
     lines = [line for line in before_requests.splitlines() if line.strip()]
     # (Python's own notes at exit after Ctrl+C are not the start-up's business.)

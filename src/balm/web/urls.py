@@ -43,6 +43,7 @@ urlpatterns = [
     # participants
     path("p/<str:token>/", views.open_link, name="participant-link"),
     path("me/", views.my_questionnaires, name="my-questionnaires"),
+    path("me/forget/", views.forget_device, name="forget-device"),
     path("me/checkin/", views.checkin, name="checkin"),
     path("me/q/<int:assessment_id>/", views.questionnaire, name="questionnaire"),
     path("me/done/<int:assessment_id>/", views.questionnaire_done, name="questionnaire-done"),

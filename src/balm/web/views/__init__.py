@@ -10,6 +10,7 @@ from balm.web.views.common import alert_detail, healthz, home
 from balm.web.views.export import export_checkins, export_cohort, export_site
 from balm.web.views.participant import (
     checkin,
+    forget_device,
     my_questionnaires,
     open_link,
     questionnaire,
@@ -42,6 +43,7 @@ __all__ = [
     "export_checkins",
     "export_cohort",
     "export_site",
+    "forget_device",
     "healthz",
     "home",
     "my_questionnaires",

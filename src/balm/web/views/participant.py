@@ -20,9 +20,12 @@ from balm.instruments.schema import ItemKind
 from balm.outcomes import actions as outcome_actions
 from balm.outcomes.models import Assessment, CheckIn, Draft, PracticeType, Response, SafetyAlert
 from balm.programmes.models import Enrolment
-from balm.web.participant_session import current_participant, remember_link
+from balm.web.participant_session import current_participant, forget_link, remember_link
 
 ITEMS_PER_PAGE = 3
+# The check-in's free-text "which practice" (q7) asks what the practice list beside the
+# minutes asks: the page shows the list only, so no question is asked twice.
+ASKED_BY_THE_PRACTICE_LIST = "q7"
 
 
 # --- participant pages -------------------------------------------------------------------
@@ -35,6 +38,16 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "balm/link_invalid.html", status=404)
     remember_link(request, link)
     return redirect("my-questionnaires")
+
+
+@require_http_methods(["GET", "POST"])
+def forget_device(request: HttpRequest) -> HttpResponse:
+    """Sign out of a personal link: this browser forgets it (a POST; a GET only shows the
+    page, so a link preview cannot sign anyone out)."""
+    if request.method == "POST":
+        forget_link(request)
+        return redirect("forget-device")
+    return render(request, "balm/signed_out.html")
 
 
 def _participant_or_404(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -119,6 +132,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
             return redirect("my-questionnaires")
     fields = []
     for item in instrument.items:
+        if item.id == ASKED_BY_THE_PRACTICE_LIST:
+            continue
         scale = None
         if item.kind is ItemKind.INTEGER and item.maximum is not None and item.maximum <= 10:
             scale = [str(n) for n in range(int(item.minimum or 0), int(item.maximum) + 1)]
@@ -130,6 +145,19 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 "errors": errors.get(item.id, []),
             }
         )
+    summary = [
+        (
+            f"id_{f['item'].id}_0" if f["scale"] else f"id_{f['item'].id}",
+            f["item"].concept.split(" (")[0],
+            message,
+        )
+        for f in fields
+        for message in f["errors"]
+    ]
+    summary += [
+        ("id_practice_type", "Which practice", message)
+        for message in errors.get("practice_type", [])
+    ]
     return render(
         request,
         "balm/checkin.html",
@@ -137,9 +165,10 @@ def checkin(request: HttpRequest) -> HttpResponse:
             "week": week,
             "instrument": instrument,
             "fields": fields,
+            "summary": summary,
             "practice_types": PracticeType.choices,
             "practice_type": request.POST.get("practice_type", PracticeType.NONE),
-            "form_errors": errors.get("", []) + errors.get("practice_type", []),
+            "form_errors": errors.get("", []),
         },
     )
 
