@@ -149,3 +149,37 @@ def test_checkin_without_practice_minutes_is_saved(world) -> None:  # type: igno
     stored = CheckIn.objects.get()
     assert stored.scores["practice_minutes"] is None  # blank is missing, never 0
     assert stored.scores["pain"] == 7.0
+
+
+def test_answer_by_is_the_due_date_then_the_closing_date() -> None:
+    """Hand-worked: due Monday 7 December 2026, closes Monday 21 December 2026."""
+    from datetime import date
+
+    from balm.outcomes.status import answer_by
+
+    due, closes = date(2026, 12, 7), date(2026, 12, 21)
+    on_time = answer_by(due_on=due, closes_on=closes, today=date(2026, 12, 7))
+    assert on_time == "please answer by Monday 7 December"
+    late = answer_by(due_on=due, closes_on=closes, today=date(2026, 12, 8))
+    assert late == (
+        "it was due on Monday 7 December; you can still answer until Monday 21 December"
+    )
+
+
+def test_the_participant_is_told_the_due_date_staff_see(world) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    assessment = phq9(world)
+    due = timezone.localdate() + timedelta(days=3)
+    type(assessment).objects.filter(pk=assessment.pk).update(
+        opens_on=timezone.localdate(), due_on=due, closes_on=due + timedelta(days=14)
+    )
+    mine = link_client(world.p1).get(reverse("my-questionnaires")).content.decode()
+    assert f"Please answer by {due:%A %-d %B}" in mine
+    assert "<strong>Start</strong>" in mine  # the participants' name for the baseline
+    staff = Client()
+    staff.force_login(world.facilitator_a)
+    page = staff.get(reverse("enrolment", args=[world.enrolment_p1.pk])).content.decode()
+    assert f"{due:%-d %b %Y}" in page  # the Due column: the same date

@@ -44,3 +44,11 @@ def assessment_status(
     if today < opens_on:
         return AssessmentStatus.UPCOMING
     return AssessmentStatus.DUE
+
+
+def answer_by(*, due_on: date, closes_on: date, today: date) -> str:
+    """What a participant is told about when to answer: the due date staff see as "due";
+    once it has passed, that it is still open until it closes (never a second "due" date)."""
+    if today <= due_on:
+        return f"please answer by {due_on:%A %-d %B}"
+    return f"it was due on {due_on:%A %-d %B}; you can still answer until {closes_on:%A %-d %B}"

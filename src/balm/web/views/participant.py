@@ -19,7 +19,9 @@ from balm.instruments import get_instrument, safety_flags
 from balm.instruments.schema import ItemKind
 from balm.outcomes import actions as outcome_actions
 from balm.outcomes.models import Assessment, CheckIn, Draft, PracticeType, Response, SafetyAlert
+from balm.outcomes.status import answer_by
 from balm.programmes.models import Enrolment
+from balm.programmes.templates import PARTICIPANT_TIMEPOINT
 from balm.web.participant_session import current_participant, forget_link, remember_link
 
 ITEMS_PER_PAGE = 3
@@ -71,6 +73,8 @@ def my_questionnaires(request: HttpRequest) -> HttpResponse:
             "assessment": a,
             "instrument": get_instrument(a.instrument_id),
             "started": Draft.objects.filter(assessment=a).exclude(answers={}).exists(),
+            "when": PARTICIPANT_TIMEPOINT.get(a.timepoint, a.timepoint),
+            "answer_by": answer_by(due_on=a.due_on, closes_on=a.closes_on, today=today),
         }
         for a in assessments
     ]
