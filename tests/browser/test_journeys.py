@@ -299,3 +299,27 @@ def test_revoked_or_expired_links_show_the_invalid_link_page(
     assert reply is not None and reply.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("This link is not working")
     phone.close()
+
+
+def test_a_shared_phone_forgets_the_participant(
+    browser: Any, base_url: str, people: People, shots: Shots
+) -> None:
+    """Issue #8: someone who came by personal link can sign out; the pages are not kept in the
+    browser's cache, and the session cookie ends with the browser."""
+    phone = browser.new_context(base_url=base_url, **PHONE)
+    page = phone.new_page()
+    reply = page.goto(f"/p/{people.p1_token}/")
+    assert reply is not None and "no-store" in (reply.headers.get("cache-control") or "")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your questionnaires")
+    session = [c for c in phone.cookies() if c["name"] == "sessionid"]
+    assert session and session[0]["expires"] == -1  # a browser-session cookie
+    page.get_by_role("button", name="Sign out (forget this device)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are signed out on this device")
+    shots.check(page, "signed-out")
+    reply = page.goto(reverse("my-questionnaires"))
+    assert reply is not None and reply.status == 404
+    # Back to the questionnaires page: asked again (no-store), not shown from the cache.
+    page.go_back()
+    page.go_back()
+    expect(page.locator("main")).not_to_contain_text("PHQ-9")
+    phone.close()
