@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from balm.accounts.actions import revoke_participant_link
 from balm.accounts.models import ParticipantLink
-from balm.outcomes.models import Draft, Response, SafetyAlert
+from balm.outcomes.models import CheckIn, Draft, Response, SafetyAlert
 
 from .conftest import DESKTOP, PASSWORD, PHONE, People, Shots
 
@@ -85,25 +85,32 @@ def test_phq9_on_a_phone_with_a_safety_answer_then_the_facilitator_acknowledges(
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_text("Page 2 of 3")).to_be_visible()
 
-    # --- stop halfway: leave, put the phone down -----------------------------------------
-    page.get_by_role("link", name=re.compile("Stop for now")).click()
+    # --- stop halfway, with one answer ticked on this page: leave, put the phone down ------
+    # (issue #8: "Stop for now" lost the answers ticked on the current page.)
+    answer(page, "q4")
+    page.get_by_role("button", name=re.compile("Stop for now")).click()
     expect(page.get_by_role("link", name="Carry on PHQ-9")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Your answers are saved")
     phone.close()
     assert Draft.objects.get(assessment=assessment).answers == {
-        item: str(ANSWERS[item]) for item in ("q1", "q2", "q3")
+        item: str(ANSWERS[item]) for item in ("q1", "q2", "q3", "q4")
     }
 
     # --- come back later through the same link, in a fresh browser session ---------------
+    # It opens at the first page with a question unanswered (page 2), not page 1.
     phone = browser.new_context(base_url=base_url, **PHONE)
     page = phone.new_page()
     page.goto(f"/p/{people.p1_token}/")
     page.get_by_role("link", name="Carry on PHQ-9").click()
+    expect(page.get_by_text("Page 2 of 3")).to_be_visible()
+    expect_answered(page, "q4")  # the answer ticked before stopping was kept
+    page.get_by_role("button", name="Back").click()
     expect(page.get_by_text("Page 1 of 3")).to_be_visible()
     for item in ("q1", "q2", "q3"):
         expect_answered(page, item)  # the answers were kept
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_text("Page 2 of 3")).to_be_visible()
-    for item in ("q4", "q5", "q6"):
+    for item in ("q5", "q6"):
         answer(page, item)
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_text("Page 3 of 3")).to_be_visible()
@@ -205,10 +212,31 @@ def test_weekly_checkin_on_a_phone(
     page.get_by_role("link", name="Check in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"Week \d+ check-in"))
     shots.check(page, "checkin")
+    # Each 0-10 scale fits one row on a 390 px screen: its eleven options share one top edge.
+    for n in range(1, 6):
+        tops = page.locator(f'input[name="q{n}"]').evaluate_all(
+            "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
+        )
+        assert len(tops) == 11 and len(set(tops)) == 1, (n, tops)
+    # No question asked twice: "which practice" is the list, not also a free-text box.
+    expect(page.get_by_text("If you practised, which practice did you use?")).to_have_count(0)
     page.get_by_role("button", name="Save my check-in").click()  # nothing answered yet
+    # The page reloads at the top: a summary there links to each missing answer.
+    summary = page.get_by_role("alert").filter(has_text="Some answers are missing")
+    expect(summary).to_be_in_viewport()
+    expect(summary.get_by_role("link")).to_have_count(5)  # the five 0-10 ratings
     expect(page.get_by_text("Please answer this question").first).to_be_visible()
     shots.check(page, "checkin-with-errors")
+    summary.get_by_role("link", name=re.compile("^Pain intensity")).click()
+    expect(page.locator("#id_q5_0")).to_be_in_viewport()
+    # Practice minutes may be left empty: the five ratings are enough.
+    for n, value in zip(range(1, 6), ("6", "5", "4", "5", "7"), strict=True):
+        page.locator(f'input[name="q{n}"][value="{value}"]').check()
+    page.get_by_role("button", name="Save my check-in").click()
+    expect(page.get_by_role("status")).to_contain_text("your check-in was saved")
     phone.close()
+    checkin = CheckIn.objects.get(enrolment=people.world.enrolment_p1)
+    assert checkin.scores["mood"] == 6 and checkin.scores["practice_minutes"] is None
 
 
 def test_a_participant_cannot_open_another_participants_pages(
@@ -270,4 +298,28 @@ def test_revoked_or_expired_links_show_the_invalid_link_page(
     reply = page.goto("/p/not-a-real-token/")
     assert reply is not None and reply.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("This link is not working")
+    phone.close()
+
+
+def test_a_shared_phone_forgets_the_participant(
+    browser: Any, base_url: str, people: People, shots: Shots
+) -> None:
+    """Issue #8: someone who came by personal link can sign out; the pages are not kept in the
+    browser's cache, and the session cookie ends with the browser."""
+    phone = browser.new_context(base_url=base_url, **PHONE)
+    page = phone.new_page()
+    reply = page.goto(f"/p/{people.p1_token}/")
+    assert reply is not None and "no-store" in (reply.headers.get("cache-control") or "")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your questionnaires")
+    session = [c for c in phone.cookies() if c["name"] == "sessionid"]
+    assert session and session[0]["expires"] == -1  # a browser-session cookie
+    page.get_by_role("button", name="Sign out (forget this device)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are signed out on this device")
+    shots.check(page, "signed-out")
+    reply = page.goto(reverse("my-questionnaires"))
+    assert reply is not None and reply.status == 404
+    # Back to the questionnaires page: asked again (no-store), not shown from the cache.
+    page.go_back()
+    page.go_back()
+    expect(page.locator("main")).not_to_contain_text("PHQ-9")
     phone.close()

@@ -646,7 +646,9 @@ def test_facilitator_enters_a_paper_form(world) -> None:  # type: ignore[no-unty
 
 def test_participant_cannot_claim_a_paper_entry(world) -> None:  # type: ignore[no-untyped-def]
     body = response_body(world, entry_mode="staff_paper")
-    assert post(client_for(world.p1_user), "/api/responses", body).status_code == 403
+    answer = post(client_for(world.p1_user), "/api/responses", body)
+    assert answer.status_code == 422
+    assert answer.json()["problems"][0]["field"] == "entry_mode"
 
 
 # --- check-ins ---------------------------------------------------------------------------

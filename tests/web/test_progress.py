@@ -79,7 +79,13 @@ def test_chart_is_accessible_and_gentle(world) -> None:  # type: ignore[no-untyp
     assert re.search(r"<title id=\"chart-[\w-]+-t\">How you have been feeling</title>", html)
     desc = re.search(r"<desc id=\"chart-[\w-]+-d\">([^<]*)</desc>", html)
     assert desc and "Mood (higher is better): 3 (Week 1) to 5 (Week 2)" in desc.group(1)
-    assert "<table>" in html and "<caption>" in html
+    assert "<table" in html
+    # The caption is outside the scrolling box (it does not scroll away with the table).
+    caption = re.search(r'<p class="table-caption" id="(cap-[\w-]+)">([^<]+)</p>', html)
+    assert caption and caption.group(2) == "Your weekly check-ins as numbers"
+    wrap = re.search(r'<div class="table-wrap"[^>]*aria-labelledby="([\w-]+)"', html)
+    assert wrap and wrap.group(1) == caption.group(1)
+    assert html.index(caption.group(0)) < html.index('<div class="table-wrap"')
     lowered = html.lower()
     assert "streak" not in lowered and "missed" not in lowered
     assert "#a1260d" not in lowered and "red" not in re.findall(r'(?:stroke|fill)="(\w+)"', html)
@@ -110,3 +116,42 @@ def test_staff_and_strangers_cannot_open_it(world) -> None:  # type: ignore[no-u
     # No way to ask for someone else's: a query string is ignored, P2 still sees only P2.
     other = client_for(world.p2_user).get(f"{URL}?participant={world.p1.pk}")
     assert other.status_code == 200 and b"Your progress will appear here" in other.content
+
+
+def test_lines_differ_by_shape_not_only_colour(world) -> None:  # type: ignore[no-untyped-def]
+    checkin(world.enrolment_p1, 1, mood=3, pain=8, by=world.p1)
+    checkin(world.enrolment_p1, 2, mood=5, pain=7, by=world.p1)
+    html = client_for(world.p1_user).get(URL).content.decode()
+    # "How you have been feeling" draws four lines (mood, outlook, acceptance, comfort):
+    # circle, square, triangle and diamond markers, each also in the legend.
+    feeling = html[html.index("How you have been feeling") : html.index("Your pain")]
+    legend = feeling[feeling.index('<ul class="legend"') :]
+    shapes = re.findall(r'<path d="(M[^"]+)" fill=', legend)
+    assert len(shapes) == 4
+    commands = [re.sub(r"[^A-Za-z]", "", d) for d in shapes]
+    assert len(set(commands)) == 4, commands  # four different shapes
+
+
+def test_questionnaire_names_are_plain_words(world) -> None:  # type: ignore[no-untyped-def]
+    """DASS-21's catalogue names say 'Depression (sum x 2, 0-42)'; a participant reads
+    'Depression (lower is better)'."""
+    submit_response(
+        assessment=world.enrolment_p1.assessments.get(instrument_id="dass21", timepoint="baseline"),
+        answers={f"q{i}": 1 for i in range(1, 22)},
+        client_id=factories.client_id(),
+        by=world.p1,
+    )
+    html = client_for(world.p1_user).get(URL).content.decode()
+    assert "Depression (lower is better)" in html
+    assert "sum x 2" not in html and "0-42" not in html and "after reversal" not in html
+    assert "Start" in html  # the baseline, in the participants' word
+
+
+def test_one_line_per_plain_name() -> None:
+    """SWEMWBS's raw total and metric score are both 'Mental wellbeing' in plain words: the
+    participant sees the metric score (swemwbs.yaml's ``total``), not two lines of one name."""
+    from balm.instruments import get_instrument
+    from balm.web.progress import plainly_named
+
+    scales = plainly_named(list(get_instrument("swemwbs").scales))
+    assert [s.id for s in scales] == ["total"]

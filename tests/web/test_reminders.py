@@ -96,7 +96,7 @@ def test_email_is_composed_when_sent_not_when_queued(
     assert mail.outbox == []
     # Between queueing and sending, the schedule changes and one questionnaire is answered.
     world.enrolment_p1.assessments.filter(instrument_id="gad7", timepoint="baseline").update(
-        closes_on=today + timedelta(days=20)
+        due_on=today + timedelta(days=20), closes_on=today + timedelta(days=30)
     )
     actions.submit_response(
         assessment=world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="baseline"),
@@ -109,7 +109,8 @@ def test_email_is_composed_when_sent_not_when_queued(
     body = mail.outbox[0].body
     assert "PHQ-9" not in body
     new_date = (today + timedelta(days=20)).strftime("%A %-d %B")
-    assert f"GAD-7): please answer by {new_date}" in body
+    # The due date staff see, and the participants' name for the timepoint.
+    assert f"GAD-7), Start: please answer by {new_date}" in body
 
 
 def test_withdrawn_and_addressless_participants_get_no_email(

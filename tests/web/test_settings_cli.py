@@ -148,6 +148,54 @@ def test_balm_demo_loads_once_and_manage_passes_through(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_balm_demo_ends_with_the_log_ins_and_links_and_no_warnings(tmp_path: Path) -> None:
+    """Issue #8 section 6: the demo's e-mails go to files in its data folder (one line says
+    where), nothing warns, and the log-ins and personal links are the last lines printed
+    before the first request is logged."""
+    port = free_port()
+    command = [str(BALM), "demo", "--port", str(port), "--data-dir", str(tmp_path)]
+    env = _env()
+    env.pop("PYTHONWARNINGS", None)  # the warnings a newcomer would see, no more, no fewer
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as reply:
+                    assert reply.status == 200
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    output = server.communicate()[0]
+                    raise AssertionError(f"balm demo did not start: {output}") from None
+                time.sleep(0.3)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            output, _ = server.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # a loaded machine: what it printed is what counts
+            server.kill()
+            output, _ = server.communicate()
+    before_requests = output.split('] "GET /healthz')[0]
+    lines = [line for line in before_requests.splitlines() if line.strip()]
+    # (Python's own notes at exit after Ctrl+C are not the start-up's business.)
+    assert "warn" not in before_requests.lower(), output
+    assert "Subject:" not in output, output  # no e-mail in the terminal
+    assert f"E-mails it sends (alerts, questionnaire links) are written to: {tmp_path}" in output
+    links = [i for i, line in enumerate(lines) if "/p/" in line]
+    login = next(i for i, line in enumerate(lines) if line.startswith("Log in at"))
+    assert links and login < links[0]
+    # After the last personal link: only the closing line (and the request log's timestamp).
+    tail = [line for line in lines[links[-1] + 1 :] if not line.startswith("[")]
+    assert tail == [f"Everything here is synthetic. Serving at {base}/ ; press Ctrl+C to stop."]
+    sent = list((tmp_path / "emails").iterdir())
+    assert sent and any("Subject: Safety answer to review" in f.read_text() for f in sent)
+
+
+@pytest.mark.slow
 def test_balm_serve_runs_gunicorn_on_the_database_and_stops_cleanly(tmp_path: Path) -> None:
     """``balm serve`` migrates, collects the static files and serves with gunicorn: the health
     check, a page, its stylesheet (WhiteNoise, no debug) and a plain 404; SIGTERM stops it."""

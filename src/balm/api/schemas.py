@@ -163,7 +163,13 @@ class ResponseIn(Schema):
         description="A UUID made by the client; sending it again stores nothing twice.",
         json_schema_extra={"format": "uuid"},
     )
-    entry_mode: EntryModeName = "participant_online"
+    entry_mode: EntryModeName | None = Field(
+        None,
+        description=(
+            "Follows from who sends it: a participant's own answers are participant_online; "
+            "staff send staff_paper (the default for staff) or import, never participant_online."
+        ),
+    )
 
 
 class ResponseOut(Schema):
@@ -190,7 +196,13 @@ class CheckInIn(Schema):
     )
     practice_type: str = "none"
     note: str = ""
-    entry_mode: EntryModeName = "participant_online"
+    entry_mode: EntryModeName | None = Field(
+        None,
+        description=(
+            "Follows from who sends it: a participant's own answers are participant_online; "
+            "staff send staff_paper (the default for staff) or import, never participant_online."
+        ),
+    )
 
 
 class CheckInOut(Schema):

@@ -7,16 +7,20 @@ TLS proxy in front of it and run one or more ``balm worker`` processes: each run
 background tasks (alert and questionnaire e-mails) and checks for due questionnaire e-mails
 every ``BALM_REMINDER_INTERVAL`` seconds (900 by default), so no cron job is needed.
 ``balm demo`` has no worker: its tasks run at once, and while it serves, a background thread
-makes the same check and prints the e-mails.
+makes the same check. Its e-mails are written to files in ``<data dir>/emails``, so the log-ins
+and personal links are the last thing it prints.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from balm.web.demo import DemoInfo
 
 DEFAULT_DEMO_DIR = Path("var") / "demo"
 
@@ -40,10 +44,10 @@ def _django(settings_env: dict[str, str]) -> None:
     django.setup()
 
 
-def _manage(*args: str) -> None:
+def _manage(*args: str, **options: object) -> None:
     from django.core.management import call_command
 
-    call_command(*args)
+    call_command(*args, **options)
 
 
 def demo(
@@ -59,20 +63,27 @@ def demo(
 ) -> None:
     """Load a synthetic demo (once) into SQLite and serve it on http://HOST:PORT; while it
     serves, due questionnaire e-mails are checked for at start and every
-    --reminder-interval seconds and printed here."""
+    --reminder-interval seconds. E-mails are written to files in DATA_DIR/emails."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    emails = data_dir / "emails"
+    emails.mkdir(exist_ok=True)
+    # whitenoise warns at start-up when STATIC_ROOT is missing; the demo serves static files
+    # from the apps (WHITENOISE_USE_FINDERS), so an empty folder is all it needs.
+    (data_dir / "static").mkdir(exist_ok=True)
     site_url = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
     env = {
         "BALM_DEMO": "1",
         "BALM_DATA_DIR": str(data_dir),
         "BALM_SITE_URL": site_url,
-        # No worker in the demo: tasks run at once and e-mails are printed here; the reminder
+        # No worker in the demo: tasks run at once and e-mails go to files; the reminder
         # check runs in a thread while serving (see below).
         "BALM_TASKS_BACKEND": "immediate",
+        "BALM_EMAIL_FILE_DIR": str(emails),
         "BALM_LOG_LEVEL": os.environ.get("BALM_LOG_LEVEL", "WARNING"),
     }
     os.environ.pop("DATABASE_URL", None)  # the demo always uses its own SQLite file
+    os.environ.pop("BALM_EMAIL_HOST", None)  # and never e-mails anyone
     if host not in ("127.0.0.1", "localhost"):
         env["BALM_ALLOWED_HOSTS"] = "*"
     _django(env)
@@ -80,31 +91,51 @@ def demo(
     from balm.web.demo import load_demo
 
     info = load_demo()
-    typer.echo(f"\nbalm demo: {info.site} ({'loaded now' if info.created else 'already loaded'})")
-    typer.echo(f"database: {data_dir / 'balm.sqlite3'}\n")
-    typer.echo(f"Log in at {site_url}/login/ with:")
-    for role, username, password in info.logins:
-        typer.echo(f"  {role:<14} username {username:<12} password {password}")
-    typer.echo("\nPersonal links (participants answer without an account):")
-    for pseudonym, path in info.links:
-        typer.echo(f"  {pseudonym:<8} {site_url}{path}")
-    typer.echo("\nEverything here is synthetic. Press Ctrl+C to stop.\n")
+    banner = demo_banner(info, data_dir=data_dir, site_url=site_url, serving=serve)
     if serve:
-        _serve_with_reminders(f"{host}:{port}", reminder_interval)
+        _serve_with_reminders(f"{host}:{port}", reminder_interval, banner)
+    else:
+        typer.echo(banner)
 
 
-def _serve_with_reminders(address: str, reminder_interval: float) -> None:
-    """Django's server, with the questionnaire e-mail check in a daemon thread beside it."""
+def demo_banner(info: DemoInfo, *, data_dir: Path, site_url: str, serving: bool) -> str:
+    """What a newcomer needs, printed last: where things are, then the log-ins and links."""
+    lines = [
+        "",
+        f"balm demo: {info.site} ({'loaded now' if info.created else 'already loaded'})",
+        f"Database: {data_dir / 'balm.sqlite3'}",
+        f"E-mails it sends (alerts, questionnaire links) are written to: {data_dir / 'emails'}",
+        "",
+        f"Log in at {site_url}/login/ with:",
+        *(
+            f"  {role:<14} username {username:<12} password {password}"
+            for role, username, password in info.logins
+        ),
+        "",
+        "Personal links (participants answer without an account):",
+        *(f"  {pseudonym:<8} {site_url}{path}" for pseudonym, path in info.links),
+        "",
+        "Everything here is synthetic."
+        + (f" Serving at {site_url}/ ; press Ctrl+C to stop." if serving else ""),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _serve_with_reminders(address: str, reminder_interval: float, banner: str) -> None:
+    """Django's server, with the questionnaire e-mail check in a daemon thread beside it.
+
+    The server's own start-up lines are not shown (its errors still are), so ``banner`` is the
+    last thing printed before the request log."""
+    import io
+
     from balm.outcomes.reminders import ReminderSchedule
 
     schedule = ReminderSchedule(reminder_interval)
-    if schedule.start():
-        typer.echo(
-            f"Due questionnaire e-mails are checked now and every {reminder_interval:g} s, "
-            "and printed here.\n"
-        )
+    schedule.start()
+    typer.echo(banner)
     try:
-        _manage("runserver", "--noreload", address)
+        _manage("runserver", "--noreload", address, stdout=io.StringIO())
     finally:
         schedule.stop()
 

@@ -16,11 +16,13 @@ from django.utils import timezone
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput, Problem
 from balm.accounts.models import Participant, User
+from balm.api.models import ApiToken
 from balm.audit.models import record
 from balm.instruments import SCORER_VERSION
 from balm.outcomes.answers import check_answers, stored_answers
 from balm.outcomes.models import (
     Assessment,
+    AssessmentOutcome,
     CheckIn,
     Draft,
     EntryMode,
@@ -38,17 +40,41 @@ def _user(by: Actor) -> User | None:
     return by if isinstance(by, User) else None
 
 
-def _check_actor(by: Actor, enrolment: Enrolment, entry_mode: str) -> None:
-    if entry_mode not in EntryMode.values:
+def entry_mode_for(by: Actor, enrolment: Enrolment, entry_mode: str | None) -> str:
+    """The entry mode, which follows from who sends the answers; checks ``by`` may answer.
+
+    The participant (through a personal link or their own account) answers online; staff
+    enter a paper form or an import (``staff_paper`` when not said), never "online", which
+    would claim the participant answered. The system (``by=None``: the demo, data loads) says
+    which. A mode that does not fit the sender is refused with the reason.
+    """
+    if entry_mode is not None and entry_mode not in EntryMode.values:
         raise InvalidInput([Problem("entry_mode", f"{entry_mode!r} is not an entry mode.")])
     if by is None:
-        return
+        return entry_mode or EntryMode.PARTICIPANT_ONLINE
     permissions.require(permissions.can_answer_as(by, enrolment))
-    if entry_mode != EntryMode.PARTICIPANT_ONLINE:
-        permissions.require(
-            permissions.can_edit_clinical(by, enrolment.cohort.site),
-            "Only clinical staff enter answers from paper or imports.",
+    own = by if isinstance(by, Participant) else permissions.participant_of(by)
+    if own is not None and own.pk == enrolment.participant_id:
+        if entry_mode not in (None, EntryMode.PARTICIPANT_ONLINE):
+            raise InvalidInput(
+                [Problem("entry_mode", "Your own answers are recorded as answered online.")]
+            )
+        return EntryMode.PARTICIPANT_ONLINE
+    permissions.require(
+        permissions.can_edit_clinical(by, enrolment.cohort.site),
+        "Only clinical staff enter answers from paper or imports.",
+    )
+    if entry_mode == EntryMode.PARTICIPANT_ONLINE:
+        raise InvalidInput(
+            [
+                Problem(
+                    "entry_mode",
+                    "Staff cannot record answers as the participant's own online answers; "
+                    "send staff_paper or import.",
+                )
+            ]
         )
+    return entry_mode or EntryMode.STAFF_PAPER
 
 
 def _client_id_problem(client_id: str) -> Problem | None:
@@ -72,10 +98,23 @@ def save_draft_answers(
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if Response.objects.filter(assessment=locked).exists():
             raise InvalidInput([Problem("", "This questionnaire has already been sent.")])
-        draft, _ = Draft.objects.get_or_create(assessment=locked)
+        if locked.outcome:
+            raise InvalidInput([_outcome_recorded(locked)])
+        draft = Draft.objects.filter(assessment=locked).first()
+        if not answers:
+            # Nothing sent: nothing to record (no empty draft, no audit event).
+            return draft if draft is not None else Draft(assessment=locked)
+        if draft is None:
+            draft = Draft(assessment=locked)
         merged = {**draft.answers, **stored_answers(answers)}
         merged = {key: value for key, value in merged.items() if value is not None}
-        checked = check_answers(locked.instrument_id, merged, require_complete=False)
+        # Blanks (which clear an answer) are checked too: a key that is no item is refused.
+        checked = check_answers(
+            locked.instrument_id,
+            {**{str(key): None for key in answers}, **merged},
+            require_complete=False,
+            require_scored=False,
+        )
         if checked.problems:
             raise InvalidInput(checked.problems)
         draft.answers = merged
@@ -107,16 +146,19 @@ def submit_response(
     assessment: Assessment,
     answers: Mapping[str, object],
     client_id: str,
-    entry_mode: str = EntryMode.PARTICIPANT_ONLINE,
+    entry_mode: str | None = None,
     by: Actor,
+    token: ApiToken | None = None,
 ) -> Response:
     """Check, score and store a questionnaire; raise safety alerts; idempotent on client_id.
 
     Participants online must answer every required item; staff entering a paper form or an
     import may leave items blank (missing, never zero; the engine prorates where its rules
-    allow). Every problem is reported at once. Sending the same ``client_id`` again returns
-    the stored response without writing anything; a ``client_id`` already used for another
-    questionnaire is refused.
+    allow), but the answers must give at least one score (``too_few_answers``). The entry mode
+    follows from ``by`` (see :func:`entry_mode_for`); ``token``, the API token it came with, is
+    recorded with ``by``. Every problem is reported at once. Sending the same ``client_id``
+    again returns the stored response without writing anything; a ``client_id`` already used
+    for another questionnaire is refused.
     """
     submission = record_submission(
         assessment=assessment,
@@ -124,6 +166,7 @@ def submit_response(
         client_id=client_id,
         entry_mode=entry_mode,
         by=by,
+        token=token,
     )
     if submission.response.assessment_id != assessment.pk:
         raise InvalidInput([Problem("client_id", "This client id was used for another form.")])
@@ -135,8 +178,9 @@ def record_submission(
     assessment: Assessment,
     answers: Mapping[str, object],
     client_id: str,
-    entry_mode: str = EntryMode.PARTICIPANT_ONLINE,
+    entry_mode: str | None = None,
     by: Actor,
+    token: ApiToken | None = None,
 ) -> Submission:
     """:func:`submit_response`, telling a new response from one stored before under the same
     ``client_id`` (which is returned as it is, whatever was sent this time; the API answers
@@ -153,9 +197,13 @@ def record_submission(
     before it waits for the lock, so it misses a draft committed meanwhile.
     ``tests/web/test_postgres.py`` fails on either.) Pass the assessment with
     ``enrolment__cohort__site`` selected to spare three lookups.
+
+    The participant's own submission replaces their draft (it is deleted); a staff entry
+    keeps it, so a participant's half-finished answers are never thrown away by someone
+    else's write (the paper-entry page says when there is one).
     """
     enrolment = assessment.enrolment
-    _check_actor(by, enrolment, entry_mode)
+    entry_mode = entry_mode_for(by, enrolment, entry_mode)
     problems = []
     client_problem = _client_id_problem(client_id)
     if client_problem:
@@ -170,6 +218,8 @@ def record_submission(
         problems.append(Problem("", "You have left this programme, so nothing more is needed."))
     if online and today < assessment.opens_on:
         problems.append(Problem("", f"This questionnaire opens on {assessment.opens_on:%-d %B}."))
+    if assessment.outcome:
+        problems.append(_outcome_recorded(assessment))
     if problems:
         # A retry of a submission stored before (say, just before the form closed) is still
         # answered with the stored response, not with today's problems.
@@ -193,12 +243,14 @@ def record_submission(
                 scores=checked.scores,
                 scorer_version=SCORER_VERSION,
                 entered_by=_user(by),
+                api_token=token,
                 entry_mode=entry_mode,
                 client_id=client_id,
                 created_at=now,
                 updated_at=now,
             )
-            Draft.objects.filter(assessment_id=assessment.pk).delete()
+            if online:
+                Draft.objects.filter(assessment_id=assessment.pk).delete()
             alerts = _raise_alerts(response, checked.flagged, answers, new=True)
             record(
                 "response.submit",
@@ -209,6 +261,7 @@ def record_submission(
                     "assessment": assessment.pk,
                     "instrument": response.instrument_id,
                     "entry_mode": entry_mode,
+                    "api_token": token.pk if token is not None else None,
                     "alerts": [alert.pk for alert in alerts],
                 },
             )
@@ -222,6 +275,13 @@ def record_submission(
             raise InvalidInput([_already_sent()]) from None
         raise
     return Submission(response, created=True, alerts=alerts)
+
+
+def _outcome_recorded(assessment: Assessment) -> Problem:
+    label = AssessmentOutcome(assessment.outcome).label.lower()
+    return Problem(
+        "", f"This questionnaire was recorded as {label}; staff can clear that to record answers."
+    )
 
 
 def _already_sent() -> Problem:
@@ -320,8 +380,9 @@ def submit_checkin(
     client_id: str,
     practice_type: str = PracticeType.NONE,
     note: str = "",
-    entry_mode: str = EntryMode.PARTICIPANT_ONLINE,
+    entry_mode: str | None = None,
     by: Actor,
+    token: ApiToken | None = None,
 ) -> CheckIn:
     """The weekly check-in, scored by the template's check-in instrument; idempotent on
     client_id (a client id already used for another week or person is refused); one per
@@ -335,6 +396,7 @@ def submit_checkin(
         note=note,
         entry_mode=entry_mode,
         by=by,
+        token=token,
     )
     stored = submission.checkin
     if not submission.created and (stored.enrolment_id != enrolment.pk or stored.week != week):
@@ -350,8 +412,9 @@ def record_checkin(
     client_id: str,
     practice_type: str = PracticeType.NONE,
     note: str = "",
-    entry_mode: str = EntryMode.PARTICIPANT_ONLINE,
+    entry_mode: str | None = None,
     by: Actor,
+    token: ApiToken | None = None,
 ) -> CheckInSubmission:
     """:func:`submit_checkin`, telling a new check-in from one stored before under the same
     ``client_id`` (returned as it is; the API answers 200 or 409 from that).
@@ -359,9 +422,10 @@ def record_checkin(
     As :func:`record_submission`: nothing is looked up before the insert; the unique
     constraints (one check-in per enrolment and week, one per client id) decide a repeat or a
     second check-in for the week, and only then, or when the check-in has problems, are the
-    earlier rows read.
+    earlier rows read. A withdrawn participant has no check-ins (refused with the reason), and
+    the answers must give at least one score.
     """
-    _check_actor(by, enrolment, entry_mode)
+    entry_mode = entry_mode_for(by, enrolment, entry_mode)
     instrument_id = enrolment.cohort.template.checkin_instrument
     problems = []
     client_problem = _client_id_problem(client_id)
@@ -374,6 +438,10 @@ def record_checkin(
         problems.append(Problem("week", f"Week must be 1 to {enrolment.cohort.template.weeks}."))
     if practice_type not in PracticeType.values:
         problems.append(Problem("practice_type", "Choose a practice from the list."))
+    if enrolment.status == "withdrawn":
+        problems.append(
+            Problem("", "This participant has left the programme, so no check-in is recorded.")
+        )
     online = entry_mode == EntryMode.PARTICIPANT_ONLINE
     checked = check_answers(instrument_id, answers, require_complete=online)
     problems.extend(checked.problems)
@@ -397,6 +465,7 @@ def record_checkin(
                 practice_type=practice_type,
                 note=note.strip(),
                 entered_by=_user(by),
+                api_token=token,
                 entry_mode=entry_mode,
                 client_id=client_id,
             )
@@ -405,7 +474,11 @@ def record_checkin(
                 by=by,
                 obj=checkin,
                 site=enrolment.cohort.site,
-                details={"week": week, "entry_mode": entry_mode},
+                details={
+                    "week": week,
+                    "entry_mode": entry_mode,
+                    "api_token": token.pk if token is not None else None,
+                },
             )
     except IntegrityError:
         earlier = CheckIn.objects.filter(client_id=client_id).first()
@@ -438,5 +511,44 @@ def acknowledge_alert(*, alert: SafetyAlert, by: User, note: str = "") -> Safety
             obj=locked,
             site=locked.response.assessment.enrolment.cohort.site,
             details={"note": note.strip()},
+        )
+    return locked
+
+
+def record_assessment_outcome(
+    *, assessment: Assessment, outcome: str, note: str = "", by: User
+) -> Assessment:
+    """Record that a questionnaire was not returned or was declined ("" clears it).
+
+    This is an outcome of the assessment, never a response: it counts as expected and not
+    complete in completion rates, is not in the response export, and closes the questionnaire
+    to the participant. Refused once a response exists, and when nothing would change.
+    """
+    enrolment = assessment.enrolment
+    permissions.require(
+        permissions.can_edit_clinical(by, enrolment.cohort.site),
+        "Only clinical staff record what happened to a questionnaire.",
+    )
+    if outcome not in AssessmentOutcome.values:
+        allowed = ", ".join(repr(v) for v in AssessmentOutcome.values)
+        raise InvalidInput([Problem("outcome", f"{outcome!r} is not one of {allowed}.")])
+    with transaction.atomic():
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if Response.objects.filter(assessment=locked).exists():
+            raise InvalidInput([Problem("outcome", "This questionnaire was answered already.")])
+        if locked.outcome == outcome:
+            raise InvalidInput([Problem("outcome", "That is already recorded.")])
+        previous = locked.outcome
+        locked.outcome = outcome
+        locked.outcome_note = note.strip() if outcome else ""
+        locked.outcome_by = by if outcome else None
+        locked.outcome_at = timezone.now() if outcome else None
+        locked.save(update_fields=["outcome", "outcome_note", "outcome_by", "outcome_at"])
+        record(
+            "assessment.outcome",
+            by=by,
+            obj=locked,
+            site=enrolment.cohort.site,
+            details={"outcome": outcome, "previous": previous, "note": note.strip()},
         )
     return locked

@@ -47,22 +47,29 @@ class Checked:
 
 
 def check_answers(
-    instrument_id: str, answers: Mapping[str, object], *, require_complete: bool
+    instrument_id: str,
+    answers: Mapping[str, object],
+    *,
+    require_complete: bool,
+    require_scored: bool = True,
 ) -> Checked:
     """Validate and score ``answers`` ({item id: printed weight}); every problem at once.
 
-    With ``require_complete`` a blank required item is a problem ("please answer"). Problems
-    from the engine (unknown item, not one of the weights, out of range) come with the item id
-    as the field.
+    With ``require_complete`` a blank required item is a problem ("please answer"). With
+    ``require_scored`` (every submission; not a draft) the engine must score at least one of
+    the instrument's scales within that scale's missing-item rule: answers that score nothing
+    record nothing (see :func:`too_few_answers`). A key that is not an item of the
+    instrument is a problem even when its value is blank. Problems from the engine (not one of
+    the weights, out of range) come with the item id as the field.
     """
     instrument = get_instrument(instrument_id)
     problems: list[Problem] = []
     present = {key: value for key, value in answers.items() if not is_blank(value)}
     known = {item.id for item in instrument.items}
     text_items = {item.id for item in instrument.items if item.kind is ItemKind.TEXT}
-    for key in present:
+    for key in answers:
         if key not in known:
-            problems.append(Problem(key, "This is not a question of this questionnaire."))
+            problems.append(Problem(str(key), "This is not a question of this questionnaire."))
     scorable = {
         key: value for key, value in present.items() if key in known and key not in text_items
     }
@@ -82,8 +89,38 @@ def check_answers(
     else:
         scores = {key: _plain(value) for key, value in raw_scores.items()}
         flagged = safety_flags(instrument, scorable)
+        if require_scored and not problems:
+            problems.extend(too_few_answers(instrument, scorable, scores))
     problems.sort(key=lambda p: _order(instrument, p.field))
     return Checked(instrument=instrument, scores=scores, flagged=flagged, problems=problems)
+
+
+def too_few_answers(
+    instrument: Instrument, present: Mapping[str, object], scores: Mapping[str, Any]
+) -> list[Problem]:
+    """One problem when the engine scored none of the instrument's scales, saying for each
+    scale how many of its items must be answered (its items less the catalogue's
+    ``max_missing``) and how many were. Empty when at least one scale has a score.
+
+    At least one scale, not every scale: a paper form whose anxiety items were left blank
+    still gives a valid depression score, and refusing it would lose that score; a scale the
+    engine cannot score stays "not scored" in the stored record.
+    """
+    if any(scores.get(scale.id) is not None for scale in instrument.scales):
+        return []
+    needs = []
+    for scale in instrument.scales:
+        answered = sum(1 for item in scale.items if item in present)
+        needed = len(scale.items) - scale.missing.max_missing
+        needs.append(f"{scale.name}: {needed} of {len(scale.items)} ({answered} answered)")
+    return [
+        Problem(
+            "",
+            f"Too few answers to give any score for {instrument.short_name}. Answers needed "
+            f"for a score: {'; '.join(needs)}. If the form was not returned or was declined, "
+            "record that instead.",
+        )
+    ]
 
 
 def _order(instrument: Instrument, field: str) -> tuple[int, str]:

@@ -22,6 +22,13 @@ class AssessmentQuerySet(models.QuerySet["Assessment"]):
         return self.annotate(
             current_status=Case(
                 When(has_response, then=Value(AssessmentStatus.COMPLETE.value)),
+                When(
+                    outcome=AssessmentOutcome.NOT_RETURNED,
+                    then=Value(AssessmentStatus.NOT_RETURNED.value),
+                ),
+                When(
+                    outcome=AssessmentOutcome.DECLINED, then=Value(AssessmentStatus.DECLINED.value)
+                ),
                 When(enrolment__status="withdrawn", then=Value(AssessmentStatus.WITHDRAWN.value)),
                 When(closes_on__lt=today, then=Value(AssessmentStatus.MISSED.value)),
                 When(has_draft, then=Value(AssessmentStatus.IN_PROGRESS.value)),
@@ -36,12 +43,25 @@ class AssessmentQuerySet(models.QuerySet["Assessment"]):
         return (
             self.filter(opens_on__lte=today, closes_on__gte=today)
             .exclude(Exists(Response.objects.filter(assessment=OuterRef("pk"))))
+            .filter(outcome="")
             .filter(enrolment__status__in=["referred", "assessed", "started", "completed"])
         )
 
 
+class AssessmentOutcome(models.TextChoices):
+    """Why an assessment has no response, recorded by staff (never a response itself)."""
+
+    NONE = "", "No outcome recorded"
+    NOT_RETURNED = "not_returned", "Not returned"
+    DECLINED = "declined", "Declined"
+
+
 class Assessment(models.Model):
-    """An instrument due for one enrolment at one timepoint."""
+    """An instrument due for one enrolment at one timepoint.
+
+    ``outcome`` records that staff know no response will come (not returned, declined): the
+    assessment then counts as expected but not complete, and the participant no longer sees it.
+    """
 
     enrolment = models.ForeignKey(
         "programmes.Enrolment", on_delete=models.CASCADE, related_name="assessments"
@@ -52,6 +72,14 @@ class Assessment(models.Model):
     opens_on = models.DateField()
     due_on = models.DateField()
     closes_on = models.DateField()
+    outcome = models.CharField(
+        max_length=20, choices=AssessmentOutcome.choices, blank=True, default=""
+    )
+    outcome_note = models.TextField(blank=True)
+    outcome_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome_at = models.DateTimeField(null=True, blank=True)
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -74,6 +102,7 @@ class Assessment(models.Model):
             closes_on=self.closes_on,
             today=today,
             withdrawn=self.enrolment.status == "withdrawn",
+            outcome=self.outcome,
         )
 
 
@@ -98,6 +127,14 @@ class Response(models.Model):
     scorer_version = models.CharField(max_length=20)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_token = models.ForeignKey(
+        "api.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The API token it was sent with, if any (its user is entered_by).",
     )
     entry_mode = models.CharField(max_length=30, choices=EntryMode.choices)
     client_id = models.CharField(
@@ -174,6 +211,14 @@ class CheckIn(models.Model):
     note = models.TextField(blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_token = models.ForeignKey(
+        "api.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The API token it was sent with, if any (its user is entered_by).",
     )
     entry_mode = models.CharField(max_length=30, choices=EntryMode.choices)
     client_id = models.CharField(max_length=64, unique=True)

@@ -43,6 +43,8 @@ from django_tasks_db.utils import exclusive_transaction
 
 from balm.instruments import UnknownInstrumentError, get_instrument
 from balm.outcomes.models import Assessment, ReminderKind, ReminderLog, Response, SafetyAlert
+from balm.outcomes.status import answer_by
+from balm.programmes.templates import PARTICIPANT_TIMEPOINT
 
 OPEN_ENROLMENT = ("referred", "assessed", "started", "completed")
 
@@ -76,10 +78,12 @@ def compose_questionnaire_email(
 ) -> Email:
     """Wording of the due or reminder e-mail, from the current schedule and catalogue."""
     lines = []
+    today = timezone.localdate()
     for assessment in sorted(assessments, key=lambda a: (a.due_on, a.instrument_id)):
+        when = PARTICIPANT_TIMEPOINT.get(assessment.timepoint, assessment.timepoint)
         lines.append(
-            f"- {instrument_title(assessment.instrument_id)}: "
-            f"please answer by {assessment.closes_on:%A %-d %B}"
+            f"- {instrument_title(assessment.instrument_id)}, {when}: "
+            + answer_by(due_on=assessment.due_on, closes_on=assessment.closes_on, today=today)
         )
     if kind == ReminderKind.REMINDER:
         subject = f"A gentle reminder from {site_name}"

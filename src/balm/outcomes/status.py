@@ -13,6 +13,8 @@ class AssessmentStatus(StrEnum):
     COMPLETE = "complete"
     MISSED = "missed"  # closed without a response
     WITHDRAWN = "withdrawn"  # unanswered, and the participant has left the programme
+    NOT_RETURNED = "not_returned"  # staff recorded that the form was not returned
+    DECLINED = "declined"  # staff recorded that the participant declined it
 
 
 def assessment_status(
@@ -23,12 +25,16 @@ def assessment_status(
     closes_on: date,
     today: date,
     withdrawn: bool = False,
+    outcome: str = "",
 ) -> AssessmentStatus:
     """Complete beats everything; an unanswered assessment of a withdrawn participant is
     withdrawn (not counted as missed); after ``closes_on`` it is missed; a saved draft makes it
-    in progress; before ``opens_on`` it is upcoming; else due."""
+    in progress; before ``opens_on`` it is upcoming; else due. An ``outcome`` recorded by staff
+    ("not_returned", "declined") comes next after complete."""
     if has_response:
         return AssessmentStatus.COMPLETE
+    if outcome:
+        return AssessmentStatus(outcome)
     if withdrawn:
         return AssessmentStatus.WITHDRAWN
     if today > closes_on:
@@ -38,3 +44,11 @@ def assessment_status(
     if today < opens_on:
         return AssessmentStatus.UPCOMING
     return AssessmentStatus.DUE
+
+
+def answer_by(*, due_on: date, closes_on: date, today: date) -> str:
+    """What a participant is told about when to answer: the due date staff see as "due";
+    once it has passed, that it is still open until it closes (never a second "due" date)."""
+    if today <= due_on:
+        return f"please answer by {due_on:%A %-d %B}"
+    return f"it was due on {due_on:%A %-d %B}; you can still answer until {closes_on:%A %-d %B}"

@@ -205,6 +205,8 @@ def record_attendance(
     if by is not None:
         permissions.require(permissions.can_edit_clinical(by, session.cohort.site))
     wanted = {(e if isinstance(e, int) else e.pk): mark for e, mark in marks.items()}
+    if not wanted:
+        raise InvalidInput([Problem("", "Mark at least one participant.")])
     in_cohort = set(
         Enrolment.objects.filter(cohort_id=session.cohort_id, pk__in=wanted).values_list(
             "pk", flat=True
@@ -248,7 +250,9 @@ def record_session_notes(
     facilitator_feedback: str | None = None,
     reflections: str | None = None,
 ) -> Session:
-    """Update what was delivered and the facilitators' feedback and reflections."""
+    """Update what was delivered and the facilitators' feedback and reflections.
+
+    Only fields that change are written; when none does, nothing is written or audited."""
     if by is not None:
         permissions.require(permissions.can_edit_clinical(by, session.cohort.site))
     changes = {
@@ -259,12 +263,14 @@ def record_session_notes(
             "facilitator_feedback": facilitator_feedback,
             "reflections": reflections,
         }.items()
-        if value is not None
+        if value is not None and value != getattr(session, key)
     }
+    if not changes:
+        return session
     with transaction.atomic():
         for key, value in changes.items():
             setattr(session, key, value)
-        session.save(update_fields=list(changes) or None)
+        session.save(update_fields=list(changes))
         record(
             "session.notes",
             by=by,
@@ -281,6 +287,8 @@ def change_cohort_status(*, cohort: Cohort, status: str, by: User | None) -> Coh
         permissions.require(permissions.can_edit_clinical(by, cohort.site))
     if status not in CohortStatus.values:
         raise InvalidInput([Problem("status", "Choose planned, running, finished or cancelled.")])
+    if status == cohort.status:
+        raise InvalidInput([Problem("status", f"The group is already {cohort.status}.")])
     with transaction.atomic():
         previous = cohort.status
         cohort.status = status

@@ -16,6 +16,16 @@ class Timepoint(models.TextChoices):
     FOLLOW_UP = "follow_up", "Follow-up"
 
 
+#: What participants call each timepoint, everywhere they see one (pages, e-mails, progress);
+#: staff see the ``Timepoint`` labels (Baseline, Mid-point, End, Follow-up).
+PARTICIPANT_TIMEPOINT = {
+    Timepoint.BASELINE: "Start",
+    Timepoint.MID: "Middle",
+    Timepoint.END: "End",
+    Timepoint.FOLLOW_UP: "Follow-up",
+}
+
+
 class ProgrammeTemplate(models.Model):
     """A programme a cohort is created from; shipped templates have no site.
 

@@ -16,4 +16,12 @@ def balm(request: HttpRequest) -> dict[str, object]:
         """Staff navigation (asked only when a template shows it, once per request)."""
         return permissions.is_staff_member(getattr(request, "user", None))
 
-    return {"balm_demo": settings.DEMO, "balm_is_staff": is_staff}
+    @cache
+    def by_link() -> bool:
+        """A participant here through a personal link (no account): offer to forget them."""
+        from balm.web.participant_session import SESSION_KEY
+
+        session = getattr(request, "session", None)
+        return session is not None and session.get(SESSION_KEY) is not None
+
+    return {"balm_demo": settings.DEMO, "balm_is_staff": is_staff, "balm_by_link": by_link}

@@ -18,7 +18,8 @@ from balm.accounts.models import Participant
 from balm.instruments import get_instrument
 from balm.instruments.schema import Direction, Scale
 from balm.outcomes.models import CheckIn, Response
-from balm.programmes.models import Enrolment, Timepoint
+from balm.programmes.models import Enrolment
+from balm.programmes.templates import PARTICIPANT_TIMEPOINT
 from balm.web.participant_session import current_participant
 
 # Drawn for a phone: a narrow viewBox keeps 14-unit text near 14 px on a 390 px screen.
@@ -32,18 +33,54 @@ STYLES = (
     ("#8a6d1f", "10 4 2 4"),
     ("#3d7f86", "1 3"),
 )
-TIMEPOINT_WORDS = {
-    Timepoint.BASELINE: "Start",
-    Timepoint.MID: "Middle",
-    Timepoint.END: "End",
-    Timepoint.FOLLOW_UP: "Follow-up",
-}
+TIMEPOINT_WORDS = PARTICIPANT_TIMEPOINT
+
+
+def plain_name(scale: Scale) -> str:
+    """The scale's name without the scoring notes the catalogue gives staff: 'Depression (sum
+    x 2, 0-42)' is 'Depression', 'Pain willingness, items reverse-scored (...)' is 'Pain
+    willingness'."""
+    return scale.name.split(" (")[0].split(",")[0].strip()
 
 
 def plain_label(scale: Scale) -> str:
-    """'Mood (higher is better)', 'Pain intensity (lower is better)'."""
+    """'Mood (higher is better)', 'Depression (lower is better)': no formulas or ranges."""
     better = "higher" if scale.direction is Direction.HIGHER_BETTER else "lower"
-    return f"{scale.name} ({better} is better)"
+    return f"{plain_name(scale)} ({better} is better)"
+
+
+def plainly_named(scales: list[Scale]) -> list[Scale]:
+    """One scale per plain name: where two share one (SWEMWBS's raw total and its metric
+    score are both 'Mental wellbeing'), the later one, the score the catalogue reports."""
+    kept: dict[str, Scale] = {}
+    for scale in scales:
+        kept[plain_name(scale)] = scale
+    chosen = set(map(id, kept.values()))
+    return [scale for scale in scales if id(scale) in chosen]
+
+
+# Each line's points get their own shape as well as colour and dash, so lines are told apart
+# without colour (WCAG 1.4.1); the legend shows the same shape.
+MARKERS = ("circle", "square", "triangle", "diamond", "cross")
+
+
+def marker_path(shape: str, x: float, y: float, r: float = 5.5) -> str:
+    """An SVG path for a point marker of ``shape`` centred on (x, y)."""
+    if shape == "square":
+        return f"M{x - r:.1f},{y - r:.1f}h{2 * r:.1f}v{2 * r:.1f}h{-2 * r:.1f}Z"
+    if shape == "triangle":
+        return f"M{x:.1f},{y - r:.1f}L{x + r:.1f},{y + r:.1f}L{x - r:.1f},{y + r:.1f}Z"
+    if shape == "diamond":
+        return f"M{x:.1f},{y - r:.1f}L{x + r:.1f},{y:.1f}L{x:.1f},{y + r:.1f}L{x - r:.1f},{y:.1f}Z"
+    if shape == "cross":
+        w = r / 2.5
+        return (
+            f"M{x - w:.1f},{y - r:.1f}h{2 * w:.1f}v{r - w:.1f}h{r - w:.1f}v{2 * w:.1f}"
+            f"h{w - r:.1f}v{r - w:.1f}h{-2 * w:.1f}v{w - r:.1f}h{w - r:.1f}v{-2 * w:.1f}"
+            f"h{r - w:.1f}Z"
+        )
+    arc = f"a{r:.1f},{r:.1f} 0 1,0"
+    return f"M{x - r:.1f},{y:.1f}{arc} {2 * r:.1f},0{arc} {-2 * r:.1f},0"
 
 
 @dataclass
@@ -59,7 +96,16 @@ class Line:
     label: str
     colour: str
     dash: str
+    marker: str = "circle"
     points: list[Point] = field(default_factory=list)
+
+    @property
+    def markers(self) -> list[str]:
+        return [marker_path(self.marker, p.x, p.y) for p in self.points]
+
+    @property
+    def legend_marker(self) -> str:
+        return marker_path(self.marker, 18, 8, 4.5)
 
     @property
     def path(self) -> str:
@@ -127,7 +173,7 @@ def line_chart(
     summary = []
     for n, (label, values) in enumerate(series):
         colour, dash = STYLES[n % len(STYLES)]
-        line = Line(label=label, colour=colour, dash=dash)
+        line = Line(label=label, colour=colour, dash=dash, marker=MARKERS[n % len(MARKERS)])
         for x, name in positions:
             if name in values:
                 line.points.append(Point(x_at(x), y_at(values[name]), values[name], name))
@@ -218,7 +264,7 @@ def questionnaire_sections(enrolment: Enrolment) -> list[dict]:
         ]
         scales = [
             s
-            for s in instrument.scales
+            for s in plainly_named(list(instrument.scales))
             if any(_number(r.scores.get(s.id)) is not None for r in answered)
         ]
         if not scales:

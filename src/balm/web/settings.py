@@ -10,6 +10,7 @@
 | ``BALM_ALLOWED_HOSTS`` | comma-separated host names | ``localhost,127.0.0.1`` |
 | ``BALM_SITE_URL`` | absolute base URL used in e-mailed links | ``http://127.0.0.1:8000`` |
 | ``BALM_EMAIL_HOST`` | SMTP server; unset means e-mail is printed to the console | unset |
+| ``BALM_EMAIL_FILE_DIR`` | without SMTP: write each e-mail to a file in this folder | unset |
 | ``BALM_EMAIL_PORT``, ``_USER``, ``_PASSWORD``, ``_USE_TLS`` | SMTP | 587, "", "", on |
 | ``BALM_EMAIL_TIMEOUT`` | seconds before a silent SMTP server fails a send (below the retry) | 30 |
 | ``BALM_FROM_EMAIL`` | sender address | ``balm@localhost`` |
@@ -110,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "balm.web.middleware.no_store",
 ]
 
 ROOT_URLCONF = "balm.web.urls"
@@ -189,6 +191,10 @@ if _email_host:
     # Without a timeout a server that accepts the connection and then says nothing would hold
     # the worker for ever; a timeout is a failed send, which the reminder check retries.
     EMAIL_TIMEOUT = _email_timeout
+elif env_str("BALM_EMAIL_FILE_DIR", ""):
+    # The demo: e-mails go to files, so the terminal keeps the log-ins and links in view.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env_str("BALM_EMAIL_FILE_DIR", "")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("BALM_FROM_EMAIL", "balm@localhost")

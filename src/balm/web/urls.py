@@ -26,6 +26,11 @@ urlpatterns = [
         name="session-attendance",
     ),
     path("assessments/<int:assessment_id>/paper/", views.paper_entry, name="paper-entry"),
+    path(
+        "assessments/<int:assessment_id>/outcome/",
+        views.assessment_outcome,
+        name="assessment-outcome",
+    ),
     path("responses/<int:response_id>/", views.amend_response, name="amend-response"),
     path("alerts/<int:alert_id>/", views.alert_detail, name="alert"),
     # a staff member's own API tokens
@@ -38,6 +43,7 @@ urlpatterns = [
     # participants
     path("p/<str:token>/", views.open_link, name="participant-link"),
     path("me/", views.my_questionnaires, name="my-questionnaires"),
+    path("me/forget/", views.forget_device, name="forget-device"),
     path("me/checkin/", views.checkin, name="checkin"),
     path("me/q/<int:assessment_id>/", views.questionnaire, name="questionnaire"),
     path("me/done/<int:assessment_id>/", views.questionnaire_done, name="questionnaire-done"),

@@ -50,8 +50,9 @@ def _same_answers(stored: Mapping[str, object], given: Mapping[str, object]) -> 
     return left == right
 
 
-def _refuse_bad_client_id(instrument_id: str, answers: Mapping[str, object], online: bool) -> None:
+def _refuse_bad_client_id(instrument_id: str, answers: Mapping[str, object], mode: str) -> None:
     """A malformed client id, reported together with every problem in the answers."""
+    online = mode == EntryMode.PARTICIPANT_ONLINE
     checked = check_answers(instrument_id, answers, require_complete=online)
     problems = [
         Problem("client_id", "Send a UUID made by the client (e.g. uuid4)."),
@@ -113,17 +114,18 @@ def submit_response(request: HttpRequest, payload: ResponseIn):  # type: ignore[
         permissions.can_answer_as(caller.actor, assessment.enrolment),
         "You cannot submit answers for this person.",
     )
-    online = payload.entry_mode == EntryMode.PARTICIPANT_ONLINE
     try:
+        mode = actions.entry_mode_for(caller.actor, assessment.enrolment, payload.entry_mode)
         client_id = _client_id(payload.client_id)
         if client_id is None:
-            _refuse_bad_client_id(assessment.instrument_id, payload.answers, online)
+            _refuse_bad_client_id(assessment.instrument_id, payload.answers, mode)
         submission = actions.record_submission(
             assessment=assessment,
             answers=payload.answers,
             client_id=client_id,
             entry_mode=payload.entry_mode,
             by=caller.actor,
+            token=caller.token,
         )
     except InvalidInput as error:
         return Status(422, problems_body(error.problems, assessment.instrument_id))
@@ -132,7 +134,7 @@ def submit_response(request: HttpRequest, payload: ResponseIn):  # type: ignore[
         return Status(201, response_out(stored, alert=bool(submission.alerts)))
     same = (
         stored.assessment_id == assessment.pk
-        and stored.entry_mode == payload.entry_mode
+        and stored.entry_mode == mode
         and _same_answers(stored.answers, payload.answers)
     )
     if not same:
@@ -157,13 +159,13 @@ def submit_checkin(request: HttpRequest, payload: CheckInIn):  # type: ignore[no
         "You cannot submit a check-in for this person.",
     )
     instrument_id = enrolment.cohort.template.checkin_instrument
-    online = payload.entry_mode == EntryMode.PARTICIPANT_ONLINE
     try:
+        mode = actions.entry_mode_for(caller.actor, enrolment, payload.entry_mode)
         client_id = _client_id(payload.client_id)
         if client_id is None:
             if not instrument_id:
                 raise InvalidInput([Problem("client_id", "Send a UUID made by the client.")])
-            _refuse_bad_client_id(instrument_id, payload.answers, online)
+            _refuse_bad_client_id(instrument_id, payload.answers, mode)
         submission = actions.record_checkin(
             enrolment=enrolment,
             week=payload.week,
@@ -173,6 +175,7 @@ def submit_checkin(request: HttpRequest, payload: CheckInIn):  # type: ignore[no
             note=payload.note,
             entry_mode=payload.entry_mode,
             by=caller.actor,
+            token=caller.token,
         )
     except InvalidInput as error:
         return Status(422, problems_body(error.problems, instrument_id or None))
@@ -182,7 +185,7 @@ def submit_checkin(request: HttpRequest, payload: CheckInIn):  # type: ignore[no
     same = (
         stored.enrolment_id == enrolment.pk
         and stored.week == payload.week
-        and stored.entry_mode == payload.entry_mode
+        and stored.entry_mode == mode
         and stored.practice_type == payload.practice_type
         and stored.note == payload.note.strip()
         and _same_answers(stored.answers, payload.answers)

@@ -10,6 +10,7 @@ from balm.web.views.common import alert_detail, healthz, home
 from balm.web.views.export import export_checkins, export_cohort, export_site
 from balm.web.views.participant import (
     checkin,
+    forget_device,
     my_questionnaires,
     open_link,
     questionnaire,
@@ -22,7 +23,7 @@ from balm.web.views.staff_cohorts import (
     enrolment_link,
 )
 from balm.web.views.staff_enrol import enrol_csv, enrol_one
-from balm.web.views.staff_entry import amend_response, paper_entry
+from balm.web.views.staff_entry import amend_response, assessment_outcome, paper_entry
 from balm.web.views.staff_sessions import session_attendance, session_detail
 from balm.web.views.tokens import api_token_revoke, api_tokens
 
@@ -31,6 +32,7 @@ __all__ = [
     "amend_response",
     "api_token_revoke",
     "api_tokens",
+    "assessment_outcome",
     "checkin",
     "cohort_create",
     "cohort_detail",
@@ -41,6 +43,7 @@ __all__ = [
     "export_checkins",
     "export_cohort",
     "export_site",
+    "forget_device",
     "healthz",
     "home",
     "my_questionnaires",

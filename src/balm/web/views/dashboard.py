@@ -20,10 +20,13 @@ from balm.programmes.models import Attendance, AttendanceMark, Cohort
 from balm.programmes.templates import Timepoint
 
 #: Statuses that count as "expected by now" for a completion rate: not upcoming, not withdrawn.
+#: Not returned and declined were expected and are not complete.
 EXPECTED = frozenset(
     {
         AssessmentStatus.COMPLETE,
         AssessmentStatus.MISSED,
+        AssessmentStatus.NOT_RETURNED,
+        AssessmentStatus.DECLINED,
         AssessmentStatus.DUE,
         AssessmentStatus.IN_PROGRESS,
     }

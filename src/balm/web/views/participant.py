@@ -19,10 +19,15 @@ from balm.instruments import get_instrument, safety_flags
 from balm.instruments.schema import ItemKind
 from balm.outcomes import actions as outcome_actions
 from balm.outcomes.models import Assessment, CheckIn, Draft, PracticeType, Response, SafetyAlert
+from balm.outcomes.status import answer_by
 from balm.programmes.models import Enrolment
-from balm.web.participant_session import current_participant, remember_link
+from balm.programmes.templates import PARTICIPANT_TIMEPOINT
+from balm.web.participant_session import current_participant, forget_link, remember_link
 
 ITEMS_PER_PAGE = 3
+# The check-in's free-text "which practice" (q7) asks what the practice list beside the
+# minutes asks: the page shows the list only, so no question is asked twice.
+ASKED_BY_THE_PRACTICE_LIST = "q7"
 
 
 # --- participant pages -------------------------------------------------------------------
@@ -35,6 +40,16 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "balm/link_invalid.html", status=404)
     remember_link(request, link)
     return redirect("my-questionnaires")
+
+
+@require_http_methods(["GET", "POST"])
+def forget_device(request: HttpRequest) -> HttpResponse:
+    """Sign out of a personal link: this browser forgets it (a POST; a GET only shows the
+    page, so a link preview cannot sign anyone out)."""
+    if request.method == "POST":
+        forget_link(request)
+        return redirect("forget-device")
+    return render(request, "balm/signed_out.html")
 
 
 def _participant_or_404(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -58,6 +73,8 @@ def my_questionnaires(request: HttpRequest) -> HttpResponse:
             "assessment": a,
             "instrument": get_instrument(a.instrument_id),
             "started": Draft.objects.filter(assessment=a).exclude(answers={}).exists(),
+            "when": PARTICIPANT_TIMEPOINT.get(a.timepoint, a.timepoint),
+            "answer_by": answer_by(due_on=a.due_on, closes_on=a.closes_on, today=today),
         }
         for a in assessments
     ]
@@ -119,6 +136,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
             return redirect("my-questionnaires")
     fields = []
     for item in instrument.items:
+        if item.id == ASKED_BY_THE_PRACTICE_LIST:
+            continue
         scale = None
         if item.kind is ItemKind.INTEGER and item.maximum is not None and item.maximum <= 10:
             scale = [str(n) for n in range(int(item.minimum or 0), int(item.maximum) + 1)]
@@ -130,6 +149,19 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 "errors": errors.get(item.id, []),
             }
         )
+    summary = [
+        (
+            f"id_{f['item'].id}_0" if f["scale"] else f"id_{f['item'].id}",
+            f["item"].concept.split(" (")[0],
+            message,
+        )
+        for f in fields
+        for message in f["errors"]
+    ]
+    summary += [
+        ("id_practice_type", "Which practice", message)
+        for message in errors.get("practice_type", [])
+    ]
     return render(
         request,
         "balm/checkin.html",
@@ -137,9 +169,10 @@ def checkin(request: HttpRequest) -> HttpResponse:
             "week": week,
             "instrument": instrument,
             "fields": fields,
+            "summary": summary,
             "practice_types": PracticeType.choices,
             "practice_type": request.POST.get("practice_type", PracticeType.NONE),
-            "form_errors": errors.get("", []) + errors.get("practice_type", []),
+            "form_errors": errors.get("", []),
         },
     )
 
@@ -147,6 +180,20 @@ def checkin(request: HttpRequest) -> HttpResponse:
 def _pages(instrument) -> list[list]:  # type: ignore[no-untyped-def]
     shown = list(instrument.items)
     return [shown[i : i + ITEMS_PER_PAGE] for i in range(0, len(shown), ITEMS_PER_PAGE)] or [[]]
+
+
+def _first_unanswered(pages: list[list], saved: dict) -> int:  # type: ignore[type-arg]
+    """Where to resume: the first page with a question not yet answered (else the last)."""
+    for number, items in enumerate(pages, start=1):
+        if any(item.id not in saved for item in items):
+            return number
+    return len(pages)
+
+
+def _bad_values(errors: dict[str, list[str]], items: list) -> bool:  # type: ignore[type-arg]
+    """Whether saving the page failed (a bad value), not merely left questions unanswered."""
+    unanswered = ["Please answer this question."]
+    return any(errors.get(item.id, unanswered) != unanswered for item in items) or "" in errors
 
 
 @require_http_methods(["GET", "POST"])
@@ -161,12 +208,14 @@ def questionnaire(request: HttpRequest, assessment_id: int) -> HttpResponse:
         return redirect("questionnaire-done", assessment_id=assessment.pk)
     instrument = get_instrument(assessment.instrument_id)
     pages = _pages(instrument)
-    try:
-        page = min(max(int(request.GET.get("page", request.POST.get("page", 1))), 1), len(pages))
-    except ValueError:
-        page = 1
     draft = Draft.objects.filter(assessment=assessment).first()
     saved = dict(draft.answers) if draft else {}
+    asked = request.GET.get("page", request.POST.get("page"))
+    try:
+        page = _first_unanswered(pages, saved) if asked is None else int(asked)
+    except ValueError:
+        page = 1
+    page = min(max(page, 1), len(pages))
     errors: dict[str, list[str]] = {}
     client_key = f"balm-client-{assessment.pk}"
     client_id = request.session.setdefault(client_key, uuid.uuid4().hex)
@@ -187,8 +236,15 @@ def questionnaire(request: HttpRequest, assessment_id: int) -> HttpResponse:
             for item in pages[page - 1]:
                 if item.required and item.kind is not ItemKind.TEXT and item.id not in saved:
                     errors[item.id] = ["Please answer this question."]
-        going_back = request.POST.get("go") == "back"
-        if going_back:
+        going = request.POST.get("go")
+        if going == "stop" and not _bad_values(errors, pages[page - 1]):
+            messages.success(
+                request,
+                f"Your answers are saved. Come back to it any time until "
+                f"{assessment.closes_on:%-d %B}.",
+            )
+            return redirect("my-questionnaires")
+        if going == "back":
             return redirect(f"{request.path}?page={max(page - 1, 1)}")
         if not errors and page < len(pages):
             return redirect(f"{request.path}?page={page + 1}")

@@ -1,5 +1,6 @@
 """Staff entering answers: a paper questionnaire on a participant's behalf (recorded as
-``staff_paper``) and amending a response (a reason required; the old answers stay)."""
+``staff_paper``), recording instead that it was not returned or was declined, and amending a
+response (a reason required; the old answers stay)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput
 from balm.instruments import get_instrument
 from balm.outcomes import actions as outcome_actions
-from balm.outcomes.models import Assessment, EntryMode, Response
+from balm.outcomes.models import Assessment, AssessmentOutcome, Draft, EntryMode, Response
 from balm.web import forms
 from balm.web.views.common import require_staff, staff_enrolment
 
@@ -57,11 +58,59 @@ def paper_entry(request: HttpRequest, assessment_id: int) -> HttpResponse:
         else:
             messages.success(request, f"{instrument.short_name} saved and scored.")
             return redirect("enrolment", enrolment_id=assessment.enrolment_id)
+    return _render_paper_entry(request, assessment, form)
+
+
+def _render_paper_entry(
+    request: HttpRequest,
+    assessment: Assessment,
+    form: forms.PaperEntryForm,
+    outcome_errors: list[str] | None = None,
+) -> HttpResponse:
+    instrument = get_instrument(assessment.instrument_id)
+    draft = Draft.objects.filter(assessment=assessment).exclude(answers={}).first()
     return render(
         request,
         "balm/paper_entry.html",
-        {"assessment": assessment, "instrument": instrument, "form": form},
+        {
+            "assessment": assessment,
+            "instrument": instrument,
+            "form": form,
+            # The participant's own saved answers: kept whatever staff enter here.
+            "draft": draft,
+            "draft_count": len(draft.answers) if draft else 0,
+            "outcomes": [c for c in AssessmentOutcome.choices if c[0]],
+            "outcome_errors": outcome_errors or [],
+        },
     )
+
+
+@login_required
+@require_POST
+def assessment_outcome(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    """Record (or clear) that a questionnaire was not returned or was declined."""
+    assessment = _assessment(request, assessment_id, change=True)
+    try:
+        outcome_actions.record_assessment_outcome(
+            assessment=assessment,
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+            by=request.user,
+        )
+    except InvalidInput as error:
+        form = forms.PaperEntryForm(
+            instrument=get_instrument(assessment.instrument_id),
+            initial={"client_id": uuid.uuid4().hex},
+        )
+        return _render_paper_entry(
+            request, assessment, form, [problem.message for problem in error.problems]
+        )
+    assessment.refresh_from_db()
+    if assessment.outcome:
+        messages.success(request, f"Recorded: {assessment.get_outcome_display().lower()}.")
+    else:
+        messages.success(request, "Cleared: answers can be entered again.")
+    return redirect("enrolment", enrolment_id=assessment.enrolment_id)
 
 
 @login_required

@@ -1,0 +1,22 @@
+"""Pages carry health data: no browser or proxy keeps a copy (``Cache-Control: no-store``).
+
+Static files never reach this middleware (WhiteNoise answers them earlier), so they stay
+cacheable; a view that sets its own ``Cache-Control`` keeps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+
+
+def no_store(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:  # type: ignore[type-arg]
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)  # no-cache, no-store, must-revalidate, private
+        return response
+
+    return middleware
