@@ -62,6 +62,7 @@ from balm.change.effect_sizes import (
 )
 from balm.change.errors import ChangeInputError, MissingParameterError
 from balm.change.group import GroupChange, group_change, summarise_change, timepoint_summary
+from balm.change.individual import IndividualChange, individual_change
 from balm.change.parameters import Parameter, from_catalogue
 from balm.change.reliable import (
     PRE_POST_METHODS,
@@ -98,6 +99,7 @@ __all__ = [
     "EffectSize",
     "GroupChange",
     "HLMTest",
+    "IndividualChange",
     "MissingParameterError",
     "Parameter",
     "PrePost",
@@ -117,6 +119,7 @@ __all__ = [
     "from_catalogue",
     "group_change",
     "hedges_gav",
+    "individual_change",
     "is_dysfunctional",
     "is_functional",
     "method_sensitivity",
