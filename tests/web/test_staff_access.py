@@ -36,6 +36,7 @@ def _urls(world) -> dict[str, tuple[str, bool]]:  # type: ignore[no-untyped-def]
         "enrol": (reverse("enrol", args=[world.cohort_a.pk]), True),
         "enrol-csv": (reverse("enrol-csv", args=[world.cohort_a.pk]), True),
         "enrolment": (reverse("enrolment", args=[world.enrolment_p1.pk]), False),
+        "record": (reverse("record", args=[world.enrolment_p1.pk]), False),
         "session": (reverse("session", args=[session.pk]), False),
         "paper": (reverse("paper-entry", args=[baseline.pk]), True),
         "response": (reverse("amend-response", args=[response.pk]), False),

@@ -18,7 +18,7 @@ from balm.instruments import get_instrument, score_one
 from balm.outcomes.actions import submit_response
 from balm.outcomes.models import Assessment, Response, ResponseAmendment
 from balm.programmes.models import Attendance, Cohort, Enrolment
-from balm.web.views.dashboard import completion_rates, sparkline
+from balm.web.views.dashboard import completion_rates
 
 pytestmark = pytest.mark.django_db
 
@@ -354,13 +354,19 @@ def test_dashboard_due_overdue_rates_alerts_and_scores(world) -> None:  # type: 
     assert len(ctx["overdue"]) == total_baseline - 1
     assert all(a.due_on < today for a in ctx["overdue"])
     assert len(ctx["alerts"]) == 1 and b"item q9" in page.content
-    assert ctx["score_rows"][0]["measure"] == "phq9 total"
+    # the participants table shows the measure by name and its band in words (no change yet:
+    # one answer only), never raw keys like "total_band"
+    p1_row = next(r for r in ctx["rows"] if r["enrolment"] == world.enrolment_p1)
+    assert p1_row["changes"] == [
+        {
+            "measure": "PHQ-9",
+            "score": "1",
+            "band": "Minimal",
+            "category": "",
+            "words": "Baseline only",
+        }
+    ]
+    assert b"total_band" not in page.content
     # a researcher sees the dashboard without alerts (clinical staff only)
     seen = client_for(world.researcher_a).get(reverse("cohort", args=[world.cohort_a.pk]))
     assert len(seen.context["alerts"]) == 0
-
-
-def test_sparkline_is_inline_svg() -> None:
-    svg = sparkline([12.0, None, 9.0, 5.0])
-    assert svg.startswith("<svg") and "polyline" in svg and 'aria-hidden="true"' in svg
-    assert sparkline([3.0]) == ""

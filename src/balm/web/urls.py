@@ -18,6 +18,7 @@ urlpatterns = [
     path("cohorts/<int:cohort_id>/enrol/", views.enrol_one, name="enrol"),
     path("cohorts/<int:cohort_id>/enrol/csv/", views.enrol_csv, name="enrol-csv"),
     path("enrolments/<int:enrolment_id>/", views.enrolment_detail, name="enrolment"),
+    path("enrolments/<int:enrolment_id>/record/", views.enrolment_record, name="record"),
     path("enrolments/<int:enrolment_id>/link/", views.enrolment_link, name="enrolment-link"),
     path("sessions/<int:session_id>/", views.session_detail, name="session"),
     path(

@@ -23,6 +23,7 @@ from balm.web.views.staff_cohorts import (
 )
 from balm.web.views.staff_enrol import enrol_csv, enrol_one
 from balm.web.views.staff_entry import amend_response, paper_entry
+from balm.web.views.staff_record import enrolment_record
 from balm.web.views.staff_sessions import session_attendance, session_detail
 from balm.web.views.tokens import api_token_revoke, api_tokens
 
@@ -38,6 +39,7 @@ __all__ = [
     "enrol_one",
     "enrolment_detail",
     "enrolment_link",
+    "enrolment_record",
     "export_checkins",
     "export_cohort",
     "export_site",

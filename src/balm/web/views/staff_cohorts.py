@@ -26,7 +26,7 @@ from balm.outcomes.undelivered import undelivered_emails
 from balm.programmes import actions as programme_actions
 from balm.programmes.flow import enrolment_flow
 from balm.programmes.models import ProgrammeTemplate
-from balm.web import forms
+from balm.web import forms, record
 from balm.web.views import dashboard
 from balm.web.views.common import require_staff, staff_cohort, staff_enrolment
 
@@ -40,18 +40,25 @@ def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
     for a in assessments:
         per = counts.setdefault(a.enrolment_id, {})
         per[a.current_status] = per.get(a.current_status, 0) + 1  # type: ignore[attr-defined]
-    enrolments = cohort.enrolments.select_related("participant").order_by("participant__pseudonym")
+    enrolments = list(
+        cohort.enrolments.select_related("participant").order_by("participant__pseudonym")
+    )
+    changes = record.latest_changes([e.pk for e in enrolments])
+    attended = dashboard.attended_by_enrolment(cohort)
+    checkins = dashboard.latest_checkins(cohort)
     rows = [
         {
             "enrolment": e,
             "complete": counts.get(e.pk, {}).get("complete", 0),
             "open": counts.get(e.pk, {}).get("due", 0) + counts.get(e.pk, {}).get("in_progress", 0),
             "missed": counts.get(e.pk, {}).get("missed", 0),
+            "changes": changes.get(e.pk, []),
+            "attended": attended.get(e.pk, 0),
+            "checkin": checkins.get(e.pk),
         }
         for e in enrolments
     ]
     due, overdue = dashboard.due_and_overdue(assessments, today)
-    timepoint_labels, score_rows = dashboard.scores_over_time(cohort)
     clinical = permissions.can_edit_clinical(request.user, cohort.site)
     alerts = (
         permissions.visible_alerts(request.user)
@@ -78,8 +85,7 @@ def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
             ),
             "attendance": dashboard.attendance_by_session(cohort),
             "alerts": alerts,
-            "timepoint_labels": timepoint_labels,
-            "score_rows": score_rows,
+            "sessions_held": dashboard.sessions_held(cohort, today),
             "undelivered": undelivered,
         },
     )
