@@ -101,6 +101,15 @@ class EnrolForm(BalmForm):
     )
     name = forms.CharField(max_length=200, required=False)
     email = forms.EmailField(required=False, help_text="For questionnaire reminders.")
+    phone = forms.CharField(
+        max_length=40, required=False, label="Telephone", help_text="Seen by clinical staff only."
+    )
+    gp = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="GP",
+        help_text="Practice, name and telephone; seen by clinical staff only.",
+    )
     diagnosis_category = forms.ChoiceField(
         choices=[("", "Choose…"), *DiagnosisCategory.choices], label="Diagnosis category"
     )

@@ -316,3 +316,36 @@ def amendments(enrolment: Enrolment) -> list[ResponseAmendment]:
         .select_related("response__assessment", "by")
         .order_by("-at")
     )
+
+
+# --- safety alerts --------------------------------------------------------------------
+
+
+@dataclass
+class AlertItem:
+    instrument: str
+    wording: str
+    is_concept: bool
+    answer: str
+
+
+def alert_item(instrument_id: str, item_id: str, value: float) -> AlertItem:
+    """The item's wording (its concept where the licence keeps the wording out) and the label
+    of the answer given (the number where the catalogue has no label for it)."""
+    instrument = _instrument(instrument_id)
+    shown = f"{value:g}"
+    if instrument is None:
+        return AlertItem(instrument_id, f"item {item_id}", True, shown)
+    item = next((i for i in instrument.items if i.id == item_id), None)
+    if item is None:
+        return AlertItem(instrument.name, f"item {item_id}", True, shown)
+    options = item.options or (
+        instrument.response_sets.get(item.response_set) if item.response_set else None
+    )
+    label = next((o.label for o in options or () if o.value == value), None)
+    return AlertItem(
+        instrument=instrument.name,
+        wording=item.text or item.concept,
+        is_concept=item.text is None,
+        answer=f"{label} ({shown})" if label else shown,
+    )
