@@ -96,4 +96,7 @@ def test_researcher_reads_but_cannot_change(world) -> None:  # type: ignore[no-u
 def test_researcher_cohort_page_has_no_write_links(world) -> None:  # type: ignore[no-untyped-def]
     page = client_for(world.researcher_a).get(reverse("cohort", args=[world.cohort_a.pk]))
     assert reverse("enrol", args=[world.cohort_a.pk]).encode() not in page.content
-    assert b"enter from paper" not in page.content
+    assert b"/paper/" not in page.content and b"from paper" not in page.content
+    # the owner's page has them (so the check above can fail)
+    owner = client_for(world.facilitator_a).get(reverse("cohort", args=[world.cohort_a.pk]))
+    assert b"/paper/" in owner.content

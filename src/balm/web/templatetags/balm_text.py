@@ -26,3 +26,14 @@ def tap_to_call(text: str) -> SafeString:
         return f'<a href="tel:{digits}">{number}</a>'
 
     return mark_safe(linebreaks(PHONE.sub(link, escape(text or ""))))
+
+
+@register.filter
+def instrument_name(instrument_id: str) -> str:
+    """A catalogue id as its short name (``phq9`` -> ``PHQ-9``); the id if it has gone."""
+    from balm.instruments import UnknownInstrumentError, get_instrument
+
+    try:
+        return get_instrument(instrument_id).short_name
+    except UnknownInstrumentError:
+        return instrument_id

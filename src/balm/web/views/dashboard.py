@@ -125,3 +125,22 @@ def latest_checkins(cohort: Cohort) -> dict[int, CheckIn]:
     for checkin in CheckIn.objects.filter(enrolment__cohort=cohort).order_by("week"):
         latest[checkin.enrolment_id] = checkin
     return latest
+
+
+def by_person(assessments: list[Any]) -> list[dict[str, Any]]:
+    """Open assessments grouped per participant, timepoint and due date (one line each)."""
+    groups: dict[tuple[str, int, str, date], dict[str, Any]] = {}
+    for a in assessments:
+        key = (a.enrolment.participant.pseudonym, a.enrolment_id, a.timepoint, a.due_on)
+        group = groups.setdefault(
+            key,
+            {
+                "pseudonym": key[0],
+                "enrolment_id": a.enrolment_id,
+                "timepoint": a.get_timepoint_display(),
+                "due_on": a.due_on,
+                "assessments": [],
+            },
+        )
+        group["assessments"].append(a)
+    return [groups[k] for k in sorted(groups, key=lambda k: (k[3], k[0], k[2]))]

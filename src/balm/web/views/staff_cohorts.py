@@ -80,6 +80,8 @@ def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "clinical": clinical,
             "due": due,
             "overdue": overdue,
+            "due_groups": dashboard.by_person(due),
+            "overdue_groups": dashboard.by_person(overdue),
             "completion": dashboard.completion_rates(
                 [(a.timepoint, a.current_status) for a in assessments]  # type: ignore[attr-defined]
             ),

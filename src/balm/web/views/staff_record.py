@@ -11,10 +11,12 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from balm.accounts import permissions
 from balm.web import record
+from balm.web.views import dashboard
 from balm.web.views.common import staff_enrolment
 
 
@@ -44,6 +46,7 @@ def enrolment_record(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             "checkins": record.checkins(enrolment, with_notes=free_text),
             "sessions": sessions,
             "attended": attended,
+            "sessions_held": dashboard.sessions_held(enrolment.cohort, timezone.localdate()),
             "alerts": alerts,
             "amendments": record.amendments(enrolment),
         },
