@@ -175,18 +175,26 @@ class SessionForm(BalmForm):
 
 
 class AttendanceForm(BalmForm):
-    """One radio group per enrolment, named ``enrolment-<id>`` like the action's problems."""
+    """The register: one row of radio buttons per enrolment, named ``enrolment-<id>`` like the
+    action's problems (people who withdrew are left out by the caller)."""
 
     def __init__(self, *args: Any, enrolments: Any, marks: dict[int, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.people = []
         for enrolment in enrolments:
-            self.fields[f"enrolment-{enrolment.pk}"] = forms.ChoiceField(
+            name = f"enrolment-{enrolment.pk}"
+            self.fields[name] = forms.ChoiceField(
                 choices=AttendanceMark.choices,
                 widget=forms.RadioSelect,
                 required=False,
                 label=enrolment.participant.pseudonym,
                 initial=marks.get(enrolment.pk),
             )
+            self.people.append((enrolment, name))
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Per person: the enrolment and its bound field (the template lays out a row)."""
+        return [{"enrolment": e, "field": self[name]} for e, name in self.people]
 
     def marks(self) -> dict[int, str]:
         return {
