@@ -208,6 +208,27 @@ def test_status_change_with_reason(world) -> None:  # type: ignore[no-untyped-de
     assert page.context["flow"].referred == 2
 
 
+def test_withdrawal_reason_says_it_is_required(world) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("enrolment", args=[world.enrolment_p1.pk])
+    page = client_for(world.facilitator_a).get(url)
+    html = page.content.decode()
+    assert "Reason (required for a withdrawal)" in html
+    assert "Reason (required for a withdrawal) <span" not in html  # no "(optional)" after it
+    refused = client_for(world.facilitator_a).post(url, {"status": "withdrawn"})
+    assert b'id="err-reason"' in refused.content
+
+
+def test_paper_entry_only_for_open_questionnaires(world) -> None:  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    open_now = _phq9(world)
+    Assessment.objects.filter(pk=open_now.pk).update(opens_on=today, closes_on=today)
+    upcoming = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="end")
+    page = client_for(world.facilitator_a).get(reverse("enrolment", args=[world.enrolment_p1.pk]))
+    html = page.content.decode()
+    assert reverse("paper-entry", args=[open_now.pk]) in html
+    assert reverse("paper-entry", args=[upcoming.pk]) not in html
+
+
 def test_status_change_refuses_a_skipped_step(world) -> None:  # type: ignore[no-untyped-def]
     url = reverse("enrolment", args=[world.enrolment_p1.pk])
     page = client_for(world.facilitator_a).post(url, {"status": "completed"})
@@ -217,10 +238,15 @@ def test_status_change_refuses_a_skipped_step(world) -> None:  # type: ignore[no
 def test_issue_and_revoke_a_personal_link(world) -> None:  # type: ignore[no-untyped-def]
     url = reverse("enrolment-link", args=[world.enrolment_p1.pk])
     client = client_for(world.facilitator_a)
-    page = client.post(url)
+    issued = client.post(url)
+    # shown once on the page it redirects to, so a refresh issues nothing
+    assert issued.status_code == 302
+    page = client.get(issued.url)
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
     link_url = page.context["new_link"]
-    assert "/p/" in link_url
+    assert "/p/" in link_url and b"data-copy" in page.content
+    again = client.get(issued.url)
+    assert "new_link" not in again.context and link_url.encode() not in again.content
     link = ParticipantLink.objects.get(participant=world.p1)
     assert link.is_active()
     revoked = client.post(url, {"revoke": link.pk})

@@ -139,17 +139,27 @@ class StatusForm(BalmForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text="Required for a withdrawal.",
+        label="Reason",
+        help_text="Required if the new status is Withdrawn: record why the participant withdrew.",
     )
 
     def __init__(self, *args: Any, current: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.current = current
-        self.fields["status"].choices = [
+        choices = [
             (value, label)
             for value, label in EnrolmentStatus.choices
             if transition_problem(current, value) is None
         ]
+        self.fields["status"].choices = choices
+        reason = self.fields["reason"]
+        if [value for value, _ in choices] == [EnrolmentStatus.WITHDRAWN]:
+            reason.required = True  # withdrawing is the only change left
+            reason.help_text = "Record why the participant withdrew."
+        elif EnrolmentStatus.WITHDRAWN in [value for value, _ in choices]:
+            # Not "(optional)": the label says when it is needed.
+            reason.label = "Reason (required for a withdrawal)"
+            reason.required_when = "withdrawn"  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -3,6 +3,7 @@ personal links. Enrolling is in :mod:`balm.web.views.staff_enrol`."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -132,6 +133,9 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
 
 # --- one enrolment -----------------------------------------------------------------------
 
+#: Session key of a personal link just issued, until the enrolment page shows it once.
+NEW_LINK_KEY = "balm_new_link"
+
 
 def _enrolment_context(request: HttpRequest, enrolment: Any, form: Any) -> dict[str, Any]:
     site = enrolment.cohort.site
@@ -154,6 +158,8 @@ def _enrolment_context(request: HttpRequest, enrolment: Any, form: Any) -> dict[
             .order_by("week", "instrument_id")
         ],
         "links": enrolment.participant.links.all() if clinical else [],
+        # paper entry only where the participant could answer now (open, perhaps overdue)
+        "paper_statuses": ("due", "in_progress"),
         "now": timezone.now(),
     }
 
@@ -179,7 +185,16 @@ def enrolment_detail(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Status changed to {enrolment.get_status_display()}.")
             return redirect("enrolment", enrolment_id=enrolment.pk)
-    return render(request, "balm/enrolment.html", _enrolment_context(request, enrolment, form))
+    context = _enrolment_context(request, enrolment, form)
+    shown = request.session.get(NEW_LINK_KEY)
+    if request.method == "GET" and shown and shown.get("enrolment") == enrolment.pk:
+        del request.session[NEW_LINK_KEY]
+        context["new_link"] = shown["url"]
+        context["new_link_expires"] = datetime.fromisoformat(shown["expires"])
+    response = render(request, "balm/enrolment.html", context)
+    if "new_link" in context:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -196,9 +211,11 @@ def enrolment_link(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         messages.success(request, "The link was revoked; it no longer opens.")
         return redirect("enrolment", enrolment_id=enrolment.pk)
     link, token = issue_participant_link(participant=participant, by=request.user)
-    context = _enrolment_context(request, enrolment, forms.StatusForm(current=enrolment.status))
-    context["new_link"] = request.build_absolute_uri(reverse("participant-link", args=[token]))
-    context["new_link_expires"] = link.expires_at
-    response = render(request, "balm/enrolment.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    # Shown once, on the page this redirects to (a refresh cannot issue a second link): kept in
+    # the session until that page takes it.
+    request.session[NEW_LINK_KEY] = {
+        "enrolment": enrolment.pk,
+        "url": request.build_absolute_uri(reverse("participant-link", args=[token])),
+        "expires": link.expires_at.isoformat(),
+    }
+    return redirect("enrolment", enrolment_id=enrolment.pk)
