@@ -46,6 +46,7 @@ class SiteForm(forms.ModelForm):
             "enabled_instruments",
             "alert_escalation_minutes",
             "duty_email",
+            "researchers_see_checkin_notes",
         )
 
     def clean_enabled_instruments(self) -> list[str]:
@@ -82,6 +83,7 @@ class SiteAdmin(AuditedAdmin):
         "enabled_instruments",
         "alert_escalation_minutes",
         "duty_email",
+        "researchers_see_checkin_notes",
         "created_at",
     )
     audit_name = "site"

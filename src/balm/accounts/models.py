@@ -37,6 +37,14 @@ class Site(models.Model):
     duty_email = models.EmailField(
         blank=True, help_text="The duty clinician's (or team's) address for escalated alerts."
     )
+    researchers_see_checkin_notes = models.BooleanField(
+        default=False,
+        help_text=(
+            "Participants' check-in notes are free text and may name people: by default only "
+            "clinical staff may export them. Tick only where your approvals allow researchers "
+            "to have them."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -25,6 +25,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "enabled_instruments": "keep",
         "alert_escalation_minutes": "keep",
         "duty_email": "drop",
+        "researchers_see_checkin_notes": "keep",
         "created_at": "keep",
     },
     "accounts.user": {

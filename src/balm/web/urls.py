@@ -36,6 +36,7 @@ urlpatterns = [
     path("export/cohorts/<int:cohort_id>/scores.csv", views.export_cohort, name="export-cohort"),
     path("export/sites/<int:site_id>/scores.csv", views.export_site, name="export-site"),
     path("export/checkins.csv", views.export_checkins, name="export-checkins"),
+    path("export/dictionary.csv", views.export_dictionary, name="export-dictionary"),
     # participants
     path("p/<str:token>/", views.open_link, name="participant-link"),
     path("me/", views.my_questionnaires, name="my-questionnaires"),

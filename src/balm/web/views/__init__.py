@@ -7,7 +7,12 @@ Every view asks ``balm.accounts.permissions`` who may see what; writes go throug
 """
 
 from balm.web.views.common import alert_detail, healthz, home
-from balm.web.views.export import export_checkins, export_cohort, export_site
+from balm.web.views.export import (
+    export_checkins,
+    export_cohort,
+    export_dictionary,
+    export_site,
+)
 from balm.web.views.participant import (
     checkin,
     my_questionnaires,
@@ -42,6 +47,7 @@ __all__ = [
     "enrolment_record",
     "export_checkins",
     "export_cohort",
+    "export_dictionary",
     "export_site",
     "healthz",
     "home",
