@@ -3,6 +3,7 @@ screenshots, an axe-core scan, and the scores tables reachable by keyboard."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -36,9 +37,7 @@ def test_a_facilitator_reads_the_record_from_the_cohort_page(
     _log_in(page, world.facilitator_a)
     page.goto(reverse("cohort", args=[world.cohort_a.pk]))
     people = page.get_by_role("region", name="Participants")
-    expect(people.get_by_role("row", name=__import__("re").compile("^P1"))).to_contain_text(
-        "CORE-10 9"
-    )
+    expect(people.get_by_role("row", name=re.compile("^P1"))).to_contain_text("CORE-10 9")
     shots.check(page, "cohort")
     # nothing is cut off at the right edge on a laptop screen
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -57,7 +56,20 @@ def test_a_facilitator_reads_the_record_from_the_cohort_page(
         if region.evaluate("el => el === document.activeElement"):
             break
     expect(region).to_be_focused()
-    assert enrolment.pk
+
+    # the safety answer, from the record: wording, answer, contact details, back to the record
+    world.p1.phone = "07700 900123"
+    world.p1.gp = "Riverside Surgery, 01632 960000 (test data)"
+    world.p1.save()
+    page.get_by_role("link", name=re.compile(r"^PHQ-9 item q9")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Safety answer")
+    expect(page.locator("[data-answer]")).to_have_text("Several days (1)")
+    expect(page.get_by_role("link", name="07700 900123")).to_have_attribute(
+        "href", "tel:07700900123"
+    )
+    shots.check(page, "alert")
+    page.get_by_role("link", name=re.compile(r"^P1")).click()
+    expect(page).to_have_url(re.compile(f"/enrolments/{enrolment.pk}/record/$"))
     page.context.close()
 
 
