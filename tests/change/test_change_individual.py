@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pytest
 
-from balm.change import Category, individual_change
+from balm.change import Category, ChangeInputError, individual_change, individual_changes
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,26 @@ def test_none_without_the_numbers_or_a_score() -> None:
     assert individual_change(float("nan"), 3, instrument="phq9") is None
     assert individual_change(3, 4, instrument="no-such-instrument") is None
     assert individual_change(3, 4, instrument="phq9", scale="no-such-scale") is None
+
+
+def test_the_batch_gives_the_same_categories_in_one_call() -> None:
+    # The five CORE-10 pairs above, worked by hand there.
+    found = individual_changes(
+        [24, 20, 20, 8, 14], [9, 13, 14, 16, 21], instrument="core10", scale="total"
+    )
+    assert found is not None and found.index is not None
+    assert found.categories == (
+        Category.RECOVERED,
+        Category.IMPROVED,
+        Category.UNCHANGED,
+        Category.HARMED,
+        Category.DETERIORATED,
+    )
+    assert found.index[0] == pytest.approx(-4.356, abs=0.001)
+
+
+def test_the_batch_refuses_blanks_and_unequal_lengths() -> None:
+    with pytest.raises(ChangeInputError, match=r"pairs \[1\]"):
+        individual_changes([20, float("nan")], [10, 10], instrument="phq9")
+    with pytest.raises(ChangeInputError, match="2 pre scores but 1 post"):
+        individual_changes([20, 18], [10], instrument="phq9")

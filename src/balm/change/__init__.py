@@ -62,7 +62,12 @@ from balm.change.effect_sizes import (
 )
 from balm.change.errors import ChangeInputError, MissingParameterError
 from balm.change.group import GroupChange, group_change, summarise_change, timepoint_summary
-from balm.change.individual import IndividualChange, individual_change
+from balm.change.individual import (
+    IndividualChange,
+    IndividualChanges,
+    individual_change,
+    individual_changes,
+)
 from balm.change.parameters import Parameter, from_catalogue
 from balm.change.reliable import (
     PRE_POST_METHODS,
@@ -100,6 +105,7 @@ __all__ = [
     "GroupChange",
     "HLMTest",
     "IndividualChange",
+    "IndividualChanges",
     "MissingParameterError",
     "Parameter",
     "PrePost",
@@ -120,6 +126,7 @@ __all__ = [
     "group_change",
     "hedges_gav",
     "individual_change",
+    "individual_changes",
     "is_dysfunctional",
     "is_functional",
     "method_sensitivity",

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from balm.change.categories import Better, Category
 from balm.change.classify import anchor_categories, combined_categories, distribution_categories
@@ -28,27 +29,39 @@ BY_PUBLISHED_AMOUNT = "published_amount"
 
 
 @dataclass(frozen=True)
-class IndividualChange:
-    """The change of one person from ``pre`` to ``post`` on one scale.
+class IndividualChanges:
+    """The change of several people (or one person at several timepoints) on one scale.
 
     Attributes
     ----------
-    category : Category
-        recovered / improved / unchanged / deteriorated / harmed (only improved / unchanged /
-        deteriorated when the catalogue has no cut-off).
+    categories : tuple of Category
+        One per pre/post pair: recovered / improved / unchanged / deteriorated / harmed (only
+        improved / unchanged / deteriorated when the catalogue has no cut-off).
     method : str
         ``jt`` (reliable change index of Jacobson & Truax 1991 with the catalogue's reliability
         and clinical SD) or ``published_amount`` (a change of at least the catalogue's
         published reliable-change amount).
     reliable_amount : float
         The smallest change, in score points, that counts as reliable.
-    index : float or None
-        The JT index (None for ``published_amount``).
+    index : tuple of float, or None
+        The JT index per pair (None for ``published_amount``).
     cutoff : float or None
         The cut-off between the clinical and the functional range, if any.
     parameters : tuple of Parameter
         Every number used, with its catalogue source.
     """
+
+    categories: tuple[Category, ...]
+    method: str
+    reliable_amount: float
+    index: tuple[float, ...] | None
+    cutoff: float | None
+    parameters: tuple[Parameter, ...]
+
+
+@dataclass(frozen=True)
+class IndividualChange:
+    """One pair of :class:`IndividualChanges`: the same fields for a single pre and post."""
 
     category: Category
     method: str
@@ -58,10 +71,11 @@ class IndividualChange:
     parameters: tuple[Parameter, ...]
 
 
-def individual_change(
-    pre: float, post: float, *, instrument: str, scale: str = "total"
-) -> IndividualChange | None:
-    """Classify one person's change with the catalogue's parameters; None when it cannot.
+def individual_changes(
+    pre: npt.ArrayLike, post: npt.ArrayLike, *, instrument: str, scale: str = "total"
+) -> IndividualChanges | None:
+    """Classify each pre/post pair with the catalogue's parameters, vectorised; None when the
+    catalogue lacks the numbers.
 
     With a reliability ``r`` and a clinical SD ``s`` in the catalogue the Jacobson & Truax
     (1991) index is used: ``RCI = (post - pre) / S_diff`` with ``S_diff = sqrt(2) * s *
@@ -73,33 +87,41 @@ def individual_change(
     reverse); without one, categories are improved / unchanged / deteriorated.
 
     Returns None when the catalogue has neither (reliability and clinical SD) nor a
-    published reliable-change amount for the scale, or when a score is not a number.
+    published reliable-change amount for the scale, or does not know the instrument or scale.
+
+    Raises
+    ------
+    ChangeInputError
+        When ``pre`` and ``post`` differ in length or hold a value that is not a finite number.
 
     References
     ----------
     Jacobson NS, Truax P (1991). J Consult Clin Psychol 59(1):12-19.
     """
-    if not (_finite(pre) and _finite(post)):
-        return None
+    pre_a = np.asarray(pre, dtype=np.float64).reshape(-1)
+    post_a = np.asarray(post, dtype=np.float64).reshape(-1)
+    if pre_a.shape != post_a.shape:
+        raise ChangeInputError(f"{pre_a.size} pre scores but {post_a.size} post scores")
+    bad = np.flatnonzero(~(np.isfinite(pre_a) & np.isfinite(post_a)))
+    if bad.size:
+        raise ChangeInputError(f"pairs {bad.tolist()} are not both finite numbers")
     try:
         values = from_catalogue(instrument, scale).values
     except ChangeInputError:
         return None
     better = Better(str(values["better"].value))
     used: list[Parameter] = [values["better"]]
-    pre_a = np.array([float(pre)])
-    post_a = np.array([float(post)])
 
     reliability = _number(values, "reliability")
     sd = _number(values, "sd_clinical")
     published = _published_amount(instrument, scale)
-    index: float | None
+    index: tuple[float, ...] | None
     if reliability is not None and sd is not None:
         rc = reliable_change(
             pre_a, post_a, method=RCMethod.JT, reliability=reliability, better=better, sd_pre=sd
         )
         improved, deteriorated = rc.improved, rc.deteriorated
-        index = float(rc.index[0])
+        index = tuple(float(i) for i in rc.index)
         amount = rc.critical_value * rc.constants["s_diff"]
         method = BY_JT
         used += [values["reliability"], values["sd_clinical"]]
@@ -120,13 +142,32 @@ def individual_change(
         categories = combined_categories(
             improved, deteriorated, pre_a, post_a, float(cutoff.value), better
         )
-    return IndividualChange(
-        category=Category(str(categories[0])),
+    return IndividualChanges(
+        categories=tuple(Category(str(c)) for c in categories),
         method=method,
         reliable_amount=float(amount),
         index=index,
         cutoff=None if cutoff is None else float(cutoff.value),
         parameters=tuple(used),
+    )
+
+
+def individual_change(
+    pre: float, post: float, *, instrument: str, scale: str = "total"
+) -> IndividualChange | None:
+    """:func:`individual_changes` for one pair; None also when a score is not a number."""
+    if not (_finite(pre) and _finite(post)):
+        return None
+    found = individual_changes([pre], [post], instrument=instrument, scale=scale)
+    if found is None:
+        return None
+    return IndividualChange(
+        category=found.categories[0],
+        method=found.method,
+        reliable_amount=found.reliable_amount,
+        index=None if found.index is None else found.index[0],
+        cutoff=found.cutoff,
+        parameters=found.parameters,
     )
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from balm.change import Category, IndividualChange, individual_change
+from balm.change import Category, IndividualChanges, individual_changes
 from balm.instruments import UnknownInstrumentError, get_instrument
 from balm.instruments.schema import Direction, Instrument, Scale, ScaleMethod
 from balm.outcomes.models import CheckIn, Response, ResponseAmendment
@@ -60,15 +60,17 @@ class ChangeShown:
     how: str
 
     @classmethod
-    def of(cls, change: IndividualChange, scale: Scale) -> ChangeShown:
-        amount = format_score(scale, change.reliable_amount)
-        if change.method == "jt":
+    def of(cls, changes: IndividualChanges, n: int, scale: Scale) -> ChangeShown:
+        """The ``n``-th pair of ``changes``, in words."""
+        category = changes.categories[n]
+        amount = format_score(scale, changes.reliable_amount)
+        if changes.method == "jt":
             how = f"reliable change index (Jacobson & Truax): a change of more than {amount}"
         else:
             how = f"the published reliable change: a change of {amount} or more"
-        if change.cutoff is not None:
-            how += f"; clinical range from {format_score(scale, change.cutoff)}"
-        return cls(change.category.value, CATEGORY_WORDS[change.category], how)
+        if changes.cutoff is not None:
+            how += f"; clinical range from {format_score(scale, changes.cutoff)}"
+        return cls(category.value, CATEGORY_WORDS[category], how)
 
 
 @dataclass
@@ -120,21 +122,17 @@ def _by_instrument(responses: list[Response]) -> dict[str, list[Response]]:
     return grouped
 
 
-def scale_record(instrument: Instrument, scale: Scale, answered: list[Response]) -> ScaleRecord:
-    """A scale's score at each timepoint, its band, and its change since the first one."""
+def scale_record(
+    instrument: Instrument, scale: Scale, answered: list[Response], *, judge: bool = True
+) -> ScaleRecord:
+    """A scale's score at each timepoint, its band, and (``judge``) its change since the first
+    one, all timepoints in one call of the core."""
     better = "higher" if scale.direction is Direction.HIGHER_BETTER else "lower"
     record = ScaleRecord(scale=scale, better=better)
-    baseline: float | None = None
     for response in answered:
         value = number(response.scores.get(scale.id))
         if value is None:
             continue
-        change = None
-        if baseline is None:
-            baseline = value
-        else:
-            found = individual_change(baseline, value, instrument=instrument.id, scale=scale.id)
-            change = None if found is None else ChangeShown.of(found, scale)
         timepoint = response.assessment.timepoint
         record.rows.append(
             ScoreRow(
@@ -144,10 +142,21 @@ def scale_record(instrument: Instrument, scale: Scale, answered: list[Response])
                 value=value,
                 score=format_score(scale, value),
                 band=band_words(response.scores.get(f"{scale.id}_band")),
-                change=change,
+                change=None,
                 response_id=response.pk,
             )
         )
+    if judge and len(record.rows) > 1:
+        first, later = record.rows[0], record.rows[1:]
+        found = individual_changes(
+            [first.value] * len(later),
+            [r.value for r in later],
+            instrument=instrument.id,
+            scale=scale.id,
+        )
+        if found is not None:
+            for n, row in enumerate(later):
+                row.change = ChangeShown.of(found, n, scale)
     return record
 
 
@@ -187,8 +196,9 @@ def measures(enrolment: Enrolment) -> list[MeasureRecord]:
 
 
 def latest_changes(enrolment_ids: list[int]) -> dict[int, list[dict[str, str]]]:
-    """For the cohort page: per enrolment, each measure's main scale and its latest change
-    category since the first answer (``total`` where the instrument has one)."""
+    """For the cohort page: per enrolment, each measure's main scale (``total`` where the
+    instrument has one) with its latest score and band, and the change from the first answer
+    to the latest, one call of the core per scale for the whole cohort."""
     responses = (
         Response.objects.filter(assessment__enrolment_id__in=enrolment_ids)
         .select_related("assessment")
@@ -198,6 +208,8 @@ def latest_changes(enrolment_ids: list[int]) -> dict[int, list[dict[str, str]]]:
     for response in responses:
         grouped[response.assessment.enrolment_id].append(response)
     out: dict[int, list[dict[str, str]]] = {}
+    to_judge: dict[tuple[str, str], list[tuple[dict[str, str], float, float]]] = defaultdict(list)
+    scales: dict[tuple[str, str], Scale] = {}
     for enrolment_id, mine in grouped.items():
         shown = []
         for instrument_id, answered in sorted(_by_instrument(mine).items()):
@@ -206,20 +218,34 @@ def latest_changes(enrolment_ids: list[int]) -> dict[int, list[dict[str, str]]]:
                 continue
             ids = [s.id for s in instrument.scales]
             scale = instrument.scale("total") if "total" in ids else instrument.scales[0]
-            record = scale_record(instrument, scale, answered)
+            record = scale_record(instrument, scale, answered, judge=False)
             if not record.rows:
                 continue
-            latest = record.latest_change
-            shown.append(
-                {
-                    "measure": instrument.short_name or instrument.name,
-                    "score": record.rows[-1].score,
-                    "band": record.rows[-1].band,
-                    "category": latest.category if latest else "",
-                    "words": latest.words if latest else "Baseline only",
-                }
-            )
+            row = {
+                "measure": instrument.short_name or instrument.name,
+                "score": record.rows[-1].score,
+                "band": record.rows[-1].band,
+                "category": "",
+                "words": "Baseline only" if len(record.rows) == 1 else "Not judged",
+            }
+            shown.append(row)
+            if len(record.rows) > 1:
+                key = (instrument.id, scale.id)
+                scales[key] = scale
+                to_judge[key].append((row, record.rows[0].value, record.rows[-1].value))
         out[enrolment_id] = shown
+    for (instrument_id, scale_id), pairs in to_judge.items():
+        found = individual_changes(
+            [pre for _, pre, _ in pairs],
+            [post for _, _, post in pairs],
+            instrument=instrument_id,
+            scale=scale_id,
+        )
+        if found is None:
+            continue
+        for n, (row, _, _) in enumerate(pairs):
+            shown_change = ChangeShown.of(found, n, scales[(instrument_id, scale_id)])
+            row["category"], row["words"] = shown_change.category, shown_change.words
     return out
 
 
