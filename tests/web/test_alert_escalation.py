@@ -17,12 +17,14 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from tests.web import factories
-from tests.web.doubles import SMTP_DOWN
+from tests.web.concurrency import run_together
+from tests.web.doubles import QUEUE_DOWN, SMTP_DOWN
 
 from balm.accounts.admin import SiteForm
 from balm.audit.models import AuditEvent
 from balm.outcomes import actions
 from balm.outcomes.models import SafetyAlert
+from balm.outcomes.reminders import send_due_reminders
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +210,30 @@ def test_the_crisis_box_says_not_watched_and_numbers_are_tap_to_call() -> None:
     assert '<a href="tel:999">999</a>' in html
     assert '<a href="tel:116123">116 123</a>' in html
     assert "A&amp;E" in html  # the rest is escaped
+
+
+# PostgreSQL: several workers' checks at once.
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_checks_escalate_each_alert_once(world: Any) -> None:
+    with override_settings(TASKS=QUEUE_DOWN):  # the first e-mails to the team stay queued
+        for participant in ("p1", "p2"):
+            actions.submit_response(
+                assessment=getattr(world, f"enrolment_{participant}").assessments.get(
+                    instrument_id="phq9", timepoint="baseline"
+                ),
+                answers={**factories.PHQ9_ZEROS, "q9": 1},
+                client_id=factories.client_id(),
+                by=getattr(world, participant),
+            )
+    SafetyAlert.objects.update(created_at=timezone.now() - timedelta(minutes=61))
+    results, errors = run_together(send_due_reminders)
+    assert errors == []
+    assert sum(results) == 2  # two escalations queued between the concurrent checks
+    assert len(_escalations()) == 2
+    assert AuditEvent.objects.filter(action="alert.escalate").count() == 2
+    assert {(a.escalation_outcome, a.escalation_attempts) for a in SafetyAlert.objects.all()} == {
+        ("sent", 1)
+    }
