@@ -146,7 +146,7 @@ def test_phq9_on_a_phone_with_a_safety_answer_then_the_facilitator_acknowledges(
 
     alerts = page.get_by_role("region", name=re.compile("Safety answers to review"))
     expect(alerts).to_be_visible()
-    alert_link = alerts.get_by_role("link", name=re.compile(r"P1.*phq9.*q9", re.IGNORECASE))
+    alert_link = alerts.get_by_role("link", name=re.compile(r"P1.*PHQ-9.*q9"))
     expect(alert_link).to_be_visible()
     shots.check(page, "staff-home")
 
@@ -155,7 +155,7 @@ def test_phq9_on_a_phone_with_a_safety_answer_then_the_facilitator_acknowledges(
     page.goto(reverse("home"))
     alert_link.click()
     expect(page).to_have_url(re.compile(rf"/alerts/{alert.pk}/$"))
-    expect(page.get_by_text("P1", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^P1\b"))).to_be_visible()
     shots.check(page, "alert-open")
     page.get_by_label(re.compile("What was done")).fill("Phoned P1; safety plan reviewed.")
     page.get_by_role("button", name="Acknowledge").click()
@@ -189,10 +189,13 @@ def see_score(page: Any, people: People, shots: Shots) -> None:
     shots.check(page, "cohort")
 
     p1_rows.get_by_role("link", name="P1").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Record of P1")
+    expect(page.locator("[data-measure=phq9] [data-score]").first).to_have_text(str(PHQ9_TOTAL))
+    page.get_by_role("link", name="Questionnaires, status and links").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("P1")
     phq9 = (
         main.get_by_role("row")
-        .filter(has=page.get_by_role("rowheader", name="phq9"))
+        .filter(has=page.get_by_role("rowheader", name="PHQ-9"))
         .filter(has_text="Baseline")
     )
     expect(phq9).to_contain_text("Complete")

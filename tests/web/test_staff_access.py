@@ -36,6 +36,7 @@ def _urls(world) -> dict[str, tuple[str, bool]]:  # type: ignore[no-untyped-def]
         "enrol": (reverse("enrol", args=[world.cohort_a.pk]), True),
         "enrol-csv": (reverse("enrol-csv", args=[world.cohort_a.pk]), True),
         "enrolment": (reverse("enrolment", args=[world.enrolment_p1.pk]), False),
+        "record": (reverse("record", args=[world.enrolment_p1.pk]), False),
         "session": (reverse("session", args=[session.pk]), False),
         "paper": (reverse("paper-entry", args=[baseline.pk]), True),
         "response": (reverse("amend-response", args=[response.pk]), False),
@@ -95,4 +96,7 @@ def test_researcher_reads_but_cannot_change(world) -> None:  # type: ignore[no-u
 def test_researcher_cohort_page_has_no_write_links(world) -> None:  # type: ignore[no-untyped-def]
     page = client_for(world.researcher_a).get(reverse("cohort", args=[world.cohort_a.pk]))
     assert reverse("enrol", args=[world.cohort_a.pk]).encode() not in page.content
-    assert b"enter from paper" not in page.content
+    assert b"/paper/" not in page.content and b"from paper" not in page.content
+    # the owner's page has them (so the check above can fail)
+    owner = client_for(world.facilitator_a).get(reverse("cohort", args=[world.cohort_a.pk]))
+    assert b"/paper/" in owner.content

@@ -18,7 +18,7 @@ from balm.instruments import get_instrument, score_one
 from balm.outcomes.actions import submit_response
 from balm.outcomes.models import Assessment, Response, ResponseAmendment
 from balm.programmes.models import Attendance, Cohort, Enrolment
-from balm.web.views.dashboard import completion_rates, sparkline
+from balm.web.views.dashboard import completion_rates
 
 pytestmark = pytest.mark.django_db
 
@@ -208,6 +208,27 @@ def test_status_change_with_reason(world) -> None:  # type: ignore[no-untyped-de
     assert page.context["flow"].referred == 2
 
 
+def test_withdrawal_reason_says_it_is_required(world) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("enrolment", args=[world.enrolment_p1.pk])
+    page = client_for(world.facilitator_a).get(url)
+    html = page.content.decode()
+    assert "Reason (required for a withdrawal)" in html
+    assert "Reason (required for a withdrawal) <span" not in html  # no "(optional)" after it
+    refused = client_for(world.facilitator_a).post(url, {"status": "withdrawn"})
+    assert b'id="err-reason"' in refused.content
+
+
+def test_paper_entry_only_for_open_questionnaires(world) -> None:  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    open_now = _phq9(world)
+    Assessment.objects.filter(pk=open_now.pk).update(opens_on=today, closes_on=today)
+    upcoming = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="end")
+    page = client_for(world.facilitator_a).get(reverse("enrolment", args=[world.enrolment_p1.pk]))
+    html = page.content.decode()
+    assert reverse("paper-entry", args=[open_now.pk]) in html
+    assert reverse("paper-entry", args=[upcoming.pk]) not in html
+
+
 def test_status_change_refuses_a_skipped_step(world) -> None:  # type: ignore[no-untyped-def]
     url = reverse("enrolment", args=[world.enrolment_p1.pk])
     page = client_for(world.facilitator_a).post(url, {"status": "completed"})
@@ -217,10 +238,15 @@ def test_status_change_refuses_a_skipped_step(world) -> None:  # type: ignore[no
 def test_issue_and_revoke_a_personal_link(world) -> None:  # type: ignore[no-untyped-def]
     url = reverse("enrolment-link", args=[world.enrolment_p1.pk])
     client = client_for(world.facilitator_a)
-    page = client.post(url)
+    issued = client.post(url)
+    # shown once on the page it redirects to, so a refresh issues nothing
+    assert issued.status_code == 302
+    page = client.get(issued.url)
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
     link_url = page.context["new_link"]
-    assert "/p/" in link_url
+    assert "/p/" in link_url and b"data-copy" in page.content
+    again = client.get(issued.url)
+    assert "new_link" not in again.context and link_url.encode() not in again.content
     link = ParticipantLink.objects.get(participant=world.p1)
     assert link.is_active()
     revoked = client.post(url, {"revoke": link.pk})
@@ -354,13 +380,19 @@ def test_dashboard_due_overdue_rates_alerts_and_scores(world) -> None:  # type: 
     assert len(ctx["overdue"]) == total_baseline - 1
     assert all(a.due_on < today for a in ctx["overdue"])
     assert len(ctx["alerts"]) == 1 and b"item q9" in page.content
-    assert ctx["score_rows"][0]["measure"] == "phq9 total"
+    # the participants table shows the measure by name and its band in words (no change yet:
+    # one answer only), never raw keys like "total_band"
+    p1_row = next(r for r in ctx["rows"] if r["enrolment"] == world.enrolment_p1)
+    assert p1_row["changes"] == [
+        {
+            "measure": "PHQ-9",
+            "score": "1",
+            "band": "Minimal",
+            "category": "",
+            "words": "Baseline only",
+        }
+    ]
+    assert b"total_band" not in page.content
     # a researcher sees the dashboard without alerts (clinical staff only)
     seen = client_for(world.researcher_a).get(reverse("cohort", args=[world.cohort_a.pk]))
     assert len(seen.context["alerts"]) == 0
-
-
-def test_sparkline_is_inline_svg() -> None:
-    svg = sparkline([12.0, None, 9.0, 5.0])
-    assert svg.startswith("<svg") and "polyline" in svg and 'aria-hidden="true"' in svg
-    assert sparkline([3.0]) == ""

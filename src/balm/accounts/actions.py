@@ -79,6 +79,8 @@ def create_participant(
     pseudonym: str,
     name: str = "",
     email: str = "",
+    phone: str = "",
+    gp: str = "",
     user: User | None = None,
     by: User | None,
 ) -> Participant:
@@ -95,7 +97,13 @@ def create_participant(
         raise InvalidInput(problems)
     with transaction.atomic():
         participant = Participant.objects.create(
-            site=site, pseudonym=pseudonym, name=name.strip(), email=email.strip(), user=user
+            site=site,
+            pseudonym=pseudonym,
+            name=name.strip(),
+            email=email.strip(),
+            phone=phone.strip(),
+            gp=gp.strip(),
+            user=user,
         )
         record("participant.create", by=by, obj=participant, site=site)
     return participant

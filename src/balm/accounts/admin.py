@@ -39,7 +39,15 @@ class BalmUserAdmin(SuperuserOnlyAdmin, UserAdmin):
 class SiteForm(forms.ModelForm):
     class Meta:
         model = Site
-        fields = ("name", "slug", "crisis_contacts", "enabled_instruments")
+        fields = (
+            "name",
+            "slug",
+            "crisis_contacts",
+            "enabled_instruments",
+            "alert_escalation_minutes",
+            "duty_email",
+            "researchers_see_checkin_notes",
+        )
 
     def clean_enabled_instruments(self) -> list[str]:
         from balm.instruments.catalogue import catalogue
@@ -52,6 +60,14 @@ class SiteForm(forms.ModelForm):
             raise forms.ValidationError(f"Not in the catalogue: {', '.join(unknown)}.")
         return value
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("alert_escalation_minutes") and not data.get("duty_email"):
+            self.add_error(
+                "duty_email", "Give the duty contact's e-mail address, or leave the minutes blank."
+            )
+        return data
+
 
 @admin.register(Site, site=balm_admin)
 class SiteAdmin(AuditedAdmin):
@@ -60,7 +76,16 @@ class SiteAdmin(AuditedAdmin):
 
     list_display = ("name", "slug")
     form = SiteForm
-    fields = ("name", "slug", "crisis_contacts", "enabled_instruments", "created_at")
+    fields = (
+        "name",
+        "slug",
+        "crisis_contacts",
+        "enabled_instruments",
+        "alert_escalation_minutes",
+        "duty_email",
+        "researchers_see_checkin_notes",
+        "created_at",
+    )
     audit_name = "site"
 
     def get_queryset(self, request: HttpRequest) -> Any:

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -23,6 +24,26 @@ class Site(models.Model):
         default=list,
         blank=True,
         help_text="Instrument ids this site collects; empty means every catalogue instrument.",
+    )
+    alert_escalation_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "A safety answer not acknowledged within this many minutes is e-mailed to the duty "
+            "contact below and marked escalated. Blank: never escalated."
+        ),
+    )
+    duty_email = models.EmailField(
+        blank=True, help_text="The duty clinician's (or team's) address for escalated alerts."
+    )
+    researchers_see_checkin_notes = models.BooleanField(
+        default=False,
+        help_text=(
+            "Participants' check-in notes are free text and may name people: by default only "
+            "clinical staff may export them. Tick only where your approvals allow researchers "
+            "to have them."
+        ),
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -72,7 +93,8 @@ class Membership(models.Model):
 class Participant(models.Model):
     """A person living with persistent pain who takes part in a programme.
 
-    Researchers see only ``pseudonym``; clinical staff also see ``name`` and ``email``.
+    Researchers see only ``pseudonym``; clinical staff also see ``name``, ``email``, ``phone``
+    and ``gp``.
     A participant answers through a personal link, or logs in with a linked ``user``.
     """
 
@@ -80,6 +102,12 @@ class Participant(models.Model):
     pseudonym = models.CharField(max_length=40)
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True, help_text="For questionnaire reminders.")
+    phone = models.CharField(
+        max_length=40, blank=True, help_text="For the clinical team, e.g. after a safety answer."
+    )
+    gp = models.TextField(
+        blank=True, verbose_name="GP", help_text="GP practice, name and telephone number."
+    )
     user = models.OneToOneField(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="participant"
     )

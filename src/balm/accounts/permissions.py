@@ -101,6 +101,12 @@ def can_view_pseudonymised(user: Any, site: Site) -> bool:
     return site.pk in site_ids(user)
 
 
+def can_view_free_text(user: Any, site: Site) -> bool:
+    """Participants' own words (check-in notes, amendment and alert notes) and contact
+    details: clinical staff of the site only; researchers see scores, never free text."""
+    return site.pk in site_ids(user, CLINICAL_ROLES)
+
+
 def can_edit_template(user: Any, template: Any) -> bool:
     """Administrators edit their own site's templates; a template shipped with balm (no site)
     only by a superuser; anyone else copies it to their site first."""

@@ -72,6 +72,12 @@ from balm.change.immpact import (
     immpact_change,
     immpact_domain_for,
 )
+from balm.change.individual import (
+    IndividualChange,
+    IndividualChanges,
+    individual_change,
+    individual_changes,
+)
 from balm.change.outcome_definitions import immpact_definitions, talking_therapies_definitions
 from balm.change.parameters import Parameter, from_catalogue
 from balm.change.reliable import (
@@ -117,6 +123,8 @@ __all__ = [
     "GroupChange",
     "HLMTest",
     "ImmpactResult",
+    "IndividualChange",
+    "IndividualChanges",
     "MissingParameterError",
     "Parameter",
     "PrePost",
@@ -140,6 +148,8 @@ __all__ = [
     "immpact_change",
     "immpact_definitions",
     "immpact_domain_for",
+    "individual_change",
+    "individual_changes",
     "is_dysfunctional",
     "is_functional",
     "method_sensitivity",

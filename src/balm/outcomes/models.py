@@ -280,6 +280,17 @@ class SafetyAlert(models.Model):
     email_last_error = models.TextField(
         blank=True, help_text="Why the latest attempt failed (kept after a later success)."
     )
+    # Escalation: an alert still open after its site's ``alert_escalation_minutes`` is marked
+    # ``escalated_at`` by the periodic check and e-mailed to the site's duty contact; that
+    # e-mail is recorded and retried like the first (``balm.outcomes.escalation``).
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was escalated to the site's duty contact."
+    )
+    escalation_sent_at = models.DateTimeField(null=True, blank=True)
+    escalation_outcome = models.CharField(max_length=200, blank=True)
+    escalation_attempts = models.PositiveSmallIntegerField(default=0)
+    escalation_last_attempt_at = models.DateTimeField(null=True, blank=True)
+    escalation_last_error = models.TextField(blank=True)
 
     objects = SafetyAlertQuerySet.as_manager()
 
@@ -298,6 +309,12 @@ class SafetyAlert(models.Model):
                 fields=["email_last_attempt_at"],
                 condition=Q(email_sent_at__isnull=True),
                 name="alert_email_unsettled",
+            ),
+            # ... and for open alerts not yet escalated.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(acknowledged_at__isnull=True, escalated_at__isnull=True),
+                name="alert_open_unescalated",
             ),
         )
 

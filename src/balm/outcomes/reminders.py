@@ -19,7 +19,9 @@ task itself sends a row only if it is still unsent (see ``balm.outcomes.tasks``)
 The same check retries safety-alert e-mails to the team (:func:`retry_alert_emails`): the
 first attempt is queued when the alert is raised; one still unsent after the grace period is
 queued again, with the same settings, and given up on (logged as an error) after the last
-attempt; one whose alert has been acknowledged is settled without sending.
+attempt; one whose alert has been acknowledged is settled without sending. It also escalates
+open alerts older than their site's ``alert_escalation_minutes`` to the site's duty contact
+(``balm.outcomes.escalation``), with the same retries.
 
 :class:`ReminderSchedule` runs that check now and then every ``interval`` seconds in a
 background thread: ``balm worker`` and ``balm demo`` use it, so no cron job is needed.
@@ -333,6 +335,10 @@ def send_due_reminders(today: date | None = None) -> int:
     with exclusive_transaction():
         _one_check_at_a_time()
         alert_emails = retry_alert_emails(now)
+        # Escalation e-mails to the sites' duty contacts (retries first, as below).
+        from balm.outcomes.escalation import escalate_overdue_alerts, retry_escalation_emails
+
+        alert_emails += retry_escalation_emails(now) + escalate_overdue_alerts(now)
         # Retries first: rows claimed below are never past their grace period in this run.
         for row in _retry_or_settle(day, now):
             groups[(row.assessment.enrolment.participant_id, row.kind)].append(row.pk)

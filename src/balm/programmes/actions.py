@@ -201,7 +201,8 @@ def change_enrolment_status(
 def record_attendance(
     *, session: Session, marks: Mapping[Enrolment | int, str], by: User | None
 ) -> list[Attendance]:
-    """Set present / absent / apologies for some or all of a session's enrolments."""
+    """Set present / absent / apologies for some or all of a session's enrolments; only for a
+    session dated today or earlier (nobody has attended a session that has not happened)."""
     if by is not None:
         permissions.require(permissions.can_edit_clinical(by, session.cohort.site))
     wanted = {(e if isinstance(e, int) else e.pk): mark for e, mark in marks.items()}
@@ -213,6 +214,12 @@ def record_attendance(
         )
     )
     problems = []
+    if session.date is None:
+        problems.append(Problem("", "Set the session's date before taking the register."))
+    elif session.date > timezone.localdate():
+        problems.append(
+            Problem("", f"This session is on {session.date:%-d %B}: take the register then.")
+        )
     for enrolment_id, mark in wanted.items():
         if enrolment_id not in in_cohort:
             problems.append(Problem(f"enrolment-{enrolment_id}", "Not a member of this group."))

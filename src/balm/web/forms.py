@@ -101,6 +101,15 @@ class EnrolForm(BalmForm):
     )
     name = forms.CharField(max_length=200, required=False)
     email = forms.EmailField(required=False, help_text="For questionnaire reminders.")
+    phone = forms.CharField(
+        max_length=40, required=False, label="Telephone", help_text="Seen by clinical staff only."
+    )
+    gp = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="GP",
+        help_text="Practice, name and telephone; seen by clinical staff only.",
+    )
     diagnosis_category = forms.ChoiceField(
         choices=[("", "Choose…"), *DiagnosisCategory.choices], label="Diagnosis category"
     )
@@ -130,17 +139,27 @@ class StatusForm(BalmForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text="Required for a withdrawal.",
+        label="Reason",
+        help_text="Required if the new status is Withdrawn: record why the participant withdrew.",
     )
 
     def __init__(self, *args: Any, current: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.current = current
-        self.fields["status"].choices = [
+        choices = [
             (value, label)
             for value, label in EnrolmentStatus.choices
             if transition_problem(current, value) is None
         ]
+        self.fields["status"].choices = choices
+        reason = self.fields["reason"]
+        if [value for value, _ in choices] == [EnrolmentStatus.WITHDRAWN]:
+            reason.required = True  # withdrawing is the only change left
+            reason.help_text = "Record why the participant withdrew."
+        elif EnrolmentStatus.WITHDRAWN in [value for value, _ in choices]:
+            # Not "(optional)": the label says when it is needed.
+            reason.label = "Reason (required for a withdrawal)"
+            reason.required_when = "withdrawn"  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -166,18 +185,26 @@ class SessionForm(BalmForm):
 
 
 class AttendanceForm(BalmForm):
-    """One radio group per enrolment, named ``enrolment-<id>`` like the action's problems."""
+    """The register: one row of radio buttons per enrolment, named ``enrolment-<id>`` like the
+    action's problems (people who withdrew are left out by the caller)."""
 
     def __init__(self, *args: Any, enrolments: Any, marks: dict[int, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.people = []
         for enrolment in enrolments:
-            self.fields[f"enrolment-{enrolment.pk}"] = forms.ChoiceField(
+            name = f"enrolment-{enrolment.pk}"
+            self.fields[name] = forms.ChoiceField(
                 choices=AttendanceMark.choices,
                 widget=forms.RadioSelect,
                 required=False,
                 label=enrolment.participant.pseudonym,
                 initial=marks.get(enrolment.pk),
             )
+            self.people.append((enrolment, name))
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Per person: the enrolment and its bound field (the template lays out a row)."""
+        return [{"enrolment": e, "field": self[name]} for e, name in self.people]
 
     def marks(self) -> dict[int, str]:
         return {

@@ -18,6 +18,7 @@ urlpatterns = [
     path("cohorts/<int:cohort_id>/enrol/", views.enrol_one, name="enrol"),
     path("cohorts/<int:cohort_id>/enrol/csv/", views.enrol_csv, name="enrol-csv"),
     path("enrolments/<int:enrolment_id>/", views.enrolment_detail, name="enrolment"),
+    path("enrolments/<int:enrolment_id>/record/", views.enrolment_record, name="record"),
     path("enrolments/<int:enrolment_id>/link/", views.enrolment_link, name="enrolment-link"),
     path("sessions/<int:session_id>/", views.session_detail, name="session"),
     path(
@@ -40,6 +41,7 @@ urlpatterns = [
     path("export/cohorts/<int:cohort_id>/scores.csv", views.export_cohort, name="export-cohort"),
     path("export/sites/<int:site_id>/scores.csv", views.export_site, name="export-site"),
     path("export/checkins.csv", views.export_checkins, name="export-checkins"),
+    path("export/dictionary.csv", views.export_dictionary, name="export-dictionary"),
     # participants
     path("p/<str:token>/", views.open_link, name="participant-link"),
     path("me/", views.my_questionnaires, name="my-questionnaires"),

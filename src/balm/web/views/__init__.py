@@ -7,7 +7,12 @@ Every view asks ``balm.accounts.permissions`` who may see what; writes go throug
 """
 
 from balm.web.views.common import alert_detail, healthz, home
-from balm.web.views.export import export_checkins, export_cohort, export_site
+from balm.web.views.export import (
+    export_checkins,
+    export_cohort,
+    export_dictionary,
+    export_site,
+)
 from balm.web.views.participant import (
     checkin,
     forget_device,
@@ -24,6 +29,7 @@ from balm.web.views.staff_cohorts import (
 )
 from balm.web.views.staff_enrol import enrol_csv, enrol_one
 from balm.web.views.staff_entry import amend_response, assessment_outcome, paper_entry
+from balm.web.views.staff_record import enrolment_record
 from balm.web.views.staff_sessions import session_attendance, session_detail
 from balm.web.views.tokens import api_token_revoke, api_tokens
 
@@ -40,8 +46,10 @@ __all__ = [
     "enrol_one",
     "enrolment_detail",
     "enrolment_link",
+    "enrolment_record",
     "export_checkins",
     "export_cohort",
+    "export_dictionary",
     "export_site",
     "forget_device",
     "healthz",

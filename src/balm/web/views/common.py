@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from balm.accounts import permissions
 from balm.outcomes import actions as outcome_actions
 from balm.programmes.models import Cohort, Enrolment, Session
+from balm.web import record
 from balm.web.participant_session import current_participant
 
 
@@ -57,14 +58,36 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
-    alert = get_object_or_404(permissions.visible_alerts(request.user), pk=alert_id)
+    alert = get_object_or_404(
+        permissions.visible_alerts(request.user).select_related(
+            "response__assessment__enrolment__participant",
+            "response__assessment__enrolment__cohort__site",
+        ),
+        pk=alert_id,
+    )
     if request.method == "POST":
         outcome_actions.acknowledge_alert(
             alert=alert, by=request.user, note=request.POST.get("note", "")
         )
         messages.success(request, "Alert acknowledged.")
         return redirect("alert", alert_id=alert.pk)
-    return render(request, "balm/alert.html", {"alert": alert})
+    enrolment = alert.response.assessment.enrolment
+    return render(
+        request,
+        "balm/alert.html",
+        {
+            "alert": alert,
+            "enrolment": enrolment,
+            "participant": enrolment.participant,
+            "item": record.alert_item(alert.response.instrument_id, alert.item, alert.value),
+            # visible_alerts is clinical staff only, who see contact details; asked anyway
+            "identifiable": permissions.can_view_identifiable(request.user, enrolment.cohort.site),
+            "earlier": permissions.visible_alerts(request.user)
+            .filter(response__assessment__enrolment__participant=enrolment.participant)
+            .exclude(pk=alert.pk)
+            .select_related("response"),
+        },
+    )
 
 
 # --- finding what a staff member may see -------------------------------------------------

@@ -12,9 +12,9 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from django.utils.html import format_html
+from django.db.models import Count
 
-from balm.outcomes.models import Assessment, Response
+from balm.outcomes.models import Assessment, CheckIn
 from balm.outcomes.status import AssessmentStatus
 from balm.programmes.models import Attendance, AttendanceMark, Cohort
 from balm.programmes.templates import Timepoint
@@ -107,67 +107,43 @@ def attendance_by_session(cohort: Cohort) -> list[dict[str, Any]]:
     ]
 
 
-def sparkline(values: list[float | None], *, width: int = 96, height: int = 24) -> str:
-    """A small inline SVG line through the values (gaps skipped); empty with < 2 values."""
-    points = [(i, v) for i, v in enumerate(values) if v is not None]
-    if len(points) < 2:
-        return ""
-    low = min(v for _, v in points)
-    high = max(v for _, v in points)
-    span = (high - low) or 1.0
-    step = (width - 4) / max(len(values) - 1, 1)
-    coords = " ".join(
-        f"{2 + i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}" for i, v in points
-    )
-    return format_html(
-        '<svg class="spark" width="{}" height="{}" viewBox="0 0 {} {}" aria-hidden="true" '
-        'focusable="false"><polyline fill="none" stroke="currentColor" stroke-width="2" '
-        'points="{}"/></svg>',
-        width,
-        height,
-        width,
-        height,
-        coords,
+def attended_by_enrolment(cohort: Cohort) -> dict[int, int]:
+    """Sessions each enrolment was marked present at."""
+    return dict(
+        Attendance.objects.filter(session__cohort=cohort, mark=AttendanceMark.PRESENT)
+        .values("enrolment_id")
+        .annotate(n=Count("id"))
+        .values_list("enrolment_id", "n")
     )
 
 
-def main_scale(instrument_id: str, scores: dict[str, Any]) -> tuple[str, float] | None:
-    """The scale shown on the dashboard: ``total`` if scored, else the first numeric scale."""
-    numeric = {
-        k: v for k, v in scores.items() if isinstance(v, int | float) and not isinstance(v, bool)
-    }
-    if "total" in numeric:
-        return "total", float(numeric["total"])
-    for key, value in numeric.items():
-        return key, float(value)
-    return None
+def sessions_held(cohort: Cohort, today: date) -> int:
+    """Sessions dated today or earlier (those anyone could have attended)."""
+    return cohort.sessions.filter(date__lte=today).count()
 
 
-def scores_over_time(cohort: Cohort) -> tuple[list[str], list[dict[str, Any]]]:
-    """Per enrolment and instrument, the main scale at each timepoint (with a sparkline)."""
-    timepoints = list(Timepoint.values)
-    table: dict[int, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
-    scale_names: dict[str, str] = {}
-    for enrolment_id, instrument_id, timepoint, scores in Response.objects.filter(
-        assessment__enrolment__cohort=cohort
-    ).values_list("assessment__enrolment_id", "instrument_id", "assessment__timepoint", "scores"):
-        found = main_scale(instrument_id, scores)
-        if found is None:
-            continue
-        scale_names[instrument_id] = found[0]
-        table[enrolment_id][instrument_id][timepoint] = found[1]
-    rows = []
-    for enrolment in cohort.enrolments.select_related("participant").order_by(
-        "participant__pseudonym"
-    ):
-        for instrument_id, by_time in sorted(table.get(enrolment.pk, {}).items()):
-            values = [by_time.get(t) for t in timepoints]
-            rows.append(
-                {
-                    "enrolment": enrolment,
-                    "measure": f"{instrument_id} {scale_names[instrument_id]}",
-                    "values": ["" if v is None else f"{v:g}" for v in values],
-                    "spark": sparkline(values),
-                }
-            )
-    return [label for _, label in Timepoint.choices], rows
+def latest_checkins(cohort: Cohort) -> dict[int, CheckIn]:
+    """Each enrolment's most recent check-in."""
+    latest: dict[int, CheckIn] = {}
+    for checkin in CheckIn.objects.filter(enrolment__cohort=cohort).order_by("week"):
+        latest[checkin.enrolment_id] = checkin
+    return latest
+
+
+def by_person(assessments: list[Any]) -> list[dict[str, Any]]:
+    """Open assessments grouped per participant, timepoint and due date (one line each)."""
+    groups: dict[tuple[str, int, str, date], dict[str, Any]] = {}
+    for a in assessments:
+        key = (a.enrolment.participant.pseudonym, a.enrolment_id, a.timepoint, a.due_on)
+        group = groups.setdefault(
+            key,
+            {
+                "pseudonym": key[0],
+                "enrolment_id": a.enrolment_id,
+                "timepoint": a.get_timepoint_display(),
+                "due_on": a.due_on,
+                "assessments": [],
+            },
+        )
+        group["assessments"].append(a)
+    return [groups[k] for k in sorted(groups, key=lambda k: (k[3], k[0], k[2]))]

@@ -1,10 +1,13 @@
 """Tidy CSV downloads for researchers and staff: a cohort's or a site's scores (one row per
-enrolment, i.e. course of treatment, per timepoint) and weekly check-ins. Pseudonyms only,
-whoever asks; every download is audited."""
+enrolment, i.e. course of treatment, per timepoint; ``?items=1`` adds each item's answer) and
+weekly check-ins (``?notes=1`` adds the participant's note: clinical staff of the site only,
+or researchers where the site allows it), and the data dictionary describing every column.
+Pseudonyms only, whoever asks; every download is audited."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
@@ -12,7 +15,7 @@ from django.views.decorators.http import require_GET
 from balm.accounts import permissions
 from balm.accounts.models import Site
 from balm.audit.models import record
-from balm.outcomes.export import checkins_frame, scores_frame
+from balm.outcomes.export import checkins_frame, data_dictionary, scores_frame
 from balm.programmes.models import Enrolment
 from balm.web.views.common import require_staff, staff_cohort
 
@@ -25,21 +28,36 @@ def _csv(frame, filename: str) -> HttpResponse:  # type: ignore[no-untyped-def]
     return response
 
 
+def _asked(request: HttpRequest, name: str) -> bool:
+    return request.GET.get(name) in {"1", "yes", "true"}
+
+
 def _bands(request: HttpRequest) -> bool:
-    return request.GET.get("bands") in {"1", "yes", "true"}
+    return _asked(request, "bands")
+
+
+def may_export_notes(user: object, site: Site) -> bool:
+    """Check-in notes are free text: clinical staff of the site, or its researchers where the
+    site allows it (``Site.researchers_see_checkin_notes``)."""
+    if permissions.can_view_free_text(user, site):
+        return True
+    return site.researchers_see_checkin_notes and permissions.can_view_pseudonymised(user, site)
 
 
 @login_required
 @require_GET
 def export_cohort(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = staff_cohort(request, cohort_id)
-    frame = scores_frame(Enrolment.objects.filter(cohort=cohort), bands=_bands(request))
+    items = _asked(request, "items")
+    frame = scores_frame(
+        Enrolment.objects.filter(cohort=cohort), bands=_bands(request), items=items
+    )
     record(
         "export.scores",
         by=request.user,
         obj=cohort,
         site=cohort.site,
-        details={"scope": "cohort", "rows": len(frame)},
+        details={"scope": "cohort", "rows": len(frame), "items": items},
     )
     return _csv(frame, f"balm-cohort-{cohort.pk}-scores.csv")
 
@@ -56,13 +74,16 @@ def _site(request: HttpRequest, site_id: int) -> Site:
 @require_GET
 def export_site(request: HttpRequest, site_id: int) -> HttpResponse:
     site = _site(request, site_id)
-    frame = scores_frame(Enrolment.objects.filter(cohort__site=site), bands=_bands(request))
+    items = _asked(request, "items")
+    frame = scores_frame(
+        Enrolment.objects.filter(cohort__site=site), bands=_bands(request), items=items
+    )
     record(
         "export.scores",
         by=request.user,
         obj=site,
         site=site,
-        details={"scope": "site", "rows": len(frame)},
+        details={"scope": "site", "rows": len(frame), "items": items},
     )
     return _csv(frame, f"balm-{site.slug}-scores.csv")
 
@@ -86,12 +107,26 @@ def export_checkins(request: HttpRequest) -> HttpResponse:
         enrolments = Enrolment.objects.filter(cohort__site=site)
     else:
         raise Http404("Choose a cohort or a site.")
-    frame = checkins_frame(enrolments)
+    notes = _asked(request, "notes")
+    if notes and not may_export_notes(request.user, site):
+        raise PermissionDenied(
+            "Check-in notes are exported for the site's clinical staff only (or its researchers "
+            "where the site allows it)."
+        )
+    frame = checkins_frame(enrolments, notes=notes)
     record(
         "export.checkins",
         by=request.user,
         obj=obj,
         site=site,
-        details={"rows": len(frame)},
+        details={"rows": len(frame), "notes": notes},
     )
     return _csv(frame, f"balm-{name}-checkins.csv")
+
+
+@login_required
+@require_GET
+def export_dictionary(request: HttpRequest) -> HttpResponse:
+    """Every column the exports can hold, what it means, its values and where it comes from."""
+    require_staff(request)
+    return _csv(data_dictionary(), "balm-data-dictionary.csv")

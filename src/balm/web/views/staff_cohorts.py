@@ -3,6 +3,7 @@ personal links. Enrolling is in :mod:`balm.web.views.staff_enrol`."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -26,7 +27,7 @@ from balm.outcomes.undelivered import undelivered_emails
 from balm.programmes import actions as programme_actions
 from balm.programmes.flow import enrolment_flow
 from balm.programmes.models import ProgrammeTemplate
-from balm.web import forms
+from balm.web import forms, record
 from balm.web.views import dashboard
 from balm.web.views.common import require_staff, staff_cohort, staff_enrolment
 
@@ -40,18 +41,25 @@ def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
     for a in assessments:
         per = counts.setdefault(a.enrolment_id, {})
         per[a.current_status] = per.get(a.current_status, 0) + 1  # type: ignore[attr-defined]
-    enrolments = cohort.enrolments.select_related("participant").order_by("participant__pseudonym")
+    enrolments = list(
+        cohort.enrolments.select_related("participant").order_by("participant__pseudonym")
+    )
+    changes = record.latest_changes([e.pk for e in enrolments])
+    attended = dashboard.attended_by_enrolment(cohort)
+    checkins = dashboard.latest_checkins(cohort)
     rows = [
         {
             "enrolment": e,
             "complete": counts.get(e.pk, {}).get("complete", 0),
             "open": counts.get(e.pk, {}).get("due", 0) + counts.get(e.pk, {}).get("in_progress", 0),
             "missed": counts.get(e.pk, {}).get("missed", 0),
+            "changes": changes.get(e.pk, []),
+            "attended": attended.get(e.pk, 0),
+            "checkin": checkins.get(e.pk),
         }
         for e in enrolments
     ]
     due, overdue = dashboard.due_and_overdue(assessments, today)
-    timepoint_labels, score_rows = dashboard.scores_over_time(cohort)
     clinical = permissions.can_edit_clinical(request.user, cohort.site)
     alerts = (
         permissions.visible_alerts(request.user)
@@ -73,13 +81,14 @@ def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "clinical": clinical,
             "due": due,
             "overdue": overdue,
+            "due_groups": dashboard.by_person(due),
+            "overdue_groups": dashboard.by_person(overdue),
             "completion": dashboard.completion_rates(
                 [(a.timepoint, a.current_status) for a in assessments]  # type: ignore[attr-defined]
             ),
             "attendance": dashboard.attendance_by_session(cohort),
             "alerts": alerts,
-            "timepoint_labels": timepoint_labels,
-            "score_rows": score_rows,
+            "sessions_held": dashboard.sessions_held(cohort, today),
             "undelivered": undelivered,
         },
     )
@@ -124,6 +133,9 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
 
 # --- one enrolment -----------------------------------------------------------------------
 
+#: Session key of a personal link just issued, until the enrolment page shows it once.
+NEW_LINK_KEY = "balm_new_link"
+
 
 def _enrolment_context(request: HttpRequest, enrolment: Any, form: Any) -> dict[str, Any]:
     site = enrolment.cohort.site
@@ -146,6 +158,8 @@ def _enrolment_context(request: HttpRequest, enrolment: Any, form: Any) -> dict[
             .order_by("week", "instrument_id")
         ],
         "links": enrolment.participant.links.all() if clinical else [],
+        # paper entry only where the participant could answer now (open, perhaps overdue)
+        "paper_statuses": ("due", "in_progress"),
         "now": timezone.now(),
     }
 
@@ -171,7 +185,16 @@ def enrolment_detail(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Status changed to {enrolment.get_status_display()}.")
             return redirect("enrolment", enrolment_id=enrolment.pk)
-    return render(request, "balm/enrolment.html", _enrolment_context(request, enrolment, form))
+    context = _enrolment_context(request, enrolment, form)
+    shown = request.session.get(NEW_LINK_KEY)
+    if request.method == "GET" and shown and shown.get("enrolment") == enrolment.pk:
+        del request.session[NEW_LINK_KEY]
+        context["new_link"] = shown["url"]
+        context["new_link_expires"] = datetime.fromisoformat(shown["expires"])
+    response = render(request, "balm/enrolment.html", context)
+    if "new_link" in context:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -188,9 +211,11 @@ def enrolment_link(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         messages.success(request, "The link was revoked; it no longer opens.")
         return redirect("enrolment", enrolment_id=enrolment.pk)
     link, token = issue_participant_link(participant=participant, by=request.user)
-    context = _enrolment_context(request, enrolment, forms.StatusForm(current=enrolment.status))
-    context["new_link"] = request.build_absolute_uri(reverse("participant-link", args=[token]))
-    context["new_link_expires"] = link.expires_at
-    response = render(request, "balm/enrolment.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    # Shown once, on the page this redirects to (a refresh cannot issue a second link): kept in
+    # the session until that page takes it.
+    request.session[NEW_LINK_KEY] = {
+        "enrolment": enrolment.pk,
+        "url": request.build_absolute_uri(reverse("participant-link", args=[token])),
+        "expires": link.expires_at.isoformat(),
+    }
+    return redirect("enrolment", enrolment_id=enrolment.pk)

@@ -35,6 +35,8 @@ def _enrol_row(cohort: Cohort, row: dict[str, Any], *, by: Any) -> None:
             pseudonym=row["pseudonym"],
             name=row.get("name") or "",
             email=row.get("email") or "",
+            phone=row.get("phone") or "",
+            gp=row.get("gp") or "",
             by=by,
         )
     programme_actions.enrol_participant(

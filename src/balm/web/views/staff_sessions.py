@@ -7,19 +7,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput
 from balm.programmes import actions as programme_actions
-from balm.programmes.models import Attendance, Session
+from balm.programmes.models import Attendance, AttendanceMark, EnrolmentStatus, Session
 from balm.web import forms
 from balm.web.views.common import staff_session
 
 
 def _attendance_form(session: Session, data: object = None) -> forms.AttendanceForm:
-    enrolments = session.cohort.enrolments.select_related("participant").order_by(
-        "participant__pseudonym"
+    enrolments = (
+        session.cohort.enrolments.exclude(status=EnrolmentStatus.WITHDRAWN)
+        .select_related("participant")
+        .order_by("participant__pseudonym")
     )
     marks = dict(Attendance.objects.filter(session=session).values_list("enrolment_id", "mark"))
     return forms.AttendanceForm(data, enrolments=enrolments, marks=marks, prefix="att")
@@ -35,6 +38,9 @@ def _render(request: HttpRequest, session: Session, notes, attendance) -> HttpRe
             "notes_form": notes,
             "attendance_form": attendance,
             "clinical": permissions.can_edit_clinical(request.user, session.cohort.site),
+            "marks": AttendanceMark.choices,
+            "register_open": session.date is not None and session.date <= timezone.localdate(),
+            "identifiable": permissions.can_view_identifiable(request.user, session.cohort.site),
         },
     )
 
@@ -78,10 +84,13 @@ def session_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
     session = staff_session(request, session_id, change=True)
     attendance = _attendance_form(session, request.POST)
     if attendance.is_valid():
+        marks = attendance.marks()
+        if request.POST.get("rest") == AttendanceMark.PRESENT:
+            # "Mark all present": everyone not marked in the form; chosen marks stay.
+            for enrolment, _ in attendance.people:
+                marks.setdefault(enrolment.pk, AttendanceMark.PRESENT)
         try:
-            programme_actions.record_attendance(
-                session=session, marks=attendance.marks(), by=request.user
-            )
+            programme_actions.record_attendance(session=session, marks=marks, by=request.user)
         except InvalidInput as error:
             attendance.add_problems(error)
         else:
