@@ -30,6 +30,7 @@ from balm.outcomes.models import (
     SafetyAlert,
 )
 from balm.programmes.models import Enrolment
+from balm.wording.lookup import current_wording
 
 Actor = User | Participant | None
 
@@ -189,6 +190,7 @@ def record_submission(
                 assessment=assessment,
                 instrument_id=checked.instrument.id,
                 instrument_version=checked.instrument.version,
+                wording=current_wording(enrolment.cohort.site, checked.instrument),
                 answers=stored_answers(answers),
                 scores=checked.scores,
                 scorer_version=SCORER_VERSION,
