@@ -30,7 +30,7 @@ from balm.outcomes.models import (
     SafetyAlert,
 )
 from balm.programmes.models import Enrolment
-from balm.wording.lookup import current_wording
+from balm.wording.lookup import answerable_online, current_wording
 
 Actor = User | Participant | None
 
@@ -171,6 +171,8 @@ def record_submission(
         problems.append(Problem("", "You have left this programme, so nothing more is needed."))
     if online and today < assessment.opens_on:
         problems.append(Problem("", f"This questionnaire opens on {assessment.opens_on:%-d %B}."))
+    if online and not answerable_online(enrolment.cohort.site, checked.instrument):
+        problems.append(Problem("", "This questionnaire is answered on paper with your team."))
     if problems:
         # A retry of a submission stored before (say, just before the form closed) is still
         # answered with the stored response, not with today's problems.

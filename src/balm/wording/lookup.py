@@ -66,5 +66,15 @@ def online_instrument_ids(site: Any) -> set[str]:
     return shipped | enabled
 
 
-def answerable_online(site: Any, instrument_id: str) -> bool:
-    return instrument_id in online_instrument_ids(site)
+def answerable_online(site: Any, instrument: str | Instrument) -> bool:
+    """May ``site``'s participants answer ``instrument`` (an id or the catalogue entry) online?
+    No query for an instrument whose wording the catalogue ships."""
+    if isinstance(instrument, str):
+        instrument = get_instrument(instrument)
+    if instrument.item_text_included:
+        return True
+    return OnlineInstrument.objects.filter(
+        site=site,
+        instrument_id=instrument.id,
+        site__wordings__instrument_id=instrument.id,
+    ).exists()

@@ -21,6 +21,7 @@ from balm.outcomes import actions as outcome_actions
 from balm.outcomes.models import Assessment, CheckIn, Draft, PracticeType, Response, SafetyAlert
 from balm.programmes.models import Enrolment
 from balm.web.participant_session import current_participant, remember_link
+from balm.wording.lookup import answerable_online, online_instrument_ids, site_instrument
 
 ITEMS_PER_PAGE = 3
 
@@ -50,6 +51,7 @@ def my_questionnaires(request: HttpRequest) -> HttpResponse:
     assessments = (
         Assessment.objects.filter(enrolment__participant=participant)
         .open_on(today)
+        .filter(instrument_id__in=online_instrument_ids(participant.site))
         .select_related("enrolment__cohort")
         .order_by("due_on", "instrument_id")
     )
@@ -159,7 +161,10 @@ def questionnaire(request: HttpRequest, assessment_id: int) -> HttpResponse:
     )
     if Response.objects.filter(assessment=assessment).exists():
         return redirect("questionnaire-done", assessment_id=assessment.pk)
-    instrument = get_instrument(assessment.instrument_id)
+    site = assessment.enrolment.cohort.site
+    if not answerable_online(site, assessment.instrument_id):
+        raise Http404("This questionnaire is answered on paper; your group facilitator has it.")
+    instrument = site_instrument(site, assessment.instrument_id)
     pages = _pages(instrument)
     try:
         page = min(max(int(request.GET.get("page", request.POST.get("page", 1))), 1), len(pages))
