@@ -254,3 +254,16 @@ def test_fhir_export_is_for_staff_only(world: Any, persona: str | None) -> None:
     answer = client.get(_fhir_url(world.site_a))
     assert answer.status_code in (302, 404)
     assert "Synthetic" not in answer.content.decode()
+
+
+def test_api_assessment_detail_shows_the_sites_wording(world: Any) -> None:
+    _load_and_enable(world)
+    own = _pdi(world.enrolment_p1)
+    detail = _staff(world.p1_user).get(f"/api/assessments/{own.pk}")
+    assert detail.status_code == 200
+    assert detail.json()["questions"][0]["text"] == "Synthetic life area 1 (v1)"
+    p3 = factories.participant(world.site_b, "P3")
+    other = _pdi(factories.enrol(p3, world.cohort_b))
+    theirs = _staff(world.facilitator_b).get(f"/api/assessments/{other.pk}")
+    assert theirs.status_code == 200 and theirs.json()["questions"][0]["text"] is None
+    assert _staff(world.facilitator_b).get(f"/api/assessments/{own.pk}").status_code == 404

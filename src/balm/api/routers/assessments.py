@@ -15,6 +15,7 @@ from balm.api.schemas import AssessmentDetailOut, AssessmentOut, ErrorOut, Id
 from balm.instruments import get_instrument
 from balm.instruments.schema import ItemKind
 from balm.outcomes.models import Assessment
+from balm.wording.lookup import site_instrument
 
 router = Router(tags=["assessments"])
 
@@ -67,10 +68,13 @@ def get_assessment(request: HttpRequest, assessment_id: Id) -> dict:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     today = timezone.localdate()
     assessment = get_object_or_404(
-        caller.visible_assessments().with_status(today).select_related("enrolment__participant"),
+        caller.visible_assessments()
+        .with_status(today)
+        .select_related("enrolment__participant", "enrolment__cohort__site"),
         pk=assessment_id,
     )
-    instrument = get_instrument(assessment.instrument_id)
+    # In the site's own licensed wording, where it has loaded one (balm.wording).
+    instrument = site_instrument(assessment.enrolment.cohort.site, assessment.instrument_id)
     questions = []
     for item in instrument.items:
         options = instrument.options_for(item) if item.kind is ItemKind.CHOICE else ()
