@@ -94,6 +94,11 @@ def test_licence_with_its_file_from_the_form(world: Any) -> None:
     row = InstrumentWording.objects.get()
     assert row.licence_granted_by == "Form licensor" and row.licence_file_name == "licence.pdf"
     assert bytes(row.licence_file) == b"%PDF-1.4 synthetic"
+    url = f"{LIST}{row.pk}/licence/"
+    download = _client(world.admin_a).get(url)
+    assert download.status_code == 200 and download.content == b"%PDF-1.4 synthetic"
+    admin_b = factories.staff("administrator", world.site_b, "admin_b")
+    assert _client(admin_b).get(url).status_code == 404
 
 
 def test_another_sites_administrator_neither_sees_nor_loads(world: Any) -> None:

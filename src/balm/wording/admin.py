@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html_join
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput, NotAllowed
@@ -53,7 +54,7 @@ class InstrumentWordingAdmin(AuditedAdmin):
         "licence_granted_by",
         "licence_granted_on",
         "licence_use",
-        "licence_file_name",
+        "licence_document",
         "source_name",
         "loaded_by",
         "loaded_at",
@@ -103,6 +104,38 @@ class InstrumentWordingAdmin(AuditedAdmin):
         rows += [(item_id, text) for item_id, text in wording.items.items()]
         rows += [(key, " | ".join(labels)) for key, labels in wording.option_labels.items()]
         return format_html_join("", "<p><strong>{}</strong>: {}</p>", rows)
+
+    @admin.display(description="Licence file")
+    def licence_document(self, obj: InstrumentWording) -> str:
+        if obj.licence_file is None:
+            return "none"
+        opts = self.model._meta
+        url = reverse(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_licence", args=[obj.pk]
+        )
+        return format_html('<a href="{}">{}</a>', url, obj.licence_file_name or "download")
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta
+        licence = path(
+            "<path:object_id>/licence/",
+            self.admin_site.admin_view(self.licence_view),
+            name=f"{opts.app_label}_{opts.model_name}_licence",
+        )
+        return [licence, *super().get_urls()]
+
+    def licence_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The stored licence file, to the site's administrators (another site's is a 404)."""
+        wording = self.get_object(request, unquote(object_id))
+        if wording.licence_file is None:
+            raise Http404("No licence file was stored.")
+        response = HttpResponse(
+            bytes(wording.licence_file), content_type="application/octet-stream"
+        )
+        name = (wording.licence_file_name or "licence").replace('"', "")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "no-store"
+        return response
 
     # --- enabling and stopping online answering (changelist actions)
 
