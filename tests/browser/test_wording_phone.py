@@ -64,3 +64,41 @@ def test_placeholder_worded_pdi_on_a_phone(
     # Seven domains answered 3: total 7 x 3 = 21 (sum of the seven, Pollard 1984).
     assert response.scores["total"] == 21.0
     assert response.wording is not None and response.wording.placeholder
+
+
+def test_an_administrator_loads_wording_in_the_admin(
+    browser: Any, base_url: str, people: People, shots: Shots, tmp_path: Any
+) -> None:
+    """A broken file lists every problem and loads nothing; the fixed file loads."""
+    from tests.web.wording_support import broken_pdi_yaml, pdi_yaml
+
+    from balm.wording.models import InstrumentWording
+
+    from .conftest import DESKTOP, PASSWORD
+
+    world = people.world
+    broken = tmp_path / "pdi.yaml"
+    broken.write_text(broken_pdi_yaml(), encoding="utf-8")
+    page = browser.new_context(base_url=base_url, **DESKTOP).new_page()
+    page.goto("/admin/wording/instrumentwording/add/")
+    page.get_by_label("Username").fill(world.admin_a.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Load licensed wording")
+    shots.check(page, "load-wording", admin=True)
+    page.get_by_label("Instrument").select_option("pdi")
+    page.get_by_label("Wording file").set_input_files(str(broken))
+    page.get_by_role("button", name="Load wording").click()
+    problems = page.locator("#wording-problems li")
+    expect(problems).to_have_count(3)
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was loaded")
+    shots.check(page, "load-wording-problems", admin=True)
+    assert not InstrumentWording.objects.exists()
+    fixed = tmp_path / "pdi-fixed.yaml"
+    fixed.write_text(pdi_yaml(), encoding="utf-8")
+    page.get_by_label("Instrument").select_option("pdi")
+    page.get_by_label("Wording file").set_input_files(str(fixed))
+    page.get_by_role("button", name="Load wording").click()
+    expect(page.locator(".messagelist")).to_contain_text("Loaded pdi wording v1")
+    shots.check(page, "wording-list", admin=True)
+    assert InstrumentWording.objects.get().site == world.site_a
