@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from balm.instruments import get_instrument
+from balm.instruments import catalogue, get_instrument
 from balm.instruments.fhir import questionnaire_dict
 from balm.instruments.wording import (
     PLACEHOLDER_MARK,
@@ -121,14 +121,17 @@ def test_apply_wording_changes_text_and_labels_never_weights() -> None:
     assert pdi.item("q2").text is None  # the catalogue entry itself is untouched
 
 
-def test_placeholder_wording_is_accepted_and_marked() -> None:
-    for instrument_id in ("pdi", "cpaq8", "fscrs", "pseq", "hads"):
-        instrument = get_instrument(instrument_id)
-        wording = check_wording(instrument, placeholder_data(instrument), placeholder=True)
-        assert all(text.startswith(PLACEHOLDER_MARK) for text in wording.items.values())
-        assert wording.instructions is not None
-        assert wording.instructions.startswith(PLACEHOLDER_MARK)
-        assert wording.placeholder
+WORDLESS = sorted(key for key, entry in catalogue().items() if not entry.item_text_included)
+
+
+@pytest.mark.parametrize("instrument_id", WORDLESS)
+def test_placeholder_wording_is_accepted_and_marked(instrument_id: str) -> None:
+    instrument = get_instrument(instrument_id)
+    wording = check_wording(instrument, placeholder_data(instrument), placeholder=True)
+    assert all(text.startswith(PLACEHOLDER_MARK) for text in wording.items.values())
+    assert wording.instructions is not None
+    assert wording.instructions.startswith(PLACEHOLDER_MARK)
+    assert wording.placeholder
 
 
 def test_yaml_and_csv_give_the_same_wording() -> None:
@@ -184,3 +187,14 @@ def test_fhir_export_carries_the_wording_only_when_given() -> None:
     assert "supplied by the service under its own licence" in worded["copyright"]
     unchanged = copy.deepcopy(plain)
     assert questionnaire_dict(pdi) == unchanged
+
+
+@pytest.mark.parametrize("instrument_id", WORDLESS)
+def test_dropping_any_one_item_names_exactly_that_item(instrument_id: str) -> None:
+    instrument = get_instrument(instrument_id)
+    for item in instrument.items:
+        data = placeholder_data(instrument)
+        del data["items"][item.id]
+        assert problems_of(instrument_id, data) == [
+            f"items.{item.id}: missing: give this item's text"
+        ]
