@@ -198,3 +198,16 @@ def test_dropping_any_one_item_names_exactly_that_item(instrument_id: str) -> No
         assert problems_of(instrument_id, data) == [
             f"items.{item.id}: missing: give this item's text"
         ]
+
+
+def test_sections_of_the_wrong_shape_are_problems_not_crashes() -> None:
+    data = pdi_file()
+    data["response_sets"] = ["level 0", "level 1"]
+    data["items"]["q1"] = ["not", "text"]
+    data["colour"] = "blue"
+    assert problems_of("pdi", data) == [
+        "file: unknown sections colour",
+        "items.q1: must be text",
+        "response_sets: give a mapping of ids to lists of options",
+        "response_sets.disability: missing: give the labels of this response set",
+    ]

@@ -300,6 +300,16 @@ def _licence(data: Mapping[str, Any], problems: list[WordingProblem]) -> Licence
     return None
 
 
+def _mapping(data: Mapping[str, Any], key: str, problems: list[WordingProblem]) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(WordingProblem(key, "give a mapping of ids to lists of options"))
+        return {}
+    return dict(value)
+
+
 KNOWN_KEYS = frozenset(
     {"instrument", "instructions", "recall_period", "licence", "items", "response_sets", "options"}
 )
@@ -332,7 +342,7 @@ def check_wording(
     if not isinstance(raw_items, dict):
         problems.append(WordingProblem("items", "give a text for every item"))
         raw_items = {}
-    own_options: dict[str, Any] = dict(data.get("options") or {})
+    own_options = _mapping(data, "options", problems)
     texts: dict[str, str] = {}
     labels: dict[str, tuple[str, ...]] = {}
     catalogue_ids = [item.id for item in instrument.items]
@@ -369,7 +379,7 @@ def check_wording(
             )
         )
 
-    raw_sets: dict[str, Any] = dict(data.get("response_sets") or {})
+    raw_sets = _mapping(data, "response_sets", problems)
     for set_id in list(own_options):  # CSV gives response sets and items' options alike
         if set_id in instrument.response_sets:
             raw_sets.setdefault(set_id, own_options.pop(set_id))
