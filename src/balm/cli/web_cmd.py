@@ -88,7 +88,10 @@ def demo(
     typer.echo("\nPersonal links (participants answer without an account):")
     for pseudonym, path in info.links:
         typer.echo(f"  {pseudonym:<8} {site_url}{path}")
-    typer.echo("\nEverything here is synthetic. Press Ctrl+C to stop.\n")
+    typer.echo(
+        "\nEverything here is synthetic. Questionnaires balm ships without wording (PDI, "
+        "CPAQ-8, FSCRS, PSEQ) show placeholder wording, marked as such. Press Ctrl+C to stop.\n"
+    )
     if serve:
         _serve_with_reminders(f"{host}:{port}", reminder_interval)
 
