@@ -267,3 +267,14 @@ def test_api_assessment_detail_shows_the_sites_wording(world: Any) -> None:
     theirs = _staff(world.facilitator_b).get(f"/api/assessments/{other.pk}")
     assert theirs.status_code == 200 and theirs.json()["questions"][0]["text"] is None
     assert _staff(world.facilitator_b).get(f"/api/assessments/{own.pk}").status_code == 404
+
+
+def test_api_offers_a_participant_only_what_is_answered_online(world: Any) -> None:
+    def due(user: Any) -> set[str]:
+        answer = _staff(user).get("/api/assessments/due?limit=100")
+        return {a["instrument_id"] for a in answer.json()["items"]}
+
+    assert "pdi" not in due(world.p1_user) and "phq9" in due(world.p1_user)
+    assert "pdi" in due(world.facilitator_a)  # staff see paper questionnaires too
+    _load_and_enable(world)
+    assert "pdi" in due(world.p1_user)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Q
+
 from balm.instruments import Instrument, get_instrument
 from balm.instruments.wording import apply_wording
 from balm.wording.models import InstrumentWording, OnlineInstrument
@@ -78,3 +80,15 @@ def answerable_online(site: Any, instrument: str | Instrument) -> bool:
         instrument_id=instrument.id,
         site__wordings__instrument_id=instrument.id,
     ).exists()
+
+
+def online_filter() -> Q:
+    """A filter on assessments: those answered online at their cohort's site (the rules above,
+    in one query; enabling needs a loaded wording, and a loaded wording is never deleted)."""
+    from balm.instruments import catalogue
+
+    shipped = [key for key, instrument in catalogue().items() if instrument.item_text_included]
+    enabled = OnlineInstrument.objects.filter(
+        site=OuterRef("enrolment__cohort__site"), instrument_id=OuterRef("instrument_id")
+    )
+    return Q(instrument_id__in=shipped) | Q(Exists(enabled))

@@ -3,6 +3,7 @@ a page (``?limit=&offset=``, :mod:`balm.api.pagination`); GET /api/assessments/{
 
 # No ``from __future__ import annotations``: ``@paginate`` resolves a view's string
 # annotations in django-ninja's own module, where ``Id`` is not defined.
+from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,7 +16,7 @@ from balm.api.schemas import AssessmentDetailOut, AssessmentOut, ErrorOut, Id
 from balm.instruments import get_instrument
 from balm.instruments.schema import ItemKind
 from balm.outcomes.models import Assessment
-from balm.wording.lookup import site_instrument
+from balm.wording.lookup import online_filter, site_instrument
 
 router = Router(tags=["assessments"])
 
@@ -56,6 +57,14 @@ def due(request: HttpRequest, cohort_id: Id | None = None) -> Rows[Assessment]:
     )
     if cohort_id is not None:
         assessments = assessments.filter(enrolment__cohort_id=cohort_id)
+    # A participant is offered only their questionnaires answered online (as on their page);
+    # staff see every open questionnaire, paper ones too. In the same query, no lookups.
+    own = (
+        Q(enrolment__participant__user=caller.user)
+        if caller.user is not None
+        else Q(enrolment__participant=caller.link_participant)
+    )
+    assessments = assessments.exclude(own & ~online_filter())
     return Rows(assessments, lambda a: assessment_out(a, a.current_status))
 
 
