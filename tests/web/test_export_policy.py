@@ -6,7 +6,7 @@ from django.apps import apps
 
 from balm.audit.export_policy import EXPORT_POLICY
 
-BALM_APPS = ("accounts", "api", "audit", "programmes", "outcomes")
+BALM_APPS = ("accounts", "api", "audit", "programmes", "outcomes", "wording")
 
 
 def test_every_field_is_classified() -> None:

@@ -115,7 +115,8 @@ def demo_banner(info: DemoInfo, *, data_dir: Path, site_url: str, serving: bool)
         "Personal links (participants answer without an account):",
         *(f"  {pseudonym:<8} {site_url}{path}" for pseudonym, path in info.links),
         "",
-        "Everything here is synthetic."
+        "Everything here is synthetic. Questionnaires balm ships without wording (PDI, CPAQ-8,"
+        " FSCRS, PSEQ) show placeholder wording, marked as such."
         + (f" Serving at {site_url}/ ; press Ctrl+C to stop." if serving else ""),
         "",
     ]

@@ -22,7 +22,10 @@ What goes in:
 - integer and number items as ``integer`` and ``decimal`` with the ``minValue`` and
   ``maxValue`` extensions; text items as ``string``; ``required`` from the catalogue;
 - licensed instruments ship no item text: their items carry a placeholder naming the concept
-  and saying the service must supply the licensed wording.
+  and saying the service must supply the licensed wording;
+- unless a service passes its own licensed wording (``wording``, plain data from
+  :mod:`balm.instruments.wording`): then its item texts, labels and instructions go in, and
+  ``copyright`` says the wording is the service's, under its own licence.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from fhir.resources.R4B.questionnaire import (
 )
 
 from balm.instruments.schema import Instrument, Item, ItemKind, LicenceClass
+from balm.instruments.wording import Wording, apply_wording
 
 FHIR_VERSION = "4.0.1"
 """The FHIR release the exported JSON targets (built with the R4B 4.3.0 models; see above)."""
@@ -86,14 +90,18 @@ def _computable_name(instrument: Instrument) -> str:
     return (name[0].upper() + name[1:])[:255]
 
 
-def _copyright(instrument: Instrument) -> str:
+def _copyright(instrument: Instrument, wording: Wording | None) -> str:
     licence = instrument.licence
     parts = [f"Licence class: {licence.licence_class.value}.", licence.summary]
     if licence.copyright:
         parts.append(licence.copyright)
     if licence.url:
         parts.append(licence.url)
-    if licence.licence_class is LicenceClass.LICENSED:
+    if wording is not None and wording.placeholder:
+        parts.append("Item text is a placeholder written for a demonstration, not the wording.")
+    elif wording is not None:
+        parts.append("Item text supplied by the service under its own licence.")
+    elif licence.licence_class is LicenceClass.LICENSED:
         parts.append("Item text is not included: the service supplies the licensed wording.")
     return " ".join(parts)
 
@@ -104,9 +112,9 @@ def _loinc(code: str | None, display: str | None = None) -> list[Coding] | None:
     return [Coding(system=LOINC, code=code, display=display)]
 
 
-def _item(instrument: Instrument, item: Item) -> QuestionnaireItem:
+def _item(instrument: Instrument, item: Item, *, supplied: bool) -> QuestionnaireItem:
     text = item.text if item.text is not None else licensed_placeholder(item)
-    if instrument.licence.licence_class is LicenceClass.LICENSED:
+    if instrument.licence.licence_class is LicenceClass.LICENSED and not supplied:
         text = licensed_placeholder(item)
     fields: dict[str, Any] = {
         "linkId": item.id,
@@ -139,9 +147,15 @@ def _item(instrument: Instrument, item: Item) -> QuestionnaireItem:
     return QuestionnaireItem(**{key: value for key, value in fields.items() if value is not None})
 
 
-def questionnaire(instrument: Instrument, *, base_url: str = DEFAULT_BASE_URL) -> Questionnaire:
-    """The instrument as a validated FHIR R4 (R4B models) ``Questionnaire``."""
+def questionnaire(
+    instrument: Instrument, *, base_url: str = DEFAULT_BASE_URL, wording: Wording | None = None
+) -> Questionnaire:
+    """The instrument as a validated FHIR R4 (R4B models) ``Questionnaire``; with a service's
+    own ``wording`` (checked by :func:`balm.instruments.wording.check_wording`) in place."""
     base = base_url.rstrip("/")
+    catalogue_entry = instrument
+    if wording is not None:
+        instrument = apply_wording(instrument, wording)
     fields: dict[str, Any] = {
         "id": instrument.id.replace("_", "-"),
         "url": f"{base}/Questionnaire/{instrument.id}",
@@ -152,19 +166,21 @@ def questionnaire(instrument: Instrument, *, base_url: str = DEFAULT_BASE_URL) -
         "status": "active",
         "subjectType": ["Patient"],
         "description": instrument.citation,
-        "copyright": _copyright(instrument),
+        "copyright": _copyright(catalogue_entry, wording),
         "code": _loinc(instrument.loinc, instrument.name),
-        "item": [_item(instrument, item) for item in instrument.items],
+        "item": [
+            _item(instrument, item, supplied=wording is not None) for item in instrument.items
+        ],
     }
     return Questionnaire(**{key: value for key, value in fields.items() if value is not None})
 
 
 def questionnaire_dict(
-    instrument: Instrument, *, base_url: str = DEFAULT_BASE_URL
+    instrument: Instrument, *, base_url: str = DEFAULT_BASE_URL, wording: Wording | None = None
 ) -> dict[str, Any]:
     """The Questionnaire as plain JSON data (``resourceType`` first)."""
     data: dict[str, Any] = json.loads(
-        questionnaire(instrument, base_url=base_url).model_dump_json()
+        questionnaire(instrument, base_url=base_url, wording=wording).model_dump_json()
     )
     return data
 

@@ -32,6 +32,7 @@ from balm.outcomes.models import (
     SafetyAlert,
 )
 from balm.programmes.models import Enrolment
+from balm.wording.lookup import answerable_online, current_wording
 
 Actor = User | Participant | None
 
@@ -220,6 +221,8 @@ def record_submission(
         problems.append(Problem("", f"This questionnaire opens on {assessment.opens_on:%-d %B}."))
     if assessment.outcome:
         problems.append(_outcome_recorded(assessment))
+    if online and not answerable_online(enrolment.cohort.site, checked.instrument):
+        problems.append(Problem("", "This questionnaire is answered on paper with your team."))
     if problems:
         # A retry of a submission stored before (say, just before the form closed) is still
         # answered with the stored response, not with today's problems.
@@ -239,6 +242,7 @@ def record_submission(
                 assessment=assessment,
                 instrument_id=checked.instrument.id,
                 instrument_version=checked.instrument.version,
+                wording=current_wording(enrolment.cohort.site, checked.instrument),
                 answers=stored_answers(answers),
                 scores=checked.scores,
                 scorer_version=SCORER_VERSION,

@@ -122,6 +122,14 @@ class Response(models.Model):
     assessment = models.OneToOneField(Assessment, on_delete=models.PROTECT, related_name="response")
     instrument_id = models.CharField(max_length=40)
     instrument_version = models.CharField(max_length=40)
+    wording = models.ForeignKey(
+        "wording.InstrumentWording",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responses",
+        help_text="The site's wording version it was answered on; empty: the catalogue's.",
+    )
     answers = models.JSONField(encoder=DjangoJSONEncoder)
     scores = models.JSONField(encoder=DjangoJSONEncoder)
     scorer_version = models.CharField(max_length=20)

@@ -47,6 +47,7 @@ from balm.instruments import UnknownInstrumentError, get_instrument
 from balm.outcomes.models import Assessment, ReminderKind, ReminderLog, Response, SafetyAlert
 from balm.outcomes.status import answer_by
 from balm.programmes.templates import PARTICIPANT_TIMEPOINT
+from balm.wording.lookup import online_instrument_ids
 
 OPEN_ENROLMENT = ("referred", "assessed", "started", "completed")
 
@@ -161,7 +162,15 @@ def candidates(today: date) -> list[tuple[Assessment, str]]:
         .filter(due_on__lte=today)
     )
     out.extend((a, ReminderKind.REMINDER) for a in remind)
-    return out
+    # A questionnaire the site collects only on paper is not e-mailed (its link shows nothing).
+    online: dict[int, set[str]] = {}
+    for assessment, _ in out:
+        site = assessment.enrolment.participant.site
+        if site.pk not in online:
+            online[site.pk] = online_instrument_ids(site)
+    return [
+        (a, kind) for a, kind in out if a.instrument_id in online[a.enrolment.participant.site_id]
+    ]
 
 
 def unsent_after_grace(now: datetime) -> QuerySet[ReminderLog]:

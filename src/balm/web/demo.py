@@ -4,6 +4,9 @@
 12-week CFT cohort of twelve people about seven weeks in: baseline questionnaires entered from
 paper, mid-point questionnaires partly answered online (one in progress, some not yet), weekly
 check-ins, attendance, two withdrawals, a few missed questionnaires and one open safety alert.
+The programme's instruments that balm ships without wording (PDI, CPAQ-8, FSCRS, PSEQ) get
+placeholder wording built from each item's concept and marked as a placeholder, so they are
+answered online like the others.
 Every person and answer is made up. Running it again changes nothing except issuing fresh
 personal links to print (tokens are stored hashed, so old ones cannot be shown again).
 """
@@ -21,10 +24,12 @@ from balm.accounts import actions as account_actions
 from balm.accounts.models import Participant, Site, User
 from balm.instruments import catalogue, get_instrument
 from balm.instruments.schema import Direction, Instrument, ItemKind
+from balm.instruments.wording import placeholder_data
 from balm.outcomes import actions as outcome_actions
 from balm.programmes import actions as programme_actions
 from balm.programmes.loader import load_template
 from balm.programmes.models import Cohort, Enrolment
+from balm.wording import actions as wording_actions
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "balm-demo"
@@ -78,9 +83,30 @@ class DemoInfo:
     links: list[tuple[str, str]] = field(default_factory=list)  # (pseudonym, url path)
 
 
-def _demo_instruments() -> list[str]:
-    """Instruments whose item wording balm may show (a demo page needs the questions)."""
-    return sorted(i.id for i in catalogue().values() if i.item_text_included)
+def _demo_instruments(programme: list[str]) -> list[str]:
+    """Instruments whose item wording balm ships, and those of the programme (the ones
+    without shipped wording get placeholder wording, see :func:`_placeholder_wording`)."""
+    shipped = {i.id for i in catalogue().values() if i.item_text_included}
+    return sorted(shipped | set(programme))
+
+
+def _placeholder_wording(site: Site, programme: list[str]) -> None:
+    """Placeholder wording, marked as such, for the programme's instruments balm ships
+    without wording, so every construct of the demo is answered online as a service with
+    licensed wording would answer it."""
+    for instrument_id in sorted(set(programme)):
+        instrument = get_instrument(instrument_id)
+        if instrument.item_text_included:
+            continue
+        wording_actions.load_wording(
+            site=site,
+            instrument_id=instrument_id,
+            data=placeholder_data(instrument),
+            by=None,
+            source_name="balm demo placeholder",
+            placeholder=True,
+        )
+        wording_actions.enable_online(site=site, instrument_id=instrument_id, by=None)
 
 
 def _answers(instrument: Instrument, severity: float, rng: random.Random) -> dict[str, object]:
@@ -151,13 +177,16 @@ def load_demo(today: date | None = None, *, seed: int = 20260301) -> DemoInfo:
 
 
 def _create(today: date, rng: random.Random) -> DemoInfo:
+    template, _ = load_template()
+    programme = list(template.schedule.values_list("instrument_id", flat=True))
     site = account_actions.create_site(
         name="Riverside Pain Service (demo)",
         slug=DEMO_SLUG,
         crisis_contacts=CRISIS,
-        enabled_instruments=_demo_instruments(),
+        enabled_instruments=_demo_instruments(programme),
         by=None,
     )
+    _placeholder_wording(site, programme)
     staff: dict[str, User] = {}
     for username, first, last, role in STAFF:
         person = User.objects.create_user(
@@ -170,7 +199,6 @@ def _create(today: date, rng: random.Random) -> DemoInfo:
         account_actions.add_membership(user=person, site=site, role=role, by=None)
         staff[role] = person
     facilitator = staff["facilitator"]
-    template, _ = load_template()
     start = today - timedelta(weeks=7) + timedelta(days=1)
     cohort = programme_actions.create_cohort_from_template(
         template=template,

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "balm.outcomes",
     "balm.audit",
     "balm.api",
+    "balm.wording",
     "balm.web",
 ]
 

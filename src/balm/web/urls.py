@@ -7,6 +7,7 @@ from balm.api.api import api
 from balm.web import views
 from balm.web.admin_site import balm_admin
 from balm.web.progress import my_progress
+from balm.wording.views import site_questionnaire
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -42,6 +43,11 @@ urlpatterns = [
     path("export/sites/<int:site_id>/scores.csv", views.export_site, name="export-site"),
     path("export/checkins.csv", views.export_checkins, name="export-checkins"),
     path("export/dictionary.csv", views.export_dictionary, name="export-dictionary"),
+    path(
+        "export/sites/<int:site_id>/fhir/Questionnaire/<str:instrument_id>.json",
+        site_questionnaire,
+        name="export-site-questionnaire",
+    ),
     # participants
     path("p/<str:token>/", views.open_link, name="participant-link"),
     path("me/", views.my_questionnaires, name="my-questionnaires"),

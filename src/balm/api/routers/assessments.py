@@ -3,6 +3,7 @@ a page (``?limit=&offset=``, :mod:`balm.api.pagination`); GET /api/assessments/{
 
 # No ``from __future__ import annotations``: ``@paginate`` resolves a view's string
 # annotations in django-ninja's own module, where ``Id`` is not defined.
+from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,6 +16,7 @@ from balm.api.schemas import AssessmentDetailOut, AssessmentOut, ErrorOut, Id
 from balm.instruments import get_instrument
 from balm.instruments.schema import ItemKind
 from balm.outcomes.models import Assessment
+from balm.wording.lookup import online_filter, site_instrument
 
 router = Router(tags=["assessments"])
 
@@ -55,6 +57,14 @@ def due(request: HttpRequest, cohort_id: Id | None = None) -> Rows[Assessment]:
     )
     if cohort_id is not None:
         assessments = assessments.filter(enrolment__cohort_id=cohort_id)
+    # A participant is offered only their questionnaires answered online (as on their page);
+    # staff see every open questionnaire, paper ones too. In the same query, no lookups.
+    own = (
+        Q(enrolment__participant__user=caller.user)
+        if caller.user is not None
+        else Q(enrolment__participant=caller.link_participant)
+    )
+    assessments = assessments.exclude(own & ~online_filter())
     return Rows(assessments, lambda a: assessment_out(a, a.current_status))
 
 
@@ -67,10 +77,13 @@ def get_assessment(request: HttpRequest, assessment_id: Id) -> dict:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     today = timezone.localdate()
     assessment = get_object_or_404(
-        caller.visible_assessments().with_status(today).select_related("enrolment__participant"),
+        caller.visible_assessments()
+        .with_status(today)
+        .select_related("enrolment__participant", "enrolment__cohort__site"),
         pk=assessment_id,
     )
-    instrument = get_instrument(assessment.instrument_id)
+    # In the site's own licensed wording, where it has loaded one (balm.wording).
+    instrument = site_instrument(assessment.enrolment.cohort.site, assessment.instrument_id)
     questions = []
     for item in instrument.items:
         options = instrument.options_for(item) if item.kind is ItemKind.CHOICE else ()

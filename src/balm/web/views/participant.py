@@ -23,6 +23,7 @@ from balm.outcomes.status import answer_by
 from balm.programmes.models import Enrolment
 from balm.programmes.templates import PARTICIPANT_TIMEPOINT
 from balm.web.participant_session import current_participant, forget_link, remember_link
+from balm.wording.lookup import answerable_online, online_instrument_ids, site_instrument
 
 ITEMS_PER_PAGE = 3
 # The check-in's free-text "which practice" (q7) asks what the practice list beside the
@@ -65,6 +66,7 @@ def my_questionnaires(request: HttpRequest) -> HttpResponse:
     assessments = (
         Assessment.objects.filter(enrolment__participant=participant)
         .open_on(today)
+        .filter(instrument_id__in=online_instrument_ids(participant.site))
         .select_related("enrolment__cohort")
         .order_by("due_on", "instrument_id")
     )
@@ -206,7 +208,10 @@ def questionnaire(request: HttpRequest, assessment_id: int) -> HttpResponse:
     )
     if Response.objects.filter(assessment=assessment).exists():
         return redirect("questionnaire-done", assessment_id=assessment.pk)
-    instrument = get_instrument(assessment.instrument_id)
+    site = assessment.enrolment.cohort.site
+    if not answerable_online(site, assessment.instrument_id):
+        raise Http404("This questionnaire is answered on paper; your group facilitator has it.")
+    instrument = site_instrument(site, assessment.instrument_id)
     pages = _pages(instrument)
     draft = Draft.objects.filter(assessment=assessment).first()
     saved = dict(draft.answers) if draft else {}

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput
-from balm.instruments import get_instrument
 from balm.outcomes import actions as outcome_actions
 from balm.outcomes.models import Assessment, AssessmentOutcome, Draft, EntryMode, Response
 from balm.web import forms
 from balm.web.views.common import require_staff, staff_enrolment
+from balm.wording.lookup import response_instrument, site_instrument
 
 
 def _assessment(request: HttpRequest, assessment_id: int, *, change: bool) -> Assessment:
@@ -40,7 +40,7 @@ def paper_entry(request: HttpRequest, assessment_id: int) -> HttpResponse:
     if existing is not None:
         messages.info(request, "This questionnaire was already answered; amend it here.")
         return redirect("amend-response", response_id=existing.pk)
-    instrument = get_instrument(assessment.instrument_id)
+    instrument = site_instrument(assessment.enrolment.cohort.site, assessment.instrument_id)
     form = forms.PaperEntryForm(
         request.POST or None, instrument=instrument, initial={"client_id": uuid.uuid4().hex}
     )
@@ -67,7 +67,7 @@ def _render_paper_entry(
     form: forms.PaperEntryForm,
     outcome_errors: list[str] | None = None,
 ) -> HttpResponse:
-    instrument = get_instrument(assessment.instrument_id)
+    instrument = site_instrument(assessment.enrolment.cohort.site, assessment.instrument_id)
     draft = Draft.objects.filter(assessment=assessment).exclude(answers={}).first()
     return render(
         request,
@@ -99,7 +99,7 @@ def assessment_outcome(request: HttpRequest, assessment_id: int) -> HttpResponse
         )
     except InvalidInput as error:
         form = forms.PaperEntryForm(
-            instrument=get_instrument(assessment.instrument_id),
+            instrument=site_instrument(assessment.enrolment.cohort.site, assessment.instrument_id),
             initial={"client_id": uuid.uuid4().hex},
         )
         return _render_paper_entry(
@@ -130,7 +130,7 @@ def amend_response(request: HttpRequest, response_id: int) -> HttpResponse:
     if not permissions.can_view_enrolment(request.user, enrolment):
         raise Http404
     clinical = permissions.can_edit_clinical(request.user, enrolment.cohort.site)
-    instrument = get_instrument(response.instrument_id)
+    instrument = response_instrument(response)
     initial = {k: ("" if v is None else str(v)) for k, v in response.answers.items()}
     form = forms.AmendForm(request.POST or None, instrument=instrument, initial=initial)
     if request.method == "POST" and form.is_valid():
