@@ -105,6 +105,8 @@ def demo_banner(info: DemoInfo, *, data_dir: Path, site_url: str, serving: bool)
         f"balm demo: {info.site} ({'loaded now' if info.created else 'already loaded'})",
         f"Database: {data_dir / 'balm.sqlite3'}",
         f"E-mails it sends (alerts, questionnaire links) are written to: {data_dir / 'emails'}",
+        "Questionnaires balm ships without wording (PDI, CPAQ-8, FSCRS, PSEQ) show placeholder"
+        " wording, marked as such.",
         "",
         f"Log in at {site_url}/login/ with:",
         *(
@@ -115,8 +117,7 @@ def demo_banner(info: DemoInfo, *, data_dir: Path, site_url: str, serving: bool)
         "Personal links (participants answer without an account):",
         *(f"  {pseudonym:<8} {site_url}{path}" for pseudonym, path in info.links),
         "",
-        "Everything here is synthetic. Questionnaires balm ships without wording (PDI, CPAQ-8,"
-        " FSCRS, PSEQ) show placeholder wording, marked as such."
+        "Everything here is synthetic."
         + (f" Serving at {site_url}/ ; press Ctrl+C to stop." if serving else ""),
         "",
     ]
