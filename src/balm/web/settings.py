@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "balm.outcomes",
     "balm.audit",
     "balm.api",
+    "balm.qualitative",
     "balm.web",
 ]
 
