@@ -132,6 +132,7 @@ def store_project(
         )
         if clean.name in names_seen:
             problems.append(Problem("sources", f"Two sources would both be named {clean.name!r}."))
+            continue
         names_seen.add(clean.name)
         cleaned[s.id] = clean
         sources[s.id] = Source.objects.create(
