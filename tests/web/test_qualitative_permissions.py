@@ -97,3 +97,25 @@ def test_actions_refuse_those_not_allowed(world, project) -> None:  # type: igno
     with pytest.raises(NotAllowed):
         actions.export_project(project=project, by=world.facilitator_b)
     assert Source.objects.count() == 0
+
+
+def test_pseudonym_map_and_recycle_bin_are_gated(world, project) -> None:  # type: ignore[no-untyped-def]
+    from balm.qualitative import queries
+
+    source = actions.add_source(
+        project=project, name="s", text="Sam Two came.", by=world.researcher_a
+    ).source
+    entries = queries.pseudonym_map(world.site_a, by=world.admin_a)
+    assert [(e.original, e.replacement) for e in entries] == [("sam two", "[participant A]")]
+    for persona in ("researcher_a", "facilitator_a", "facilitator_b", "p1_user"):
+        with pytest.raises(NotAllowed):
+            queries.pseudonym_map(world.site_a, by=getattr(world, persona))
+    actions.delete_source(source=source, by=world.researcher_a)
+    (item,) = queries.deleted_items(project, by=world.admin_a)
+    assert (item.kind, item.obj, item.deleted_by) == ("source", source, world.researcher_a)
+    with pytest.raises(NotAllowed):
+        queries.deleted_items(project, by=world.facilitator_a)
+    events = queries.history(source, by=world.researcher_a, site=world.site_a)
+    assert [e.action for e in events] == ["qual.source.add", "qual.source.delete"]
+    with pytest.raises(NotAllowed):
+        queries.history(source, by=world.p1_user, site=world.site_a)
