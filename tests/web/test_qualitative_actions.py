@@ -214,3 +214,19 @@ def test_notes_and_themes(world, project) -> None:  # type: ignore[no-untyped-de
         ("note", str(note.uid)),
     ]
     assert out.notes[0].start == 4 and out.notes[0].target == str(coding.uid)
+
+
+def test_a_deleted_note_leaves_the_export_and_its_theme_until_restored(world, project) -> None:  # type: ignore[no-untyped-def]
+    by = world.researcher_a
+    note = actions.add_note(project=project, text="First impressions.", by=by)
+    theme = actions.create_theme(project=project, name="Early", level="theme", by=by)
+    actions.add_theme_member(theme=theme, kind="note", member_uid=note.uid, by=by)
+    actions.delete_note(note=note, by=by)
+    out = to_project(project)
+    assert out.notes == [] and out.themes[0].members == ()
+    with pytest.raises(InvalidInput):
+        actions.delete_note(note=note, by=by)
+    actions.restore_note(note=note, by=by)
+    out = to_project(project)
+    assert [n.text for n in out.notes] == ["First impressions."]
+    assert len(out.themes[0].members) == 1

@@ -510,6 +510,25 @@ def add_note(
     return note
 
 
+def delete_note(*, note: Note, by: User | None) -> None:
+    _may_code(by, note.project.site_id)
+    if note.deleted_at is not None:
+        raise InvalidInput([Problem("", "This note is already deleted.")])
+    with transaction.atomic():
+        _soft_delete(note, "qual.note.delete", note.project.site_id, by, kind=note.kind)
+
+
+def restore_note(*, note: Note, by: User | None) -> None:
+    _may_code(by, note.project.site_id)
+    if note.deleted_at is None:
+        raise InvalidInput([Problem("", "This note is not deleted.")])
+    with transaction.atomic():
+        note.deleted_at = None
+        note.deleted_by = None
+        note.save(update_fields=["deleted_at", "deleted_by"])
+        record("qual.note.restore", by=by, obj=note, site=_site(note.project.site_id))
+
+
 def _theme_problems(
     level: str, parent: Theme | None, case: Case | None, project: QualProject
 ) -> list[Problem]:
