@@ -95,6 +95,9 @@ def _case_for(project: QualProject, participant: Participant) -> Case:
         case, _ = Case.objects.get_or_create(
             project=project, name=participant.pseudonym, defaults={"participant": participant}
         )
+        if case.participant_id is None:  # a case imported before the participant existed
+            case.participant = participant
+            case.save(update_fields=["participant"])
     return case
 
 

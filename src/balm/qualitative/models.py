@@ -54,8 +54,9 @@ class Coder(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    """The balm user, if any; the coder keeps their name (and codings) if the account goes."""
 
     class Meta:
         ordering = ("project", "name")
