@@ -168,3 +168,33 @@ def test_dump_refuses_bad_input(world, tmp_path: Path) -> None:  # type: ignore[
     assert code == 2 and "choose one with --project: One, Two" in err
     assert _run("dump", "--site", "site-a", "-o", tmp_path / "x.qdpx", "--project", "Two")[0] == 0
     assert not (tmp_path / "no").exists()
+
+
+def test_load_takes_more_names(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    p = _project()
+    text = "P1: Dev drove me to Larkfield."
+    p.sources.append(q.Source(q.new_id(), "P1 feedback", text, "feedback", p.cases[0].id))
+    path = tmp_path / "study.qdpx"
+    write_qdpx(p, path)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("participant: Someone\n", encoding="utf-8")
+    code, _, err = _run("load", path, "--site", "site-a", "--names", bad)
+    assert code == 2 and "names no participant" in err
+    assert QualProject.objects.count() == 0
+    names = tmp_path / "names.txt"
+    names.write_text("other: Dev\nplace: Larkfield\n", encoding="utf-8")
+    code, out, err = _run("load", path, "--site", "site-a", "--names", names)
+    assert code == 0, err
+    # Dev is another person ([participant A]: the first "other" name this site has seen).
+    assert Source.objects.get(name="P1 feedback").text == "P1: [participant A] drove me to [place]."
+    assert "P1 feedback: 2 replacements" in out
+
+
+def test_the_database_refuses_an_empty_or_reversed_coding(world) -> None:  # type: ignore[no-untyped-def]
+    from django.db import IntegrityError, transaction
+
+    result = actions.import_project(site=world.site_a, project=_project(), by=None)
+    coding = Coding.objects.filter(source__project=result.project).first()
+    for start, end in ((5, 5), (9, 3)):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Coding.objects.filter(pk=coding.pk).update(start=start, end=end)

@@ -274,12 +274,28 @@ def load(
         str | None, typer.Option("--as", help="Your user name (a researcher or administrator).")
     ] = None,
     name: Annotated[str | None, typer.Option(help="Project name (default: the file's).")] = None,
+    names: Annotated[
+        Path | None,
+        typer.Option(
+            help="More names and terms to replace (as for 'add'; no participant: lines): "
+            "given names, family, places."
+        ),
+    ] = None,
 ) -> None:
-    """Bring a REFI-QDA project into a site: pseudonymised on the way in, cases matched to
-    participants by pseudonym; all or nothing."""
+    """Bring a REFI-QDA project into a site: pseudonymised on the way in (the names balm
+    knows, and --names), cases matched to participants by pseudonym; all or nothing."""
     from balm.accounts.errors import InvalidInput, NotAllowed
+    from balm.qual import QualInputError, parse_name_list
 
     project = _load(project_path)
+    extra = None
+    if names is not None:
+        try:
+            extra = parse_name_list(names.read_text(encoding="utf-8"), where=str(names))
+        except (OSError, UnicodeDecodeError) as error:
+            raise fail(f"{names}: cannot read the name list ({error})") from error
+        except QualInputError as error:
+            raise _problems(error) from error
     _start_django()
     from balm.qualitative.actions import import_project
 
@@ -289,6 +305,7 @@ def load(
             site=found_site,  # type: ignore[arg-type]
             project=project,
             name=name,
+            extra_names=extra,
             by=user,  # type: ignore[arg-type]
         )
     except InvalidInput as error:

@@ -24,7 +24,7 @@ from balm.accounts.models import Participant, Site, User
 from balm.audit.models import record
 from balm.programmes.models import Enrolment
 from balm.qual import project as q
-from balm.qual.pseudonymise import Replacement
+from balm.qual.pseudonymise import NameLists, Replacement
 from balm.qual.textnorm import normalise_text, turns_from_labels
 from balm.qualitative import convert
 from balm.qualitative.models import (
@@ -663,6 +663,7 @@ def import_project(
     project: q.Project,
     name: str | None = None,
     terms: Iterable[tuple[str, str]] = (),
+    extra_names: NameLists | None = None,
     by: User | None,
 ) -> ImportResult:
     """Store ``project`` (read by :func:`balm.qual.refi.read_qdpx` or built by balm) as a new
@@ -671,7 +672,9 @@ def import_project(
     Cases are matched to participants of the site by pseudonym (the case name); unmatched
     cases are kept and listed. Coders are matched to the site's staff by full name or user
     name. Every source's text, name and speakers are pseudonymised on the way in (the names
-    balm knows, plus ``terms``), and codings, notes and turns move with the replacements."""
+    balm knows, plus ``terms`` and the others, staff and terms of ``extra_names``), and
+    codings, notes and turns move with the replacements. ``extra_names`` names no participant
+    (which case would they be?): list such names as others."""
     from balm.qualitative.importing import store_project
 
     _may_code(by, site)
@@ -681,10 +684,16 @@ def import_project(
         problems.append(Problem("name", "Give the project a name."))
     elif QualProject.objects.filter(site=site, name=title).exists():
         problems.append(Problem("name", f"{site} already has a project named {title!r}."))
+    if extra_names is not None and extra_names.participant:
+        problems.append(
+            Problem("names", "A name list for a whole project names no participant; use other:.")
+        )
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():
-        result = store_project(site=site, project=project, name=title, terms=tuple(terms), by=by)
+        result = store_project(
+            site=site, project=project, name=title, terms=tuple(terms), extra=extra_names, by=by
+        )
         record(
             "qual.project.import",
             by=by,

@@ -9,6 +9,7 @@ from typing import Any
 from balm.accounts.errors import InvalidInput, Problem
 from balm.accounts.models import Membership, Participant, Site, User
 from balm.qual import project as q
+from balm.qual.pseudonymise import NameLists
 from balm.qualitative import convert
 from balm.qualitative.actions import ImportResult, _only_enrolment
 from balm.qualitative.models import (
@@ -66,6 +67,7 @@ def store_project(
     project: q.Project,
     name: str,
     terms: tuple[tuple[str, str], ...],
+    extra: NameLists | None,
     by: User | None,
 ) -> ImportResult:
     uid = _uids(project)
@@ -128,7 +130,7 @@ def store_project(
         case = cases.get(s.case) if s.case else None
         participant = case.participant if case is not None else None
         clean = clean_source(
-            s.name, s.text, s.turns, known_names(site, participant, terms), mapping
+            s.name, s.text, s.turns, known_names(site, participant, terms, extra), mapping
         )
         if clean.name in names_seen:
             problems.append(Problem("sources", f"Two sources would both be named {clean.name!r}."))
@@ -171,7 +173,7 @@ def store_project(
         )
     Coding.objects.bulk_create(codings)
 
-    note_names = known_names(site, None, terms)
+    note_names = known_names(site, None, terms, extra)
     notes = []
     for n in project.notes:
         start, end = n.start, n.end

@@ -46,8 +46,12 @@ def known_names(
     site: Site,
     participant: Participant | None,
     terms: Iterable[tuple[str, str]] = (),
+    extra: NameLists | None = None,
 ) -> NameLists:
-    """The name lists for a source of ``participant`` (or of no one) at ``site``."""
+    """The name lists for a source of ``participant`` (or of no one) at ``site``, with the
+    other people and terms of ``extra`` (a name list such as ``balm qual add --names`` reads)
+    added."""
+    extra = extra or NameLists()
     others = tuple(
         name
         for pk, name in Participant.objects.filter(site=site).values_list("pk", "name")
@@ -66,9 +70,9 @@ def known_names(
     return NameLists(
         participant=own,
         participant_label=participant.pseudonym if participant is not None else None,
-        others=others,
-        staff=staff,
-        terms=tuple(terms),
+        others=others + extra.others,
+        staff=staff + extra.staff,
+        terms=tuple(terms) + extra.terms,
     )
 
 
