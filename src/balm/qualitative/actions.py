@@ -48,7 +48,7 @@ def _may_code(by: User | None, site: Site | int) -> None:
         permissions.require(permissions.can_code_qual(by, site))
 
 
-def coder_for(project: QualProject, user: User) -> Coder:
+def _coder_for(project: QualProject, user: User) -> Coder:
     """The project's coder for ``user``, made on first use (named by the user's full name)."""
     found = Coder.objects.filter(project=project, user=user).first()
     if found is not None:
@@ -167,7 +167,7 @@ def add_source(
             enrolment=enrolment or (_only_enrolment(participant) if participant else None),
             text=clean.result.text,
             turns=convert.turns_to_json(clean.turns),
-            creator=coder_for(project, by),
+            creator=_coder_for(project, by),
             created_at=timezone.now().replace(microsecond=0),
             imported_by=by,
         )
@@ -406,7 +406,7 @@ def add_coding(
             start=start,
             end=end,
             code=code,
-            coder=coder_for(source.project, by),
+            coder=_coder_for(source.project, by),
             origin=origin,
             accepted_by=by if origin == "suggestion" else None,
             created_at=timezone.now().replace(microsecond=0),
@@ -497,7 +497,7 @@ def add_note(
     with transaction.atomic():
         note = Note.objects.create(
             project=project,
-            author=coder_for(project, by),
+            author=_coder_for(project, by),
             kind=kind,
             text=text,
             target_kind=target_kind,
