@@ -198,3 +198,19 @@ def test_the_database_refuses_an_empty_or_reversed_coding(world) -> None:  # typ
     for start, end in ((5, 5), (9, 3)):
         with pytest.raises(IntegrityError), transaction.atomic():
             Coding.objects.filter(pk=coding.pk).update(start=start, end=end)
+
+
+def test_a_dump_carries_no_original_name(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    p = _project()
+    text = "P1: Pat One and Sam Two met at Larkfield."
+    p.sources.append(q.Source(q.new_id(), "P1 notes", text, "feedback", p.cases[0].id))
+    actions.import_project(site=world.site_a, project=p, terms=[("Larkfield", "place")], by=None)
+    out_path = tmp_path / "out.qdpx"
+    assert _run("dump", "--site", "site-a", "-o", out_path)[0] == 0
+    with zipfile.ZipFile(out_path) as archive:
+        everything = b"".join(archive.read(n) for n in archive.namelist()).lower()
+    for original in (b"pat one", b"sam two", b"larkfield"):
+        assert original not in everything
+    assert b"[participant a]" in everything and b"[place]" in everything
