@@ -6,7 +6,7 @@ from django.apps import apps
 
 from balm.audit.export_policy import EXPORT_POLICY
 
-BALM_APPS = ("accounts", "api", "audit", "programmes", "outcomes", "wording")
+BALM_APPS = ("accounts", "api", "audit", "programmes", "outcomes", "wording", "qualitative")
 
 
 def test_every_field_is_classified() -> None:
@@ -27,6 +27,7 @@ def test_identifying_fields_never_kept() -> None:
     assert EXPORT_POLICY["accounts.participant"]["email"] == "drop"
     assert EXPORT_POLICY["accounts.participantlink"]["token_hash"] == "drop"
     assert all(policy == "drop" for policy in EXPORT_POLICY["accounts.user"].values())
+    assert all(policy == "drop" for policy in EXPORT_POLICY["qualitative.pseudonymentry"].values())
 
 
 def test_no_stale_entries() -> None:

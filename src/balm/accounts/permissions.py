@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from balm.api.models import ApiToken
     from balm.outcomes.models import Assessment, SafetyAlert
     from balm.programmes.models import Cohort, Enrolment
+    from balm.qualitative.models import QualProject, Source
 
 STAFF_ROLES = frozenset({Role.ADMINISTRATOR, Role.FACILITATOR, Role.RESEARCHER})
 CLINICAL_ROLES = frozenset({Role.ADMINISTRATOR, Role.FACILITATOR})
@@ -241,6 +242,65 @@ def can_revoke_api_token(by: Any, token: ApiToken) -> bool:
     if not _authenticated(by):
         return False
     return by.is_superuser or by.pk == token.user_id
+
+
+# --- qualitative projects ------------------------------------------------------------------
+# Researchers and administrators of a site read and code its qualitative projects; a
+# facilitator adds session feedback and reflections and reads only their own; participants never
+# see this module; the pseudonym map is for administrators alone.
+
+QUAL_ROLES = frozenset({Role.ADMINISTRATOR, Role.RESEARCHER})
+FACILITATOR_SOURCE_KINDS = frozenset({"session_feedback", "reflection"})
+
+
+def can_code_qual(user: Any, site: Site | int) -> bool:
+    """Read every source of the site's projects, code, write notes and themes, import."""
+    site_id = site if isinstance(site, int) else site.pk
+    return site_id in site_ids(user, QUAL_ROLES)
+
+
+def can_add_qual_source(user: Any, site: Site | int, kind: str) -> bool:
+    """Researchers and administrators add any source; facilitators their session feedback and
+    reflections."""
+    site_id = site if isinstance(site, int) else site.pk
+    if can_code_qual(user, site_id):
+        return True
+    return kind in FACILITATOR_SOURCE_KINDS and site_id in site_ids(
+        user, frozenset({Role.FACILITATOR})
+    )
+
+
+def can_view_pseudonym_map(user: Any, site: Site | int) -> bool:
+    """Only administrators may see which name became which pseudonym."""
+    site_id = site if isinstance(site, int) else site.pk
+    return site_id in site_ids(user, frozenset({Role.ADMINISTRATOR}))
+
+
+def visible_qual_projects(user: Any) -> QuerySet[QualProject]:
+    from balm.qualitative.models import QualProject
+
+    return QualProject.objects.filter(site_id__in=site_ids(user, QUAL_ROLES))
+
+
+def visible_qual_sources(user: Any) -> QuerySet[Source]:
+    """Live sources: all of them at sites where ``user`` codes; at sites where ``user`` is a
+    facilitator, the session feedback and reflections they added themselves."""
+    from balm.qualitative.models import Source
+
+    live = Source.objects.filter(deleted_at__isnull=True)
+    coded = live.filter(site_id__in=site_ids(user, QUAL_ROLES))
+    if not _authenticated(user):
+        return coded
+    own = live.filter(
+        site_id__in=site_ids(user, frozenset({Role.FACILITATOR})),
+        kind__in=FACILITATOR_SOURCE_KINDS,
+        imported_by=user,
+    )
+    return (coded | own).distinct()
+
+
+def can_view_qual_source(user: Any, source: Source) -> bool:
+    return visible_qual_sources(user).filter(pk=source.pk).exists()
 
 
 # --- enforcing ---------------------------------------------------------------------------

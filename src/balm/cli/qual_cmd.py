@@ -2,8 +2,10 @@
 
 ``new`` makes an empty project; ``add`` imports transcripts and written feedback,
 pseudonymised, and prints every replacement for review; ``codes`` shows the codebook with
-counts; ``quotes`` lists the passages coded with a code. Bad input ends with exit code 2,
-every problem listed, and nothing written (files are written whole, through a rename).
+counts; ``quotes`` lists the passages coded with a code; ``load`` brings a ``.qdpx`` into a
+site of the web app's database and ``dump`` takes a site's project out. Bad input ends with
+exit code 2, every problem listed, and nothing written (files are written whole, through a
+rename; a load is one transaction).
 
 The pseudonym map (original name -> pseudonym) is kept beside the project in
 ``PROJECT.pseudonyms.json``, never inside the ``.qdpx``; keep it where only the people
@@ -219,6 +221,161 @@ def quotes(
         heading.append(f" ({case}), {row.start}-{row.end}, coded by {row.coder} [{row.code_path}]")
         console.print(heading, highlight=False)
         console.print(f"  {row.quote}", markup=False, highlight=False)
+
+
+def _start_django() -> None:
+    """Start Django for ``load`` and ``dump`` (already started under the tests)."""
+    from django.apps import apps
+
+    if apps.ready:
+        return
+    import os
+
+    import django
+
+    from balm.cli.web_cmd import _use_data_dir
+
+    _use_data_dir()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "balm.web.settings")
+    django.setup()
+
+
+def _site_and_user(site: str, username: str | None) -> tuple[object, object]:
+    from balm.accounts.models import Site, User
+
+    problems = []
+    found_site = Site.objects.filter(slug=site).first()
+    if found_site is None:
+        known = ", ".join(Site.objects.values_list("slug", flat=True)) or "none"
+        problems.append(f"no site {site!r}; the sites are: {known}")
+    user = None
+    if username is not None:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            problems.append(f"no user {username!r}")
+    if problems:
+        for problem in problems[:-1]:
+            typer.echo(f"error: {problem}", err=True)
+        raise fail(problems[-1])
+    return found_site, user
+
+
+def _refused(messages: list[str]) -> typer.Exit:
+    for message in messages[:-1]:
+        typer.echo(f"error: {message}", err=True)
+    return fail(messages[-1])
+
+
+@qual_app.command("load")
+def load(
+    project_path: Annotated[Path, typer.Argument(metavar="PROJECT.qdpx")],
+    site: Annotated[str, typer.Option(help="The site's short name (slug).")],
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Your user name (a researcher or administrator).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Project name (default: the file's).")] = None,
+    names: Annotated[
+        Path | None,
+        typer.Option(
+            help="More names and terms to replace (as for 'add'; no participant: lines): "
+            "given names, family, places."
+        ),
+    ] = None,
+) -> None:
+    """Bring a REFI-QDA project into a site: pseudonymised on the way in (the names balm
+    knows, and --names), cases matched to participants by pseudonym; all or nothing."""
+    from balm.accounts.errors import InvalidInput, NotAllowed
+    from balm.qual import QualInputError, parse_name_list
+
+    project = _load(project_path)
+    extra = None
+    if names is not None:
+        try:
+            extra = parse_name_list(names.read_text(encoding="utf-8"), where=str(names))
+        except (OSError, UnicodeDecodeError) as error:
+            raise fail(f"{names}: cannot read the name list ({error})") from error
+        except QualInputError as error:
+            raise _problems(error) from error
+    _start_django()
+    from balm.qualitative.actions import import_project
+
+    found_site, user = _site_and_user(site, as_user)
+    try:
+        result = import_project(
+            site=found_site,  # type: ignore[arg-type]
+            project=project,
+            name=name,
+            extra_names=extra,
+            by=user,  # type: ignore[arg-type]
+        )
+    except InvalidInput as error:
+        raise _refused([p.message for p in error.problems]) from error
+    except NotAllowed as error:
+        raise _refused([f"{as_user} may not load projects into {site}"]) from error
+    console = Console()
+    console.print(
+        Text(
+            f"loaded {result.project.name!r} into {site}: {len(project.sources)} sources, "
+            f"{len(project.codes)} codes, {len(project.codings)} codings, "
+            f"{len(project.notes)} notes, {len(project.themes)} themes"
+        )
+    )
+    matched = ", ".join(sorted(result.matched_cases)) or "none"
+    console.print(Text(f"cases matched to participants: {matched}"))
+    if result.unmatched_cases:
+        console.print(
+            Text(
+                "cases no participant of the site has as pseudonym (kept, linked to no one): "
+                + ", ".join(sorted(result.unmatched_cases))
+            )
+        )
+    for source_name, replacements in result.replacements.items():
+        if replacements:
+            console.print(Text(f"{source_name}: {len(replacements)} replacements"))
+
+
+@qual_app.command("dump")
+def dump(
+    site: Annotated[str, typer.Option(help="The site's short name (slug).")],
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="PROJECT.qdpx")],
+    project_name: Annotated[
+        str | None, typer.Option("--project", help="Which project (if the site has several).")
+    ] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="Your user name.")] = None,
+) -> None:
+    """Write a site's qualitative project as a REFI-QDA .qdpx (no pseudonym map in it)."""
+    from balm.accounts.errors import NotAllowed
+    from balm.qual.refi import write_qdpx
+
+    problems = []
+    if output.suffix.lower() != ".qdpx":
+        problems.append(f"{output}: a project file ends in .qdpx")
+    if not output.parent.is_dir():
+        problems.append(f"{output.parent}: no such folder")
+    if problems:
+        raise _refused(problems)
+    _start_django()
+    from balm.qualitative.actions import export_project
+    from balm.qualitative.models import QualProject
+
+    found_site, user = _site_and_user(site, as_user)
+    projects = QualProject.objects.filter(site=found_site)
+    if project_name is not None:
+        projects = projects.filter(name=project_name)
+    chosen = list(projects[:2])
+    if len(chosen) != 1:
+        names = ", ".join(
+            QualProject.objects.filter(site=found_site).values_list("name", flat=True)
+        )
+        if not chosen:
+            raise fail(f"no such project at {site}; the projects are: {names or 'none'}")
+        raise fail(f"{site} has several projects; choose one with --project: {names}")
+    try:
+        project = export_project(project=chosen[0], by=user)  # type: ignore[arg-type]
+    except NotAllowed as error:
+        raise _refused([f"{as_user} may not take projects out of {site}"]) from error
+    write_qdpx(project, output)
+    typer.echo(f"wrote {output}: {len(project.sources)} sources, {len(project.codings)} codings")
 
 
 def register(app: typer.Typer) -> None:

@@ -167,6 +167,7 @@ def load_demo(today: date | None = None, *, seed: int = 20260301) -> DemoInfo:
     else:
         with transaction.atomic():
             info = _create(today, random.Random(seed))
+    _load_qualitative(info.site)
     info.logins = [(role, username, DEMO_PASSWORD) for username, _, _, role in STAFF]
     info.logins.append(("participant", "aspen", DEMO_PASSWORD))
     for pseudonym in ("Maple", "Elm", "Aspen"):  # not started, half-way, has a login
@@ -174,6 +175,32 @@ def load_demo(today: date | None = None, *, seed: int = 20260301) -> DemoInfo:
         _, token = account_actions.issue_participant_link(participant=participant, by=None, days=28)
         info.links.append((pseudonym, f"/p/{token}/"))
     return info
+
+
+DEMO_CODERS = (("coder_a", "A"), ("coder_b", "B"))
+
+
+def _load_qualitative(site: Site) -> None:
+    """The synthetic interview set (src/balm/qual/demo), once: two demo coders (researchers,
+    named as in codings.yaml), the transcripts pseudonymised on the way in with the planted
+    identifiers as extra terms, the codebook, both coders' codings and the IPA themes."""
+    from balm.qualitative.actions import import_project
+    from balm.qualitative.demo_set import demo_project, planted_terms
+    from balm.qualitative.models import QualProject
+
+    if QualProject.objects.filter(site=site).exists():
+        return
+    with transaction.atomic():
+        for username, letter in DEMO_CODERS:
+            coder = User.objects.create_user(
+                username=username,
+                password=DEMO_PASSWORD,
+                first_name="Demo coder",
+                last_name=letter,
+                email=f"{username}@demo.invalid",
+            )
+            account_actions.add_membership(user=coder, site=site, role="researcher", by=None)
+        import_project(site=site, project=demo_project(), terms=planted_terms(), by=None)
 
 
 def _create(today: date, rng: random.Random) -> DemoInfo:

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "balm.audit",
     "balm.api",
     "balm.wording",
+    "balm.qualitative",
     "balm.web",
 ]
 

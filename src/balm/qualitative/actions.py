@@ -1,0 +1,709 @@
+"""Writes to qualitative projects.
+
+Every function: keyword-only arguments, an actor ``by`` (a User; ``None`` is the system, used by
+the command line and the demo), permission through ``balm.accounts.permissions``, one
+transaction, an audit event. Problems a person can fix raise ``InvalidInput`` with all of them
+at once. Deleting a source, code or coding is soft (``deleted_at``/``deleted_by`` and an audit
+event) and undone by the matching ``restore_*``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from balm.accounts import permissions
+from balm.accounts.errors import InvalidInput, Problem
+from balm.accounts.models import Participant, Site, User
+from balm.audit.models import record
+from balm.programmes.models import Enrolment
+from balm.qual import project as q
+from balm.qual.pseudonymise import NameLists, Replacement
+from balm.qual.textnorm import normalise_text, turns_from_labels
+from balm.qualitative import convert
+from balm.qualitative.models import (
+    Case,
+    Code,
+    Coder,
+    Coding,
+    Note,
+    QualProject,
+    Source,
+    Theme,
+    ThemeMember,
+)
+from balm.qualitative.pseudonyms import clean_source, known_names, save_map, site_map
+
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _may_code(by: User | None, site: Site | int) -> None:
+    if by is not None:
+        permissions.require(permissions.can_code_qual(by, site))
+
+
+def _coder_for(project: QualProject, user: User) -> Coder:
+    """The project's coder for ``user``, made on first use (named by the user's full name)."""
+    found = Coder.objects.filter(project=project, user=user).first()
+    if found is not None:
+        return found
+    name = user.get_full_name() or user.username
+    if Coder.objects.filter(project=project, name=name).exists():
+        name = f"{name} ({user.username})"
+    return Coder.objects.create(project=project, name=name, user=user)
+
+
+# --- projects ----------------------------------------------------------------------------
+
+
+def create_project(*, site: Site, name: str, description: str = "", by: User | None) -> QualProject:
+    _may_code(by, site)
+    problems = []
+    if not name.strip():
+        problems.append(Problem("name", "Give the project a name."))
+    elif QualProject.objects.filter(site=site, name=name.strip()).exists():
+        problems.append(Problem("name", f"{site} already has a project named {name.strip()!r}."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        project = QualProject.objects.create(
+            site=site, name=name.strip(), description=description, created_by=by
+        )
+        record("qual.project.create", by=by, obj=project, site=site, details={"name": name})
+    return project
+
+
+# --- sources -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddedSource:
+    source: Source
+    replacements: tuple[Replacement, ...]
+    """Every replacement made, for a person to review."""
+
+
+def _case_for(project: QualProject, participant: Participant) -> Case:
+    case = Case.objects.filter(project=project, participant=participant).first()
+    if case is None:
+        case, _ = Case.objects.get_or_create(
+            project=project, name=participant.pseudonym, defaults={"participant": participant}
+        )
+        if case.participant_id is None:  # a case imported before the participant existed
+            case.participant = participant
+            case.save(update_fields=["participant"])
+    return case
+
+
+def _only_enrolment(participant: Participant) -> Enrolment | None:
+    enrolments = list(Enrolment.objects.filter(participant=participant)[:2])
+    return enrolments[0] if len(enrolments) == 1 else None
+
+
+def add_source(
+    *,
+    project: QualProject,
+    name: str,
+    text: str,
+    kind: str = "interview",
+    participant: Participant | None = None,
+    enrolment: Enrolment | None = None,
+    terms: Iterable[tuple[str, str]] = (),
+    by: User,
+) -> AddedSource:
+    """Add a transcript or written text, normalised and pseudonymised before it is stored.
+
+    ``terms`` are extra ``(term, tag)`` pairs (a given name, a place) replaced by ``[tag]``.
+    Speaker turns are found from ``Name:`` labels. A facilitator may add only session feedback
+    and reflections, and sees only their own."""
+    permissions.require(permissions.can_add_qual_source(by, project.site_id, kind))
+    problems = []
+    if not name.strip():
+        problems.append(Problem("name", "Give the source a name."))
+    if kind not in q.SOURCE_KINDS:
+        problems.append(Problem("kind", f"Choose one of: {', '.join(q.SOURCE_KINDS)}."))
+    if not text.strip():
+        problems.append(Problem("text", "The text is empty."))
+    if participant is not None and participant.site_id != project.site_id:
+        problems.append(Problem("participant", "The participant belongs to another site."))
+    if enrolment is not None and (
+        participant is None or enrolment.participant_id != participant.pk
+    ):
+        problems.append(Problem("enrolment", "The enrolment is not the participant's."))
+    if problems:
+        raise InvalidInput(problems)
+    site = project.site
+    normal = normalise_text(text)
+    with transaction.atomic():
+        mapping = site_map(site)
+        before = set(mapping.entries)
+        clean = clean_source(
+            name.strip(),
+            normal,
+            turns_from_labels(normal),
+            known_names(site, participant, terms),
+            mapping,
+        )
+        if Source.objects.filter(
+            project=project, name=clean.name, deleted_at__isnull=True
+        ).exists():
+            raise InvalidInput(
+                [Problem("name", f"The project already has a source {clean.name!r}.")]
+            )
+        save_map(site, mapping, before)
+        source = Source.objects.create(
+            project=project,
+            site=site,
+            name=clean.name,
+            kind=kind,
+            case=_case_for(project, participant) if participant is not None else None,
+            participant=participant,
+            enrolment=enrolment or (_only_enrolment(participant) if participant else None),
+            text=clean.result.text,
+            turns=convert.turns_to_json(clean.turns),
+            creator=_coder_for(project, by),
+            created_at=timezone.now().replace(microsecond=0),
+            imported_by=by,
+        )
+        record(
+            "qual.source.add",
+            by=by,
+            obj=source,
+            site=site,
+            details={"kind": kind, "replacements": len(clean.result.replacements)},
+        )
+    return AddedSource(source, clean.result.replacements)
+
+
+def _soft_delete(obj: Any, action: str, site: Site | int, by: User | None, **details: Any) -> None:
+    obj.deleted_at = timezone.now()
+    obj.deleted_by = by
+    obj.save(update_fields=["deleted_at", "deleted_by"])
+    record(action, by=by, obj=obj, site=_site(site), details=details)
+
+
+def _site(site: Site | int) -> Site:
+    return site if isinstance(site, Site) else Site.objects.get(pk=site)
+
+
+def delete_source(*, source: Source, by: User | None) -> None:
+    """Hide a source and its codings; :func:`restore_source` brings them back."""
+    _may_code(by, source.site_id)
+    if source.deleted_at is not None:
+        raise InvalidInput([Problem("", f"{source.name!r} is already deleted.")])
+    with transaction.atomic():
+        _soft_delete(source, "qual.source.delete", source.site_id, by, name=source.name)
+
+
+def restore_source(*, source: Source, by: User | None) -> None:
+    _may_code(by, source.site_id)
+    problems = []
+    if source.deleted_at is None:
+        problems.append(Problem("", f"{source.name!r} is not deleted."))
+    elif Source.objects.filter(
+        project=source.project_id, name=source.name, deleted_at__isnull=True
+    ).exists():
+        problems.append(Problem("name", f"Another source is now named {source.name!r}."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        deleted_at = source.deleted_at
+        source.deleted_at = None
+        source.deleted_by = None
+        source.save(update_fields=["deleted_at", "deleted_by"])
+        record(
+            "qual.source.restore",
+            by=by,
+            obj=source,
+            site=_site(source.site_id),
+            details={"deleted_at": deleted_at},
+        )
+
+
+# --- codes -------------------------------------------------------------------------------
+
+
+def _code_problems(
+    name: str, colour: str, parent: Code | None, project: QualProject
+) -> list[Problem]:
+    problems = []
+    if not name.strip():
+        problems.append(Problem("name", "Give the code a name."))
+    if colour and not _COLOUR.fullmatch(colour):
+        problems.append(Problem("colour", "A colour is written #rrggbb, e.g. #1D4ED8."))
+    if parent is not None:
+        if parent.project_id != project.pk:
+            problems.append(Problem("parent", "The parent code belongs to another project."))
+        elif parent.deleted_at is not None:
+            problems.append(Problem("parent", f"The parent code {parent.name!r} is deleted."))
+    return problems
+
+
+def add_code(
+    *,
+    project: QualProject,
+    name: str,
+    parent: Code | None = None,
+    description: str = "",
+    colour: str = "",
+    by: User | None,
+) -> Code:
+    _may_code(by, project.site_id)
+    problems = _code_problems(name, colour, parent, project)
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        code = Code.objects.create(
+            project=project,
+            name=name.strip(),
+            parent=parent,
+            description=description,
+            colour=colour,
+            position=Code.objects.filter(project=project).count(),
+        )
+        record(
+            "qual.code.add", by=by, obj=code, site=_site(project.site_id), details={"name": name}
+        )
+    return code
+
+
+def rename_code(*, code: Code, name: str, by: User | None) -> None:
+    _may_code(by, code.project.site_id)
+    if not name.strip():
+        raise InvalidInput([Problem("name", "Give the code a name.")])
+    with transaction.atomic():
+        old = code.name
+        code.name = name.strip()
+        code.save(update_fields=["name"])
+        record(
+            "qual.code.rename",
+            by=by,
+            obj=code,
+            site=_site(code.project.site_id),
+            details={"from": old, "to": code.name},
+        )
+
+
+def _descendants(code: Code) -> list[Code]:
+    found, frontier = [], [code]
+    while frontier:
+        children = list(Code.objects.filter(parent__in=frontier))
+        found += children
+        frontier = children
+    return found
+
+
+def move_code(*, code: Code, parent: Code | None, by: User | None) -> None:
+    """Put ``code`` under ``parent`` (``None``: at the top)."""
+    _may_code(by, code.project.site_id)
+    problems = _code_problems(code.name, "", parent, code.project)
+    if parent is not None and (parent.pk == code.pk or parent in _descendants(code)):
+        problems.append(Problem("parent", "A code cannot go under itself or its own sub-codes."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        old = code.parent_id
+        code.parent = parent
+        code.save(update_fields=["parent"])
+        record(
+            "qual.code.move",
+            by=by,
+            obj=code,
+            site=_site(code.project.site_id),
+            details={"from": old, "to": parent.pk if parent else None},
+        )
+
+
+def delete_code(*, code: Code, by: User | None) -> int:
+    """Hide a code with its live sub-codes (and so their codings); returns how many codes.
+
+    They share one ``deleted_at``, so :func:`restore_code` brings back exactly that branch."""
+    _may_code(by, code.project.site_id)
+    if code.deleted_at is not None:
+        raise InvalidInput([Problem("", f"The code {code.name!r} is already deleted.")])
+    branch = [code, *(c for c in _descendants(code) if c.deleted_at is None)]
+    when = timezone.now()
+    with transaction.atomic():
+        Code.objects.filter(pk__in=[c.pk for c in branch]).update(deleted_at=when, deleted_by=by)
+        codings = Coding.objects.filter(code__in=branch, deleted_at__isnull=True).count()
+        record(
+            "qual.code.delete",
+            by=by,
+            obj=code,
+            site=_site(code.project.site_id),
+            details={"name": code.name, "codes": len(branch), "codings hidden": codings},
+        )
+    code.refresh_from_db()
+    return len(branch)
+
+
+def restore_code(*, code: Code, by: User | None) -> int:
+    """Bring back a deleted code and the sub-codes deleted with it; returns how many."""
+    _may_code(by, code.project.site_id)
+    problems = []
+    if code.deleted_at is None:
+        problems.append(Problem("", f"The code {code.name!r} is not deleted."))
+    elif code.parent is not None and code.parent.deleted_at is not None:
+        problems.append(Problem("parent", f"Restore its parent {code.parent.name!r} first."))
+    if problems:
+        raise InvalidInput(problems)
+    branch = [code, *(c for c in _descendants(code) if c.deleted_at == code.deleted_at)]
+    with transaction.atomic():
+        Code.objects.filter(pk__in=[c.pk for c in branch]).update(deleted_at=None, deleted_by=None)
+        record(
+            "qual.code.restore",
+            by=by,
+            obj=code,
+            site=_site(code.project.site_id),
+            details={"name": code.name, "codes": len(branch)},
+        )
+    code.refresh_from_db()
+    return len(branch)
+
+
+# --- codings -----------------------------------------------------------------------------
+
+
+def add_coding(
+    *,
+    source: Source,
+    start: int,
+    end: int,
+    code: Code,
+    origin: str = "person",
+    by: User,
+) -> Coding:
+    """Code ``source.text[start:end]``; a ``suggestion`` is recorded as accepted by ``by``."""
+    _may_code(by, source.site_id)
+    problems = []
+    if not (0 <= start < end <= len(source.text)):
+        problems.append(
+            Problem(
+                "start",
+                f"The passage [{start}, {end}) is not inside the text "
+                f"(need 0 <= start < end <= {len(source.text)}).",
+            )
+        )
+    if code.project_id != source.project_id:
+        problems.append(Problem("code", "The code belongs to another project."))
+    if code.deleted_at is not None:
+        problems.append(Problem("code", f"The code {code.name!r} is deleted."))
+    if source.deleted_at is not None:
+        problems.append(Problem("source", f"The source {source.name!r} is deleted."))
+    if origin not in q.ORIGINS:
+        problems.append(Problem("origin", f"Choose one of: {', '.join(q.ORIGINS)}."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        coding = Coding.objects.create(
+            source=source,
+            start=start,
+            end=end,
+            code=code,
+            coder=_coder_for(source.project, by),
+            origin=origin,
+            accepted_by=by if origin == "suggestion" else None,
+            created_at=timezone.now().replace(microsecond=0),
+        )
+        record(
+            "qual.coding.add",
+            by=by,
+            obj=coding,
+            site=_site(source.site_id),
+            details={"source": source.pk, "code": code.pk, "start": start, "end": end},
+        )
+    return coding
+
+
+def remove_coding(*, coding: Coding, by: User | None) -> None:
+    _may_code(by, coding.source.site_id)
+    if coding.deleted_at is not None:
+        raise InvalidInput([Problem("", "This coding is already removed.")])
+    with transaction.atomic():
+        _soft_delete(coding, "qual.coding.remove", coding.source.site_id, by)
+
+
+def restore_coding(*, coding: Coding, by: User | None) -> None:
+    _may_code(by, coding.source.site_id)
+    if coding.deleted_at is None:
+        raise InvalidInput([Problem("", "This coding is not removed.")])
+    with transaction.atomic():
+        coding.deleted_at = None
+        coding.deleted_by = None
+        coding.save(update_fields=["deleted_at", "deleted_by"])
+        record("qual.coding.restore", by=by, obj=coding, site=_site(coding.source.site_id))
+
+
+# --- notes and themes --------------------------------------------------------------------
+
+_TARGETS: dict[str, Any] = {"source": Source, "coding": Coding, "code": Code, "theme": Theme}
+
+
+def _in_project(model: Any, uid: Any, project: QualProject) -> bool:
+    if model is Coding:
+        return Coding.objects.filter(uid=uid, source__project=project).exists()
+    return bool(model.objects.filter(uid=uid, project=project).exists())
+
+
+def add_note(
+    *,
+    project: QualProject,
+    text: str,
+    kind: str = "memo",
+    target_kind: str = "project",
+    target_uid: uuid.UUID | None = None,
+    source: Source | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    by: User,
+) -> Note:
+    """A memo or exploratory note on the project, or on a source, coding, code or theme;
+    anchored to ``source.text[start:end]`` when those are given."""
+    _may_code(by, project.site_id)
+    problems = []
+    if not text.strip():
+        problems.append(Problem("text", "The note is empty."))
+    if kind not in q.NOTE_KINDS:
+        problems.append(Problem("kind", f"Choose one of: {', '.join(q.NOTE_KINDS)}."))
+    if target_kind not in q.NOTE_TARGETS:
+        problems.append(Problem("target_kind", f"Choose one of: {', '.join(q.NOTE_TARGETS)}."))
+    elif target_kind == "project":
+        if target_uid is not None:
+            problems.append(Problem("target", "A note on the project has no target."))
+    elif target_uid is None or not _in_project(_TARGETS[target_kind], target_uid, project):
+        problems.append(Problem("target", f"No such {target_kind} in this project."))
+    anchor = (source, start, end)
+    if any(a is not None for a in anchor):
+        if source is None or start is None or end is None:
+            problems.append(Problem("start", "An anchored note needs a source, start and end."))
+        elif source.project_id != project.pk:
+            problems.append(Problem("source", "The source belongs to another project."))
+        elif not (0 <= start < end <= len(source.text)):
+            problems.append(
+                Problem(
+                    "start",
+                    f"The passage [{start}, {end}) is not inside the text "
+                    f"(need 0 <= start < end <= {len(source.text)}).",
+                )
+            )
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        note = Note.objects.create(
+            project=project,
+            author=_coder_for(project, by),
+            kind=kind,
+            text=text,
+            target_kind=target_kind,
+            target_uid=target_uid,
+            source=source,
+            start=start,
+            end=end,
+            created_at=timezone.now().replace(microsecond=0),
+        )
+        record(
+            "qual.note.add", by=by, obj=note, site=_site(project.site_id), details={"kind": kind}
+        )
+    return note
+
+
+def delete_note(*, note: Note, by: User | None) -> None:
+    _may_code(by, note.project.site_id)
+    if note.deleted_at is not None:
+        raise InvalidInput([Problem("", "This note is already deleted.")])
+    with transaction.atomic():
+        _soft_delete(note, "qual.note.delete", note.project.site_id, by, kind=note.kind)
+
+
+def restore_note(*, note: Note, by: User | None) -> None:
+    _may_code(by, note.project.site_id)
+    if note.deleted_at is None:
+        raise InvalidInput([Problem("", "This note is not deleted.")])
+    with transaction.atomic():
+        note.deleted_at = None
+        note.deleted_by = None
+        note.save(update_fields=["deleted_at", "deleted_by"])
+        record("qual.note.restore", by=by, obj=note, site=_site(note.project.site_id))
+
+
+def _theme_problems(
+    level: str, parent: Theme | None, case: Case | None, project: QualProject
+) -> list[Problem]:
+    problems = []
+    if level not in q.THEME_LEVELS:
+        problems.append(Problem("level", f"Choose one of: {', '.join(q.THEME_LEVELS)}."))
+    if level in q.CASE_LEVELS and case is None:
+        problems.append(Problem("case", f"A {level} theme belongs to one case; choose it."))
+    if level not in q.CASE_LEVELS and case is not None:
+        problems.append(Problem("case", f"A {level} theme spans cases; it takes no case."))
+    if case is not None and case.project_id != project.pk:
+        problems.append(Problem("case", "The case belongs to another project."))
+    if parent is not None and parent.project_id != project.pk:
+        problems.append(Problem("parent", "The parent theme belongs to another project."))
+    return problems
+
+
+def create_theme(
+    *,
+    project: QualProject,
+    name: str,
+    level: str,
+    parent: Theme | None = None,
+    case: Case | None = None,
+    description: str = "",
+    by: User | None,
+) -> Theme:
+    _may_code(by, project.site_id)
+    problems = _theme_problems(level, parent, case, project)
+    if not name.strip():
+        problems.insert(0, Problem("name", "Give the theme a name."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        theme = Theme.objects.create(
+            project=project,
+            name=name.strip(),
+            level=level,
+            parent=parent,
+            case=case,
+            description=description,
+            position=Theme.objects.filter(project=project).count(),
+        )
+        record("qual.theme.create", by=by, obj=theme, site=_site(project.site_id))
+    return theme
+
+
+def move_theme(*, theme: Theme, parent: Theme | None, by: User | None) -> None:
+    _may_code(by, theme.project.site_id)
+    problems = _theme_problems(theme.level, parent, theme.case, theme.project)
+    ancestor = parent
+    while ancestor is not None:
+        if ancestor.pk == theme.pk:
+            problems.append(Problem("parent", "A theme cannot go under itself or its children."))
+            break
+        ancestor = ancestor.parent
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        theme.parent = parent
+        theme.save(update_fields=["parent"])
+        record(
+            "qual.theme.move",
+            by=by,
+            obj=theme,
+            site=_site(theme.project.site_id),
+            details={"to": parent.pk if parent else None},
+        )
+
+
+def add_theme_member(*, theme: Theme, kind: str, member_uid: uuid.UUID, by: User | None) -> None:
+    """Gather a coding, code or note (by uid) under ``theme``."""
+    _may_code(by, theme.project.site_id)
+    models = {"coding": Coding, "code": Code, "note": Note}
+    if kind not in models:
+        raise InvalidInput([Problem("kind", "Choose coding, code or note.")])
+    problems = []
+    if not _in_project(models[kind], member_uid, theme.project):
+        problems.append(Problem("member", f"No such {kind} in this project."))
+    elif ThemeMember.objects.filter(theme=theme, kind=kind, member_uid=member_uid).exists():
+        problems.append(Problem("member", f"This {kind} is already in the theme."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        ThemeMember.objects.create(theme=theme, kind=kind, member_uid=member_uid)
+        record(
+            "qual.theme.add_member",
+            by=by,
+            obj=theme,
+            site=_site(theme.project.site_id),
+            details={"kind": kind, "member": str(member_uid)},
+        )
+
+
+# --- exchange ----------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    project: QualProject
+    matched_cases: dict[str, int] = field(default_factory=dict)
+    """Case name -> participant id."""
+    unmatched_cases: list[str] = field(default_factory=list)
+    """Cases no participant of the site has as pseudonym (kept, linked to no one)."""
+    replacements: dict[str, tuple[Replacement, ...]] = field(default_factory=dict)
+    """Source name (as stored) -> the replacements made in it."""
+    coders: dict[str, int | None] = field(default_factory=dict)
+    """Coder name -> the balm user it was matched to (None: known only by name)."""
+
+
+def export_project(*, project: QualProject, by: User | None) -> q.Project:
+    """The live content of ``project`` as a :class:`balm.qual.Project`, for
+    :func:`balm.qual.refi.write_qdpx`; the export is audited. Pseudonyms never leave."""
+    _may_code(by, project.site_id)
+    out = convert.to_project(project)
+    record(
+        "qual.project.export",
+        by=by,
+        obj=project,
+        site=_site(project.site_id),
+        details={"sources": len(out.sources), "codings": len(out.codings)},
+    )
+    return out
+
+
+def import_project(
+    *,
+    site: Site,
+    project: q.Project,
+    name: str | None = None,
+    terms: Iterable[tuple[str, str]] = (),
+    extra_names: NameLists | None = None,
+    by: User | None,
+) -> ImportResult:
+    """Store ``project`` (read by :func:`balm.qual.refi.read_qdpx` or built by balm) as a new
+    project of ``site``, all or nothing.
+
+    Cases are matched to participants of the site by pseudonym (the case name); unmatched
+    cases are kept and listed. Coders are matched to the site's staff by full name or user
+    name. Every source's text, name and speakers are pseudonymised on the way in (the names
+    balm knows, plus ``terms`` and the others, staff and terms of ``extra_names``), and
+    codings, notes and turns move with the replacements. ``extra_names`` names no participant
+    (which case would they be?): list such names as others."""
+    from balm.qualitative.importing import store_project
+
+    _may_code(by, site)
+    problems = [Problem("project", p) for p in q.project_problems(project)]
+    title = (name or project.name).strip()
+    if not title:
+        problems.append(Problem("name", "Give the project a name."))
+    elif QualProject.objects.filter(site=site, name=title).exists():
+        problems.append(Problem("name", f"{site} already has a project named {title!r}."))
+    if extra_names is not None and extra_names.participant:
+        problems.append(
+            Problem("names", "A name list for a whole project names no participant; use other:.")
+        )
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        result = store_project(
+            site=site, project=project, name=title, terms=tuple(terms), extra=extra_names, by=by
+        )
+        record(
+            "qual.project.import",
+            by=by,
+            obj=result.project,
+            site=site,
+            details={
+                "sources": len(project.sources),
+                "codings": len(project.codings),
+                "unmatched cases": result.unmatched_cases,
+                "replacements": sum(len(r) for r in result.replacements.values()),
+            },
+        )
+    return result
