@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from balm.cli import change_cmd, instruments_cmd, trend_cmd, web_cmd
+from balm.cli import change_cmd, instruments_cmd, report_cmd, trend_cmd, web_cmd
 
 app = typer.Typer(
     name="balm",
@@ -18,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (instruments_cmd, change_cmd, trend_cmd, web_cmd):
+for module in (instruments_cmd, change_cmd, trend_cmd, report_cmd, web_cmd):
     module.register(app)
 
 

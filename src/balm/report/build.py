@@ -37,7 +37,9 @@ def _completeness(
         for instrument, columns in sorted(by_instrument.items()):
             scored = at[columns].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)
             n = int(at.loc[scored, options.id].nunique())
-            rows.append((str(timepoint), instrument, n, total, 100.0 * n / total if total else None))
+            rows.append(
+                (str(timepoint), instrument, n, total, 100.0 * n / total if total else None)
+            )
     return Table(
         "completeness",
         f"Data completeness: enrolments with a score, per timepoint and questionnaire "
@@ -243,8 +245,7 @@ def build_report(
         m = match_column(column)
         if m is None:
             notes.append(
-                f"column {column!r} is not an <instrument>_<scale> of the catalogue: "
-                "not analysed"
+                f"column {column!r} is not an <instrument>_<scale> of the catalogue: not analysed"
             )
         else:
             matched.append(m)
@@ -260,7 +261,7 @@ def build_report(
         ("Withdrew", flow.withdrawn),
         ("Withdrew before starting", flow.withdrawn_before_start),
         ("Withdrew after starting", flow.withdrawn_after_start),
-        (f"In the scores file", flow.in_scores),
+        ("In the scores file", flow.in_scores),
         (f"With a score at {opts.pre}", flow.with_baseline),
         (f"With a score at {opts.post}", flow.with_post),
     ]
@@ -291,14 +292,15 @@ def build_report(
                 "Attendance per session number, over the cohorts that held it",
                 ("session", "cohorts", "attended", "enrolled", "%"),
                 tuple(
-                    (
-                        int(r.session),
-                        int(r.cohorts),
-                        int(r.attended),
-                        int(r.enrolled),
-                        None if number(r.rate) is None else 100.0 * float(r.rate),
+                    (int(s), int(c), int(a), int(e), None if number(r) is None else 100.0 * r)
+                    for s, c, a, e, r in zip(
+                        by_session["session"].tolist(),
+                        by_session["cohorts"].tolist(),
+                        by_session["attended"].tolist(),
+                        by_session["enrolled"].tolist(),
+                        by_session["rate"].astype("float64").tolist(),
+                        strict=True,
                     )
-                    for r in by_session.itertuples()
                 ),
             )
         )

@@ -6,7 +6,7 @@ import pandas as pd
 
 from balm.programmes.flow import flow_counts
 from balm.report.inputs import ENROLMENT_STEPS, ReportOptions
-from balm.report.model import Attendance, CheckinWeek, Checkins, Flow
+from balm.report.model import Attendance, Checkins, CheckinWeek, Flow
 from balm.report.outcomes import number
 
 
@@ -63,9 +63,7 @@ def participant_flow(
     )
     missing: list[str] = []
     if followed is None:
-        missing.append(
-            f"followed up: the scores have no {options.follow_up!r} timepoint"
-        )
+        missing.append(f"followed up: the scores have no {options.follow_up!r} timepoint")
     if enrolments is None:
         missing.append(
             "referred, assessed, started, completed, withdrawn and sessions attended: the "
@@ -153,11 +151,12 @@ def attendance(sessions: pd.DataFrame | None, enrolments: pd.DataFrame | None) -
 def attendance_by_session(sessions: pd.DataFrame) -> pd.DataFrame:
     """Per session number over the cohorts that held it: cohorts, attended, enrolled, rate."""
     held = sessions.loc[sessions["date"].notna()].copy()
-    held["session"] = pd.to_numeric(held["session"]).astype("int64")
+    for column in ("session", "attended", "enrolled"):
+        held[column] = pd.to_numeric(held[column]).astype("int64")
     table = held.groupby("session", sort=True).agg(
         cohorts=("cohort", "nunique"),
-        attended=("attended", lambda s: int(pd.to_numeric(s).sum())),
-        enrolled=("enrolled", lambda s: int(pd.to_numeric(s).sum())),
+        attended=("attended", "sum"),
+        enrolled=("enrolled", "sum"),
     )
     table["rate"] = table["attended"] / table["enrolled"].where(table["enrolled"] > 0)
     return table.reset_index()

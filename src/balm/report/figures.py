@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 
 from balm.report.model import CheckinWeek, Flow
 
-_RC: dict[str, Any] = {"svg.hashsalt": "balm-report", "svg.fonttype": "none", "font.size": 9.0}
+_RC: Any = {"svg.hashsalt": "balm-report", "svg.fonttype": "none", "font.size": 9.0}
 _BLUE = "#0072B2"
 
 
@@ -80,9 +80,7 @@ def flow_diagram(flow: Flow) -> str:
         if flow.withdrawn_before_start is not None:
             side.append(f"before starting: {flow.withdrawn_before_start}")
             side.append(f"after starting: {flow.withdrawn_after_start}")
-        ax.text(
-            8.0, height - 0.55 - 2.5 * 1.1, "\n".join(side), ha="center", va="center", bbox=box
-        )
+        ax.text(8.0, height - 0.55 - 2.5 * 1.1, "\n".join(side), ha="center", va="center", bbox=box)
         return _svg(fig)
 
 

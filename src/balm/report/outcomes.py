@@ -88,8 +88,7 @@ def _growth(scores: pd.DataFrame, options: ReportOptions, column: str) -> Growth
     time = options.week if options.week in scores.columns else None
     frame = scores
     note = (
-        f"{options.week} as time; every observation of every participant "
-        "(REML, 95% Wald interval)"
+        f"{options.week} as time; every observation of every participant (REML, 95% Wald interval)"
     )
     if time is None:
         # No week column: the timepoints in their order, 0, 1, 2 ... (stated in the report).
@@ -103,13 +102,14 @@ def _growth(scores: pd.DataFrame, options: ReportOptions, column: str) -> Growth
     try:
         fit = fit_growth_model(data, id=options.id, time=time, outcome=column)
     except GrowthModelInputError as error:
-        return Growth(time, None, None, None, 0, int(len(data)), f"not fitted: {error}")
-    row = fit.fixed_effects.loc[time]
+        return Growth(time, None, None, None, 0, len(data), f"not fitted: {error}")
+    row = fit.fixed_effects.loc[time, ["estimate", "ci_low", "ci_high"]]
+    estimate, low, high = (float(v) for v in row.to_numpy(dtype=np.float64))
     return Growth(
         options.week if time != "_rank" else "timepoint rank",
-        number(row["estimate"]),
-        number(row["ci_low"]),
-        number(row["ci_high"]),
+        number(estimate),
+        number(low),
+        number(high),
         int(fit.n_participants),
         int(fit.n_observations),
         note,
@@ -170,8 +170,9 @@ def analyse_outcome(
     if result is not None and figures:
         from balm.change.figures import jacobson_plot
 
-        svg = jacobson_plot(result, title=f"{matched.label}: each person's {options.pre} and "
-                            f"{options.post} score")
+        svg = jacobson_plot(
+            result, title=f"{matched.label}: each person's {options.pre} and {options.post} score"
+        )
     n = group.n
     return OutcomeReport(
         column=column,

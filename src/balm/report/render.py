@@ -55,9 +55,7 @@ def _outcome_json(o: OutcomeReport) -> dict[str, Any]:
         "approach": o.approach,
         "method": o.method,
         "reliability": None if o.reliability is None else asdict(o.reliability),
-        "cutoff": None
-        if o.cutoff is None
-        else {**asdict(o.cutoff), "type": o.cutoff_type},
+        "cutoff": None if o.cutoff is None else {**asdict(o.cutoff), "type": o.cutoff_type},
         "categories": o.categories,
         "categories_note": o.categories_note,
         "parameters": [asdict(p) for p in o.parameters],

@@ -31,15 +31,19 @@ def _outcome_sentence(o: OutcomeReport, pre: str, post: str) -> str:
         f"{direction} by {_one(abs(o.change_mean))} points"
     )
     if o.change_ci_low is not None and o.change_ci_high is not None:
-        words += f" (95% CI for the change {_one(o.change_ci_low)} to {_one(o.change_ci_high)})"
+        low, high = o.change_ci_low, o.change_ci_high
+        if o.change_mean < 0:  # a fall: the interval of the fall's size, smaller bound first
+            low, high = -high, -low
+        words += f" (95% confidence interval {_one(low)} to {_one(high)})"
     words += ", an improvement." if good else "."
     if o.categories is not None:
         c = o.categories
         better = c["recovered"] + c["improved"]
         worse = c["deteriorated"] + c["harmed"]
         words += (
-            f" {better} of {o.n} ({_pct(better, o.n)}) improved reliably, {c['recovered']} of "
-            f"them into the non-clinical range; {worse} ({_pct(worse, o.n)}) got reliably worse."
+            f" {better} of {o.n} ({_pct(better, o.n)}) improved reliably (by more than the "
+            f"questionnaire's measurement error), {c['recovered']} of them also past the "
+            f"cut-off score (recovered); {worse} ({_pct(worse, o.n)}) got reliably worse."
         )
     return words
 
