@@ -8,14 +8,18 @@ from typer.testing import CliRunner
 
 from balm.cli import app
 
-SCORES = """enrolment,participant,cohort,site,format,diagnosis,timepoint,week,phq9_total,phq9_total_band
-A-c1,A,G,s,online,crps,baseline,0,20,severe
+SCORES = (
+    (
+        "enrolment,participant,cohort,site,format,diagnosis,timepoint,week,phq9_total,phq9_total_band\n"
+    )
+    + """A-c1,A,G,s,online,crps,baseline,0,20,severe
 A-c1,A,G,s,online,crps,end,12,8,mild
 B-c1,B,G,s,online,crps,baseline,0,18,moderately_severe
 B-c1,B,G,s,online,crps,end,12,17,moderately_severe
 C-c1,C,G,s,online,crps,baseline,0,14,moderate
 C-c1,C,G,s,online,crps,end,12,15,severe
 """
+)
 
 
 def _write(folder: Path, name: str, text: str) -> Path:
