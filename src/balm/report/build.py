@@ -229,13 +229,15 @@ def build_report(
     from balm.report.inputs import ReportInputError
 
     opts = options or ReportOptions()
-    problems = check_frames(
-        inputs.scores,
-        opts,
-        checkins=inputs.checkins,
-        sessions=inputs.sessions,
-        enrolments=inputs.enrolments,
-    )
+    problems = []
+    if inputs.checked_with != opts:
+        problems = check_frames(
+            inputs.scores,
+            opts,
+            checkins=inputs.checkins,
+            sessions=inputs.sessions,
+            enrolments=inputs.enrolments,
+        )
     if problems:
         raise ReportInputError(problems)
     scores = inputs.scores

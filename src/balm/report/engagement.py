@@ -22,22 +22,22 @@ def _ids_at(scores: pd.DataFrame, options: ReportOptions, label: str) -> set[str
 
 def _histories(enrolments: pd.DataFrame) -> list[list[tuple[str, str]]]:
     """Each enrolment's steps in the order reached (date, then the order of the steps)."""
-    out: list[list[tuple[str, str]]] = []
-    reasons = enrolments["withdrawal_reason"].astype("string").fillna("")
-    dates = {
-        step: pd.to_datetime(enrolments[f"{step}_on"], format="%Y-%m-%d", errors="coerce")
+    reasons = enrolments["withdrawal_reason"].astype("string").fillna("").tolist()
+    dates = [
+        pd.to_datetime(enrolments[f"{step}_on"], format="%Y-%m-%d", errors="coerce").tolist()
         for step in ENROLMENT_STEPS
-    }
-    for position in range(len(enrolments)):
-        steps = [
-            (dates[step].iloc[position], rank, step)
-            for rank, step in enumerate(ENROLMENT_STEPS)
-            if pd.notna(dates[step].iloc[position])
-        ]
+    ]
+    out: list[list[tuple[str, str]]] = []
+    for position, reason in enumerate(reasons):
+        steps = sorted(
+            (dates[rank][position], rank)
+            for rank in range(len(ENROLMENT_STEPS))
+            if not pd.isna(dates[rank][position])
+        )
         out.append(
             [
-                (step, str(reasons.iloc[position]) if step == "withdrawn" else "")
-                for _, _, step in sorted(steps)
+                (ENROLMENT_STEPS[rank], reason if ENROLMENT_STEPS[rank] == "withdrawn" else "")
+                for _, rank in steps
             ]
         )
     return out

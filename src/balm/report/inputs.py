@@ -85,6 +85,8 @@ class ReportInputs:
     sessions: pd.DataFrame | None = None
     enrolments: pd.DataFrame | None = None
     sha256: dict[str, str] = field(default_factory=dict)
+    #: The options :func:`read_inputs` checked the frames with (None: not checked yet).
+    checked_with: ReportOptions | None = None
 
 
 def _read(path: Path, role: str, problems: list[str]) -> tuple[pd.DataFrame | None, str]:
@@ -374,4 +376,5 @@ def read_inputs(
         sessions=frames["sessions"],
         enrolments=frames["enrolments"],
         sha256=digests,
+        checked_with=options,
     )
