@@ -229,3 +229,23 @@ def test_same_options_for_another_id_and_timepoints() -> None:
         figures_on=False,
     )
     assert report.outcomes[0].n == 4 and report.pre_label == "mid"
+
+
+def test_the_report_core_imports_no_django() -> None:
+    """balm.report is pure: building and rendering a report loads no Django module."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pandas as pd\n"
+        "from balm.report import ReportInputs, build_report, to_html, to_json\n"
+        "frame = pd.DataFrame({'enrolment': ['A', 'A', 'B', 'B'],\n"
+        "    'timepoint': ['baseline', 'end'] * 2, 'phq9_total': [20, 8, 18, 17]})\n"
+        "report = build_report(ReportInputs(scores=frame))\n"
+        "to_html(report); to_json(report)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
