@@ -7,7 +7,13 @@ import pandas as pd
 
 from balm import __version__
 from balm.report import engagement, figures, text
-from balm.report.inputs import ReportInputs, ReportOptions, check_frames, score_columns
+from balm.report.inputs import (
+    ReportInputs,
+    ReportOptions,
+    check_frames,
+    score_columns,
+    time_labels,
+)
 from balm.report.model import CATEGORY_ORDER, Figure, OutcomeReport, Report, Table
 from balm.report.outcomes import ScoreColumn, analyse_outcome, match_column, number
 
@@ -79,7 +85,7 @@ def _baseline(
                 tuple((str(k), int(v), 100.0 * int(v) / total) for k, v in counts.items()),
             )
         )
-    at_pre = scores.loc[scores[options.time].astype("string").str.strip() == options.pre]
+    at_pre = scores.loc[(time_labels(scores[options.time]) == options.pre).fillna(False)]
     rows = []
     for m in matched:
         if m.scale.bands is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from balm.programmes.flow import flow_counts
-from balm.report.inputs import ENROLMENT_STEPS, ReportOptions
+from balm.report.inputs import ENROLMENT_STEPS, ReportOptions, time_labels
 from balm.report.model import Attendance, Checkins, CheckinWeek, Flow
 from balm.report.outcomes import number
 
@@ -15,7 +15,7 @@ def _ids_at(scores: pd.DataFrame, options: ReportOptions, label: str) -> set[str
     from balm.report.inputs import score_columns
 
     columns = score_columns(scores, options)
-    at = scores.loc[scores[options.time].astype("string").str.strip() == label]
+    at = scores.loc[(time_labels(scores[options.time]) == label).fillna(False)]
     scored = at[columns].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)
     return set(at.loc[scored, options.id].astype("string"))
 
@@ -57,7 +57,7 @@ def participant_flow(
     in_scores = set(scores[options.id].astype("string"))
     with_pre = _ids_at(scores, options, options.pre)
     with_post = _ids_at(scores, options, options.post)
-    times = set(scores[options.time].astype("string").str.strip())
+    times = set(time_labels(scores[options.time]).dropna())
     followed: int | None = (
         len(_ids_at(scores, options, options.follow_up)) if options.follow_up in times else None
     )

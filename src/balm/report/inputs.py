@@ -195,13 +195,26 @@ def score_columns(frame: pd.DataFrame, options: ReportOptions) -> list[str]:
     return [str(c) for c in frame.columns if c not in skip and not str(c).endswith("_band")]
 
 
+def time_labels(values: pd.Series) -> pd.Series:
+    """Time values as the text a user types for --pre/--post: ``12`` for 12 and 12.0."""
+
+    def label(value: object) -> str | None:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return None
+        if isinstance(value, float | np.floating) and float(value).is_integer():
+            return str(int(value))
+        return str(value).strip()
+
+    return pd.Series([label(v) for v in values], index=values.index, dtype="string")
+
+
 def _check_scores(frame: pd.DataFrame, options: ReportOptions, problems: list[str]) -> None:
     role = "scores"
     if not _require(frame, [options.id, options.time], role, problems):
         return
     _blank_ids(frame, options.id, role, problems)
     _unique(frame, [options.id, options.time], role, problems)
-    times = {str(v).strip() for v in frame[options.time].dropna()}
+    times = set(time_labels(frame[options.time]).dropna())
     for flag, value in (("--pre", options.pre), ("--post", options.post)):
         if value not in times:
             problems.append(

@@ -19,7 +19,7 @@ from balm.change import (
     timepoint_summary,
 )
 from balm.instruments import Instrument, Scale, catalogue
-from balm.report.inputs import ReportOptions
+from balm.report.inputs import ReportOptions, time_labels
 from balm.report.model import Effect, Growth, OutcomeReport, Parameter, Summary
 
 
@@ -75,7 +75,7 @@ def _effect(effect: EffectSize) -> Effect:
 
 
 def _at(summary: pd.DataFrame, label: str) -> Summary:
-    row = summary.loc[summary["time"].astype("string") == label]
+    row = summary.loc[(time_labels(summary["time"]) == label).fillna(False)]
     if row.empty:
         return Summary(0, None, None)
     first = row.iloc[0]
@@ -83,7 +83,7 @@ def _at(summary: pd.DataFrame, label: str) -> Summary:
 
 
 def _growth(scores: pd.DataFrame, options: ReportOptions, column: str) -> Growth | None:
-    from balm.change.mixed import GrowthModelInputError, fit_growth_model
+    from balm.change.mixed import fit_growth_model
 
     time = options.week if options.week in scores.columns else None
     frame = scores
@@ -101,7 +101,7 @@ def _growth(scores: pd.DataFrame, options: ReportOptions, column: str) -> Growth
     data = frame[[options.id, time, column]].dropna()
     try:
         fit = fit_growth_model(data, id=options.id, time=time, outcome=column)
-    except GrowthModelInputError as error:
+    except ValueError as error:  # GrowthModelInputError, or a fit that cannot be made
         return Growth(time, None, None, None, 0, len(data), f"not fitted: {error}")
     row = fit.fixed_effects.loc[time, ["estimate", "ci_low", "ci_high"]]
     estimate, low, high = (float(v) for v in row.to_numpy(dtype=np.float64))
