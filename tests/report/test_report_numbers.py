@@ -263,3 +263,17 @@ def test_numeric_time_column_as_the_user_types_it() -> None:
     (o,) = report.outcomes
     assert o.n == 4 and o.change_mean == pytest.approx(-4.5) and o.pre.n == 5
     assert report.flow.with_baseline == 5 and report.flow.with_post == 4
+
+
+def test_summary_in_plain_words_by_hand() -> None:
+    """From the hand-worked case: mean 16.0 -> 11.5, a fall of 4.5; the CI -13.733 to 4.733
+    includes no change, so the words say so (a fall of 13.7 to a rise of 4.7) and claim no
+    direction; 2 of 4 (50%) improved reliably, both past the cut-off; 0 got worse."""
+    report = build_report(ReportInputs(scores=_hand_scores()), figures_on=False)
+    (sentence,) = [line for line in report.summary if line.startswith("PHQ-9")]
+    assert "from 16.0 to 11.5; it fell by 4.5 points" in sentence
+    assert "from a fall of 13.7 to a rise of 4.7 points" in sentence
+    assert "consistent with no change" in sentence and "better direction" not in sentence
+    assert "2 of 4 (50%) improved reliably" in sentence and "2 of them also past" in sentence
+    assert "0 (0%) got reliably worse" in sentence
+    assert "5 courses of treatment: 5 with a score at baseline and 4 at end" in report.summary[0]

@@ -228,3 +228,13 @@ def test_cli_writes_each_format(files: dict[str, Path], tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 1000
     assert list(tmp_path.glob(".*.tmp")) == []
+
+
+def test_neutralise_covers_every_formula_start() -> None:
+    """OWASP's list for CSV/spreadsheet injection: = + - @ tab and carriage return."""
+    from balm.report.render import neutralise
+
+    for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise(text) == "'" + text
+    assert neutralise("moved away") == "moved away"
+    assert neutralise(-1.5) == -1.5 and neutralise(None) is None

@@ -18,30 +18,50 @@ def _pct(part: int, whole: int) -> str:
     return f"{round(100.0 * part / whole)}%" if whole else "—"
 
 
+def _interval(low: float, high: float) -> str:
+    """The 95% CI of a change (post - pre) in words: falls and rises, not signs."""
+
+    def side(value: float) -> str:
+        return f"a fall of {_one(-value)}" if value < 0 else f"a rise of {_one(value)}"
+
+    if low < 0 < high:
+        return (
+            f"95% confidence interval from {side(low)} to {side(high)} points, so the data are "
+            "also consistent with no change"
+        )
+    if high <= 0:
+        return f"95% confidence interval: a fall of {_one(-high)} to {_one(-low)} points"
+    return f"95% confidence interval: a rise of {_one(low)} to {_one(high)} points"
+
+
 def _outcome_sentence(o: OutcomeReport, pre: str, post: str) -> str:
     if o.n == 0:
         return f"{o.label}: nobody had a score at both {pre} and {post}."
     if o.change_mean is None:
         return f"{o.label}: {o.n} people had scores at both {pre} and {post}."
     direction = "fell" if o.change_mean < 0 else "rose" if o.change_mean > 0 else "did not move"
-    good = (o.change_mean < 0) == (o.better == "lower") and o.change_mean != 0
     words = (
         f"{o.label} ({o.better} is better): {o.n} people had scores at both {pre} and {post}. "
         f"Their average went from {_one(o.paired_pre.mean)} to {_one(o.paired_post.mean)}; it "
         f"{direction} by {_one(abs(o.change_mean))} points"
     )
-    if o.change_ci_low is not None and o.change_ci_high is not None:
-        low, high = o.change_ci_low, o.change_ci_high
-        if o.change_mean < 0:  # a fall: the interval of the fall's size, smaller bound first
-            low, high = -high, -low
-        words += f" (95% confidence interval {_one(low)} to {_one(high)})"
-    words += ", an improvement." if good else "."
+    low, high = o.change_ci_low, o.change_ci_high
+    if low is not None and high is not None:
+        words += f" ({_interval(low, high)})"
+        clear = high < 0 or low > 0
+        better = (o.change_mean < 0) == (o.better == "lower") and o.change_mean != 0
+        if clear:
+            words += ", in the better direction." if better else ", in the worse direction."
+        else:
+            words += "."
+    else:
+        words += "."
     if o.categories is not None:
         c = o.categories
-        better = c["recovered"] + c["improved"]
+        improved = c["recovered"] + c["improved"]
         worse = c["deteriorated"] + c["harmed"]
         words += (
-            f" {better} of {o.n} ({_pct(better, o.n)}) improved reliably (by more than the "
+            f" {improved} of {o.n} ({_pct(improved, o.n)}) improved reliably (by more than the "
             f"questionnaire's measurement error), {c['recovered']} of them also past the "
             f"cut-off score (recovered); {worse} ({_pct(worse, o.n)}) got reliably worse."
         )
