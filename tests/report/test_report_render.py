@@ -122,8 +122,8 @@ def test_html_tables_hold_the_json_numbers(report: Any) -> None:
                 else:
                     tolerance = 0.5 * 10 ** -digits_for(column) + 1e-9
                     assert abs(_number(text) - value) <= tolerance, (key, column)  # type: ignore[operator]
-    outcomes = {row[0]: row for row in html["table-outcomes"][1:]}
-    columns = html["table-outcomes"][0]
+    outcomes = {row[0]: row for row in html["table-change"][1:]}
+    columns = html["table-change"][0]
     for column, o in data["outcomes"].items():
         row = dict(zip(columns, outcomes[column], strict=True))
         assert int(row["n (both)"]) == o["n"]
@@ -206,7 +206,7 @@ def test_xlsx_reads_back_in_pandas(report: Any) -> None:
     data = to_dict(report)
     book = pd.read_excel(io.BytesIO(to_xlsx(report)), sheet_name=None)
     assert {"contents", "summary", *data["tables"]} == set(book)
-    outcomes = book["outcomes"].set_index("score")
+    outcomes = book["change"].set_index("score")
     for column, o in data["outcomes"].items():
         assert outcomes.loc[column, "n (both)"] == o["n"]
         assert outcomes.loc[column, "change"] == pytest.approx(o["change"]["mean"])

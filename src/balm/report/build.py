@@ -109,6 +109,7 @@ def _baseline(
 
 def _outcome_tables(outcomes: list[OutcomeReport], options: ReportOptions) -> list[Table]:
     main = []
+    change = []
     cats = []
     params = []
     growth = []
@@ -123,6 +124,11 @@ def _outcome_tables(outcomes: list[OutcomeReport], options: ReportOptions) -> li
                 o.post.n,
                 o.post.mean,
                 o.post.sd,
+            )
+        )
+        change.append(
+            (
+                o.column,
                 o.n,
                 o.paired_pre.mean,
                 o.paired_post.mean,
@@ -166,9 +172,7 @@ def _outcome_tables(outcomes: list[OutcomeReport], options: ReportOptions) -> li
     return [
         Table(
             "outcomes",
-            f"Scores at {pre} and {post} (everyone with a score then), and change in those "
-            f"with both (n): mean change ({post} − {pre}) with 95% CI, Cohen's d_z and Hedges' "
-            "g_av with 95% CIs",
+            f"Scores at {pre} and {post}: everyone with a score then",
             (
                 "score",
                 "better",
@@ -178,6 +182,15 @@ def _outcome_tables(outcomes: list[OutcomeReport], options: ReportOptions) -> li
                 f"{post} n",
                 f"{post} mean",
                 f"{post} SD",
+            ),
+            tuple(main),
+        ),
+        Table(
+            "change",
+            f"Change in those with both scores (n): means, mean change ({post} − {pre}) with "
+            "95% CI, Cohen's d_z and Hedges' g_av with 95% CIs",
+            (
+                "score",
                 "n (both)",
                 f"{pre} mean (both)",
                 f"{post} mean (both)",
@@ -191,7 +204,7 @@ def _outcome_tables(outcomes: list[OutcomeReport], options: ReportOptions) -> li
                 "g_av CI low",
                 "g_av CI high",
             ),
-            tuple(main),
+            tuple(change),
         ),
         Table(
             "growth",
