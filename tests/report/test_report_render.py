@@ -238,3 +238,24 @@ def test_neutralise_covers_every_formula_start() -> None:
         assert neutralise(text) == "'" + text
     assert neutralise("moved away") == "moved away"
     assert neutralise(-1.5) == -1.5 and neutralise(None) is None
+
+
+def test_pdf_tables_and_figures_fit_the_page(report: Any) -> None:
+    """No table, figure or paragraph runs into the right margin of A4 (14 mm, report.css)."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=to_html(report)).render()
+    over: set[tuple[str, str | None]] = set()
+
+    def walk(box: Any, limit: float) -> None:
+        tag = getattr(box, "element_tag", None)
+        if tag in ("table", "figure", "p", "svg", "div") and (
+            box.position_x + box.margin_width() > limit + 0.5
+        ):
+            over.add((tag, box.element.get("id")))
+        for child in getattr(box, "children", None) or []:
+            walk(child, limit)
+
+    for page in document.pages:
+        walk(page._page_box, page.width - 14 * 96 / 25.4)  # CSS px: 96 per inch
+    assert over == set()
