@@ -42,7 +42,8 @@ def test_every_problem_is_listed_and_nothing_is_written(tmp_path: Path) -> None:
         "sessions.csv",
         "cohort,session,date,title,attended,enrolled\n"
         "G,1,2026-02-01,Welcome,6,5\n"  # attended > enrolled
-        "G,2,01/02/2026,Three systems,3,5\n",  # not an ISO date
+        "G,2,01/02/2026,Three systems,3,5\n"  # not an ISO date
+        "G,3,2026-02-15,Soothing rhythm,,5\n",  # held, attendance not given
     )
     enrolments = _write(
         tmp_path,
@@ -84,6 +85,7 @@ def test_every_problem_is_listed_and_nothing_is_written(tmp_path: Path) -> None:
         "'withdrawal_reason' given without 'withdrawn_on' on lines 3",
         "'sessions_attended' must be a whole number; lines 3",
         "check-ins: column 'week' not found",
+        "a session with a date was held, so 'attended' is needed; blank on lines 4",
     ]
     for message in expected:
         assert message in errors, message

@@ -277,3 +277,15 @@ def test_summary_in_plain_words_by_hand() -> None:
     assert "2 of 4 (50%) improved reliably" in sentence and "2 of them also past" in sentence
     assert "0 (0%) got reliably worse" in sentence
     assert "5 courses of treatment: 5 with a score at baseline and 4 at end" in report.summary[0]
+
+
+def test_checkins_without_practice_minutes() -> None:
+    """A check-in file with ratings only: weeks counted, practice not known (None, not 0)."""
+    checkins = pd.DataFrame(
+        {"enrolment": ["A", "B", "A"], "week": [1, 1, 2], "checkin_pain": [6, 4, 5]}
+    )
+    report = build_report(ReportInputs(scores=_hand_scores(), checkins=checkins), figures_on=False)
+    weeks = report.checkins.by_week
+    assert [(w.week, w.returned, w.practice_n) for w in weeks] == [(1, 2, 0), (2, 1, 0)]
+    assert weeks[0].practice_median is None and weeks[0].scales == {"pain": 5.0}
+    assert report.checkins.practice_minutes_total is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from balm.programmes.flow import flow_counts
@@ -178,14 +179,19 @@ def checkins_summary(checkins: pd.DataFrame | None, options: ReportOptions) -> C
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
     weeks: list[CheckinWeek] = []
     for week, part in frame.groupby("week", sort=True):
-        practice = part[PRACTICE].dropna() if PRACTICE in part.columns else pd.Series([])
+        minutes = (
+            part[PRACTICE].to_numpy(dtype=np.float64)
+            if PRACTICE in part.columns
+            else np.array([], dtype=np.float64)
+        )
+        practice = minutes[~np.isnan(minutes)]
         weeks.append(
             CheckinWeek(
                 week=int(str(week)),
                 returned=len(part),
                 practice_n=len(practice),
-                practice_mean=number(practice.mean()) if len(practice) else None,
-                practice_median=number(practice.median()) if len(practice) else None,
+                practice_mean=number(float(np.mean(practice))) if len(practice) else None,
+                practice_median=number(float(np.median(practice))) if len(practice) else None,
                 scales={
                     s.removeprefix("checkin_"): number(part[s].mean())
                     if part[s].notna().any()

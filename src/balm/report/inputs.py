@@ -250,9 +250,16 @@ def _check_sessions(frame: pd.DataFrame, problems: list[str]) -> None:
         return
     _blank_ids(frame, "cohort", role, problems)
     _numbers(frame, "session", role, problems, whole=True, minimum=1)
-    _dates(frame, "date", role, problems)
+    held = _dates(frame, "date", role, problems).notna()
     attended = _numbers(frame, "attended", role, problems, whole=True, minimum=0)
     enrolled = _numbers(frame, "enrolled", role, problems, whole=True, minimum=0)
+    for column, values in (("attended", attended), ("enrolled", enrolled)):
+        unknown = held & values.isna() & frame[column].isna()
+        if unknown.any():
+            problems.append(
+                f"{role}: a session with a date was held, so {column!r} is needed; blank on "
+                f"lines {_lines(frame.index[unknown.to_numpy()])}"
+            )
     over = attended > enrolled
     if over.any():
         problems.append(
