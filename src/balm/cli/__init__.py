@@ -13,6 +13,7 @@ from balm.cli import (
     instruments_cmd,
     qual_analysis_cmd,
     qual_cmd,
+    report_cmd,
     trend_cmd,
     web_cmd,
 )
@@ -25,7 +26,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (instruments_cmd, change_cmd, trend_cmd, web_cmd, qual_cmd, qual_analysis_cmd):
+for module in (
+    instruments_cmd,
+    change_cmd,
+    trend_cmd,
+    report_cmd,
+    web_cmd,
+    qual_cmd,
+    qual_analysis_cmd,
+):
     module.register(app)
 
 
