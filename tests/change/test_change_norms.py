@@ -2,7 +2,8 @@
 
 Policy (balm issue #9): every scale of the default programme's instruments either has a
 functional norm with a source or says in the catalogue why there is none (``norms_missing``);
-without norms, an automatic cut-off is not invented from the sample alone: the combined
+without norms, an automatic cut-off is not invented from the sample alone: a published
+cut-off in the catalogue (PHQ-9 10, GAD-7 8) judges recovery, and otherwise the combined
 approach reports reliable change only and says why.
 """
 
@@ -47,45 +48,61 @@ def data() -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def test_without_norms_combined_reports_reliable_change_only() -> None:
-    """PHQ-9 has no confirmed norms: combined + auto cut-off -> distribution, with the reason.
-    By hand, JT with r = .89 and SD_pre = sd(20, 18, 8, 14) = 5.2915: S_diff =
-    sqrt(2) x 5.2915 x sqrt(.11) = 2.4819; RC p1 = -15 / 2.4819 = -6.04 (improved), p2 -0.81,
-    p3 +3.22 (deteriorated), p4 -0.40."""
+def test_without_norms_a_published_cutoff_judges_recovery() -> None:
+    """PHQ-9 has no confirmed norms but a published cut-off: caseness at 10 or above (Kroenke,
+    Spitzer & Williams 2001; NHS Talking Therapies "above 9"). By hand, JT with alpha .89
+    (Kroenke et al. 2001) and SD_pre = sd(20, 18, 8, 14) = 5.2915: S_diff =
+    sqrt(2) x 5.2915 x sqrt(.11) = 2.4819; RC p1 = -15 / 2.4819 = -6.04, p2 -0.81,
+    p3 +3.22, p4 -0.40. p1 reliably better and 20 (case) -> 5 (not) = recovered; p3 reliably
+    worse and 8 (not a case) -> 16 (case) = harmed; p2, p4 unchanged."""
     result = analyse_change(data(), id="id", time="t", outcome="s", instrument="phq9")
+    assert result.approach.value == "combined"
+    assert result.cutoff is not None and result.cutoff.value == 10
+    assert result.participants["category"].astype(str).to_dict() == {
+        "p1": "recovered", "p2": "unchanged", "p3": "harmed", "p4": "unchanged",
+    }  # fmt: skip
+    assert any("published cut-off 10" in note and "Kocalevent" in note for note in result.notes)
+    missing = result.parameter("norms_missing")
+    assert missing is not None and "catalogue phq9/total" in missing.source
+
+
+def test_without_norms_or_cutoff_combined_reports_reliable_change_only() -> None:
+    """PDI has neither confirmed norms nor a published cut-off: combined + auto cut-off ->
+    distribution, with the reason. By hand, JT with alpha .86 (Tait et al. 1987) and SD_pre
+    5.2915: S_diff = sqrt(2) x 5.2915 x sqrt(.14) = 2.8000; RC p1 = -15 / 2.8 = -5.36
+    (improved), p2 -0.71, p3 +2.86 (deteriorated), p4 -0.36."""
+    result = analyse_change(data(), id="id", time="t", outcome="s", instrument="pdi")
     assert result.approach.value == "distribution"
     assert result.cutoff is None
     assert result.participants["category"].astype(str).to_dict() == {
         "p1": "improved", "p2": "unchanged", "p3": "deteriorated", "p4": "unchanged",
     }  # fmt: skip
-    assert any("Kocalevent" in note for note in result.notes)
-    missing = result.parameter("norms_missing")
-    assert missing is not None and "catalogue phq9/total" in missing.source
+    assert any("Chibnall & Tait" in note for note in result.notes)
 
 
 def test_asking_for_a_cutoff_still_works() -> None:
     """--cutoff a (the sample's baseline) or a published cut-off keeps the combined approach;
     a given functional norm does too."""
-    a = analyse_change(data(), id="id", time="t", outcome="s", instrument="phq9", cutoff="a")
+    a = analyse_change(data(), id="id", time="t", outcome="s", instrument="pdi", cutoff="a")
     assert a.approach.value == "combined" and a.cutoff is not None
     given = analyse_change(
-        data(), id="id", time="t", outcome="s", instrument="phq9", m_functional=3, sd_functional=3
+        data(), id="id", time="t", outcome="s", instrument="pdi", m_functional=3, sd_functional=3
     )
     assert given.approach.value == "combined"
 
 
 def test_statistical_without_norms_says_why() -> None:
-    with pytest.raises(MissingParameterError, match="Kocalevent"):
+    with pytest.raises(MissingParameterError, match="Chibnall & Tait"):
         analyse_change(
-            data(), id="id", time="t", outcome="s", instrument="phq9", approach="statistical"
+            data(), id="id", time="t", outcome="s", instrument="pdi", approach="statistical"
         )
 
 
 def test_mid_criterion_falls_back_to_the_mid() -> None:
-    """change_criterion 'mid' without norms: anchor approach with the PHQ-9 MID of 5 (Lowe et
-    al. 2004): p1 -15 improved, p2 -2 unchanged, p3 +8 deteriorated, p4 -1 unchanged."""
+    """change_criterion 'mid' without norms or cut-off: the anchor approach with the MID
+    given (5): p1 -15 improved, p2 -2 unchanged, p3 +8 deteriorated, p4 -1 unchanged."""
     result = analyse_change(
-        data(), id="id", time="t", outcome="s", instrument="phq9", change_criterion="mid"
+        data(), id="id", time="t", outcome="s", instrument="pdi", change_criterion="mid", mid=5
     )
     assert result.approach.value == "anchor"
     assert result.counts()["improved"] == 1 and result.counts()["deteriorated"] == 1
@@ -94,8 +111,6 @@ def test_mid_criterion_falls_back_to_the_mid() -> None:
 # `balm change --instrument X` for the outcomes named in issue #9: a cut-off with its
 # source, or the reason there is none.
 CLI_SCALES = [
-    ("phq9", "total", "Kocalevent"),
-    ("gad7", "total", "Lowe et al. 2008"),
     ("pdi", "total", "Chibnall & Tait 1994"),
     ("cpaq8", "total", "Fish et al. 2010"),
     ("cpaq8", "activity_engagement", "Fish et al. 2010"),
@@ -122,6 +137,27 @@ def test_cli_says_why_there_is_no_cutoff(
     as_json = CliRunner().invoke(app, [*args, "--json"])
     summary = json.loads(as_json.output)
     assert summary["approach"] == "distribution" and summary["cutoff"] is None
+
+
+@pytest.mark.parametrize(
+    ("instrument", "value", "named"),
+    [("phq9", 10, "Kocalevent"), ("gad7", 8, "Lowe et al. 2008")],
+)
+def test_cli_uses_the_published_cutoff(
+    tmp_path: Path, instrument: str, value: int, named: str
+) -> None:
+    """PHQ-9 caseness 10 or above (Kroenke et al. 2001), GAD-7 8 or above (NHS Talking
+    Therapies "above 7"): recovery is judged against them, and the output says why."""
+    path = tmp_path / "s.csv"
+    data().to_csv(path, index=False)
+    args = ["change", str(path), "--id", "id", "--time", "t", "--outcome", "s"]
+    args += ["--instrument", instrument]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert f"published cut-off {value}" in out and named in out
+    summary = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    assert summary["approach"] == "combined" and summary["cutoff"] == value
 
 
 def test_nrs_has_no_reliability_and_says_what_to_use() -> None:

@@ -278,7 +278,7 @@ def analyse_change(
     if criterion is ChangeCriterion.MID and kind is not Approach.COMBINED:
         raise ChangeInputError("change_criterion 'mid' goes with the combined approach only")
     notes: list[str] = []
-    kind = _without_norms(kind, criterion, cutoff, catalogue, params, notes)
+    kind, cutoff = _without_norms(kind, criterion, cutoff, catalogue, params, notes)
     uses_rc = kind is Approach.DISTRIBUTION or (
         kind is Approach.COMBINED and criterion is ChangeCriterion.RELIABLE
     )
@@ -446,13 +446,15 @@ def _without_norms(
     catalogue: CatalogueValues | None,
     params: ParameterSet,
     notes: list[str],
-) -> Approach:
-    """The approach to run when the catalogue says the scale has no usable norms.
+) -> tuple[Approach, CutoffType | str]:
+    """The approach and cut-off to use when the catalogue says the scale has no usable norms.
 
-    With an automatic cut-off and no norm or cut-off given, a cut-off would have to come
-    from the sample alone; instead the combined approach falls back to reliable change only
-    (distribution; anchor with ``change_criterion="mid"``) and says why. The statistical
-    approach has nothing to fall back on and stops with the reason.
+    With an automatic cut-off and no norm or cut-off given, a, b and c would have to come from
+    the sample alone. Where the catalogue has a published cut-off (for example PHQ-9 caseness
+    at 10, Kroenke et al. 2001), that sourced cut-off judges recovery instead. Otherwise the
+    combined approach falls back to reliable change only (distribution; anchor with
+    ``change_criterion="mid"``) and says why; the statistical approach has nothing to fall
+    back on and stops with the reason.
     """
     if (
         kind not in (Approach.COMBINED, Approach.STATISTICAL)
@@ -461,9 +463,19 @@ def _without_norms(
         or "norms_missing" not in catalogue.values
         or any(params.is_given(name) for name in _NORMS)
     ):
-        return kind
+        return kind, cutoff
     missing = catalogue.values["norms_missing"]
     where = f"{catalogue.instrument}/{catalogue.scale}"
+    why = missing.source.split(": ", 1)[-1]
+    params.record("norms_missing", missing.value, missing.source)
+    published = params.number("cutoff_value")
+    if published is not None:
+        notes.append(
+            f"no usable published norms for {where}, so cut-off a, b or c cannot be set from "
+            f"norms; the catalogue's published cut-off {published:g} judges recovery instead "
+            f"(its source is listed with the parameters). Why no norms: {why}"
+        )
+        return kind, CutoffType.PUBLISHED
     hint = (
         "give functional norms (m_functional and sd_functional), a published cutoff_value, "
         "or choose cutoff 'a' to judge recovery against the sample's own baseline"
@@ -474,15 +486,13 @@ def _without_norms(
             "the statistical approach with an automatic cut-off",
             hint,
         )
-    params.record("norms_missing", missing.value, missing.source)
     fallback = Approach.ANCHOR if criterion is ChangeCriterion.MID else Approach.DISTRIBUTION
     notes.append(
         f"no usable published norms for {where}, so no clinical cut-off: reporting "
         f"{'change of at least the MID' if fallback is Approach.ANCHOR else 'reliable change'}"
-        f" only ({fallback.value} approach). Why: {missing.source.split(': ', 1)[-1]} "
-        f"To judge recovery anyway, {hint}."
+        f" only ({fallback.value} approach). Why: {why} To judge recovery anyway, {hint}."
     )
-    return fallback
+    return fallback, cutoff
 
 
 def _mid(params: ParameterSet, needed_for: str) -> float:
