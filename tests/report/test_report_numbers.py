@@ -294,3 +294,22 @@ def test_checkins_without_practice_minutes() -> None:
     assert [(w.week, w.returned, w.practice_n) for w in weeks] == [(1, 2, 0), (2, 1, 0)]
     assert weeks[0].practice_median is None and weeks[0].scales == {"pain": 5.0}
     assert report.checkins.practice_minutes_total is None
+
+
+def test_an_outcome_without_norms_or_cutoff_reports_reliable_change_only() -> None:
+    """The hand-worked PHQ-9 numbers as a PDI total (0-70): the PDI has neither confirmed norms
+    nor a published cut-off (catalogue norms_missing), so, as ``balm change`` does, the
+    categories are reliable change only. JT with alpha .86 (Tait et al. 1987): S_diff =
+    sqrt(2) x 3.6515 x sqrt(.14) = 1.93218; A -12 -> RC -6.21 and D -6 -> -3.11 improved,
+    B and C (+-1 -> +-0.52) unchanged. The HTML says why and renders without a cut-off."""
+    from balm.report import to_html
+
+    scores = _hand_scores().rename(columns={"phq9_total": "pdi_total"})
+    report = build_report(ReportInputs(scores=scores), figures_on=False)
+    (o,) = report.outcomes
+    assert o.approach == "distribution" and o.cutoff is None
+    assert o.categories is not None
+    assert {k: v for k, v in o.categories.items() if v} == {"improved": 2, "unchanged": 2}
+    assert "Chibnall & Tait" in o.categories_note
+    html = to_html(report)
+    assert "no clinical cut-off, so no one is counted as recovered or harmed" in html

@@ -161,7 +161,10 @@ def analyse_outcome(
             instrument=matched.instrument.id,
             scale=matched.scale.id,
         )
-        note = "combined approach (Jacobson & Truax 1991), as balm change gives by default"
+        note = " ".join(
+            result.notes
+            or ("combined approach (Jacobson & Truax 1991), as balm change gives by default",)
+        )
     except MissingParameterError as error:
         note = f"no change categories: {error}"
     except ChangeInputError as error:
