@@ -324,12 +324,7 @@ def _talking_therapies(
         result = talking_therapies(data, id=id, time=time, phq9=phq9, gad7=gad7, pre=pre, post=post)
     except ChangeInputError as error:
         raise fail(str(error)) from error
-    if output is not None:
-        table = result.participants.copy()
-        table["category"] = table["category"].astype("string").fillna("excluded")
-        table.reset_index().to_csv(output, index=False)
-    if as_json:
-        typer.echo(json.dumps(result.summary_dict()))
+    if _saved_or_json(result, output, as_json):
         return
     console = Console(highlight=False)
     console.print(
@@ -357,6 +352,19 @@ def _talking_therapies(
     for term, text in definitions.items():
         console.print(f"  {term}: {text}")
     _parameter_table(console, result.parameters)
+
+
+def _saved_or_json(result: Any, output: Path | None, as_json: bool) -> bool:
+    """Write each participant's category to ``output``; print the JSON summary if asked.
+
+    True when the JSON was printed (nothing else is to be printed)."""
+    if output is not None:
+        table = result.participants.copy()
+        table["category"] = table["category"].astype("string").fillna("excluded")
+        table.reset_index().to_csv(output, index=False)
+    if as_json:
+        typer.echo(json.dumps(result.summary_dict()))
+    return as_json
 
 
 def _immpact(
@@ -390,12 +398,7 @@ def _immpact(
     except ChangeInputError as error:
         message = str(error).replace("give the IMMPACT domain", "give --immpact-domain")
         raise fail(message) from error
-    if output is not None:
-        table = result.participants.copy()
-        table["category"] = table["category"].astype("string").fillna("excluded")
-        table.reset_index().to_csv(output, index=False)
-    if as_json:
-        typer.echo(json.dumps(result.summary_dict()))
+    if _saved_or_json(result, output, as_json):
         return
     console = Console(highlight=False)
     console.print(
