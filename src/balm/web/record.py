@@ -18,7 +18,7 @@ from balm.instruments.schema import Direction, Instrument, Scale, ScaleMethod
 from balm.outcomes.models import CheckIn, Response, ResponseAmendment
 from balm.programmes.models import Attendance, AttendanceMark, Enrolment
 from balm.programmes.templates import Timepoint
-from balm.web.progress import Chart, line_chart
+from balm.web.progress import Chart, line_chart, plain_name
 
 #: Change categories in words, with a class for their badge.
 CATEGORY_WORDS = {
@@ -90,6 +90,12 @@ class ScaleRecord:
     scale: Scale
     better: str
     rows: list[ScoreRow] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The scale's name without the catalogue's range and scoring notes, which the page
+        gives once, beside it."""
+        return plain_name(self.scale)
 
     @property
     def latest_change(self) -> ChangeShown | None:
@@ -183,7 +189,7 @@ def measures(enrolment: Enrolment) -> list[MeasureRecord]:
                 positions=positions,
                 series=[
                     (
-                        f"{s.scale.name} ({s.better} is better)",
+                        f"{s.name} ({s.better} is better)",
                         {r.label: r.value for r in s.rows},
                     )
                     for s in scales
