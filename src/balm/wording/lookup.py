@@ -7,6 +7,8 @@ The one place pages, forms, e-mails and exports ask. The rules:
 - An instrument is answered online when the catalogue ships its wording, or when the site has
   loaded its own wording and enabled the instrument for online answering. Any other scheduled
   instrument is entered by staff from paper, as before.
+- An instrument whose printed order the catalogue could not confirm (``needs_variant``) is
+  answered online only where the site has declared its form's order (``PrintedOrder``).
 - A response is shown in the wording it was answered on (``Response.wording``); one answered
   without a site's wording is shown with the catalogue's.
 """
@@ -19,7 +21,8 @@ from django.db.models import Exists, OuterRef, Q
 
 from balm.instruments import Instrument, get_instrument
 from balm.instruments.wording import apply_wording
-from balm.wording.models import InstrumentWording, OnlineInstrument
+from balm.wording.models import InstrumentWording, OnlineInstrument, PrintedOrder
+from balm.wording.printed_order import declared_variant
 
 
 def current_wording(site: Any, instrument: str | Instrument) -> InstrumentWording | None:
@@ -65,7 +68,10 @@ def online_instrument_ids(site: Any) -> set[str]:
             instrument_id__in=InstrumentWording.objects.filter(site=site).values("instrument_id"),
         ).values_list("instrument_id", flat=True)
     )
-    return shipped | enabled
+    undeclared = {key for key in enabled if get_instrument(key).needs_variant} - set(
+        PrintedOrder.objects.filter(site=site).values_list("instrument_id", flat=True)
+    )
+    return shipped | (enabled - undeclared)
 
 
 def answerable_online(site: Any, instrument: str | Instrument) -> bool:
@@ -75,6 +81,8 @@ def answerable_online(site: Any, instrument: str | Instrument) -> bool:
         instrument = get_instrument(instrument)
     if instrument.item_text_included:
         return True
+    if instrument.needs_variant and declared_variant(site, instrument) is None:
+        return False
     return OnlineInstrument.objects.filter(
         site=site,
         instrument_id=instrument.id,
