@@ -367,3 +367,20 @@ def test_load_wording_command_declares_the_order(tmp_path: Any) -> None:
         call_command("load_wording", "site-cmd", "--instrument", "cpaq8", "--variant", "zigzag")
     call_command("load_wording", "site-cmd", "--instrument", "cpaq8", "--variant", "alternating")
     assert PrintedOrder.objects.get(site=site).variant == "alternating"
+
+
+def test_the_paper_entry_page_labels_each_printed_question_in_the_declared_order() -> None:
+    """No wording loaded: the page labels questions with the catalogue's concepts, taken in
+    the site's order. Under ``alternating`` printed question 2 is a willingness item, CPAQ-20
+    item 13 (catalogue q4), and printed 5 is CPAQ-20 item 9 (catalogue q3); under
+    ``cpaq20_order`` printed 2 is CPAQ-20 item 6."""
+    labels = {}
+    for order in ("alternating", "cpaq20_order"):
+        _, facilitator, enrolment = _site_with_enrolment(order)
+        page = _client(facilitator).get(f"/assessments/{_cpaq8(enrolment).pk}/paper/")
+        assert page.status_code == 200
+        fields = page.context["form"].fields
+        labels[order] = (str(fields["q2"].label), str(fields["q5"].label))
+    assert "CPAQ-20 item 13" in labels["alternating"][0]
+    assert "CPAQ-20 item 9" in labels["alternating"][1]
+    assert "CPAQ-20 item 6" in labels["cpaq20_order"][0]

@@ -45,16 +45,34 @@ def with_wording(instrument_id: str, wording: InstrumentWording | None) -> Instr
     return instrument if wording is None else apply_wording(instrument, wording.as_wording())
 
 
+def in_printed_order(instrument: Instrument, variant: str | None) -> Instrument:
+    """``instrument`` with each printed question's concept (shown where balm has no wording)
+    taken from the catalogue item that ``variant`` puts there, so a page never labels printed
+    question 2 with another item's concept. Unchanged without a variant."""
+    if not variant:
+        return instrument
+    mapping = instrument.variant_mapping(variant)
+    concepts = {item.id: item.concept for item in instrument.items}
+    items = tuple(
+        item.model_copy(update={"concept": concepts[mapping[item.id]]}) for item in instrument.items
+    )
+    return instrument.model_copy(update={"items": items})
+
+
 def site_instrument(site: Any, instrument_id: str) -> Instrument:
-    """The instrument as ``site`` shows it: the catalogue entry with the site's wording."""
-    return with_wording(instrument_id, current_wording(site, instrument_id))
+    """The instrument as ``site`` shows it: the catalogue entry with the site's wording, its
+    concepts in the site's declared printed order (see :func:`in_printed_order`)."""
+    shown = with_wording(instrument_id, current_wording(site, instrument_id))
+    return in_printed_order(shown, declared_variant(site, shown))
 
 
 def response_instrument(response: Any) -> Instrument:
-    """The instrument in the wording ``response`` was answered on."""
+    """The instrument in the wording and printed order ``response`` was answered on."""
     if response.wording_id is None:
-        return get_instrument(response.instrument_id)
-    return with_wording(response.instrument_id, response.wording)
+        shown = get_instrument(response.instrument_id)
+    else:
+        shown = with_wording(response.instrument_id, response.wording)
+    return in_printed_order(shown, response.variant)
 
 
 def online_instrument_ids(site: Any) -> set[str]:
