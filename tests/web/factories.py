@@ -16,12 +16,22 @@ from balm.programmes.models import Cohort, Enrolment, ProgrammeTemplate
 _counter = itertools.count(1)
 
 
-def site(slug: str | None = None, **fields: Any) -> Site:
+def site(
+    slug: str | None = None, *, cpaq8_order: str | None = "cpaq20_order", **fields: Any
+) -> Site:
+    """A site; it declares the printed order of its CPAQ-8 form (``cpaq8_order``, the
+    catalogue's own order unless said; None: undeclared), as every site using the default
+    programme must before a cohort can be made."""
+    from balm.wording.models import PrintedOrder
+
     n = next(_counter)
     slug = slug or f"site-{n}"
     fields.setdefault("name", f"Pain service {slug}")
     fields.setdefault("crisis_contacts", "Call 999 in an emergency, or NHS 111 option 2.")
-    return Site.objects.create(slug=slug, **fields)
+    made = Site.objects.create(slug=slug, **fields)
+    if cpaq8_order is not None:
+        PrintedOrder.objects.create(site=made, instrument_id="cpaq8", variant=cpaq8_order)
+    return made
 
 
 def user(username: str | None = None, **fields: Any) -> User:

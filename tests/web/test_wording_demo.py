@@ -92,3 +92,19 @@ def test_demo_participant_answers_cpaq8_fscrs_and_pdi_online_and_they_reach_the_
     # (Gilbert et al. 2004 subscales, no reversal).
     assert (mid["fscrs_inadequate_self"], mid["fscrs_hated_self"]) == (9.0, 5.0)
     assert mid["fscrs_reassured_self"] == 8.0
+
+
+def test_demo_declares_the_alternating_cpaq8_order_and_its_questions_follow_it(demo: Any) -> None:
+    """The demo's declared order is a demo choice: the printed form quoted in issue #9
+    (engagement at printed 1, 3, 5, 6; willingness at 2, 4, 7, 8; cpaq8.yaml ``alternating``).
+    So printed question 2 is CPAQ-20 item 13 (catalogue q4, willingness) and printed 5 is
+    CPAQ-20 item 9 (catalogue q3, engagement)."""
+    from balm.wording.models import PrintedOrder
+
+    assert PrintedOrder.objects.get(site=demo.site, instrument_id="cpaq8").variant == "alternating"
+    texts = InstrumentWording.objects.get(site=demo.site, instrument_id="cpaq8").as_wording().items
+    assert "CPAQ-20 item 13" in texts["q2"] and "CPAQ-20 item 9" in texts["q5"]
+    cpaq8 = Response.objects.filter(
+        assessment__enrolment__cohort=demo.cohort, instrument_id="cpaq8"
+    )
+    assert cpaq8.exists() and set(cpaq8.values_list("variant", flat=True)) == {"alternating"}

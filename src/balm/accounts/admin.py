@@ -58,6 +58,12 @@ class SiteForm(forms.ModelForm):
         unknown = sorted(set(value) - set(catalogue()))
         if unknown:
             raise forms.ValidationError(f"Not in the catalogue: {', '.join(unknown)}.")
+        if self.instance.pk is not None:
+            from balm.wording.printed_order import undeclared_problems
+
+            undeclared = undeclared_problems(self.instance, value)
+            if undeclared:
+                raise forms.ValidationError([problem.message for problem in undeclared])
         return value
 
     def clean(self) -> dict[str, Any]:

@@ -177,6 +177,9 @@ class ResponseOut(Schema):
     assessment_id: int
     instrument_id: str
     instrument_version: str
+    variant: str = Field(
+        "", description="The printed item order the answers were scored in (CPAQ-8); empty: none."
+    )
     scores: dict[str, ScoreValue]
     scorer_version: str
     entry_mode: str

@@ -178,6 +178,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "instrument_id": "keep",
         "instrument_version": "keep",
         "wording": "keep",
+        "variant": "keep",
         "answers": "keep",
         "scores": "keep",
         "scorer_version": "keep",
@@ -394,5 +395,13 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "instrument_id": "keep",
         "enabled_by": "drop",
         "enabled_at": "keep",
+    },
+    "wording.printedorder": {
+        "id": "keep",
+        "site": "keep",
+        "instrument_id": "keep",
+        "variant": "keep",
+        "declared_by": "drop",
+        "declared_at": "keep",
     },
 }

@@ -33,6 +33,7 @@ from balm.outcomes.models import (
 )
 from balm.programmes.models import Enrolment
 from balm.wording.lookup import answerable_online, current_wording
+from balm.wording.printed_order import declared_variant, undeclared_problems
 
 Actor = User | Participant | None
 
@@ -210,7 +211,15 @@ def record_submission(
     if client_problem:
         problems.append(client_problem)
     online = entry_mode == EntryMode.PARTICIPANT_ONLINE
-    checked = check_answers(assessment.instrument_id, answers, require_complete=online)
+    site = enrolment.cohort.site
+    # An instrument whose printed order is unconfirmed is scored in the order the site's form
+    # uses, and refused (with every other problem) until the site has declared it.
+    undeclared = undeclared_problems(site, [assessment.instrument_id], field="")
+    problems.extend(undeclared)
+    variant = declared_variant(site, assessment.instrument_id)
+    checked = check_answers(
+        assessment.instrument_id, answers, require_complete=online, variant=variant
+    )
     problems.extend(checked.problems)
     today = timezone.localdate()
     if online and today > assessment.closes_on:
@@ -221,7 +230,7 @@ def record_submission(
         problems.append(Problem("", f"This questionnaire opens on {assessment.opens_on:%-d %B}."))
     if assessment.outcome:
         problems.append(_outcome_recorded(assessment))
-    if online and not answerable_online(enrolment.cohort.site, checked.instrument):
+    if online and not undeclared and not answerable_online(site, checked.instrument):
         problems.append(Problem("", "This questionnaire is answered on paper with your team."))
     if problems:
         # A retry of a submission stored before (say, just before the form closed) is still
@@ -243,6 +252,7 @@ def record_submission(
                 instrument_id=checked.instrument.id,
                 instrument_version=checked.instrument.version,
                 wording=current_wording(enrolment.cohort.site, checked.instrument),
+                variant=variant or "",
                 answers=stored_answers(answers),
                 scores=checked.scores,
                 scorer_version=SCORER_VERSION,
@@ -265,6 +275,7 @@ def record_submission(
                     "assessment": assessment.pk,
                     "instrument": response.instrument_id,
                     "entry_mode": entry_mode,
+                    "variant": variant or "",
                     "api_token": token.pk if token is not None else None,
                     "alerts": [alert.pk for alert in alerts],
                 },
@@ -324,14 +335,26 @@ def amend_response(
     *, response: Response, answers: Mapping[str, object], reason: str, by: User | None
 ) -> Response:
     """Replace a response's answers (staff only, a reason required); the old answers and
-    scores are kept as a :class:`ResponseAmendment`. New safety answers raise alerts."""
+    scores are kept as a :class:`ResponseAmendment`. New safety answers raise alerts.
+
+    The answers are of the same printed form, so they are scored in the printed order the
+    response was scored in (``Response.variant``); a response of an instrument that needs one
+    but recorded none (stored before balm asked) takes the site's declaration, and is
+    refused until there is one."""
     enrolment = response.assessment.enrolment
     if by is not None:
         permissions.require(permissions.can_edit_clinical(by, enrolment.cohort.site))
     problems = []
     if not reason.strip():
         problems.append(Problem("reason", "Say why the answers are being changed."))
-    checked = check_answers(response.instrument_id, answers, require_complete=False)
+    variant = response.variant or declared_variant(enrolment.cohort.site, response.instrument_id)
+    if not variant:
+        problems.extend(
+            undeclared_problems(enrolment.cohort.site, [response.instrument_id], field="")
+        )
+    checked = check_answers(
+        response.instrument_id, answers, require_complete=False, variant=variant or None
+    )
     problems.extend(checked.problems)
     if problems:
         raise InvalidInput(problems)
@@ -347,6 +370,7 @@ def amend_response(
             by=by,
         )
         locked.answers = stored_answers(answers)
+        locked.variant = variant or ""
         locked.scores = checked.scores
         locked.instrument_version = checked.instrument.version
         locked.scorer_version = SCORER_VERSION

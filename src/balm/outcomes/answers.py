@@ -52,6 +52,7 @@ def check_answers(
     *,
     require_complete: bool,
     require_scored: bool = True,
+    variant: str | None = None,
 ) -> Checked:
     """Validate and score ``answers`` ({item id: printed weight}); every problem at once.
 
@@ -61,6 +62,10 @@ def check_answers(
     record nothing (see :func:`too_few_answers`). A key that is not an item of the
     instrument is a problem even when its value is blank. Problems from the engine (not one of
     the weights, out of range) come with the item id as the field.
+
+    ``variant`` (the site's declared printed order, for an instrument that needs one): the
+    keys are the form's printed questions q1, q2 ..., renamed to the catalogue's items by the
+    engine; a problem names the printed question.
     """
     instrument = get_instrument(instrument_id)
     problems: list[Problem] = []
@@ -82,17 +87,25 @@ def check_answers(
                 problems.append(Problem(item.id, "Please answer this question."))
     scores: dict[str, Any] = {}
     flagged: list[str] = []
+    mapping = instrument.variant_mapping(variant) if variant is not None else {}
     try:
-        raw_scores = score_one(instrument, scorable)
+        raw_scores = score_one(instrument, scorable, variant=variant)
     except ResponseValidationError as error:
-        problems.extend(Problem(p.column, p.message) for p in error.problems)
+        printed = {item: key for key, item in mapping.items()}
+        problems.extend(Problem(printed.get(p.column, p.column), p.message) for p in error.problems)
     else:
         scores = {key: _plain(value) for key, value in raw_scores.items()}
-        flagged = safety_flags(instrument, scorable)
+        by_item = {mapping.get(key, key): value for key, value in scorable.items()}
+        flagged = [printed_key(mapping, item) for item in safety_flags(instrument, by_item)]
         if require_scored and not problems:
-            problems.extend(too_few_answers(instrument, scorable, scores))
+            problems.extend(too_few_answers(instrument, by_item, scores))
     problems.sort(key=lambda p: _order(instrument, p.field))
     return Checked(instrument=instrument, scores=scores, flagged=flagged, problems=problems)
+
+
+def printed_key(mapping: Mapping[str, str], item: str) -> str:
+    """The printed question that is catalogue ``item`` under a variant's ``mapping``."""
+    return next((key for key, value in mapping.items() if value == item), item)
 
 
 def too_few_answers(

@@ -130,6 +130,12 @@ class Response(models.Model):
         related_name="responses",
         help_text="The site's wording version it was answered on; empty: the catalogue's.",
     )
+    variant = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="The printed item order its answers were scored in (a catalogue variant), "
+        "for an instrument whose printed order the site declares; empty: the catalogue's.",
+    )
     answers = models.JSONField(encoder=DjangoJSONEncoder)
     scores = models.JSONField(encoder=DjangoJSONEncoder)
     scorer_version = models.CharField(max_length=20)

@@ -51,7 +51,8 @@ def create_cohort_from_template(
     """A cohort with one session per week of the template, dated weekly from ``start_date``.
 
     Refused, with every problem at once, if the template names an instrument the catalogue
-    does not have (its questionnaires could never be scheduled or scored)."""
+    does not have (its questionnaires could never be scheduled or scored), or one the site
+    collects whose printed order the site has not declared (it could not be scored)."""
     if by is not None:
         permissions.require(permissions.can_edit_clinical(by, site))
     facilitators = list(facilitators)
@@ -66,6 +67,7 @@ def create_cohort_from_template(
         Problem("template", f"The template {template.name!r} cannot be used: {problem.message}")
         for problem in template_catalogue_problems(template)
     )
+    problems.extend(scheduled_order_problems(template, site))
     clinical = {f.pk for f in facilitators if permissions.can_edit_clinical(f, site)}
     for person in facilitators:
         if person.pk not in clinical:
@@ -125,6 +127,7 @@ def enrol_participant(
         problems.append(Problem("format", "Choose in person, online or hybrid."))
     if cohort.status == CohortStatus.CANCELLED:
         problems.append(Problem("cohort", "This group was cancelled."))
+    problems.extend(scheduled_order_problems(cohort.template, cohort.site))
     if problems:
         raise InvalidInput(problems)
     when = on or timezone.localdate()
@@ -308,6 +311,21 @@ def change_cohort_status(*, cohort: Cohort, status: str, by: User | None) -> Coh
             details={"from": previous, "to": status},
         )
     return cohort
+
+
+def scheduled_order_problems(template: ProgrammeTemplate, site: Site) -> list[Problem]:
+    """A problem per instrument the template would schedule at ``site`` (in the catalogue and
+    collected there) whose printed order the site must declare and has not."""
+    from balm.instruments import catalogue
+    from balm.wording.printed_order import undeclared_problems
+
+    known = catalogue()
+    scheduled = [
+        entry.instrument_id
+        for entry in template.schedule.all()
+        if entry.instrument_id in known and site.instrument_enabled(entry.instrument_id)
+    ]
+    return undeclared_problems(site, scheduled, field="template")
 
 
 def schedule_problems(entries: Iterable[ScheduleEntry]) -> list[Problem]:

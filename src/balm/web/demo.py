@@ -6,7 +6,8 @@ paper, mid-point questionnaires partly answered online (one in progress, some no
 check-ins, attendance, two withdrawals, a few missed questionnaires and one open safety alert.
 The programme's instruments that balm ships without wording (PDI, CPAQ-8, FSCRS, PSEQ) get
 placeholder wording built from each item's concept and marked as a placeholder, so they are
-answered online like the others.
+answered online like the others. CPAQ-8's printed order is unconfirmed, so the demo site
+declares one (:data:`DEMO_PRINTED_ORDERS`) and its placeholder questions follow that order.
 Every person and answer is made up. Running it again changes nothing except issuing fresh
 personal links to print (tokens are stored hashed, so old ones cannot be shown again).
 """
@@ -90,27 +91,42 @@ def _demo_instruments(programme: list[str]) -> list[str]:
     return sorted(shipped | set(programme))
 
 
+# A demo choice, not a finding: the alternating order is the printed form with a scoring key
+# citing Fish et al. (2010) quoted in balm issue #9 (engagement at printed 1, 3, 5, 6;
+# willingness at 2, 4, 7, 8). A real site declares the order of the form it actually prints.
+DEMO_PRINTED_ORDERS = {"cpaq8": "alternating"}
+
+
 def _placeholder_wording(site: Site, programme: list[str]) -> None:
     """Placeholder wording, marked as such, for the programme's instruments balm ships
     without wording, so every construct of the demo is answered online as a service with
-    licensed wording would answer it."""
+    licensed wording would answer it. Where the site declares a printed order, printed
+    question k shows the concept of the catalogue item the order puts there."""
     for instrument_id in sorted(set(programme)):
         instrument = get_instrument(instrument_id)
         if instrument.item_text_included:
             continue
+        data = placeholder_data(instrument)
+        variant = DEMO_PRINTED_ORDERS.get(instrument_id)
+        if variant is not None:
+            by_item = data["items"]
+            mapping = instrument.variant_mapping(variant)
+            data["items"] = {printed: by_item[item] for printed, item in mapping.items()}
         wording_actions.load_wording(
             site=site,
             instrument_id=instrument_id,
-            data=placeholder_data(instrument),
+            data=data,
             by=None,
             source_name="balm demo placeholder",
             placeholder=True,
+            variant=variant,
         )
         wording_actions.enable_online(site=site, instrument_id=instrument_id, by=None)
 
 
 def _answers(instrument: Instrument, severity: float, rng: random.Random) -> dict[str, object]:
-    """Plausible answers for someone at ``severity`` (0 well .. 1 unwell), printed weights."""
+    """Plausible answers for someone at ``severity`` (0 well .. 1 unwell), printed weights,
+    keyed by printed question (in the demo's declared printed order, if any)."""
     worse_high: dict[str, bool] = {}
     for scale in instrument.scales:
         for item_id in scale.items:
@@ -135,6 +151,10 @@ def _answers(instrument: Instrument, severity: float, rng: random.Random) -> dic
                 else item.minimum
             )
         answers[item.id] = int(chosen) if float(chosen).is_integer() else chosen
+    variant = DEMO_PRINTED_ORDERS.get(instrument.id)
+    if variant is not None:
+        mapping = instrument.variant_mapping(variant)
+        return {printed: answers[item] for printed, item in mapping.items() if item in answers}
     return answers
 
 

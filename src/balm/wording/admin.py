@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
@@ -20,11 +21,12 @@ from django.utils.html import format_html, format_html_join
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput, NotAllowed
 from balm.accounts.models import Site
+from balm.instruments import get_instrument
 from balm.web.admin_site import AuditedAdmin, balm_admin, is_superuser
 from balm.wording import actions
 from balm.wording.files import read_wording_file
 from balm.wording.forms import LoadWordingForm
-from balm.wording.models import InstrumentWording, OnlineInstrument
+from balm.wording.models import InstrumentWording, OnlineInstrument, PrintedOrder
 
 
 def _administered(request: HttpRequest) -> set[int]:
@@ -265,3 +267,114 @@ class OnlineInstrumentAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _ordered_instruments() -> list[Any]:
+    from balm.instruments import catalogue
+
+    return [instrument for instrument in catalogue().values() if instrument.needs_variant]
+
+
+class PrintedOrderForm(forms.ModelForm):
+    """Site, instrument (those whose printed order is unconfirmed) and the form's order."""
+
+    class Meta:
+        model = PrintedOrder
+        fields = ("site", "instrument_id", "variant")
+
+    def __init__(self, *args: Any, sites: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instruments = _ordered_instruments()
+        if "site" in self.fields and sites is not None:
+            self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        if "instrument_id" in self.fields:
+            self.fields["instrument_id"] = forms.ChoiceField(
+                label="Instrument",
+                choices=[(i.id, f"{i.short_name}: {i.name}") for i in instruments],
+            )
+        self.fields["variant"] = forms.ChoiceField(
+            label="Printed order of your form",
+            choices=[
+                (name, f"{name} ({i.short_name}): {variant.description}")
+                for i in instruments
+                for name, variant in i.variants.items()
+            ],
+            help_text="Compare with the form you print: which question is where. Answers are "
+            "kept by printed question and scored in this order; changing it applies to answers "
+            "recorded from then on (each response keeps the order it was scored in).",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        instrument_id = data.get("instrument_id") or self.instance.instrument_id
+        variant = data.get("variant")
+        if instrument_id and variant:
+            instrument = get_instrument(instrument_id)
+            if variant not in instrument.variants:
+                allowed = ", ".join(sorted(instrument.variants))
+                self.add_error(
+                    "variant",
+                    f"Not a printed order of {instrument.short_name}. Allowed: {allowed}.",
+                )
+        return data
+
+
+@admin.register(PrintedOrder, site=balm_admin)
+class PrintedOrderAdmin(AuditedAdmin):
+    """Administrators of a site (and superusers) declare which printed order its form of an
+    instrument uses (CPAQ-8); through :func:`balm.wording.actions.declare_printed_order`,
+    which audits it. Another site's declaration is a 404; nothing is deleted."""
+
+    list_display = ("instrument_id", "variant", "site", "declared_by", "declared_at")
+    form = PrintedOrderForm
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        sites = Site.objects.filter(id__in=_administered(request)).order_by("name")
+
+        class Bound(form):  # type: ignore[misc,valid-type]
+            def __init__(self, *args: Any, **inner: Any) -> None:
+                super().__init__(*args, sites=sites, **inner)
+
+        return Bound
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("site", "instrument_id", "variant") if obj is None else ("variant",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else ("site", "instrument_id", "declared_by", "declared_at")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        queryset = super().get_queryset(request).select_related("site", "declared_by")
+        if is_superuser(request):
+            return queryset
+        return queryset.filter(site_id__in=_administered(request))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(_administered(request))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return bool(_administered(request))
+        return obj.site_id in _administered(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(_administered(request))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_view_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # responses were scored under it; declare another order instead
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        declared = actions.declare_printed_order(
+            site=obj.site, instrument_id=obj.instrument_id, variant=obj.variant, by=request.user
+        )
+        obj.pk, obj.declared_by, obj.declared_at = (
+            declared.pk,
+            declared.declared_by,
+            declared.declared_at,
+        )

@@ -7,6 +7,8 @@ The one place pages, forms, e-mails and exports ask. The rules:
 - An instrument is answered online when the catalogue ships its wording, or when the site has
   loaded its own wording and enabled the instrument for online answering. Any other scheduled
   instrument is entered by staff from paper, as before.
+- An instrument whose printed order the catalogue could not confirm (``needs_variant``) is
+  answered online only where the site has declared its form's order (``PrintedOrder``).
 - A response is shown in the wording it was answered on (``Response.wording``); one answered
   without a site's wording is shown with the catalogue's.
 """
@@ -19,7 +21,8 @@ from django.db.models import Exists, OuterRef, Q
 
 from balm.instruments import Instrument, get_instrument
 from balm.instruments.wording import apply_wording
-from balm.wording.models import InstrumentWording, OnlineInstrument
+from balm.wording.models import InstrumentWording, OnlineInstrument, PrintedOrder
+from balm.wording.printed_order import declared_variant
 
 
 def current_wording(site: Any, instrument: str | Instrument) -> InstrumentWording | None:
@@ -42,16 +45,34 @@ def with_wording(instrument_id: str, wording: InstrumentWording | None) -> Instr
     return instrument if wording is None else apply_wording(instrument, wording.as_wording())
 
 
+def in_printed_order(instrument: Instrument, variant: str | None) -> Instrument:
+    """``instrument`` with each printed question's concept (shown where balm has no wording)
+    taken from the catalogue item that ``variant`` puts there, so a page never labels printed
+    question 2 with another item's concept. Unchanged without a variant."""
+    if not variant:
+        return instrument
+    mapping = instrument.variant_mapping(variant)
+    concepts = {item.id: item.concept for item in instrument.items}
+    items = tuple(
+        item.model_copy(update={"concept": concepts[mapping[item.id]]}) for item in instrument.items
+    )
+    return instrument.model_copy(update={"items": items})
+
+
 def site_instrument(site: Any, instrument_id: str) -> Instrument:
-    """The instrument as ``site`` shows it: the catalogue entry with the site's wording."""
-    return with_wording(instrument_id, current_wording(site, instrument_id))
+    """The instrument as ``site`` shows it: the catalogue entry with the site's wording, its
+    concepts in the site's declared printed order (see :func:`in_printed_order`)."""
+    shown = with_wording(instrument_id, current_wording(site, instrument_id))
+    return in_printed_order(shown, declared_variant(site, shown))
 
 
 def response_instrument(response: Any) -> Instrument:
-    """The instrument in the wording ``response`` was answered on."""
+    """The instrument in the wording and printed order ``response`` was answered on."""
     if response.wording_id is None:
-        return get_instrument(response.instrument_id)
-    return with_wording(response.instrument_id, response.wording)
+        shown = get_instrument(response.instrument_id)
+    else:
+        shown = with_wording(response.instrument_id, response.wording)
+    return in_printed_order(shown, response.variant)
 
 
 def online_instrument_ids(site: Any) -> set[str]:
@@ -65,7 +86,10 @@ def online_instrument_ids(site: Any) -> set[str]:
             instrument_id__in=InstrumentWording.objects.filter(site=site).values("instrument_id"),
         ).values_list("instrument_id", flat=True)
     )
-    return shipped | enabled
+    undeclared = {key for key in enabled if get_instrument(key).needs_variant} - set(
+        PrintedOrder.objects.filter(site=site).values_list("instrument_id", flat=True)
+    )
+    return shipped | (enabled - undeclared)
 
 
 def answerable_online(site: Any, instrument: str | Instrument) -> bool:
@@ -75,6 +99,8 @@ def answerable_online(site: Any, instrument: str | Instrument) -> bool:
         instrument = get_instrument(instrument)
     if instrument.item_text_included:
         return True
+    if instrument.needs_variant and declared_variant(site, instrument) is None:
+        return False
     return OnlineInstrument.objects.filter(
         site=site,
         instrument_id=instrument.id,

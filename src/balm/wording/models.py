@@ -88,3 +88,33 @@ class OnlineInstrument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} online at {self.site}"
+
+
+class PrintedOrder(models.Model):
+    """Which printed item order (a catalogue ``variant``) a site's form of an instrument uses.
+
+    Needed for an instrument whose printed order the catalogue could not confirm
+    (``Instrument.needs_variant``, e.g. CPAQ-8): until the site declares it, the instrument is
+    not scheduled, answered online, entered from paper or imported there. Answers are kept by
+    printed question (q1 = the form's first question) and every response records the variant
+    it was scored with, so a later change of declaration leaves earlier responses as scored.
+    """
+
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    instrument_id = models.CharField(max_length=40)
+    variant = models.CharField(max_length=60)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("site", "instrument_id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["site", "instrument_id"], name="one_printed_order_per_site"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} printed order {self.variant} at {self.site}"

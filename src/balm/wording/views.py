@@ -17,7 +17,8 @@ from balm.accounts.models import Site
 from balm.audit.models import record
 from balm.instruments import UnknownInstrumentError, get_instrument
 from balm.instruments.fhir import questionnaire_dict
-from balm.wording.lookup import current_wording
+from balm.wording.lookup import current_wording, in_printed_order
+from balm.wording.printed_order import declared_variant
 
 
 @login_required
@@ -31,6 +32,7 @@ def site_questionnaire(request: HttpRequest, site_id: int, instrument_id: str) -
     except UnknownInstrumentError:
         raise Http404("No such instrument.") from None
     wording = current_wording(site, instrument)
+    instrument = in_printed_order(instrument, declared_variant(site, instrument))
     base = request.build_absolute_uri(f"/fhir/sites/{site.pk}").rstrip("/")
     data = questionnaire_dict(
         instrument, base_url=base, wording=None if wording is None else wording.as_wording()

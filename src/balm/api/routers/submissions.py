@@ -73,6 +73,7 @@ def response_out(response: Response, *, alert: bool | None = None) -> dict:
         "assessment_id": response.assessment_id,
         "instrument_id": response.instrument_id,
         "instrument_version": response.instrument_version,
+        "variant": response.variant,
         "scores": response.scores,
         "scorer_version": response.scorer_version,
         "entry_mode": response.entry_mode,

@@ -1,10 +1,13 @@
-"""``balm manage load_wording SITE FILE.yaml|csv [--instrument ID] [--online] [licence options]``
+"""``balm manage load_wording SITE [FILE.yaml|csv] [--instrument ID] [--variant NAME] [--online]
+[licence options]``
 
 Loads a site's licensed wording of one catalogue instrument as its next version. The file is
 checked against the catalogue first; if anything is wrong nothing is loaded and every problem
 is listed, one a line. The licence is recorded from the file's ``licence`` section or from
 ``--granted-by``, ``--granted-on`` and ``--use`` (not both); ``--licence-file`` keeps a copy
-of the licence itself. Run by whoever runs the server (audited as the system).
+of the licence itself. ``--variant`` declares the printed order of the form the wording comes
+from, for an instrument whose order the catalogue could not confirm (CPAQ-8); ``--variant``
+alone (no FILE) only declares it. Run by whoever runs the server (audited as the system).
 """
 
 from __future__ import annotations
@@ -25,7 +28,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("site", help="the site's slug")
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, nargs="?", default=None)
+        parser.add_argument(
+            "--variant",
+            default=None,
+            help="the printed order of the site's form (an instrument that needs one: CPAQ-8)",
+        )
         parser.add_argument("--instrument", default="", help="needed for a CSV file")
         parser.add_argument(
             "--online", action="store_true", help="let the site's participants answer it online"
@@ -40,7 +48,10 @@ class Command(BaseCommand):
         if site is None:
             known = ", ".join(Site.objects.values_list("slug", flat=True)) or "none"
             raise CommandError(f"No site {options['site']!r}. Sites: {known}.")
-        path: Path = options["file"]
+        path: Path | None = options["file"]
+        if path is None:
+            self._declare_only(site, options)
+            return
         licence_path: Path | None = options["licence_file"]
         for given in (path, licence_path):
             if given is not None and not given.is_file():
@@ -63,6 +74,7 @@ class Command(BaseCommand):
                 licence=licence if any(licence.values()) else None,
                 licence_file=licence_path.read_bytes() if licence_path else None,
                 licence_file_name=licence_path.name if licence_path else "",
+                variant=options["variant"],
             )
             if options["online"]:
                 actions.enable_online(site=site, instrument_id=instrument_id, by=None)
@@ -74,3 +86,14 @@ class Command(BaseCommand):
             raise CommandError("\n".join(lines)) from None
         online = "; answered online" if options["online"] else ""
         self.stdout.write(f"loaded: {wording}{online}")
+
+    def _declare_only(self, site: Site, options: dict[str, Any]) -> None:
+        if not options["variant"] or not options["instrument"]:
+            raise CommandError("Give a wording FILE, or --instrument and --variant to declare.")
+        try:
+            row = actions.declare_printed_order(
+                site=site, instrument_id=options["instrument"], variant=options["variant"], by=None
+            )
+        except InvalidInput as error:
+            raise CommandError("\n".join(p.message for p in error.problems)) from None
+        self.stdout.write(f"declared: {row}")
