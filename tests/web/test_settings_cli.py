@@ -207,7 +207,9 @@ def test_balm_serve_runs_gunicorn_on_the_database_and_stops_cleanly(tmp_path: Pa
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
+        # Migrating a new database and collecting the static files takes a while on a busy
+        # machine; a server that has not answered by then is stopped, never waited on for ever.
+        deadline = time.monotonic() + 180
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=5) as reply:
@@ -216,7 +218,9 @@ def test_balm_serve_runs_gunicorn_on_the_database_and_stops_cleanly(tmp_path: Pa
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    output = server.communicate()[0]
+                    if server.poll() is None:
+                        server.kill()
+                    output = server.communicate(timeout=60)[0]
                     raise AssertionError(f"balm serve did not start: {output}") from None
                 time.sleep(0.3)
         with urllib.request.urlopen(f"{base}/login/", timeout=5) as reply:
