@@ -184,6 +184,33 @@ def test_csv_enrol_rolls_back_when_an_action_refuses_a_row(world) -> None:  # ty
     assert (Participant.objects.count(), Enrolment.objects.count()) == before
 
 
+def test_csv_enrol_takes_phone_and_gp_as_the_form_does(world) -> None:  # type: ignore[no-untyped-def]
+    """Optional phone and gp columns: stored as given, blank stays blank; a phone longer than
+    the form's 40 characters is refused with row, column and the limit, nothing enrolled."""
+    text = (
+        "pseudonym,diagnosis_category,phone,gp\n"
+        'G1,crps,01632 960001,"Dr Example, Riverside Surgery, 01632 960002"\n'
+        "G2,crps,,\n"
+    )
+    page = _upload(client_for(world.facilitator_a), world.cohort_a, text)
+    assert page.status_code == 302
+    g1 = Participant.objects.get(site=world.site_a, pseudonym="G1")
+    assert (g1.phone, g1.gp) == ("01632 960001", "Dr Example, Riverside Surgery, 01632 960002")
+    g2 = Participant.objects.get(site=world.site_a, pseudonym="G2")
+    assert (g2.phone, g2.gp) == ("", "")
+    before = (Participant.objects.count(), Enrolment.objects.count())
+    long_phone = "0" * 41
+    bad = f"pseudonym,diagnosis_category,phone,gp\nG3,crps,{long_phone},\nG4,knee,,\n"
+    page = _upload(client_for(world.facilitator_a), world.cohort_a, bad)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Row 1, phone: longer than 40 characters." in body
+    assert "Row 2, diagnosis_category" in body  # reported with the other, at once
+    assert (Participant.objects.count(), Enrolment.objects.count()) == before
+    form = client_for(world.facilitator_a).get(reverse("enrol-csv", args=[world.cohort_a.pk]))
+    assert b"phone" in form.content and b"gp" in form.content
+
+
 def test_csv_without_required_columns(world) -> None:  # type: ignore[no-untyped-def]
     page = _upload(client_for(world.facilitator_a), world.cohort_a, "name\nJo\n")
     assert b"no column pseudonym, diagnosis_category" in page.content
