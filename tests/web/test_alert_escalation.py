@@ -168,9 +168,12 @@ def test_the_alert_page_shows_item_answer_record_contact_and_earlier_alerts(
     world.p1.gp = "Riverside Surgery, Dr Example, 01632 960000"
     world.p1.save()
     earlier = _raise_alert(world, django_capture_on_commit_callbacks, q9=1)
+    mid = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="mid")
+    mid.opens_on = timezone.localdate()  # paper answers are taken once it opens
+    mid.save()
     with django_capture_on_commit_callbacks(execute=True):
         response = actions.submit_response(
-            assessment=world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="mid"),
+            assessment=mid,
             answers={**factories.PHQ9_ZEROS, "q9": 3},
             client_id=factories.client_id(),
             entry_mode="staff_paper",

@@ -256,6 +256,44 @@ def test_paper_entry_only_for_open_questionnaires(world) -> None:  # type: ignor
     assert reverse("paper-entry", args=[upcoming.pk]) not in html
 
 
+def test_paper_entry_refuses_a_questionnaire_not_yet_open(world) -> None:  # type: ignore[no-untyped-def]
+    """Not offered, and not accepted either: the page and a posted form both say when it
+    opens, and nothing is stored."""
+    upcoming = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="end")
+    assert upcoming.opens_on > timezone.localdate()
+    url = reverse("paper-entry", args=[upcoming.pk])
+    client = client_for(world.facilitator_a)
+    page = client.get(url)
+    assert page.status_code == 302
+    assert page["Location"] == reverse("enrolment", args=[world.enrolment_p1.pk])
+    shown = client.get(page["Location"]).content.decode()
+    assert f"opens on {upcoming.opens_on:%A %-d %B %Y}" in shown
+    answers = {f"q{i}": "1" for i in range(1, 10)}
+    posted = client.post(url, {**answers, "client_id": "paper-early", "confirm": "on"})
+    assert posted.status_code == 302
+    assert not Response.objects.filter(assessment=upcoming).exists()
+
+
+def test_a_late_paper_form_for_a_closed_questionnaire_is_entered(world) -> None:  # type: ignore[no-untyped-def]
+    """Paper forms often come back after the window closed: staff are offered the entry for a
+    missed questionnaire and it is stored as a staff paper entry."""
+    today = timezone.localdate()
+    missed = _phq9(world)
+    Assessment.objects.filter(pk=missed.pk).update(
+        opens_on=today - timedelta(days=20),
+        due_on=today - timedelta(days=15),
+        closes_on=today - timedelta(days=1),
+    )
+    client = client_for(world.facilitator_a)
+    html = client.get(reverse("enrolment", args=[world.enrolment_p1.pk])).content.decode()
+    assert reverse("paper-entry", args=[missed.pk]) in html
+    answers = {f"q{i}": "1" for i in range(1, 10)}
+    url = reverse("paper-entry", args=[missed.pk])
+    posted = client.post(url, {**answers, "client_id": "paper-late", "confirm": "on"})
+    assert posted.status_code == 302
+    assert Response.objects.get(assessment=missed).entry_mode == "staff_paper"
+
+
 def test_status_change_refuses_a_skipped_step(world) -> None:  # type: ignore[no-untyped-def]
     url = reverse("enrolment", args=[world.enrolment_p1.pk])
     page = client_for(world.facilitator_a).post(url, {"status": "completed"})
