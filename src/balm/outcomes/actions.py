@@ -159,7 +159,9 @@ def submit_response(
     follows from ``by`` (see :func:`entry_mode_for`); ``token``, the API token it came with, is
     recorded with ``by``. Every problem is reported at once. Sending the same ``client_id``
     again returns the stored response without writing anything; a ``client_id`` already used
-    for another questionnaire is refused.
+    for another questionnaire is refused. Nothing is taken before the questionnaire opens
+    (for staff the problem names ``assessment_id``: :func:`not_open_yet`); after it closes,
+    only staff entries are (a paper form returned late).
     """
     submission = record_submission(
         assessment=assessment,
