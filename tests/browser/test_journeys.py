@@ -326,3 +326,20 @@ def test_a_shared_phone_forgets_the_participant(
     page.go_back()
     expect(page.locator("main")).not_to_contain_text("PHQ-9")
     phone.close()
+
+
+def test_a_participant_signing_in_on_a_shared_phone_gets_a_browser_session(
+    browser: Any, base_url: str, people: People
+) -> None:
+    """Issue #8: a participant's account log-in, like a personal link, is not kept for 14 days
+    on a shared phone: its cookie ends with the browser."""
+    phone = browser.new_context(base_url=base_url, **PHONE)
+    page = phone.new_page()
+    page.goto(reverse("login"))
+    page.get_by_label("Username").fill("p1_user")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your questionnaires")
+    session = [c for c in phone.cookies() if c["name"] == "sessionid"]
+    assert session and session[0]["expires"] == -1  # a browser-session cookie
+    phone.close()

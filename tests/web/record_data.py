@@ -23,6 +23,10 @@ PHQ9_8 = {**{f"q{i}": 1 for i in range(1, 9)}, "q9": 0}
 
 
 def _paper(world, assessment: Assessment, answers: dict[str, int]):  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    if assessment.opens_on > today:  # staff enter paper answers once it opens: open it now
+        assessment.opens_on = today
+        assessment.save(update_fields=["opens_on"])
     return submit_response(
         assessment=assessment,
         answers=answers,

@@ -410,6 +410,21 @@ def test_upcoming_assessment_cannot_be_answered_online_yet(world) -> None:  # ty
         )
 
 
+def test_staff_cannot_enter_answers_before_a_questionnaire_opens(world) -> None:  # type: ignore[no-untyped-def]
+    follow_up = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="follow_up")
+    for mode in ("staff_paper", "import"):
+        with pytest.raises(InvalidInput, match="opens on") as refused:
+            actions.submit_response(
+                assessment=follow_up,
+                answers=ZEROS,
+                client_id=factories.client_id(),
+                entry_mode=mode,
+                by=world.facilitator_a,
+            )
+        assert refused.value.problems[0].field == "assessment_id"
+    assert not follow_up.__class__.objects.filter(pk=follow_up.pk, response__isnull=False).exists()
+
+
 def test_status_in_database_matches_the_pure_rule(world) -> None:  # type: ignore[no-untyped-def]
     from balm.outcomes.models import Assessment
     from balm.programmes.actions import change_enrolment_status

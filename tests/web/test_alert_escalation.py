@@ -6,6 +6,7 @@ watched around the clock, with tap-to-call numbers."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from tests.web.doubles import QUEUE_DOWN, SMTP_DOWN
 
 from balm.accounts.admin import SiteForm
 from balm.audit.models import AuditEvent
-from balm.outcomes import actions
+from balm.outcomes import actions, escalation, tasks
 from balm.outcomes.models import SafetyAlert
 from balm.outcomes.reminders import send_due_reminders
 
@@ -168,9 +169,12 @@ def test_the_alert_page_shows_item_answer_record_contact_and_earlier_alerts(
     world.p1.gp = "Riverside Surgery, Dr Example, 01632 960000"
     world.p1.save()
     earlier = _raise_alert(world, django_capture_on_commit_callbacks, q9=1)
+    mid = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="mid")
+    mid.opens_on = timezone.localdate()  # paper answers are taken once it opens
+    mid.save()
     with django_capture_on_commit_callbacks(execute=True):
         response = actions.submit_response(
-            assessment=world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="mid"),
+            assessment=mid,
             answers={**factories.PHQ9_ZEROS, "q9": 3},
             client_id=factories.client_id(),
             entry_mode="staff_paper",
@@ -210,6 +214,57 @@ def test_the_crisis_box_says_not_watched_and_numbers_are_tap_to_call() -> None:
     assert '<a href="tel:999">999</a>' in html
     assert '<a href="tel:116123">116 123</a>' in html
     assert "A&amp;E" in html  # the rest is escaped
+
+
+# A send to the duty contact that outlasts the grace period: the same guarantee as the first
+# e-mail's (tests/web/test_alert_email_retry.py), through the same claim and recording.
+
+
+def _escalation_race(world: Any, settings: Any, capture: Any) -> tuple[SafetyAlert, Any]:
+    """An escalated alert whose first run has taken it (and is slow), then a check that queues
+    it again (the retry is captured, not run). Returns the alert and the first run's claim."""
+    alert = _raise_alert(world, capture)
+    _age(alert, 61)
+    with override_settings(TASKS=QUEUE_DOWN), capture(execute=True):
+        send_due_reminders()  # escalated; its e-mail could not be queued
+    first = escalation.take_escalation(alert.pk)
+    assert first is not None
+    settings.BALM_REMINDER_RETRY_MINUTES = 0  # the grace period has passed
+    with capture(execute=False) as queued:
+        send_due_reminders()
+    assert len(queued) == 1
+    alert = SafetyAlert.objects.get(pk=alert.pk)
+    assert (alert.escalation_outcome, alert.escalation_attempts) == ("", 2)
+    return alert, first
+
+
+def test_a_late_escalation_success_leaves_the_alert_a_retry_is_sending_to_it(
+    world: Any, settings: Any, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    alert, first = _escalation_race(world, settings, django_capture_on_commit_callbacks)
+    second = escalation.take_escalation(alert.pk)  # the retry takes it and starts sending
+    assert second is not None and second.taken_at > first.taken_at
+    with caplog.at_level(logging.WARNING):
+        assert tasks.record_alert_sent(first) is False  # the first e-mail went out at last
+    assert f"alert {alert.pk} went out after" in caplog.text  # the duty contact may get two
+    alert = SafetyAlert.objects.get(pk=alert.pk)
+    assert (alert.escalation_outcome, alert.escalation_sent_at) == (SafetyAlert.EMAIL_SENDING, None)
+    assert alert.escalation_last_attempt_at == second.taken_at  # still the retry's mark
+    assert tasks.record_alert_failure(first, TimeoutError("timed out")) is False
+    assert "TimeoutError" not in SafetyAlert.objects.get(pk=alert.pk).escalation_last_error
+    assert tasks.record_alert_sent(second) is True  # the retry finishes: its result is kept
+    alert = SafetyAlert.objects.get(pk=alert.pk)
+    assert (alert.escalation_outcome, alert.escalation_attempts) == ("sent", 2)
+    assert alert.email_outcome == "sent"  # the first e-mail's record is untouched
+
+
+def test_a_late_escalation_success_before_the_retry_took_it_is_recorded(
+    world: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    alert, first = _escalation_race(world, settings, django_capture_on_commit_callbacks)
+    assert tasks.record_alert_sent(first) is True
+    assert SafetyAlert.objects.get(pk=alert.pk).escalation_outcome == "sent"
+    assert escalation.send_alert_escalation_email.call(alert.pk) == "nothing to send"
 
 
 # PostgreSQL: several workers' checks at once.

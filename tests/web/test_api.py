@@ -644,6 +644,17 @@ def test_facilitator_enters_a_paper_form(world) -> None:  # type: ignore[no-unty
     assert answer.json()["entry_mode"] == "staff_paper"
 
 
+def test_a_paper_form_for_a_questionnaire_not_yet_open_is_422(world) -> None:  # type: ignore[no-untyped-def]
+    follow_up = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="follow_up")
+    body = response_body(world, entry_mode="staff_paper", assessment_id=follow_up.pk)
+    answer = post(client_for(world.facilitator_a), "/api/responses", body)
+    assert answer.status_code == 422
+    problem = answer.json()["problems"][0]
+    assert problem["field"] == "assessment_id"
+    assert f"opens on {follow_up.opens_on:%A %-d %B %Y}" in problem["message"]
+    assert not Response.objects.exists()
+
+
 def test_participant_cannot_claim_a_paper_entry(world) -> None:  # type: ignore[no-untyped-def]
     body = response_body(world, entry_mode="staff_paper")
     answer = post(client_for(world.p1_user), "/api/responses", body)

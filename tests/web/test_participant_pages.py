@@ -102,6 +102,36 @@ def test_a_link_session_ends_with_the_browser_and_after_idling(world) -> None:  
     assert client.get(reverse("my-questionnaires")).status_code == 404
 
 
+def test_a_participant_log_in_ends_with_the_browser_and_after_idling(world) -> None:  # type: ignore[no-untyped-def]
+    """As a personal link: a participant who signs in with a password gets a browser-session
+    cookie and is signed out after the same idle time; staff keep their usual session."""
+    from balm.web.participant_session import LINK_IDLE_SECONDS, SEEN_KEY
+
+    client = Client()
+    signed_in = client.post(reverse("login"), {"username": "p1_user", "password": "correct horse"})
+    assert signed_in.status_code == 302
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert not cookie["expires"] and not cookie["max-age"]  # a browser-session cookie
+    assert client.session.get_expire_at_browser_close()
+    session = client.session
+    session[SEEN_KEY] = time.time() - LINK_IDLE_SECONDS + 120  # idle, but not long enough
+    session.save()
+    assert client.get(reverse("my-questionnaires")).status_code == 200
+    session = client.session
+    session[SEEN_KEY] = time.time() - LINK_IDLE_SECONDS - 1
+    session.save()
+    assert client.get(reverse("my-questionnaires")).status_code == 404
+    assert "_auth_user_id" not in client.session  # signed out, not just hidden
+    assert client.get(reverse("my-progress")).status_code in (302, 404)
+
+    staff = Client()
+    staff.post(reverse("login"), {"username": "fac_a", "password": "correct horse"})
+    assert "_auth_user_id" in staff.session
+    staff_cookie = staff.cookies[settings.SESSION_COOKIE_NAME]
+    assert staff_cookie["max-age"] == settings.SESSION_COOKIE_AGE
+    assert not staff.session.get_expire_at_browser_close()
+
+
 @pytest.mark.parametrize("who", ["link", "staff"])
 def test_health_pages_are_never_stored(world, who) -> None:  # type: ignore[no-untyped-def]
     if who == "link":

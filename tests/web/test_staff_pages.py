@@ -184,6 +184,33 @@ def test_csv_enrol_rolls_back_when_an_action_refuses_a_row(world) -> None:  # ty
     assert (Participant.objects.count(), Enrolment.objects.count()) == before
 
 
+def test_csv_enrol_takes_phone_and_gp_as_the_form_does(world) -> None:  # type: ignore[no-untyped-def]
+    """Optional phone and gp columns: stored as given, blank stays blank; a phone longer than
+    the form's 40 characters is refused with row, column and the limit, nothing enrolled."""
+    text = (
+        "pseudonym,diagnosis_category,phone,gp\n"
+        'G1,crps,01632 960001,"Dr Example, Riverside Surgery, 01632 960002"\n'
+        "G2,crps,,\n"
+    )
+    page = _upload(client_for(world.facilitator_a), world.cohort_a, text)
+    assert page.status_code == 302
+    g1 = Participant.objects.get(site=world.site_a, pseudonym="G1")
+    assert (g1.phone, g1.gp) == ("01632 960001", "Dr Example, Riverside Surgery, 01632 960002")
+    g2 = Participant.objects.get(site=world.site_a, pseudonym="G2")
+    assert (g2.phone, g2.gp) == ("", "")
+    before = (Participant.objects.count(), Enrolment.objects.count())
+    long_phone = "0" * 41
+    bad = f"pseudonym,diagnosis_category,phone,gp\nG3,crps,{long_phone},\nG4,knee,,\n"
+    page = _upload(client_for(world.facilitator_a), world.cohort_a, bad)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Row 1, phone: longer than 40 characters." in body
+    assert "Row 2, diagnosis_category" in body  # reported with the other, at once
+    assert (Participant.objects.count(), Enrolment.objects.count()) == before
+    form = client_for(world.facilitator_a).get(reverse("enrol-csv", args=[world.cohort_a.pk]))
+    assert b"phone" in form.content and b"gp" in form.content
+
+
 def test_csv_without_required_columns(world) -> None:  # type: ignore[no-untyped-def]
     page = _upload(client_for(world.facilitator_a), world.cohort_a, "name\nJo\n")
     assert b"no column pseudonym, diagnosis_category" in page.content
@@ -227,6 +254,44 @@ def test_paper_entry_only_for_open_questionnaires(world) -> None:  # type: ignor
     html = page.content.decode()
     assert reverse("paper-entry", args=[open_now.pk]) in html
     assert reverse("paper-entry", args=[upcoming.pk]) not in html
+
+
+def test_paper_entry_refuses_a_questionnaire_not_yet_open(world) -> None:  # type: ignore[no-untyped-def]
+    """Not offered, and not accepted either: the page and a posted form both say when it
+    opens, and nothing is stored."""
+    upcoming = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="end")
+    assert upcoming.opens_on > timezone.localdate()
+    url = reverse("paper-entry", args=[upcoming.pk])
+    client = client_for(world.facilitator_a)
+    page = client.get(url)
+    assert page.status_code == 302
+    assert page["Location"] == reverse("enrolment", args=[world.enrolment_p1.pk])
+    shown = client.get(page["Location"]).content.decode()
+    assert f"opens on {upcoming.opens_on:%A %-d %B %Y}" in shown
+    answers = {f"q{i}": "1" for i in range(1, 10)}
+    posted = client.post(url, {**answers, "client_id": "paper-early", "confirm": "on"})
+    assert posted.status_code == 302
+    assert not Response.objects.filter(assessment=upcoming).exists()
+
+
+def test_a_late_paper_form_for_a_closed_questionnaire_is_entered(world) -> None:  # type: ignore[no-untyped-def]
+    """Paper forms often come back after the window closed: staff are offered the entry for a
+    missed questionnaire and it is stored as a staff paper entry."""
+    today = timezone.localdate()
+    missed = _phq9(world)
+    Assessment.objects.filter(pk=missed.pk).update(
+        opens_on=today - timedelta(days=20),
+        due_on=today - timedelta(days=15),
+        closes_on=today - timedelta(days=1),
+    )
+    client = client_for(world.facilitator_a)
+    html = client.get(reverse("enrolment", args=[world.enrolment_p1.pk])).content.decode()
+    assert reverse("paper-entry", args=[missed.pk]) in html
+    answers = {f"q{i}": "1" for i in range(1, 10)}
+    url = reverse("paper-entry", args=[missed.pk])
+    posted = client.post(url, {**answers, "client_id": "paper-late", "confirm": "on"})
+    assert posted.status_code == 302
+    assert Response.objects.get(assessment=missed).entry_mode == "staff_paper"
 
 
 def test_status_change_refuses_a_skipped_step(world) -> None:  # type: ignore[no-untyped-def]

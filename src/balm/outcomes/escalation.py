@@ -6,14 +6,14 @@ A site may set ``alert_escalation_minutes`` and a ``duty_email``. The periodic c
 queues a second e-mail, to the duty contact, after commit. That e-mail is recorded on the alert
 (``escalation_*``) and retried by the same check with the same settings and guarantees as the
 first e-mail to the team (``BALM_REMINDER_RETRY_MINUTES``, ``BALM_REMINDER_MAX_ATTEMPTS``; a
-run marks it ``sending`` and never records over a later retry). An alert acknowledged before
+run marks it ``sending`` and never records over a later retry, through the same claim and
+recording, ``balm.outcomes.tasks.AlertClaim``). An alert acknowledged before
 the e-mail went out is settled unsent. The dashboards show an escalated alert as such.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,7 +27,8 @@ from django_tasks_db.utils import exclusive_transaction
 from balm.accounts.models import Site
 from balm.audit.models import record
 from balm.outcomes.models import SafetyAlert
-from balm.outcomes.reminders import _enqueue_or_record, describe_error, instrument_title
+from balm.outcomes.reminders import _enqueue_or_record, instrument_title
+from balm.outcomes.tasks import AlertClaim, record_alert_failure, record_alert_sent
 
 logger = logging.getLogger(__name__)
 
@@ -145,25 +146,11 @@ class NoDutyContactError(Exception):
     """The site has no duty e-mail address: a failure, retried and then given up on."""
 
 
-@dataclass(frozen=True)
-class EscalationClaim:
-    """The alert one run marked ``sending``, and when (see ``balm.outcomes.tasks.AlertClaim``)."""
-
-    alert: SafetyAlert
-    taken_at: datetime
-
-    def held(self) -> QuerySet[SafetyAlert]:
-        return SafetyAlert.objects.filter(
-            pk=self.alert.pk,
-            escalation_sent_at__isnull=True,
-            escalation_outcome=SafetyAlert.EMAIL_SENDING,
-            escalation_last_attempt_at=self.taken_at,
-        )
-
-
-def take_escalation(alert_id: int) -> EscalationClaim | None:
+def take_escalation(alert_id: int) -> AlertClaim | None:
     """The escalated alert if its e-mail is unsent and nobody is sending it; an alert
-    acknowledged meanwhile is settled unsent."""
+    acknowledged meanwhile is settled unsent. The claim is the first e-mail's
+    (:class:`balm.outcomes.tasks.AlertClaim`), so the same recording keeps a late result from
+    overwriting a retry's."""
     now = timezone.now()
     with exclusive_transaction():
         alert = (
@@ -180,7 +167,7 @@ def take_escalation(alert_id: int) -> EscalationClaim | None:
             mine.update(escalation_sent_at=now, escalation_outcome=SafetyAlert.EMAIL_ACKNOWLEDGED)
             return None
         mine.update(escalation_outcome=SafetyAlert.EMAIL_SENDING, escalation_last_attempt_at=now)
-    return EscalationClaim(alert=alert, taken_at=now)
+    return AlertClaim(alert=alert, taken_at=now, email="escalation")
 
 
 @task()
@@ -196,21 +183,7 @@ def send_alert_escalation_email(alert_id: int) -> str:
         subject, body = compose_escalation_email(claim.alert)
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [site.duty_email])
     except Exception as error:
-        message = describe_error(error, "sending failed")
-        attempts = claim.alert.escalation_attempts
-        if attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS:
-            claim.held().update(
-                escalation_sent_at=timezone.now(),
-                escalation_outcome=f"{SafetyAlert.EMAIL_GAVE_UP} after {attempts} attempts",
-                escalation_last_error=message,
-            )
-            logger.error("Gave up on the escalation e-mail for alert %s: %s", alert_id, message)
-        else:
-            claim.held().update(escalation_outcome="", escalation_last_error=message)
-            logger.warning("Escalation e-mail for alert %s not sent (%s)", alert_id, message)
+        record_alert_failure(claim, error)
         raise
-    SafetyAlert.objects.filter(pk=alert_id, escalation_sent_at__isnull=True).filter(
-        ~Q(escalation_outcome=SafetyAlert.EMAIL_SENDING)
-        | Q(escalation_last_attempt_at=claim.taken_at)
-    ).update(escalation_sent_at=timezone.now(), escalation_outcome=SafetyAlert.EMAIL_SENT)
+    record_alert_sent(claim)
     return "sent to the duty contact"

@@ -75,18 +75,35 @@ class NoRecipientsError(Exception):
 class AlertClaim:
     """The alert one run of :func:`send_safety_alert_email` marked ``sending``, and when: the
     token of :class:`Claim`, for the one row of an alert e-mail. ``taken_at`` is written to
-    ``email_last_attempt_at`` with the mark, so a late result never overwrites a retry's."""
+    ``<e-mail>_last_attempt_at`` with the mark, so a late result never overwrites a retry's.
+
+    ``email`` names the alert's e-mail: ``"email"`` (to the team) or ``"escalation"`` (to the
+    duty contact, ``balm.outcomes.escalation``); each has its own ``<email>_*`` fields."""
 
     alert: SafetyAlert
     taken_at: datetime
+    email: str = "email"
+
+    def field(self, name: str) -> str:
+        return f"{self.email}_{name}"
+
+    @property
+    def attempts(self) -> int:
+        return int(getattr(self.alert, self.field("attempts")))
+
+    @property
+    def what(self) -> str:
+        return "Escalation e-mail" if self.email == "escalation" else "Safety-alert e-mail"
 
     def held(self) -> QuerySet[SafetyAlert]:
         """The alert, if it is still marked ``sending`` by this run."""
         return SafetyAlert.objects.filter(
             pk=self.alert.pk,
-            email_sent_at__isnull=True,
-            email_outcome=SafetyAlert.EMAIL_SENDING,
-            email_last_attempt_at=self.taken_at,
+            **{
+                self.field("sent_at__isnull"): True,
+                self.field("outcome"): SafetyAlert.EMAIL_SENDING,
+                self.field("last_attempt_at"): self.taken_at,
+            },
         )
 
 
@@ -127,25 +144,31 @@ def record_alert_failure(claim: AlertClaim, error: BaseException) -> bool:
     """The error on the alert if this run still holds it, given up on after its last attempt;
     ``False`` if a retry has taken it meanwhile (left to it)."""
     message = describe_error(error, "sending failed")
-    attempts = claim.alert.email_attempts
+    attempts = claim.attempts
     if attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS:
         held = claim.held().update(
-            email_sent_at=timezone.now(),
-            email_outcome=f"{SafetyAlert.EMAIL_GAVE_UP} after {attempts} attempts",
-            email_last_error=message,
+            **{
+                claim.field("sent_at"): timezone.now(),
+                claim.field("outcome"): f"{SafetyAlert.EMAIL_GAVE_UP} after {attempts} attempts",
+                claim.field("last_error"): message,
+            }
         )
         if held:
             logger.error(
-                "Gave up on the safety-alert e-mail for alert %s after %d attempts: %s; the "
-                "alert is on its cohort's dashboard until acknowledged",
+                "Gave up on the %s for alert %s after %d attempts: %s; the alert is on its "
+                "cohort's dashboard until acknowledged",
+                claim.what.lower(),
                 claim.alert.pk,
                 attempts,
                 message,
             )
     else:
-        held = claim.held().update(email_outcome="", email_last_error=message)
+        held = claim.held().update(
+            **{claim.field("outcome"): "", claim.field("last_error"): message}
+        )
         logger.warning(
-            "Safety-alert e-mail for alert %s not sent (%s); the reminder check will try again",
+            "%s for alert %s not sent (%s); the reminder check will try again",
+            claim.what,
             claim.alert.pk,
             message,
         )
@@ -156,16 +179,23 @@ def record_alert_sent(claim: AlertClaim) -> bool:
     """Mark the alert e-mailed if this run still holds it or nobody does and it is unsettled
     (as :func:`record_sent`); ``False`` if a retry has taken or settled it meanwhile."""
     marked = (
-        SafetyAlert.objects.filter(pk=claim.alert.pk, email_sent_at__isnull=True)
+        SafetyAlert.objects.filter(pk=claim.alert.pk, **{claim.field("sent_at__isnull"): True})
         .filter(
-            ~Q(email_outcome=SafetyAlert.EMAIL_SENDING) | Q(email_last_attempt_at=claim.taken_at)
+            ~Q(**{claim.field("outcome"): SafetyAlert.EMAIL_SENDING})
+            | Q(**{claim.field("last_attempt_at"): claim.taken_at})
         )
-        .update(email_sent_at=timezone.now(), email_outcome=SafetyAlert.EMAIL_SENT)
+        .update(
+            **{
+                claim.field("sent_at"): timezone.now(),
+                claim.field("outcome"): SafetyAlert.EMAIL_SENT,
+            }
+        )
     )
     if not marked:
         logger.warning(
-            "Safety-alert e-mail for alert %s went out after the reminder check had queued it "
-            "again (it took longer than BALM_REMINDER_RETRY_MINUTES); the team may get it twice",
+            "%s for alert %s went out after the reminder check had queued it again (it took "
+            "longer than BALM_REMINDER_RETRY_MINUTES); it may arrive twice",
+            claim.what,
             claim.alert.pk,
         )
     return bool(marked)

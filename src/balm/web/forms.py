@@ -120,8 +120,8 @@ class EnrolForm(BalmForm):
 class EnrolCsvForm(BalmForm):
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: pseudonym, diagnosis_category (required); name, email, format, "
-        "consent_recorded_on (optional). One row per participant.",
+        help_text="Columns: pseudonym, diagnosis_category (required); name, email, phone, gp, "
+        "format, consent_recorded_on (optional). One row per participant.",
     )
 
     MAX_BYTES = 1_000_000

@@ -158,8 +158,8 @@ def _enrolment_context(request: HttpRequest, enrolment: Any, form: Any) -> dict[
             .order_by("week", "instrument_id")
         ],
         "links": enrolment.participant.links.all() if clinical else [],
-        # paper entry only where the participant could answer now (open, perhaps overdue)
-        "paper_statuses": ("due", "in_progress"),
+        # paper entry once open: due, in progress, or closed unanswered (a form returned late)
+        "paper_statuses": ("due", "in_progress", "missed"),
         "now": timezone.now(),
     }
 

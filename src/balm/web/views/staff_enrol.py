@@ -68,7 +68,9 @@ def enrol_one(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 
 CSV_REQUIRED = ("pseudonym", "diagnosis_category")
-CSV_OPTIONAL = ("name", "email", "format", "consent_recorded_on")
+CSV_OPTIONAL = ("name", "email", "phone", "gp", "format", "consent_recorded_on")
+#: As the single-enrolment form (``forms.EnrolForm``) and the participant record allow.
+CSV_PHONE_MAX = 40
 CSV_MAX_ROWS = 500
 
 
@@ -134,6 +136,8 @@ def parse_enrolment_csv(text: str, cohort: Cohort) -> tuple[list[dict[str, Any]]
                 validate_email(email)
             except ValidationError:
                 bad("email", f"{email!r} is not an e-mail address.")
+        if len(row.get("phone", "")) > CSV_PHONE_MAX:
+            bad("phone", f"longer than {CSV_PHONE_MAX} characters.")
         consent: date | None = None
         if row.get("consent_recorded_on"):
             try:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from balm.accounts import permissions
@@ -34,12 +35,18 @@ def _assessment(request: HttpRequest, assessment_id: int, *, change: bool) -> As
 @login_required
 @require_http_methods(["GET", "POST"])
 def paper_entry(request: HttpRequest, assessment_id: int) -> HttpResponse:
-    """Type in a paper questionnaire; scored by the engine through ``submit_response``."""
+    """Type in a paper questionnaire; scored by the engine through ``submit_response``.
+
+    Not before the questionnaire opens (sent back to the enrolment with the date); a closed
+    one still takes a paper form returned late."""
     assessment = _assessment(request, assessment_id, change=True)
     existing = Response.objects.filter(assessment=assessment).first()
     if existing is not None:
         messages.info(request, "This questionnaire was already answered; amend it here.")
         return redirect("amend-response", response_id=existing.pk)
+    if timezone.localdate() < assessment.opens_on:
+        messages.error(request, outcome_actions.not_open_yet(assessment, online=False).message)
+        return redirect("enrolment", enrolment_id=assessment.enrolment_id)
     instrument = site_instrument(assessment.enrolment.cohort.site, assessment.instrument_id)
     form = forms.PaperEntryForm(
         request.POST or None, instrument=instrument, initial={"client_id": uuid.uuid4().hex}
