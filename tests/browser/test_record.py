@@ -50,7 +50,7 @@ def test_a_facilitator_reads_the_record_from_the_cohort_page(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     # the scores tables scroll inside a region that takes keyboard focus
-    region = page.get_by_role("region", name="CORE-10: Psychological distress (clinical score)")
+    region = page.get_by_role("region", name="CORE-10: Psychological distress")
     for _ in range(40):
         page.keyboard.press("Tab")
         if region.evaluate("el => el === document.activeElement"):

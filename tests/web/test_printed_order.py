@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 from tests.web import factories
 
 from balm.accounts.admin import SiteForm
@@ -278,8 +279,11 @@ def test_an_amendment_keeps_the_order_the_response_was_scored_in() -> None:
     assert amended.variant == "alternating"
     assert _scores(amended) == (18.0, 21.0, 39.0)
     # A new response at the site now takes the new order (engagement_first: 12, 12, 24).
+    mid = _cpaq8(enrolment, "mid")
+    mid.opens_on = timezone.localdate()  # staff enter paper answers once it opens
+    mid.save(update_fields=["opens_on"])
     later = outcome_actions.submit_response(
-        assessment=_cpaq8(enrolment, "mid"),
+        assessment=mid,
         answers=RAW,
         client_id=factories.client_id(),
         by=facilitator,
