@@ -388,3 +388,32 @@ def test_the_paper_entry_page_labels_each_printed_question_in_the_declared_order
     assert "CPAQ-20 item 13" in labels["alternating"][0]
     assert "CPAQ-20 item 9" in labels["alternating"][1]
     assert "CPAQ-20 item 6" in labels["cpaq20_order"][0]
+
+
+def test_the_api_due_list_offers_cpaq8_online_only_while_its_order_is_declared() -> None:
+    """A site that switched CPAQ-8 online and later lost its declaration (records from before
+    balm asked for one): the participant's due list through the API leaves CPAQ-8 out, as the
+    questionnaire page and the reminders do."""
+    from balm.accounts.actions import issue_participant_link
+
+    site, _, enrolment = _site_with_enrolment("alternating")
+    data = placeholder_data(_cpaq8_def())
+    wording_actions.load_wording(
+        site=site, instrument_id="cpaq8", data=data, by=None, placeholder=True
+    )
+    wording_actions.enable_online(site=site, instrument_id="cpaq8", by=None)
+    _cpaq8(enrolment).__class__.objects.filter(enrolment=enrolment).update(
+        opens_on=timezone.localdate()
+    )
+    client = Client()
+    _, token = issue_participant_link(participant=enrolment.participant, by=None)
+    assert client.get(f"/p/{token}/").status_code == 302
+
+    def due() -> set[str]:
+        answer = client.get("/api/assessments/due?limit=100")
+        assert answer.status_code == 200
+        return {a["instrument_id"] for a in answer.json()["items"]}
+
+    assert "cpaq8" in due()
+    PrintedOrder.objects.filter(site=site).delete()
+    assert "cpaq8" not in due() and "phq9" in due()

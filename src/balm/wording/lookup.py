@@ -110,11 +110,13 @@ def answerable_online(site: Any, instrument: str | Instrument) -> bool:
 
 def online_filter() -> Q:
     """A filter on assessments: those answered online at their cohort's site (the rules above,
-    in one query; enabling needs a loaded wording, and a loaded wording is never deleted)."""
+    in one query; enabling needs a loaded wording, and a loaded wording is never deleted; an
+    instrument of unconfirmed printed order also needs the site's declaration)."""
     from balm.instruments import catalogue
 
     shipped = [key for key, instrument in catalogue().items() if instrument.item_text_included]
-    enabled = OnlineInstrument.objects.filter(
-        site=OuterRef("enrolment__cohort__site"), instrument_id=OuterRef("instrument_id")
-    )
-    return Q(instrument_id__in=shipped) | Q(Exists(enabled))
+    ordered = [key for key, instrument in catalogue().items() if instrument.needs_variant]
+    same = {"site": OuterRef("enrolment__cohort__site"), "instrument_id": OuterRef("instrument_id")}
+    enabled = Q(Exists(OnlineInstrument.objects.filter(**same)))
+    declared = Q(Exists(PrintedOrder.objects.filter(**same)))
+    return Q(instrument_id__in=shipped) | (enabled & (~Q(instrument_id__in=ordered) | declared))
