@@ -268,6 +268,10 @@ def project_problems(project: Project) -> list[str]:
             p.append(f"{where}: kind {s.kind!r} is not one of {', '.join(SOURCE_KINDS)}")
         if "\r" in s.text or not unicodedata.is_normalized("NFC", s.text):
             p.append(f"{where}: text is not normalised (NFC with \\n line endings)")
+        if s.text.startswith("\ufeff"):
+            # A source file's byte-order mark is dropped when it is read back, which would
+            # shift every offset by one; import strips it, so a text never starts with one.
+            p.append(f"{where}: text starts with a byte-order mark (U+FEFF)")
         if s.case is not None and s.case not in cases:
             p.append(f"{where}: unknown case id {s.case!r}")
         if s.creator is not None and s.creator not in users:
