@@ -33,8 +33,32 @@ def _administered(request: HttpRequest) -> set[int]:
     return permissions.administered_site_ids(request.user)
 
 
+class SiteAdministeredAdmin(AuditedAdmin):
+    """Rows of the sites the user administers (every row for a superuser); another site's row
+    is a 404. ``related`` names what each list row shows beside it."""
+
+    related: tuple[str, ...] = ("site",)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        queryset = super().get_queryset(request).select_related(*self.related)
+        if is_superuser(request):
+            return queryset
+        return queryset.filter(site_id__in=_administered(request))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(_administered(request))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return bool(_administered(request))
+        return obj.site_id in _administered(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(_administered(request))
+
+
 @admin.register(InstrumentWording, site=balm_admin)
-class InstrumentWordingAdmin(AuditedAdmin):
+class InstrumentWordingAdmin(SiteAdministeredAdmin):
     list_display = (
         "instrument_id",
         "version",
@@ -66,22 +90,7 @@ class InstrumentWordingAdmin(AuditedAdmin):
 
     # --- who sees what: administrators of the wording's site, and superusers.
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        queryset = super().get_queryset(request).select_related("site", "loaded_by")
-        if is_superuser(request):
-            return queryset
-        return queryset.filter(site_id__in=_administered(request))
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(_administered(request))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is None:
-            return bool(_administered(request))
-        return obj.site_id in _administered(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return bool(_administered(request))
+    related = ("site", "loaded_by")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a loaded version is never changed: load the next one
@@ -239,25 +248,13 @@ class InstrumentWordingAdmin(AuditedAdmin):
 
 
 @admin.register(OnlineInstrument, site=balm_admin)
-class OnlineInstrumentAdmin(AuditedAdmin):
+class OnlineInstrumentAdmin(SiteAdministeredAdmin):
     """Read-only list of what each site answers online (changed from the wording list)."""
 
     list_display = ("instrument_id", "site", "enabled_by", "enabled_at")
     readonly_fields = ("site", "instrument_id", "enabled_by", "enabled_at")
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        queryset = super().get_queryset(request).select_related("site")
-        if is_superuser(request):
-            return queryset
-        return queryset.filter(site_id__in=_administered(request))
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(_administered(request))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is None:
-            return bool(_administered(request))
-        return obj.site_id in _administered(request)
+    related = ("site",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -320,7 +317,7 @@ class PrintedOrderForm(forms.ModelForm):
 
 
 @admin.register(PrintedOrder, site=balm_admin)
-class PrintedOrderAdmin(AuditedAdmin):
+class PrintedOrderAdmin(SiteAdministeredAdmin):
     """Administrators of a site (and superusers) declare which printed order its form of an
     instrument uses (CPAQ-8); through :func:`balm.wording.actions.declare_printed_order`,
     which audits it. Another site's declaration is a 404; nothing is deleted."""
@@ -346,22 +343,7 @@ class PrintedOrderAdmin(AuditedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return () if obj is None else ("site", "instrument_id", "declared_by", "declared_at")
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        queryset = super().get_queryset(request).select_related("site", "declared_by")
-        if is_superuser(request):
-            return queryset
-        return queryset.filter(site_id__in=_administered(request))
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(_administered(request))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is None:
-            return bool(_administered(request))
-        return obj.site_id in _administered(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return bool(_administered(request))
+    related = ("site", "declared_by")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_view_permission(request, obj)
