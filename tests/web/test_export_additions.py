@@ -27,7 +27,7 @@ def client_for(user: Any) -> Client:
 
 def _frame(page: Any) -> pd.DataFrame:
     assert page.status_code == 200, page.status_code
-    return pd.read_csv(io.BytesIO(page.content), keep_default_na=True)
+    return pd.read_csv(io.BytesIO(page.getvalue()), keep_default_na=True)
 
 
 def test_scores_carry_attendance_and_practice_minutes(world: Any) -> None:

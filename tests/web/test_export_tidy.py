@@ -71,7 +71,7 @@ def _download(client: Client, url: str) -> pd.DataFrame:
     page = client.get(url)
     assert page.status_code == 200, page.status_code
     assert page["Content-Type"].startswith("text/csv")
-    return pd.read_csv(io.StringIO(page.content.decode()))
+    return pd.read_csv(io.StringIO(page.getvalue().decode()))
 
 
 def test_cohort_export_is_tidy(world, scored) -> None:  # type: ignore[no-untyped-def]
@@ -108,7 +108,7 @@ def test_site_export_with_bands_and_access(world, scored) -> None:  # type: igno
 def test_change_and_trend_read_the_export_as_it_is(world, scored, tmp_path) -> None:  # type: ignore[no-untyped-def]
     page = client_for(world.researcher_a).get(reverse("export-cohort", args=[world.cohort_a.pk]))
     path = tmp_path / "scores.csv"
-    path.write_bytes(page.content)
+    path.write_bytes(page.getvalue())
     runner = CliRunner()
     change = runner.invoke(
         app,
@@ -221,7 +221,7 @@ def test_site_export_of_a_person_in_two_cohorts(world, scored, tmp_path) -> None
     _answer(again, "phq9", "end", 0, 9)
     page = client_for(world.researcher_a).get(reverse("export-site", args=[world.site_a.pk]))
     path = tmp_path / "site.csv"
-    path.write_bytes(page.content)
+    path.write_bytes(page.getvalue())
     frame = pd.read_csv(path)
 
     p1 = frame.loc[frame["participant"] == "P1"]

@@ -51,10 +51,10 @@ def test_report_reads_the_exports_as_they_are(world, tmp_path) -> None:  # type:
     client = Client()
     client.force_login(world.researcher_a)
     scores = tmp_path / "scores.csv"
-    scores.write_bytes(client.get(reverse("export-cohort", args=[world.cohort_a.pk])).content)
+    scores.write_bytes(client.get(reverse("export-cohort", args=[world.cohort_a.pk])).getvalue())
     checkins = tmp_path / "checkins.csv"
     url = reverse("export-checkins") + f"?cohort={world.cohort_a.pk}"
-    checkins.write_bytes(client.get(url).content)
+    checkins.write_bytes(client.get(url).getvalue())
     out = tmp_path / "report.json"
     result = CliRunner().invoke(
         app, ["report", str(scores), "--checkins", str(checkins), "-o", str(out)]

@@ -26,8 +26,8 @@ is computed here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -102,28 +102,65 @@ def score_columns(
     return out
 
 
+def _merge_scores(
+    rows: Iterable[tuple[Any, ...]],
+    measures: list[str],
+    totals: Callable[[str], tuple[int, float | None]],
+    *,
+    bands: bool,
+) -> Iterator[list[Any]]:
+    """One output row per run of ``(enrolment, timepoint)`` in ``rows`` (already in export
+    order): ``(*ID_COLUMNS, instrument, scores)`` tuples merged, the week the earliest."""
+    at = {column: len(ID_COLUMNS) + len(COURSE_COLUMNS) + n for n, column in enumerate(measures)}
+    key: tuple[Any, Any] | None = None
+    out: list[Any] = []
+    for *ids, instrument, scores in rows:
+        if (ids[0], ids[6]) != key:
+            if key is not None:
+                yield out
+            key = (ids[0], ids[6])
+            out = [*ids, *totals(ids[0]), *([None] * len(measures))]
+        elif ids[7] < out[7]:
+            out[7] = ids[7]
+        for column, value in score_columns(instrument, scores, bands=bands).items():
+            out[at[column]] = value
+    if key is not None:
+        yield out
+
+
+def _export_order(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        row["cohort"],
+        row["participant"],
+        row["enrolment"],
+        TIMEPOINT_ORDER.get(row["timepoint"], len(TIMEPOINT_ORDER)),
+        row["week"],
+    )
+
+
+def _measures(columns: Iterable[str], fixed: Iterable[str]) -> list[str]:
+    return sorted(set(columns) - set(fixed))
+
+
 def tidy_scores(rows: Iterable[dict[str, Any]], *, bands: bool = False) -> pd.DataFrame:
     """The long frame from plain rows, one per response (pure, no database).
 
     Each row has the :data:`ID_COLUMNS`, ``instrument`` and ``scores``. Rows of the same
     enrolment and timepoint are merged into one; the week of a timepoint is the earliest
     scheduled week of its instruments. Sorted by cohort, participant, enrolment and timepoint.
+    The same merge as the streamed export (:func:`scores_table`), on rows held in memory.
     """
-    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        key = (row["enrolment"], row["timepoint"])
-        record = merged.setdefault(key, {column: row[column] for column in ID_COLUMNS})
-        record["week"] = min(record["week"], row["week"])
-        record.update(score_columns(row["instrument"], row["scores"], bands=bands))
-    frame = pd.DataFrame(list(merged.values()))
-    if frame.empty:
-        return pd.DataFrame(columns=list(ID_COLUMNS))
-    measures = sorted(c for c in frame.columns if c not in ID_COLUMNS)
-    frame["_order"] = frame["timepoint"].map(TIMEPOINT_ORDER).fillna(len(TIMEPOINT_ORDER))
-    frame = frame.sort_values(
-        ["cohort", "participant", "enrolment", "_order", "week"], kind="stable"
+    ordered = sorted(rows, key=_export_order)
+    measures = _measures(
+        (c for r in ordered for c in score_columns(r["instrument"], r["scores"], bands=bands)),
+        ID_COLUMNS,
     )
-    frame = frame[[*ID_COLUMNS, *measures]].reset_index(drop=True)
+    tuples = (tuple(r[c] for c in (*ID_COLUMNS, "instrument", "scores")) for r in ordered)
+    merged = [
+        out[: len(ID_COLUMNS)] + out[len(ID_COLUMNS) + len(COURSE_COLUMNS) :]
+        for out in _merge_scores(tuples, measures, lambda _: (0, None), bands=bands)
+    ]
+    frame = pd.DataFrame(merged, columns=[*ID_COLUMNS, *measures])
     frame["week"] = frame["week"].astype("int64")
     return frame
 
@@ -134,84 +171,175 @@ def item_columns(instrument_id: str, answers: dict[str, Any]) -> dict[str, Any]:
     return {f"{instrument_id}_{k}": v for k, v in answers.items() if _is_number(v)}
 
 
-def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -> pd.DataFrame:
+class Table(NamedTuple):
+    """An export before it is written: its columns and an iterator over its rows (lists in
+    column order, read once). ``rows`` counts the rows the iterator will give."""
+
+    columns: list[str]
+    rows: Iterator[list[Any]]
+    count: int
+
+
+def _text_order(expression: Any) -> Any:
+    """``expression`` compared by code point (as Python compares text), whatever the
+    database's collation: PostgreSQL's default locale collation sorts "b" before "C"."""
+    from django.db import connection
+    from django.db.models.functions import Collate
+
+    return Collate(expression, "C" if connection.vendor == "postgresql" else "BINARY")
+
+
+def _columns_of(keys: set[tuple[str, str, str]], *, bands: bool) -> set[str]:
+    return {
+        f"{label}_{key}"
+        for label, key, kind in keys
+        if kind == "number" or (bands and kind == "text" and key.endswith("_band"))
+    }
+
+
+def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -> Table:
     """The tidy scores of a queryset of enrolments (pseudonyms only), one row per enrolment
-    per timepoint with a response; with the course's ``sessions_attended`` (sessions marked
-    present) and ``practice_minutes`` (home practice summed over its check-ins, blank when it
-    sent none), and with ``items`` each item's answer as ``<instrument>_<item>``."""
+    per timepoint with a response, streamed from the database in export order (sorted by
+    cohort, participant, enrolment, timepoint) in constant memory; with the course's
+    ``sessions_attended`` (sessions marked present) and ``practice_minutes`` (home practice
+    summed over its check-ins, blank when it sent none), and with ``items`` each item's
+    answer as ``<instrument>_<item>``."""
+    from django.db.models import Case, CharField, IntegerField, Value, When
+    from django.db.models.functions import Cast
+
+    from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import Response
 
-    responses = Response.objects.filter(assessment__enrolment__in=enrolments).values_list(
-        "assessment__enrolment__participant__pseudonym",
-        "assessment__enrolment__cohort_id",
-        "assessment__enrolment__cohort__name",
-        "assessment__enrolment__cohort__site__slug",
-        "assessment__enrolment__format",
-        "assessment__enrolment__diagnosis_category",
+    responses = Response.objects.filter(assessment__enrolment__in=enrolments)
+    columns = _columns_of(json_keys(responses, "scores", "instrument_id"), bands=bands)
+    if items:
+        columns |= _columns_of(json_keys(responses, "answers", "instrument_id"), bands=False)
+    measures = sorted(columns)
+    enrolment = "assessment__enrolment__"
+    rank = Case(
+        *(When(assessment__timepoint=v, then=Value(n)) for v, n in TIMEPOINT_ORDER.items()),
+        default=Value(len(TIMEPOINT_ORDER)),
+        output_field=IntegerField(),
+    )
+    ordered = responses.order_by(
+        _text_order(f"{enrolment}cohort__name"),
+        _text_order(f"{enrolment}participant__pseudonym"),
+        _text_order(Cast(f"{enrolment}cohort_id", CharField())),
+        rank,
+        "assessment__week",
+    ).values_list(
+        f"{enrolment}participant__pseudonym",
+        f"{enrolment}cohort_id",
+        f"{enrolment}cohort__name",
+        f"{enrolment}cohort__site__slug",
+        f"{enrolment}format",
+        f"{enrolment}diagnosis_category",
         "assessment__timepoint",
         "assessment__week",
         "instrument_id",
         "scores",
-        "answers",
+        *(["answers"] if items else []),
     )
-    rows = (
-        dict(
-            zip(
-                (*ID_COLUMNS, "instrument", "scores"),
-                (
-                    enrolment_id(pseudonym, cohort_id),
-                    pseudonym,
-                    *rest,
-                    {**scores, **(_items_as_scores(answers) if items else {})},
-                ),
-                strict=True,
-            )
-        )
-        for pseudonym, cohort_id, *rest, scores, answers in responses
-    )
-    frame = tidy_scores(rows, bands=bands)
+    count = responses.values(f"{enrolment}id", "assessment__timepoint").distinct().count()
     attended, minutes = _course_totals(enrolments)
-    measures = [c for c in frame.columns if c not in ID_COLUMNS]
-    frame["sessions_attended"] = frame["enrolment"].map(attended).fillna(0).astype("int64")
-    frame["practice_minutes"] = frame["enrolment"].map(minutes).astype("Float64")
-    return frame[[*ID_COLUMNS, *COURSE_COLUMNS, *measures]]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for pseudonym, cohort_id, *rest in ordered.iterator(chunk_size=CHUNK_ROWS):
+            if items:
+                *rest, scores, answers = rest
+                rest = [*rest, {**scores, **_items_as_scores(answers)}]
+            yield (enrolment_id(pseudonym, cohort_id), pseudonym, *rest)
+
+    def totals(key: str) -> tuple[int, float | None]:
+        return attended.get(key, 0), minutes.get(key)
+
+    return Table(
+        [*ID_COLUMNS, *COURSE_COLUMNS, *measures],
+        _merge_scores(rows(), measures, totals, bands=bands),
+        count,
+    )
+
+
+#: Rows fetched from the database at a time by the streamed exports.
+CHUNK_ROWS = 2000
+
+
+def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -> pd.DataFrame:
+    """:func:`scores_table` as a data frame (for small sets: it holds every row)."""
+    table = scores_table(enrolments, bands=bands, items=items)
+    return pd.DataFrame(list(table.rows), columns=table.columns)
 
 
 def _items_as_scores(answers: dict[str, Any]) -> dict[str, Any]:
-    # tidy_scores prefixes every key with the instrument id, as for scales.
+    # score_columns prefixes every key with the instrument id, as for scales.
     return {k.removeprefix("_"): v for k, v in item_columns("", answers).items()}
 
 
 def _course_totals(enrolments: Any) -> tuple[dict[str, int], dict[str, float]]:
-    """Per ``enrolment`` column value: sessions marked present; home-practice minutes."""
-    from balm.outcomes.models import CheckIn
-    from balm.programmes.models import Attendance
+    """Per ``enrolment`` column value: sessions marked present; home-practice minutes (only
+    courses with a number of minutes in some check-in). Counted and summed by the database."""
+    from django.db.models import Count
 
+    from balm.outcomes.jsonsql import json_number_sums
+    from balm.outcomes.models import CheckIn
+    from balm.programmes.models import Attendance, Enrolment
+
+    names = {
+        pk: enrolment_id(pseudonym, cohort_id)
+        for pk, pseudonym, cohort_id in Enrolment.objects.filter(
+            pk__in=_ids(enrolments)
+        ).values_list("pk", "participant__pseudonym", "cohort_id")
+    }
     attended: dict[str, int] = {}
-    for pseudonym, cohort_id in Attendance.objects.filter(
-        enrolment__in=enrolments, mark="present"
-    ).values_list("enrolment__participant__pseudonym", "enrolment__cohort_id"):
-        key = enrolment_id(pseudonym, cohort_id)
-        attended[key] = attended.get(key, 0) + 1
+    for pk, n in (
+        Attendance.objects.filter(enrolment__in=enrolments, mark="present")
+        .values("enrolment_id")
+        .annotate(n=Count("id"))
+        .values_list("enrolment_id", "n")
+        .order_by()
+    ):
+        attended[names[pk]] = attended.get(names[pk], 0) + n
     minutes: dict[str, float] = {}
-    for pseudonym, cohort_id, scores in CheckIn.objects.filter(
-        enrolment__in=enrolments
-    ).values_list("enrolment__participant__pseudonym", "enrolment__cohort_id", "scores"):
-        value = scores.get("practice_minutes")
-        if _is_number(value):
-            key = enrolment_id(pseudonym, cohort_id)
-            minutes[key] = minutes.get(key, 0.0) + float(value)
+    sums = json_number_sums(
+        CheckIn.objects.filter(enrolment__in=enrolments), "scores", "practice_minutes", "enrolment"
+    )
+    for pk, total in sums.items():
+        minutes[names[pk]] = minutes.get(names[pk], 0.0) + total
     return attended, minutes
 
 
-def checkins_frame(enrolments: Any, *, notes: bool = False) -> pd.DataFrame:
-    """The weekly check-ins of a queryset of enrolments, one row per enrolment per week:
-    the numeric check-in scales as ``checkin_<scale>`` and the practice type (a code); with
-    ``notes`` (the caller has checked who may have them) the participant's ``note``. Their
-    other free-text answers are never exported."""
+def _ids(enrolments: Any) -> Any:
+    """Enrolment ids of a queryset (as a subquery) or of a list of enrolments."""
+    if hasattr(enrolments, "values"):
+        return enrolments.values("pk")
+    return [getattr(e, "pk", e) for e in enrolments]
+
+
+def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
+    """The weekly check-ins of a queryset of enrolments, one row per enrolment per week,
+    streamed in export order (cohort, participant, enrolment, week): the numeric check-in
+    scales as ``checkin_<scale>`` and the practice type (a code); with ``notes`` (the caller
+    has checked who may have them) the participant's ``note``. Their other free-text answers
+    are never exported."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import CheckIn
 
-    checkins = CheckIn.objects.filter(enrolment__in=enrolments).values_list(
+    checkins = CheckIn.objects.filter(enrolment__in=enrolments)
+    tail = ["practice_type", *(["note"] if notes else [])]
+    measures = _measures(
+        _columns_of(json_keys(checkins, "scores", "instrument_id"), bands=False),
+        (*CHECKIN_ID_COLUMNS, *tail),
+    )
+    at = {column: len(CHECKIN_ID_COLUMNS) + n for n, column in enumerate(measures)}
+    ordered = checkins.order_by(
+        _text_order("enrolment__cohort__name"),
+        _text_order("enrolment__participant__pseudonym"),
+        _text_order(Cast("enrolment__cohort_id", CharField())),
+        "week",
+    ).values_list(
         "enrolment__participant__pseudonym",
         "enrolment__cohort_id",
         "enrolment__cohort__name",
@@ -222,29 +350,30 @@ def checkins_frame(enrolments: Any, *, notes: bool = False) -> pd.DataFrame:
         "instrument_id",
         "scores",
         "practice_type",
-        "note",
+        *(["note"] if notes else []),
     )
-    tail = ["practice_type", *(["note"] if notes else [])]
-    records = []
-    for pseudonym, cohort_id, *ids, instrument_id, scores, practice_type, note in checkins:
-        record = dict(
-            zip(
-                CHECKIN_ID_COLUMNS,
-                (enrolment_id(pseudonym, cohort_id), pseudonym, *ids),
-                strict=True,
+
+    def rows() -> Iterator[list[Any]]:
+        fixed = len(CHECKIN_ID_COLUMNS) - 2  # the pseudonym and cohort id become two columns
+        for pseudonym, cohort_id, *rest in ordered.iterator(chunk_size=CHUNK_ROWS):
+            ids, (instrument_id, scores), last = (
+                rest[:fixed],
+                rest[fixed : fixed + 2],
+                rest[fixed + 2 :],
             )
-        )
-        record.update(score_columns(instrument_id, scores))
-        record["practice_type"] = practice_type
-        if notes:
-            record["note"] = note
-        records.append(record)
-    if not records:
-        return pd.DataFrame(columns=[*CHECKIN_ID_COLUMNS, *tail])
-    frame = pd.DataFrame(records)
-    measures = sorted(c for c in frame.columns if c not in (*CHECKIN_ID_COLUMNS, *tail))
-    frame = frame.sort_values(["cohort", "participant", "enrolment", "week"], kind="stable")
-    return frame[[*CHECKIN_ID_COLUMNS, *measures, *tail]].reset_index(drop=True)
+            out = [enrolment_id(pseudonym, cohort_id), pseudonym, *ids, *([None] * len(at)), *last]
+            for column, value in score_columns(instrument_id, scores).items():
+                if column in at:  # a scale named like a fixed column never displaces it
+                    out[at[column]] = value
+            yield out
+
+    return Table([*CHECKIN_ID_COLUMNS, *measures, *tail], rows(), checkins.count())
+
+
+def checkins_frame(enrolments: Any, *, notes: bool = False) -> pd.DataFrame:
+    """:func:`checkins_table` as a data frame (for small sets: it holds every row)."""
+    table = checkins_table(enrolments, notes=notes)
+    return pd.DataFrame(list(table.rows), columns=table.columns)
 
 
 #: The fixed columns of the exports, in words: (column, meaning, values).

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from balm.cells import neutralise
 from balm.qual.files import atomic_write
 from balm.qual.project import Project, validate_project
 
 COLUMNS = ("source", "case", "code", "code_path", "coder", "origin", "start", "end", "quote")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def code_path(project: Project, code_id: str) -> str:
@@ -53,13 +53,6 @@ def coded_segments(project: Project) -> pd.DataFrame:
             )
         )
     return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-def neutralise(value: object) -> object:
-    """``value`` with a leading apostrophe when it is text a spreadsheet would run."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:

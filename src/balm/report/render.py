@@ -12,11 +12,8 @@ from dataclasses import asdict
 from importlib import resources
 from typing import Any
 
+from balm.cells import neutralise
 from balm.report.model import CATEGORY_ORDER, OutcomeReport, Report, Table
-
-#: Text a spreadsheet would run as a formula (OWASP, "CSV injection"): such cells get a
-#: leading apostrophe in the XLSX appendix.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _clean(value: Any) -> Any:
@@ -167,13 +164,6 @@ def to_pdf(report: Report) -> bytes:
 
     pdf: bytes = weasyprint.HTML(string=to_html(report)).write_pdf()
     return pdf
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _sheet_name(key: str, used: set[str]) -> str:

@@ -1,0 +1,338 @@
+"""Tidy exports for researchers: one row per course of treatment per timepoint (or per week).
+
+The frames are what ``balm change`` and ``balm trend`` read as they are: an id column, a time
+column (``timepoint`` or the numeric ``week``) and one numeric column per instrument scale
+(``phq9_total``, ``dass21_depression`` ...).
+
+The id column is ``enrolment``: one person's course of treatment in one cohort, written as the
+pseudonym and the cohort's number, ``<pseudonym>-c<cohort id>`` (``P07-c12``). A person who
+took part in two cohorts at a site has two courses, each with its own pre and post scores, so a
+site export gives ``balm change --id enrolment`` (or R's clinicalsignificance with
+``id = enrolment``) one row per course, as a change analysis expects. ``participant`` (the
+pseudonym) is kept beside it, for analyses of people rather than courses (for instance a course
+nested in its person); with ``--id participant`` a site export of a person in two cohorts is
+ambiguous, and ``balm change`` refuses it. Within one cohort the two columns identify the same
+rows.
+
+Columns: ``enrolment``, ``participant`` (pseudonym), ``cohort`` (its name), ``site`` (short
+name), ``format``, ``diagnosis`` (category code), ``timepoint`` (baseline, mid, end, follow_up;
+scores only), ``week``, then ``<instrument>_<scale>`` (and ``<instrument>_<scale>_band`` when
+asked) or, for check-ins, ``checkin_<scale>`` and ``practice_type``.
+
+Only fields the export policy (:mod:`balm.audit.export_policy`) keeps are exported: the
+pseudonym, never a name or e-mail; no free text. Scores are the stored engine scores; nothing
+is computed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from balm.programmes.templates import Timepoint
+
+ID_COLUMNS = (
+    "enrolment",
+    "participant",
+    "cohort",
+    "site",
+    "format",
+    "diagnosis",
+    "timepoint",
+    "week",
+)
+CHECKIN_ID_COLUMNS = ("enrolment", "participant", "cohort", "site", "format", "diagnosis", "week")
+TIMEPOINT_ORDER = {value: rank for rank, value in enumerate(Timepoint.values)}
+
+#: The model field behind every exported column; a test checks each is ``keep`` in
+#: :data:`balm.audit.export_policy.EXPORT_POLICY`, so nothing identifying or free text leaks.
+SOURCE_FIELDS: dict[str, tuple[str, str]] = {
+    "participant": ("accounts.participant", "pseudonym"),
+    "cohort": ("programmes.cohort", "name"),
+    "site": ("accounts.site", "slug"),
+    "format": ("programmes.enrolment", "format"),
+    "diagnosis": ("programmes.enrolment", "diagnosis_category"),
+    "timepoint": ("outcomes.assessment", "timepoint"),
+    "week": ("outcomes.assessment", "week"),
+    "<instrument>_<scale>": ("outcomes.response", "scores"),
+    "checkin week": ("outcomes.checkin", "week"),
+    "checkin_<scale>": ("outcomes.checkin", "scores"),
+    "practice_type": ("outcomes.checkin", "practice_type"),
+    "sessions_attended": ("programmes.attendance", "mark"),
+    "practice_minutes": ("outcomes.checkin", "scores"),
+    "<instrument>_<item>": ("outcomes.response", "answers"),
+}
+
+#: Free-text columns, exported only when asked and allowed (clinical staff of the site, or a
+#: researcher where the site allows it: ``Site.researchers_see_checkin_notes``).
+FREE_TEXT_FIELDS: dict[str, tuple[str, str]] = {
+    "note": ("outcomes.checkin", "note"),
+}
+
+#: Per-course columns added to the scores export after the id columns.
+COURSE_COLUMNS = ("sessions_attended", "practice_minutes")
+
+#: Columns written from several fields (each ``keep`` in the export policy too).
+COMPOSED_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "enrolment": (("accounts.participant", "pseudonym"), ("programmes.cohort", "id")),
+}
+
+
+def enrolment_id(pseudonym: str, cohort_id: int) -> str:
+    """The ``enrolment`` column: one person's course in one cohort (``P07-c12``). Unique:
+    a pseudonym is unique at its site and a cohort belongs to one site."""
+    return f"{pseudonym}-c{cohort_id}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def score_columns(
+    instrument_id: str, scores: dict[str, Any], *, bands: bool = False
+) -> dict[str, Any]:
+    """``{"<instrument>_<scale>": value}`` for the numeric scores (and ``*_band`` text when
+    ``bands``). Pure."""
+    out: dict[str, Any] = {}
+    for key, value in scores.items():
+        if _is_number(value) or (bands and key.endswith("_band") and isinstance(value, str)):
+            out[f"{instrument_id}_{key}"] = value
+    return out
+
+
+def tidy_scores(rows: Iterable[dict[str, Any]], *, bands: bool = False) -> pd.DataFrame:
+    """The long frame from plain rows, one per response (pure, no database).
+
+    Each row has the :data:`ID_COLUMNS`, ``instrument`` and ``scores``. Rows of the same
+    enrolment and timepoint are merged into one; the week of a timepoint is the earliest
+    scheduled week of its instruments. Sorted by cohort, participant, enrolment and timepoint.
+    """
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["enrolment"], row["timepoint"])
+        record = merged.setdefault(key, {column: row[column] for column in ID_COLUMNS})
+        record["week"] = min(record["week"], row["week"])
+        record.update(score_columns(row["instrument"], row["scores"], bands=bands))
+    frame = pd.DataFrame(list(merged.values()))
+    if frame.empty:
+        return pd.DataFrame(columns=list(ID_COLUMNS))
+    measures = sorted(c for c in frame.columns if c not in ID_COLUMNS)
+    frame["_order"] = frame["timepoint"].map(TIMEPOINT_ORDER).fillna(len(TIMEPOINT_ORDER))
+    frame = frame.sort_values(
+        ["cohort", "participant", "enrolment", "_order", "week"], kind="stable"
+    )
+    frame = frame[[*ID_COLUMNS, *measures]].reset_index(drop=True)
+    frame["week"] = frame["week"].astype("int64")
+    return frame
+
+
+def item_columns(instrument_id: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """``{"<instrument>_<item>": weight}`` for the numeric answers as given (a blank item is
+    absent, never 0). Pure."""
+    return {f"{instrument_id}_{k}": v for k, v in answers.items() if _is_number(v)}
+
+
+def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -> pd.DataFrame:
+    """The tidy scores of a queryset of enrolments (pseudonyms only), one row per enrolment
+    per timepoint with a response; with the course's ``sessions_attended`` (sessions marked
+    present) and ``practice_minutes`` (home practice summed over its check-ins, blank when it
+    sent none), and with ``items`` each item's answer as ``<instrument>_<item>``."""
+    from balm.outcomes.models import Response
+
+    responses = Response.objects.filter(assessment__enrolment__in=enrolments).values_list(
+        "assessment__enrolment__participant__pseudonym",
+        "assessment__enrolment__cohort_id",
+        "assessment__enrolment__cohort__name",
+        "assessment__enrolment__cohort__site__slug",
+        "assessment__enrolment__format",
+        "assessment__enrolment__diagnosis_category",
+        "assessment__timepoint",
+        "assessment__week",
+        "instrument_id",
+        "scores",
+        "answers",
+    )
+    rows = (
+        dict(
+            zip(
+                (*ID_COLUMNS, "instrument", "scores"),
+                (
+                    enrolment_id(pseudonym, cohort_id),
+                    pseudonym,
+                    *rest,
+                    {**scores, **(_items_as_scores(answers) if items else {})},
+                ),
+                strict=True,
+            )
+        )
+        for pseudonym, cohort_id, *rest, scores, answers in responses
+    )
+    frame = tidy_scores(rows, bands=bands)
+    attended, minutes = _course_totals(enrolments)
+    measures = [c for c in frame.columns if c not in ID_COLUMNS]
+    frame["sessions_attended"] = frame["enrolment"].map(attended).fillna(0).astype("int64")
+    frame["practice_minutes"] = frame["enrolment"].map(minutes).astype("Float64")
+    return frame[[*ID_COLUMNS, *COURSE_COLUMNS, *measures]]
+
+
+def _items_as_scores(answers: dict[str, Any]) -> dict[str, Any]:
+    # tidy_scores prefixes every key with the instrument id, as for scales.
+    return {k.removeprefix("_"): v for k, v in item_columns("", answers).items()}
+
+
+def _course_totals(enrolments: Any) -> tuple[dict[str, int], dict[str, float]]:
+    """Per ``enrolment`` column value: sessions marked present; home-practice minutes."""
+    from balm.outcomes.models import CheckIn
+    from balm.programmes.models import Attendance
+
+    attended: dict[str, int] = {}
+    for pseudonym, cohort_id in Attendance.objects.filter(
+        enrolment__in=enrolments, mark="present"
+    ).values_list("enrolment__participant__pseudonym", "enrolment__cohort_id"):
+        key = enrolment_id(pseudonym, cohort_id)
+        attended[key] = attended.get(key, 0) + 1
+    minutes: dict[str, float] = {}
+    for pseudonym, cohort_id, scores in CheckIn.objects.filter(
+        enrolment__in=enrolments
+    ).values_list("enrolment__participant__pseudonym", "enrolment__cohort_id", "scores"):
+        value = scores.get("practice_minutes")
+        if _is_number(value):
+            key = enrolment_id(pseudonym, cohort_id)
+            minutes[key] = minutes.get(key, 0.0) + float(value)
+    return attended, minutes
+
+
+def checkins_frame(enrolments: Any, *, notes: bool = False) -> pd.DataFrame:
+    """The weekly check-ins of a queryset of enrolments, one row per enrolment per week:
+    the numeric check-in scales as ``checkin_<scale>`` and the practice type (a code); with
+    ``notes`` (the caller has checked who may have them) the participant's ``note``. Their
+    other free-text answers are never exported."""
+    from balm.outcomes.models import CheckIn
+
+    checkins = CheckIn.objects.filter(enrolment__in=enrolments).values_list(
+        "enrolment__participant__pseudonym",
+        "enrolment__cohort_id",
+        "enrolment__cohort__name",
+        "enrolment__cohort__site__slug",
+        "enrolment__format",
+        "enrolment__diagnosis_category",
+        "week",
+        "instrument_id",
+        "scores",
+        "practice_type",
+        "note",
+    )
+    tail = ["practice_type", *(["note"] if notes else [])]
+    records = []
+    for pseudonym, cohort_id, *ids, instrument_id, scores, practice_type, note in checkins:
+        record = dict(
+            zip(
+                CHECKIN_ID_COLUMNS,
+                (enrolment_id(pseudonym, cohort_id), pseudonym, *ids),
+                strict=True,
+            )
+        )
+        record.update(score_columns(instrument_id, scores))
+        record["practice_type"] = practice_type
+        if notes:
+            record["note"] = note
+        records.append(record)
+    if not records:
+        return pd.DataFrame(columns=[*CHECKIN_ID_COLUMNS, *tail])
+    frame = pd.DataFrame(records)
+    measures = sorted(c for c in frame.columns if c not in (*CHECKIN_ID_COLUMNS, *tail))
+    frame = frame.sort_values(["cohort", "participant", "enrolment", "week"], kind="stable")
+    return frame[[*CHECKIN_ID_COLUMNS, *measures, *tail]].reset_index(drop=True)
+
+
+#: The fixed columns of the exports, in words: (column, meaning, values).
+FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("enrolment", "One person's course of treatment in one group: <pseudonym>-c<group id>", "text"),
+    ("participant", "The participant's pseudonym (never a name)", "text"),
+    ("cohort", "The group's name", "text"),
+    ("site", "The pain service's short name", "text"),
+    ("format", "How the person takes part", "{formats}"),
+    ("diagnosis", "Diagnosis category (a code)", "{diagnoses}"),
+    ("timepoint", "When the questionnaires were due (scores export)", ", ".join(Timepoint.values)),
+    ("week", "Programme week (scores: the timepoint's scheduled week; check-ins: the week)", "0+"),
+    ("sessions_attended", "Sessions the person was marked present at (scores export)", "0+"),
+    (
+        "practice_minutes",
+        "Home-practice minutes summed over the course's check-ins; blank: no check-ins",
+        "0+",
+    ),
+    ("practice_type", "The compassion practice named in a check-in (a code)", "text"),
+    (
+        "note",
+        "The participant's free-text check-in note (only when asked for and allowed)",
+        "text",
+    ),
+)
+
+
+def data_dictionary() -> pd.DataFrame:
+    """Every column the scores and check-in exports can hold: ``column``, ``meaning``,
+    ``values``, ``direction`` and ``source``, from the instrument catalogue (names, ranges,
+    bands, items and their sources). Pure apart from reading the catalogue."""
+    from balm.instruments.catalogue import catalogue
+    from balm.outcomes.models import PracticeType
+    from balm.programmes.models import DiagnosisCategory, Format
+
+    codes = {
+        "formats": ", ".join(Format.values),
+        "diagnoses": ", ".join(DiagnosisCategory.values),
+    }
+    rows: list[dict[str, str]] = [
+        {"column": c, "meaning": m, "values": v.format(**codes), "direction": "", "source": "balm"}
+        for c, m, v in FIXED_COLUMNS
+    ]
+    for row in rows:
+        if row["column"] == "practice_type":
+            row["values"] = "; ".join(f"{v} = {label}" for v, label in PracticeType.choices)
+    for instrument in sorted(catalogue().values(), key=lambda i: i.id):
+        prefix = "checkin" if instrument.id == "checkin" else instrument.id
+        for scale in instrument.scales:
+            rows.append(
+                {
+                    "column": f"{prefix}_{scale.id}",
+                    "meaning": f"{instrument.short_name}: {scale.name} ({scale.method.value})",
+                    "values": f"{scale.minimum:g} to {scale.maximum:g}",
+                    "direction": scale.direction.value.replace("_", " "),
+                    "source": instrument.citation,
+                }
+            )
+            if scale.bands is not None:
+                rows.append(
+                    {
+                        "column": f"{prefix}_{scale.id}_band",
+                        "meaning": f"{instrument.short_name}: {scale.name}, severity band",
+                        "values": ", ".join(b.label for b in scale.bands.bands),
+                        "direction": "",
+                        "source": scale.bands.source,
+                    }
+                )
+        if instrument.id == "checkin":
+            continue  # check-in answers are not exported item by item
+        for item in instrument.items:
+            options = item.options or (
+                instrument.response_sets.get(item.response_set) if item.response_set else None
+            )
+            if options:
+                values = "; ".join(f"{o.value:g} = {o.label}" for o in options)
+            elif item.minimum is not None and item.maximum is not None:
+                values = f"{item.minimum:g} to {item.maximum:g}"
+            else:
+                continue  # a text item is never exported
+            rows.append(
+                {
+                    "column": f"{instrument.id}_{item.id}",
+                    "meaning": f"{instrument.short_name} item {item.id}: {item.concept} "
+                    "(answer as given; with items=1)",
+                    "values": values,
+                    "direction": "reverse keyed" if item.reverse else "",
+                    "source": instrument.citation,
+                }
+            )
+    return pd.DataFrame(rows, columns=["column", "meaning", "values", "direction", "source"])
