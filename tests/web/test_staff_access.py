@@ -81,7 +81,7 @@ def test_researcher_reads_but_cannot_change(world) -> None:  # type: ignore[no-u
             assert page.status_code == 403, name
         else:
             assert page.status_code == 200, name
-            assert b"Pat One" not in page.content, name
+            assert b"Pat One" not in page.getvalue(), name
     enrolment_url = reverse("enrolment", args=[world.enrolment_p1.pk])
     assert client.post(enrolment_url, {"status": "assessed"}).status_code == 403
     assert client.post(reverse("enrolment-link", args=[world.enrolment_p1.pk])).status_code == 403

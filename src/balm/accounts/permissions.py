@@ -13,10 +13,18 @@ The rules:
 - Superusers are treated as administrators of every site.
 
 Queryset filters are named ``visible_*``; yes/no questions are named ``can_*``.
+
+Within a request (:func:`request_scope`, entered by :mod:`balm.web.middleware`) a user's
+memberships and participant record are looked up once and kept for the rest of the request;
+a change to a membership or a participant clears them. Outside a request (actions called by
+the worker, the command line, tests) every question asks the database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -38,15 +46,56 @@ def _authenticated(user: Any) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.is_active
 
 
+_request_cache: ContextVar[dict[tuple[str, Any], Any] | None] = ContextVar(
+    "balm_permission_cache", default=None
+)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Look each user's memberships up once until the block ends (one request)."""
+    token = _request_cache.set({})
+    try:
+        yield
+    finally:
+        _request_cache.reset(token)
+
+
+def forget_lookups() -> None:
+    """Drop what the current request has looked up (a membership or participant changed)."""
+    cache = _request_cache.get()
+    if cache is not None:
+        cache.clear()
+
+
+def _once(kind: str, user: Any, lookup: Any) -> Any:
+    cache = _request_cache.get()
+    if cache is None:
+        return lookup()
+    key = (kind, user.pk)
+    if key not in cache:
+        cache[key] = lookup()
+    return cache[key]
+
+
+def _memberships(user: Any) -> frozenset[tuple[int, str]]:
+    """``(site id, role)`` of every membership of ``user``; every site as an administrator,
+    facilitator and researcher for a superuser."""
+    if user.is_superuser:
+        return frozenset(
+            (site_id, role)
+            for site_id in Site.objects.values_list("id", flat=True)
+            for role in STAFF_ROLES
+        )
+    return frozenset(Membership.objects.filter(user=user).values_list("site_id", "role"))
+
+
 def site_ids(user: Any, roles: frozenset[str] = STAFF_ROLES) -> set[int]:
     """Ids of the sites where ``user`` holds one of ``roles``."""
     if not _authenticated(user):
         return set()
-    if user.is_superuser:
-        return set(Site.objects.values_list("id", flat=True))
-    return set(
-        Membership.objects.filter(user=user, role__in=roles).values_list("site_id", flat=True)
-    )
+    held = _once("memberships", user, lambda: _memberships(user))
+    return {site_id for site_id, role in held if role in roles}
 
 
 def roles_at(user: Any, site: Site | int) -> set[str]:
@@ -68,7 +117,10 @@ def participant_of(user: Any) -> Participant | None:
     """The participant record linked to a user account, if any."""
     if not _authenticated(user):
         return None
-    return Participant.objects.filter(user=user).first()
+    found: Participant | None = _once(
+        "participant", user, lambda: Participant.objects.filter(user=user).first()
+    )
+    return found
 
 
 # --- sites -------------------------------------------------------------------------------

@@ -20,3 +20,15 @@ def no_store(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:  
         return response
 
     return middleware
+
+
+def permission_lookups_once(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:  # type: ignore[type-arg]
+    """Each user's memberships are looked up once per request
+    (:func:`balm.accounts.permissions.request_scope`), not at every permission check."""
+    from balm.accounts.permissions import request_scope
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        with request_scope():
+            return get_response(request)
+
+    return middleware

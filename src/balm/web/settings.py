@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "balm.web.middleware.no_store",
+    "balm.web.middleware.permission_lookups_once",
 ]
 
 ROOT_URLCONF = "balm.web.urls"
