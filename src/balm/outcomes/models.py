@@ -90,6 +90,11 @@ class Assessment(models.Model):
                 fields=["enrolment", "instrument_id", "timepoint"], name="one_assessment_each"
             ),
         )
+        indexes = (
+            # "Open today" (opens_on <= today <= closes_on: the due list, the reminder check):
+            # a range on closes_on skips the years of closed questionnaires.
+            models.Index(fields=["closes_on", "opens_on"], name="assessment_open_window"),
+        )
 
     def __str__(self) -> str:
         return f"{self.instrument_id} {self.timepoint} for {self.enrolment}"
@@ -329,6 +334,12 @@ class SafetyAlert(models.Model):
                 fields=["created_at"],
                 condition=Q(acknowledged_at__isnull=True, escalated_at__isnull=True),
                 name="alert_open_unescalated",
+            ),
+            # The open alerts, newest first (the staff home page): only the few not acknowledged.
+            models.Index(
+                fields=["-created_at"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="alert_open_newest",
             ),
         )
 

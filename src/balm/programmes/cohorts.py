@@ -40,6 +40,10 @@ class Cohort(models.Model):
 
     class Meta:
         ordering = ("-start_date", "name")
+        indexes = (
+            # The staff home page: a site's groups by start date, newest first.
+            models.Index(fields=["site", "-start_date"], name="cohort_site_newest"),
+        )
 
     def __str__(self) -> str:
         return self.name

@@ -34,6 +34,7 @@ urlpatterns = [
         name="assessment-outcome",
     ),
     path("responses/<int:response_id>/", views.amend_response, name="amend-response"),
+    path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:alert_id>/", views.alert_detail, name="alert"),
     # a staff member's own API tokens
     path("account/tokens/", views.api_tokens, name="api-tokens"),

@@ -6,7 +6,7 @@ Every view asks ``balm.accounts.permissions`` who may see what; writes go throug
 ``from balm.web import views`` keeps working: the names ``urls.py`` uses are re-exported here.
 """
 
-from balm.web.views.common import alert_detail, healthz, home
+from balm.web.views.common import alert_detail, healthz
 from balm.web.views.export import (
     export_checkins,
     export_cohort,
@@ -29,12 +29,14 @@ from balm.web.views.staff_cohorts import (
 )
 from balm.web.views.staff_enrol import enrol_csv, enrol_one
 from balm.web.views.staff_entry import amend_response, assessment_outcome, paper_entry
+from balm.web.views.staff_home import alerts, home
 from balm.web.views.staff_record import enrolment_record
 from balm.web.views.staff_sessions import session_attendance, session_detail
 from balm.web.views.tokens import api_token_revoke, api_tokens
 
 __all__ = [
     "alert_detail",
+    "alerts",
     "amend_response",
     "api_token_revoke",
     "api_tokens",

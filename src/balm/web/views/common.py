@@ -17,42 +17,12 @@ from balm.accounts import permissions
 from balm.outcomes import actions as outcome_actions
 from balm.programmes.models import Cohort, Enrolment, Session
 from balm.web import record
-from balm.web.participant_session import current_participant
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        if current_participant(request) is not None:
-            return redirect("my-questionnaires")
-        return redirect("login")
-    if not permissions.is_staff_member(request.user):
-        if current_participant(request) is not None:
-            return redirect("my-questionnaires")
-        return render(request, "balm/no_access.html", status=403)
-    cohorts = permissions.visible_cohorts(request.user).select_related("site", "template")
-    alerts = (
-        permissions.visible_alerts(request.user)
-        .open()
-        .select_related("response__assessment__enrolment__participant")
-    )
-    sites = permissions.visible_sites(request.user)
-    clinical_sites = [s for s in sites if permissions.can_edit_clinical(request.user, s)]
-    return render(
-        request,
-        "balm/home.html",
-        {
-            "cohorts": cohorts,
-            "alerts": alerts,
-            "sites": sites,
-            "can_create_cohort": bool(clinical_sites),
-        },
-    )
 
 
 @login_required
