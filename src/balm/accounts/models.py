@@ -9,6 +9,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -117,6 +118,10 @@ class Participant(models.Model):
         ordering = ("site", "pseudonym")
         constraints = (
             models.UniqueConstraint(fields=["site", "pseudonym"], name="pseudonym_unique_per_site"),
+        )
+        indexes = (
+            # Staff search a pseudonym in any case (the home page): UPPER(pseudonym) = UPPER(q).
+            models.Index(Upper("pseudonym"), name="participant_pseudonym_upper"),
         )
 
     def __str__(self) -> str:

@@ -209,6 +209,20 @@ def can_view_enrolment(user: Any, enrolment: Enrolment) -> bool:
     return enrolment.cohort.site_id in site_ids(user)
 
 
+def visible_assessments(user: Any) -> QuerySet[Assessment]:
+    """The questionnaires of :func:`visible_enrolments`, as joins rather than a subquery of
+    enrolments, so the planner can start from a few open questionnaires of a large site."""
+    from django.db.models import Q
+
+    from balm.outcomes.models import Assessment
+
+    allowed = Q(enrolment__cohort__site_id__in=site_ids(user))
+    participant = participant_of(user)
+    if participant is not None:
+        allowed |= Q(enrolment__participant=participant)
+    return Assessment.objects.filter(allowed)
+
+
 def visible_participants(user: Any) -> QuerySet[Participant]:
     """Staff of the site see its participants (researchers must show pseudonyms only)."""
     staff = Participant.objects.filter(site_id__in=site_ids(user))

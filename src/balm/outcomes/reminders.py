@@ -44,7 +44,14 @@ from django.utils import timezone
 from django_tasks_db.utils import exclusive_transaction
 
 from balm.instruments import UnknownInstrumentError, get_instrument
-from balm.outcomes.models import Assessment, ReminderKind, ReminderLog, Response, SafetyAlert
+from balm.outcomes.models import (
+    Assessment,
+    ReminderKind,
+    ReminderLog,
+    Response,
+    SafetyAlert,
+    open_ids,
+)
 from balm.outcomes.status import answer_by
 from balm.programmes.templates import PARTICIPANT_TIMEPOINT
 from balm.wording.lookup import online_instrument_ids
@@ -139,8 +146,7 @@ def candidates(today: date) -> list[tuple[Assessment, str]]:
     answered = Exists(Response.objects.filter(assessment=OuterRef("pk")))
     open_now = (
         Assessment.objects.filter(
-            opens_on__lte=today,
-            closes_on__gte=today,
+            pk__in=open_ids(today),  # the open window, by index (not every assessment ever)
             enrolment__status__in=OPEN_ENROLMENT,
         )
         .exclude(enrolment__participant__email="")

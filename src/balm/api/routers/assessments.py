@@ -15,7 +15,8 @@ from balm.api.pagination import Page, Rows
 from balm.api.schemas import AssessmentDetailOut, AssessmentOut, ErrorOut, Id
 from balm.instruments import get_instrument
 from balm.instruments.schema import ItemKind
-from balm.outcomes.models import Assessment
+from balm.outcomes.models import Assessment, open_ids
+from balm.outcomes.reminders import OPEN_ENROLMENT
 from balm.wording.lookup import online_filter, site_instrument
 
 router = Router(tags=["assessments"])
@@ -50,8 +51,8 @@ def due(request: HttpRequest, cohort_id: Id | None = None) -> Rows[Assessment]:
     today = timezone.localdate()
     assessments = (
         caller.visible_assessments()
-        .open_on(today)
-        .with_status(today)
+        .filter(pk__in=open_ids(today), outcome="", enrolment__status__in=OPEN_ENROLMENT)
+        .with_open_status()
         .select_related("enrolment__participant")
         .order_by("due_on", "enrolment__participant__pseudonym", "instrument_id", "pk")
     )

@@ -87,12 +87,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _people(user: Any, query: str) -> list[Enrolment]:
-    """Courses of participants whose pseudonym holds ``query``, at the sites where ``user`` is
-    clinical staff (researchers search groups only)."""
+    """Courses of the participant whose pseudonym is ``query`` (any case), at the sites where
+    ``user`` is clinical staff (researchers search groups only). A pseudonym is a code copied
+    from a form: matched whole, by index."""
     return list(
         Enrolment.objects.filter(
             participant__site_id__in=permissions.site_ids(user, CLINICAL_ROLES),
-            participant__pseudonym__icontains=query,
+            participant__pseudonym__iexact=query,
         )
         .select_related("participant", "cohort")
         .order_by("participant__pseudonym", "-cohort__start_date")[:SEARCH_LIMIT]
