@@ -82,9 +82,10 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def create_data(count: int) -> list[Participant]:
+def create_data(count: int, *, emails: bool = False) -> list[Participant]:
     """A site with PHQ-9 enabled, groups of 20 that started a week ago, and ``count``
-    participants, each enrolled with a personal link: all through the actions layer."""
+    participants, each enrolled with a personal link (and with ``emails`` an address for
+    reminders): all through the actions layer."""
     from django.utils import timezone
 
     from balm.accounts import actions as accounts
@@ -113,7 +114,12 @@ def create_data(count: int) -> list[Participant]:
                 by=None,
             )
         assert cohort is not None
-        participant = accounts.create_participant(site=site, pseudonym=f"B{number:05d}", by=None)
+        participant = accounts.create_participant(
+            site=site,
+            pseudonym=f"B{number:05d}",
+            email=f"b{number:05d}@example.org" if emails else "",
+            by=None,
+        )
         enrolment = programmes.enrol_participant(
             participant=participant, cohort=cohort, diagnosis_category="other", by=None
         )
