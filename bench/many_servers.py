@@ -102,18 +102,12 @@ def main() -> int:
     (work / "mail").mkdir()
     try:
         with web.pgcluster.cluster(bin_dir) as url:
-            env = {
-                "DATABASE_URL": url,
-                "BALM_SECRET_KEY": uuid.uuid4().hex,
-                "BALM_DATA_DIR": str(work),
-                "BALM_ALLOWED_HOSTS": web.HOST,
-                "BALM_SITE_URL": f"http://{web.HOST}",
-                "BALM_DB_CONN_MAX_AGE": "60",
-                "BALM_TASKS_BACKEND": "database",
-                "BALM_EMAIL_FILE_DIR": str(work / "mail"),
-                "BALM_REMINDER_INTERVAL": str(args.reminder_interval),
-                "BALM_LOG_LEVEL": "WARNING",
-            }
+            env = web.server_env(
+                url,
+                work,
+                BALM_EMAIL_FILE_DIR=str(work / "mail"),
+                BALM_REMINDER_INTERVAL=str(args.reminder_interval),
+            )
             return run(args, env, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

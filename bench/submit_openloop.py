@@ -113,16 +113,7 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="balm-bench-openloop-"))
     try:
         with web.pgcluster.cluster(bin_dir, durable=args.durable) as url:
-            env = {
-                "DATABASE_URL": url,
-                "BALM_SECRET_KEY": uuid.uuid4().hex,
-                "BALM_DATA_DIR": str(data_dir),
-                "BALM_ALLOWED_HOSTS": web.HOST,
-                "BALM_SITE_URL": f"http://{web.HOST}",
-                "BALM_DB_CONN_MAX_AGE": "60",
-                "BALM_TASKS_BACKEND": "database",
-                "BALM_LOG_LEVEL": "WARNING",
-            }
+            env = web.server_env(url, data_dir)
             return bench(args, env, count)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

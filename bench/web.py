@@ -82,6 +82,22 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
 
 
+def server_env(url: str, data_dir: Path, **more: str) -> dict[str, str]:
+    """The environment of a server on loopback against the database at ``url`` (also used by
+    ``bench/submit_openloop.py`` and ``bench/many_servers.py``)."""
+    return {
+        "DATABASE_URL": url,
+        "BALM_SECRET_KEY": uuid.uuid4().hex,
+        "BALM_DATA_DIR": str(data_dir),
+        "BALM_ALLOWED_HOSTS": HOST,
+        "BALM_SITE_URL": f"http://{HOST}",
+        "BALM_DB_CONN_MAX_AGE": "60",
+        "BALM_TASKS_BACKEND": "database",
+        "BALM_LOG_LEVEL": "WARNING",
+        **more,
+    }
+
+
 def create_data(count: int, *, emails: bool = False) -> list[Participant]:
     """A site with PHQ-9 enabled, groups of 20 that started a week ago, and ``count``
     participants, each enrolled with a personal link (and with ``emails`` an address for
@@ -393,17 +409,7 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="balm-bench-web-"))
     try:
         with pgcluster.cluster(bin_dir, durable=args.durable) as url:
-            env = {
-                "DATABASE_URL": url,
-                "BALM_SECRET_KEY": uuid.uuid4().hex,
-                "BALM_DATA_DIR": str(data_dir),
-                "BALM_ALLOWED_HOSTS": HOST,
-                "BALM_SITE_URL": f"http://{HOST}",
-                "BALM_DB_CONN_MAX_AGE": "60",
-                "BALM_TASKS_BACKEND": "database",
-                "BALM_LOG_LEVEL": "WARNING",
-            }
-            return bench(args, env, bin_dir)
+            return bench(args, server_env(url, data_dir), bin_dir)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
