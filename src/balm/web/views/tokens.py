@@ -80,7 +80,7 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke one of the user's own tokens: it stops working at once."""
     _require_token_owner(request)
     token = get_object_or_404(permissions.visible_api_tokens(request.user), pk=token_id)
-    was_active = token.is_active
+    was_active = token.revoked_at is None
     revoke_api_token(token=token, by=request.user)
     if was_active:
         messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
