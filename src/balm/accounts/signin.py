@@ -51,6 +51,9 @@ def confirm_authenticator(*, user: User, device: TOTPDevice, code: str) -> list[
     a fresh set of recovery codes is made. Returns the codes (shown once)."""
     if device.user_id != user.pk or device.confirmed:
         raise InvalidInput([Problem("code", "Start the set-up again.")])
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:  # django-otp's back-off after a wrong code: 1, 2, 4... seconds
+        raise InvalidInput([Problem("code", "Too many tries at once: wait a moment and retry.")])
     if not device.verify_token(code.strip().replace(" ", "")):
         raise InvalidInput(
             [Problem("code", "That code did not match. Check the app's clock and try again.")]

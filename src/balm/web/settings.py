@@ -345,5 +345,7 @@ LOGGING = {
     "loggers": {
         # runserver's request lines: Django's default handler would bypass the filter.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # django-axes notes every sign-in at INFO; its warnings (locks) are what matters.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -16,7 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput
-from balm.api.actions import NAME_MAX_LENGTH, issue_api_token, revoke_api_token
+from balm.api.actions import (
+    NAME_MAX_LENGTH,
+    issue_api_token,
+    revoke_api_token,
+    token_lifetime_days,
+)
 from balm.web.forms import BalmForm
 
 
@@ -46,7 +51,12 @@ def _page(request: HttpRequest, form: ApiTokenForm, new_token: str | None = None
     response = render(
         request,
         "balm/api_tokens.html",
-        {"form": form, "tokens": tokens, "new_token": new_token},
+        {
+            "form": form,
+            "tokens": tokens,
+            "new_token": new_token,
+            "lifetime_days": token_lifetime_days(request.user),  # type: ignore[arg-type]
+        },
     )
     response["Cache-Control"] = "no-store"  # a new token is on this page once
     return response
