@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 
 from balm.accounts import permissions
@@ -68,14 +67,14 @@ def staff_session(get_response: Callable[[HttpRequest], HttpResponse]) -> Callab
                     f"You were signed out after {settings.BALM_STAFF_IDLE_MINUTES} minutes "
                     "without activity. Sign in again to carry on.",
                 )
-                return redirect(f"{reverse('login')}?{urlencode({'next': request.path})}")
+                return redirect_to_login(request.get_full_path())
             return get_response(request)
         if (
             not request.path.startswith("/api/")
             and request.path not in _open_paths()
             and second_step_missing(request)
         ):
-            return redirect(f"{reverse('two-factor')}?{urlencode({'next': request.path})}")
+            return redirect_to_login(request.get_full_path(), reverse("two-factor"))
         return get_response(request)
 
     return middleware
