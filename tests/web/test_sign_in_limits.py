@@ -10,7 +10,6 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
-from tests.web import factories
 
 from balm.accounts.actions import issue_participant_link
 from balm.audit.models import AuditEvent
@@ -108,7 +107,9 @@ def test_an_administrator_unlocks_an_address(world) -> None:  # type: ignore[no-
     admin.post(reverse("sign-in-locks"), {"address": "10.0.5.5"})
     assert not AccessAttempt.objects.filter(ip_address="10.0.5.5").exists()
     assert _sign_in("fac_b", PASSWORD, address="10.0.5.5") == 302
-    assert AuditEvent.objects.filter(action="sign_in.unlock", details={"address": "10.0.5.5"}).exists()
+    assert AuditEvent.objects.filter(
+        action="sign_in.unlock", details={"address": "10.0.5.5"}
+    ).exists()
 
 
 @pytest.mark.parametrize("persona", ["facilitator_a", "researcher_a", "p1_user"])

@@ -97,9 +97,10 @@ def test_sign_out_everywhere_ends_every_session_and_is_audited(world) -> None:  
         action="sign_in.sign_out_everywhere", actor=world.researcher_a
     ).exists()
     # signing in again works as before
-    assert Client().post(reverse("login"), {"username": "res_a", "password": PASSWORD})[
-        "Location"
-    ] == "/"
+    assert (
+        Client().post(reverse("login"), {"username": "res_a", "password": PASSWORD})["Location"]
+        == "/"
+    )
 
 
 def test_sign_out_everywhere_needs_a_post_by_staff(world) -> None:  # type: ignore[no-untyped-def]

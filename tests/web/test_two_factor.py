@@ -82,7 +82,7 @@ def _set_up(client: Client) -> tuple[str, list[str]]:
     page = client.get(reverse("two-factor-setup"))
     assert page.status_code == 200
     html = page.content.decode()
-    assert '<img class="qr" src="data:image/svg+xml;base64,' in html
+    assert '<img class="qr" src="data:image/svg+xml;charset=utf-8,' in html
     secret = SECRET.search(html)[1]  # type: ignore[index]
     done = client.post(reverse("two-factor-setup"), {"code": totp(secret)})
     assert done.status_code == 200, done.content.decode()[:2000]

@@ -95,13 +95,20 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if user.is_verified():
         return redirect(_next(request))
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-        return redirect(f"{reverse('two-factor-setup')}?{urlencode({'next': _next(request)})}")
+        query = urlencode({"next": _next(request)}, safe="/")
+        return redirect(f"{reverse('two-factor-setup')}?{query}")
     locked = _locked_out(request)
     if locked is not None:
         return locked
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["code"].strip().replace(" ", "").replace("-", "")
+        app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if code.isdigit() and app is not None and not app.verify_is_allowed()[0]:
+            # django-otp's back-off after a wrong code (1, 2, 4... seconds): not a new failure
+            form.add_error("code", "Too many tries at once: wait a few seconds and try again.")
+            context = {"form": form, "next": _next(request)}
+            return _no_store(render(request, "balm/two_factor.html", context))
         device = django_otp.match_token(user, code)
         if device is not None:
             django_otp.login(request, device)
@@ -124,8 +131,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
 
 def _qr_data_uri(url: str) -> str:
-    svg = segno.make(url, error="m").svg_inline(scale=5, dark="#1b1f23", light="#ffffff")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    """The QR code as an SVG image in a data: address (the policy allows data: images)."""
+    svg = segno.make(url, error="m").svg_data_uri(scale=5, dark="#1b1f23", light="#ffffff")
+    return str(svg)
 
 
 def _grouped(secret: str) -> str:
