@@ -178,3 +178,21 @@ def test_participants_have_no_two_factor_pages(world) -> None:  # type: ignore[n
     for name in ("two-factor", "two-factor-setup", "account-security"):
         assert client.get(reverse(name)).status_code == 404, name
     assert client.get(reverse("my-questionnaires")).status_code == 200
+
+
+def test_reset_two_factor_command_removes_the_app_and_is_audited(world) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    client = Client()
+    client.force_login(world.admin_a)
+    _set_up(client)
+    out = StringIO()
+    call_command("reset_two_factor", "admin_a", stdout=out)
+    assert "2 device(s) removed" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=world.admin_a).exists()
+    assert AuditEvent.objects.filter(action="two_factor.reset").count() == 1
+    again = Client()
+    again.force_login(world.admin_a)
+    assert again.get(reverse("two-factor"))["Location"].startswith(reverse("two-factor-setup"))

@@ -137,3 +137,16 @@ def unlock_sign_in(*, by: User, username: str = "", address: str = "") -> int:
             details={"username": username} if username else {"address": address},
         )
     return cleared
+
+
+def reset_two_factor(*, user: User, by: User | None) -> int:
+    """Remove a user's authenticator app and recovery codes (a lost phone and lost codes): at
+    their next sign-in they set up again. The system (``by=None``) or a superuser only.
+    Returns the devices removed."""
+    if by is not None:
+        permissions.require(by.is_superuser, "Only a superuser resets someone's second step.")
+    with transaction.atomic():
+        removed = TOTPDevice.objects.filter(user=user).delete()[0]
+        removed += StaticDevice.objects.filter(user=user).delete()[0]
+        record("two_factor.reset", by=by, obj=user, details={"devices": removed})
+    return removed

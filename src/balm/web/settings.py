@@ -24,7 +24,7 @@
 | ``BALM_SSL_REDIRECT`` | redirect plain HTTP to HTTPS | off |
 | ``BALM_HSTS_SECONDS`` | ``Strict-Transport-Security`` max-age; 0: not sent | 1 year on https |
 | ``BALM_HSTS_INCLUDE_SUBDOMAINS``, ``_PRELOAD`` | HSTS for sub-domains; preload | off |
-| ``BALM_STAFF_2FA`` | staff sign in with a code from an app too (docs/security.md) | on |
+| ``BALM_STAFF_2FA`` | staff sign in with a code from an app too (docs/security.md) | on (demo: off) |
 | ``BALM_STAFF_IDLE_MINUTES`` | a staff session ends after this long without a request | 30 |
 | ``BALM_SIGN_IN_FAILURES`` | failed sign-ins (per account and per address) before a lock | 5 |
 | ``BALM_SIGN_IN_LOCK_MINUTES`` | how long a lock lasts unless an administrator lifts it | 30 |
@@ -311,7 +311,9 @@ PERMISSIONS_POLICY = (
 # --- staff sign-in (docs/security.md) ---------------------------------------------------
 # Two-factor sign-in for staff (django-otp): administrators and researchers always, and
 # facilitators at a site that asks (Site.facilitators_need_two_factor).
-BALM_STAFF_2FA = env_bool("BALM_STAFF_2FA", True)
+# On for every server; the demo (BALM_DEMO) leaves it off unless asked, so its printed
+# log-ins work at once (BALM_STAFF_2FA=1 balm demo shows the set-up).
+BALM_STAFF_2FA = env_bool("BALM_STAFF_2FA", not DEMO)
 OTP_TOTP_ISSUER = "balm"
 BALM_STAFF_IDLE_MINUTES = env_int("BALM_STAFF_IDLE_MINUTES", 30)
 if BALM_STAFF_IDLE_MINUTES < 1:
