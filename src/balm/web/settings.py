@@ -24,7 +24,7 @@
 | ``BALM_SSL_REDIRECT`` | redirect plain HTTP to HTTPS | off |
 | ``BALM_HSTS_SECONDS`` | ``Strict-Transport-Security`` max-age; 0: not sent | 1 year on https |
 | ``BALM_HSTS_INCLUDE_SUBDOMAINS``, ``_PRELOAD`` | HSTS for sub-domains; preload | off |
-| ``BALM_STAFF_2FA`` | staff sign in with a code from an app too (docs/security.md) | on (demo: off) |
+| ``BALM_STAFF_2FA`` | staff also give a code from an app (docs/security.md) | on (demo: off) |
 | ``BALM_STAFF_IDLE_MINUTES`` | a staff session ends after this long without a request | 30 |
 | ``BALM_SIGN_IN_FAILURES`` | failed sign-ins (per account and per address) before a lock | 5 |
 | ``BALM_SIGN_IN_LOCK_MINUTES`` | how long a lock lasts unless an administrator lifts it | 30 |
