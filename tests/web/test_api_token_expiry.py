@@ -99,7 +99,8 @@ def test_django_request_log_never_holds_a_link_token(world, caplog) -> None:  # 
 def test_the_configured_handlers_redact(settings) -> None:  # type: ignore[no-untyped-def]
     config = settings.LOGGING
     assert "redact_links" in config["handlers"]["console"]["filters"]
-    assert config["loggers"]["django.server"]["handlers"] == ["console"]
+    assert config["loggers"]["django.server"]["handlers"] == ["server"]
+    assert "redact_links" in config["handlers"]["server"]["filters"]
     record = logging.LogRecord(
         "django.server", 20, "", 0, '"%s" %s', ("GET /p/abc/ HTTP/1.1", 302), None
     )

@@ -340,13 +340,25 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_links": {"()": "balm.web.log_redaction.RedactLinks"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_links"]},
+        "server": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_links"],
+            "formatter": "django.server",
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("BALM_LOG_LEVEL", "INFO")},
     "loggers": {
-        # runserver's request lines: Django's default handler would bypass the filter.
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # runserver's request lines, as Django writes them, through the filter too.
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
         # django-axes notes every sign-in at INFO; its warnings (locks) are what matters.
         "axes": {"level": "WARNING"},
     },

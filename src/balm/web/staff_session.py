@@ -18,7 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -43,13 +45,25 @@ def second_step_missing(request: HttpRequest) -> bool:
     return permissions.must_use_two_factor(user)
 
 
+@receiver(user_logged_in, dispatch_uid="balm.staff_session.signed_in")
+def _signed_in(sender: object, request: HttpRequest | None, user: object, **_: object) -> None:
+    """The idle clock starts at sign-in (and the first page then needs no session write)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SEEN_KEY] = time.time()
+
+
 def _idle_too_long(request: HttpRequest) -> bool:
     """Whether this signed-in session went ``BALM_STAFF_IDLE_MINUTES`` without a request
     (noting this one, at most one session write a minute)."""
     now = time.time()
     seen = request.session.get(SEEN_KEY)
-    if seen is not None and now - seen > settings.BALM_STAFF_IDLE_MINUTES * 60:
-        return not Participant.objects.filter(user=request.user).exists()
+    if (
+        seen is not None
+        and now - seen > settings.BALM_STAFF_IDLE_MINUTES * 60
+        # a participant's account has its own limit (balm.web.participant_session)
+        and not Participant.objects.filter(user=request.user).exists()
+    ):
+        return True
     if seen is None or now - seen > 60:
         request.session[SEEN_KEY] = now
     return False
