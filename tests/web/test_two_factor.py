@@ -196,3 +196,31 @@ def test_reset_two_factor_command_removes_the_app_and_is_audited(world) -> None:
     again = Client()
     again.force_login(world.admin_a)
     assert again.get(reverse("two-factor"))["Location"].startswith(reverse("two-factor-setup"))
+
+
+def test_an_administrator_sets_the_facilitator_rule_and_token_days_in_the_admin(world) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(world.admin_a)
+    _set_up(client)
+    url = f"/admin/accounts/site/{world.site_a.pk}/change/"
+    form = client.get(url).content.decode()
+    assert 'name="facilitators_need_two_factor"' in form and 'name="api_token_days"' in form
+
+
+SIGN_IN_PAGES = [
+    ("get", "two-factor"),
+    ("get", "two-factor-setup"),
+    ("get", "account-security"),
+    ("post", "recovery-codes"),
+    ("post", "sign-out-everywhere"),
+    ("get", "sign-in-locks"),
+]
+
+
+@pytest.mark.parametrize(("method", "name"), SIGN_IN_PAGES)
+def test_the_sign_in_pages_are_for_staff(world, method, name) -> None:  # type: ignore[no-untyped-def]
+    anonymous = getattr(Client(), method)(reverse(name))
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
+    participant = Client()
+    participant.force_login(world.p1_user)
+    assert getattr(participant, method)(reverse(name)).status_code == 404

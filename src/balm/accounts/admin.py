@@ -47,6 +47,8 @@ class SiteForm(forms.ModelForm):
             "alert_escalation_minutes",
             "duty_email",
             "researchers_see_checkin_notes",
+            "facilitators_need_two_factor",
+            "api_token_days",
         )
 
     def clean_enabled_instruments(self) -> list[str]:
@@ -90,6 +92,8 @@ class SiteAdmin(AuditedAdmin):
         "alert_escalation_minutes",
         "duty_email",
         "researchers_see_checkin_notes",
+        "facilitators_need_two_factor",
+        "api_token_days",
         "created_at",
     )
     audit_name = "site"
