@@ -224,3 +224,13 @@ def test_the_sign_in_pages_are_for_staff(world, method, name) -> None:  # type: 
     participant = Client()
     participant.force_login(world.p1_user)
     assert getattr(participant, method)(reverse(name)).status_code == 404
+
+
+def test_a_superuser_on_a_fresh_install_sets_up_before_any_site_exists(db) -> None:  # type: ignore[no-untyped-def]
+    root = factories.user("root", is_superuser=True)
+    client = Client()
+    client.force_login(root)
+    assert client.get("/admin/")["Location"].startswith(reverse("two-factor"))
+    assert client.get(reverse("two-factor"))["Location"].startswith(reverse("two-factor-setup"))
+    _set_up(client)
+    assert client.get("/admin/").status_code == 200

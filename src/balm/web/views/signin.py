@@ -57,7 +57,9 @@ class CodeForm(BalmForm):
 
 
 def _staff_or_404(request: HttpRequest) -> None:
-    if not permissions.is_staff_member(request.user):
+    """Staff, and superusers even before any site exists (a fresh install's first sign-in)."""
+    user: Any = request.user
+    if not (permissions.is_staff_member(user) or (user.is_active and user.is_superuser)):
         raise Http404
 
 
