@@ -112,7 +112,8 @@ def sign_in_locks(*, viewer: User) -> tuple[list[str], list[str]]:
     allowed = permissions.lockable_usernames(viewer)
     usernames = _locked("username")
     if allowed is not None:
-        usernames = [u for u in usernames if u in set(allowed)]
+        mine = set(allowed)
+        usernames = [u for u in usernames if u in mine]
     return usernames, _locked("ip_address")
 
 
