@@ -93,6 +93,7 @@ def browser_tools() -> None:
 CSP_LISTENER = """
 window.__balmCspViolations = [];
 document.addEventListener('securitypolicyviolation', function (e) {
+  if (!e.sourceFile) return;  // the axe scan's own code (evaluated, no source file)
   window.__balmCspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')
     + ' at ' + e.sourceFile + ':' + e.lineNumber + ' ' + (e.sample || ''));
 });
@@ -110,8 +111,11 @@ class CspWatchedBrowser:
         context.add_init_script(CSP_LISTENER)
 
         def on_console(message: Any) -> None:
-            if "Content Security Policy" in message.text:
-                self.violations.append(f"console: {message.text}")
+            where = message.location or {}
+            # No source address: code evaluated over the DevTools protocol, which is the axe
+            # scan (it styles elements it builds to measure colours), not the page.
+            if "Content Security Policy" in message.text and where.get("url"):
+                self.violations.append(f"{where['url']}:{where.get('lineNumber')}: {message.text}")
 
         context.on("console", on_console)
         return context

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -158,6 +159,9 @@ def test_api_session_needs_the_second_step_and_a_token_does_not(world) -> None: 
 
 def test_wrong_codes_count_as_failed_sign_ins_and_lock(world, settings) -> None:  # type: ignore[no-untyped-def]
     settings.AXES_FAILURE_LIMIT = 3
+    # django-otp's own back-off (1, 2... seconds, tested below) would refuse the quick
+    # retries here before they count; this test is about the count.
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
     setup = Client()
     setup.force_login(world.admin_a)
     _set_up(setup)
@@ -234,3 +238,17 @@ def test_a_superuser_on_a_fresh_install_sets_up_before_any_site_exists(db) -> No
     assert client.get(reverse("two-factor"))["Location"].startswith(reverse("two-factor-setup"))
     _set_up(client)
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_quick_retry_after_a_wrong_code_waits_and_is_not_a_failure(world, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60  # a minute's back-off: no race with a slow machine
+    setup = Client()
+    setup.force_login(world.admin_a)
+    secret, _ = _set_up(setup)
+    client = Client()
+    _password(client, "admin_a")
+    client.post(reverse("two-factor"), {"code": "000000"})
+    # within django-otp's back-off even the right code is refused, and not counted
+    quick = client.post(reverse("two-factor"), {"code": totp(secret, step_offset=1)})
+    assert quick.status_code == 200 and b"wait a few seconds" in quick.content
+    assert AccessAttempt.objects.get(username="admin_a").failures_since_start == 1
