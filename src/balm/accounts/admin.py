@@ -37,6 +37,14 @@ class BalmUserAdmin(SuperuserOnlyAdmin, UserAdmin):
 
 
 class SiteForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A form posted without the token lifetime (one made before the setting existed)
+        # keeps the site's; a blank one is still refused as missing.
+        if self.is_bound and "api_token_days" not in self.data:
+            self.data = self.data.copy()
+            self.data["api_token_days"] = str(self.instance.api_token_days)
+
     class Meta:
         model = Site
         fields = (
