@@ -6,6 +6,12 @@ and ``node_modules/axe-core`` (``npm install`` at the repository root, done by t
 Without them the tests are skipped, except under ``CI=true``, where that is an error.
 
 Screenshots go to ``test-results/browser/<test name>/`` at the repository root (git-ignored).
+
+Every browser context listens for Content-Security-Policy violations (the page's
+``securitypolicyviolation`` events and Chromium's "Refused to ..." console messages): any
+one fails the test, at the next :meth:`Shots.check` and at the end of the test. axe-core is
+run through the DevTools protocol (``page.evaluate``), which the policy does not govern, so
+the scan needs no exception in the policy.
 """
 
 from __future__ import annotations
@@ -82,6 +88,53 @@ def browser_tools() -> None:
     pytest.skip(message)
 
 
+# Runs before the page's own scripts in every document of a context (Playwright init script,
+# outside the page's policy), so a violation anywhere in the page is recorded.
+CSP_LISTENER = """
+window.__balmCspViolations = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+  if (!e.sourceFile) return;  // the axe scan's own code (evaluated, no source file)
+  window.__balmCspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')
+    + ' at ' + e.sourceFile + ':' + e.lineNumber + ' ' + (e.sample || ''));
+});
+"""
+
+
+class CspWatchedBrowser:
+    """The Playwright browser, whose new contexts and pages listen for CSP violations."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def _watch(self, context: Any) -> Any:
+        context.add_init_script(CSP_LISTENER)
+
+        def on_console(message: Any) -> None:
+            where = message.location or {}
+            # No source address: code evaluated over the DevTools protocol, which is the axe
+            # scan (it styles elements it builds to measure colours), not the page.
+            if "Content Security Policy" in message.text and where.get("url"):
+                self.violations.append(f"{where['url']}:{where.get('lineNumber')}: {message.text}")
+
+        context.on("console", on_console)
+        return context
+
+    def new_context(self, **options: Any) -> Any:
+        return self._watch(self._browser.new_context(**options))
+
+    def new_page(self, **options: Any) -> Any:
+        return self.new_context(**options).new_page()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
+def csp_violations(page: Any) -> list[str]:
+    """The violations the page itself recorded since it loaded."""
+    return list(page.evaluate("() => window.__balmCspViolations || []"))
+
+
 @pytest.fixture
 def browser(browser_tools: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A headless system Chromium for one test.
@@ -97,10 +150,14 @@ def browser(browser_tools: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
+        watched = CspWatchedBrowser(chromium)
         try:
-            yield chromium
+            yield watched
         finally:
             chromium.close()
+        assert not watched.violations, "Content-Security-Policy violations:\n" + "\n".join(
+            watched.violations
+        )
 
 
 @pytest.fixture
@@ -135,6 +192,8 @@ class Shots:
         title = page.title()
         pattern = ADMIN_TITLE if admin else r"[^<>\n]{1,80} · balm"
         assert re.fullmatch(pattern, title), f"odd page title on {name}: {title!r}"
+        violations = csp_violations(page)
+        assert not violations, f"Content-Security-Policy violations on {name}: {violations}"
         assert_accessible(page, name)
         self.scanned.append(name)
 
@@ -151,7 +210,8 @@ def shots(request: pytest.FixtureRequest) -> Shots:
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core inside the page and return its violations."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE_JS))
+        # Evaluated over the DevTools protocol: a <script> tag would break the page's policy.
+        page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
     result = page.evaluate(
         """async () => {
             const r = await axe.run(document, {resultTypes: ['violations']});

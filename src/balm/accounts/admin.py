@@ -37,6 +37,14 @@ class BalmUserAdmin(SuperuserOnlyAdmin, UserAdmin):
 
 
 class SiteForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A form posted without the token lifetime (one made before the setting existed)
+        # keeps the site's; a blank one is still refused as missing.
+        if self.is_bound and "api_token_days" not in self.data:
+            self.data = self.data.copy()
+            self.data["api_token_days"] = str(self.instance.api_token_days)
+
     class Meta:
         model = Site
         fields = (
@@ -47,6 +55,8 @@ class SiteForm(forms.ModelForm):
             "alert_escalation_minutes",
             "duty_email",
             "researchers_see_checkin_notes",
+            "facilitators_need_two_factor",
+            "api_token_days",
         )
 
     def clean_enabled_instruments(self) -> list[str]:
@@ -90,6 +100,8 @@ class SiteAdmin(AuditedAdmin):
         "alert_escalation_minutes",
         "duty_email",
         "researchers_see_checkin_notes",
+        "facilitators_need_two_factor",
+        "api_token_days",
         "created_at",
     )
     audit_name = "site"

@@ -46,6 +46,21 @@ class Site(models.Model):
             "to have them."
         ),
     )
+    facilitators_need_two_factor = models.BooleanField(
+        default=False,
+        help_text=(
+            "Administrators and researchers always sign in with a second step (a code from an "
+            "authenticator app). Tick to ask it of this site's facilitators too."
+        ),
+    )
+    api_token_days = models.PositiveIntegerField(
+        default=90,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "Days a new API token of this site's staff works before it expires (a member of "
+            "several sites gets the shortest)."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -61,11 +76,30 @@ class Site(models.Model):
 class User(AbstractUser):
     """A person who logs in: staff (through memberships) or a participant with an account."""
 
+    session_generation = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised by 'sign out everywhere': every session signed in before then ends.",
+    )
+
     class Meta:
         ordering = ("username",)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django ends a session whose stored hash no longer matches this one (it is how a
+        password change signs the other sessions out); the generation is part of it, so
+        raising it ends every session of the user at once, whatever the session store."""
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "balm.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Role(models.TextChoices):

@@ -376,3 +376,45 @@ def require(allowed: bool, message: str = "You do not have access to this.") -> 
     """Raise :class:`NotAllowed` unless ``allowed``; actions call this with a ``can_*`` result."""
     if not allowed:
         raise NotAllowed(message)
+
+
+# --- staff sign-in -------------------------------------------------------------------------
+
+
+def must_use_two_factor(user: Any) -> bool:
+    """Staff who sign in with a second step (a code from an authenticator app) when
+    ``BALM_STAFF_2FA`` is on: superusers, administrators and researchers always; facilitators
+    at a site that asks (``Site.facilitators_need_two_factor``). Participants never."""
+    from django.conf import settings
+
+    if not settings.BALM_STAFF_2FA or not _authenticated(user):
+        return False
+    if user.is_superuser:
+        return True
+    for role, facilitators_too in Membership.objects.filter(user=user).values_list(
+        "role", "site__facilitators_need_two_factor"
+    ):
+        if role != Role.FACILITATOR or facilitators_too:
+            return True
+    return False
+
+
+def can_manage_sign_in_locks(user: Any) -> bool:
+    """Administrators (of any site) and superusers see the sign-in locks page."""
+    return bool(administered_site_ids(user))
+
+
+def lockable_usernames(user: Any) -> QuerySet[Any] | None:
+    """Whose locked account ``user`` may unlock: the staff of the sites they administer
+    (``None``: anyone's, for a superuser; an empty list for everyone else)."""
+    from balm.accounts.models import User
+
+    if not _authenticated(user):
+        return User.objects.none().values_list("username", flat=True)
+    if user.is_superuser:
+        return None
+    return (
+        User.objects.filter(memberships__site_id__in=administered_site_ids(user))
+        .values_list("username", flat=True)
+        .distinct()
+    )

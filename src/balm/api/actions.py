@@ -8,22 +8,38 @@ revoke in the admin. Who may do what: ``balm.accounts.permissions.can_issue_api_
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput, Problem
-from balm.accounts.models import User, hash_token, new_token
+from balm.accounts.models import Site, User, hash_token, new_token
 from balm.api.models import TOKEN_PREFIX, ApiToken
 from balm.audit.models import record
 
 NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length or 100
 
 
+def token_lifetime_days(user: User) -> int:
+    """Days a new token of ``user`` works: the shortest lifetime among the sites where they
+    hold a role, or ``BALM_API_TOKEN_DAYS`` for someone with none (a superuser, a participant)."""
+    days = (
+        Site.objects.filter(memberships__user=user)
+        .order_by("api_token_days")
+        .values_list("api_token_days", flat=True)
+        .first()
+    )
+    return int(days) if days is not None else int(settings.BALM_API_TOKEN_DAYS)
+
+
 def issue_api_token(*, user: User, name: str, by: User | None) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns the record and the token (shown once, stored hashed).
 
-    ``by``: the system (``None``), a superuser, or a staff member issuing their own."""
+    ``by``: the system (``None``), a superuser, or a staff member issuing their own. It expires
+    after :func:`token_lifetime_days`."""
     if by is not None:
         permissions.require(
             permissions.can_issue_api_token(by, user),
@@ -39,11 +55,16 @@ def issue_api_token(*, user: User, name: str, by: User | None) -> tuple[ApiToken
     if problems:
         raise InvalidInput(problems)
     token = TOKEN_PREFIX + new_token()
+    days = token_lifetime_days(user)
     with transaction.atomic():
         api_token = ApiToken.objects.create(
-            user=user, name=name.strip(), token_hash=hash_token(token), created_by=by
+            user=user,
+            name=name.strip(),
+            token_hash=hash_token(token),
+            created_by=by,
+            expires_at=timezone.now() + timedelta(days=days),
         )
-        record("api_token.issue", by=by, obj=api_token, details={"user": user.pk})
+        record("api_token.issue", by=by, obj=api_token, details={"user": user.pk, "days": days})
     return api_token, token
 
 

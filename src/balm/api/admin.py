@@ -11,7 +11,7 @@ class ApiTokenAdmin(SuperuserOnlyAdmin):
     their own on ``/account/tokens/`` ("API tokens"); ``balm manage issue_api_token`` issues one
     for anyone (participants included) and ``balm manage revoke_api_token`` revokes one."""
 
-    list_display = ("name", "user", "created_at", "last_used_at", "revoked_at")
+    list_display = ("name", "user", "created_at", "last_used_at", "expires_at", "revoked_at")
     list_filter = ("revoked_at",)
     readonly_fields = (
         "user",
@@ -20,6 +20,7 @@ class ApiTokenAdmin(SuperuserOnlyAdmin):
         "created_at",
         "created_by",
         "last_used_at",
+        "expires_at",
         "revoked_at",
     )
     search_fields = ("name", "user__username")

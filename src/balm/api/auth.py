@@ -22,6 +22,7 @@ from balm.api.models import ApiToken
 from balm.outcomes.models import Assessment
 from balm.programmes.models import Cohort, Enrolment
 from balm.web.participant_session import current_participant
+from balm.web.staff_session import second_step_missing
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,16 @@ class BearerToken(HttpBearer):
 
 class SessionCaller(APIKeyCookie):
     """The Django session: a logged-in user, or a participant's personal link opened in this
-    browser (re-checked on every request). Unsafe methods need the CSRF token."""
+    browser (re-checked on every request). Unsafe methods need the CSRF token. Staff who must
+    sign in with a second step and have not given their code yet are not signed in here."""
 
     param_name: str = settings.SESSION_COOKIE_NAME
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
         user: Any = request.user
         if user.is_authenticated and user.is_active:
+            if second_step_missing(request):
+                return None
             return Caller(user=user)
         participant = current_participant(request)
         if participant is not None:

@@ -30,6 +30,9 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        help_text="The token stops working at this moment (the site's token lifetime)."
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -39,12 +42,16 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.user})"
 
     @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
     @classmethod
     def find_active(cls, token: str) -> ApiToken | None:
-        """The active token for ``token`` (its user active too), or None."""
+        """The active token for ``token`` (not revoked, not expired, its user active), or None."""
         if not token or len(token) > 200:
             return None
         found = cls.objects.select_related("user").filter(token_hash=hash_token(token)).first()

@@ -26,6 +26,8 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "alert_escalation_minutes": "keep",
         "duty_email": "drop",
         "researchers_see_checkin_notes": "keep",
+        "facilitators_need_two_factor": "keep",
+        "api_token_days": "keep",
         "created_at": "keep",
     },
     "accounts.user": {
@@ -40,6 +42,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "is_staff": "drop",
         "is_active": "drop",
         "date_joined": "drop",
+        "session_generation": "drop",
         "groups": "drop",
         "user_permissions": "drop",
     },
@@ -368,6 +371,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "created_at": "drop",
         "created_by": "drop",
         "last_used_at": "drop",
+        "expires_at": "drop",
         "revoked_at": "drop",
     },
     # A site's licensed wording is the licence holder's text, not research data: only its

@@ -7,5 +7,5 @@ class WebConfig(AppConfig):
     verbose_name = "balm web"
 
     def ready(self) -> None:
-        # Connects the log-in signal that gives participants a short session.
-        from balm.web import participant_session  # noqa: F401
+        # Connect the log-in signals: participants' short session, staff's idle clock.
+        from balm.web import participant_session, staff_session  # noqa: F401

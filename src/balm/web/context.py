@@ -24,4 +24,9 @@ def balm(request: HttpRequest) -> dict[str, object]:
         session = getattr(request, "session", None)
         return session is not None and session.get(SESSION_KEY) is not None
 
-    return {"balm_demo": settings.DEMO, "balm_is_staff": is_staff, "balm_by_link": by_link}
+    return {
+        "balm_demo": settings.DEMO,
+        "balm_is_staff": is_staff,
+        "balm_by_link": by_link,
+        "balm_lock_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }

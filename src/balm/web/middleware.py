@@ -32,3 +32,18 @@ def permission_lookups_once(get_response: Callable[[HttpRequest], HttpResponse])
             return get_response(request)
 
     return middleware
+
+
+def permissions_policy(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:  # type: ignore[type-arg]
+    """``Permissions-Policy``: the browser features balm never uses (camera, microphone,
+    location...) are off on every page, so injected content could not ask for them either."""
+    from django.conf import settings
+
+    value = settings.PERMISSIONS_POLICY
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        response.headers.setdefault("Permissions-Policy", value)
+        return response
+
+    return middleware

@@ -5,7 +5,7 @@ A participant's session, by personal link or by signing in to their account, las
 browser closes and ends after :data:`LINK_IDLE_SECONDS` without a request, so a shared phone
 or clinic tablet does not keep someone's health record open; the link itself still works to
 come back, and saved answers stay. "Sign out (forget this device)" ends it at once
-(:func:`forget_link`). Staff sessions are left as they are.
+(:func:`forget_link`). Staff sessions have their own idle limit (:mod:`balm.web.staff_session`).
 """
 
 from __future__ import annotations

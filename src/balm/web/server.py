@@ -9,6 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from balm.web.log_redaction import redact
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger with every access-log atom (request line, path, query, referrer,
+    request headers) passed through :func:`balm.web.log_redaction.redact`."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        return {k: redact(v) if isinstance(v, str) else v for k, v in atoms.items()}
 
 
 class BalmServer(BaseApplication):  # type: ignore[misc]
@@ -38,6 +50,8 @@ def serve(*, bind: str, workers: int, threads: int) -> None:
             "worker_class": "gthread",
             "keepalive": 5,
             "accesslog": "-",
+            # The access log never holds a personal link's token (balm.web.log_redaction).
+            "logger_class": "balm.web.server.RedactingLogger",
             "errorlog": "-",
             "loglevel": "warning",
             # Requests in flight get this long to finish on SIGTERM.

@@ -22,7 +22,14 @@
 | ``BALM_TIME_ZONE`` | local time zone of the service | ``Europe/London`` |
 | ``BALM_BEHIND_TLS_PROXY`` | trust the proxy's ``X-Forwarded-Proto: https`` | off |
 | ``BALM_SSL_REDIRECT`` | redirect plain HTTP to HTTPS | off |
-| ``BALM_HSTS_SECONDS`` | ``Strict-Transport-Security`` max-age; 0: not sent | 0 |
+| ``BALM_HSTS_SECONDS`` | ``Strict-Transport-Security`` max-age; 0: not sent | 1 year on https |
+| ``BALM_HSTS_INCLUDE_SUBDOMAINS``, ``_PRELOAD`` | HSTS for sub-domains; preload | off |
+| ``BALM_STAFF_2FA`` | staff also give a code from an app (docs/security.md) | on (demo: off) |
+| ``BALM_STAFF_IDLE_MINUTES`` | a staff session ends after this long without a request | 30 |
+| ``BALM_SIGN_IN_FAILURES`` | failed sign-ins (per account and per address) before a lock | 5 |
+| ``BALM_SIGN_IN_LOCK_MINUTES`` | how long a lock lasts unless an administrator lifts it | 30 |
+| ``BALM_LINK_FAILURES_PER_HOUR`` | unknown personal links one address may open in an hour | 20 |
+| ``BALM_API_TOKEN_DAYS`` | lifetime of an API token of someone with no site | 90 |
 
 With an ``https://`` ``BALM_SITE_URL`` the session and CSRF cookies are sent over HTTPS only
 and that address is a trusted origin for forms. ``balm manage check --deploy`` lists what is
@@ -41,6 +48,7 @@ check, up to ``BALM_REMINDER_MAX_ATTEMPTS`` times, and the error is kept on its
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -93,6 +101,11 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' Swagger UI from our own static files, not a CDN
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "balm.accounts",
     "balm.programmes",
     "balm.outcomes",
@@ -110,11 +123,25 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "balm.web.staff_session.staff_session",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "balm.web.middleware.no_store",
     "balm.web.middleware.permission_lookups_once",
+    "balm.web.middleware.permissions_policy",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out account or address before the password is
+# checked. ``AxesBackend`` (not the standalone one) also answers ``get_user``, which the test
+# client's ``force_login`` needs; it still never signs anyone in by itself.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "balm.web.urls"
@@ -250,15 +277,90 @@ if env_bool("BALM_BEHIND_TLS_PROXY", False):
     # Only behind a proxy that sets this header itself (and drops a client's own copy).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("BALM_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("BALM_HSTS_SECONDS", 0)
+# Sent only on HTTPS answers (Django's SecurityMiddleware), so a plain-http demo is unaffected.
+SECURE_HSTS_SECONDS = env_int("BALM_HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0)
 if SECURE_HSTS_SECONDS < 0:
     raise ConfigError(f"BALM_HSTS_SECONDS={SECURE_HSTS_SECONDS}; it must be 0 (off) or more")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BALM_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("BALM_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# What the pages may load: only balm's own files (no inline script or style, no other
+# origin); figures and the two-factor QR code are data: images. django-csp 4 settings.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features balm never uses, switched off for every page (balm.web.middleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 
+# --- staff sign-in (docs/security.md) ---------------------------------------------------
+# Two-factor sign-in for staff (django-otp): administrators and researchers always, and
+# facilitators at a site that asks (Site.facilitators_need_two_factor).
+# On for every server; the demo (BALM_DEMO) leaves it off unless asked, so its printed
+# log-ins work at once (BALM_STAFF_2FA=1 balm demo shows the set-up).
+BALM_STAFF_2FA = env_bool("BALM_STAFF_2FA", not DEMO)
+OTP_TOTP_ISSUER = "balm"
+BALM_STAFF_IDLE_MINUTES = env_int("BALM_STAFF_IDLE_MINUTES", 30)
+if BALM_STAFF_IDLE_MINUTES < 1:
+    raise ConfigError(f"BALM_STAFF_IDLE_MINUTES={BALM_STAFF_IDLE_MINUTES}; it must be 1 or more")
+# django-axes: a lock per account and, separately, per address after this many failures.
+AXES_FAILURE_LIMIT = env_int("BALM_SIGN_IN_FAILURES", 5)
+_lock_minutes = env_int("BALM_SIGN_IN_LOCK_MINUTES", 30)
+if _lock_minutes < 1:
+    raise ConfigError(f"BALM_SIGN_IN_LOCK_MINUTES={_lock_minutes}; it must be 1 or more")
+AXES_COOLOFF_TIME = timedelta(minutes=_lock_minutes)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "balm/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "balm.web.client_ip.client_ip"
+AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT < 1:
+    raise ConfigError(f"BALM_SIGN_IN_FAILURES={AXES_FAILURE_LIMIT}; it must be 1 or more")
+BALM_LINK_FAILURES_PER_HOUR = env_int("BALM_LINK_FAILURES_PER_HOUR", 20)
+BALM_API_TOKEN_DAYS = env_int("BALM_API_TOKEN_DAYS", 90)
+
+# Every log line passes through the redaction filter: a personal link's token in a logged
+# address ("Not Found: /p/<token>/") is replaced before it is written (balm.web.log_redaction).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_links": {"()": "balm.web.log_redaction.RedactLinks"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_links"]},
+        "server": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_links"],
+            "formatter": "django.server",
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("BALM_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # runserver's request lines, as Django writes them, through the filter too.
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        # django-axes notes every sign-in at INFO; its warnings (locks) are what matters.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -19,3 +19,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The hundreds of staff tests sign in with force_login and no second step; the tests of
+# two-factor sign-in itself switch it back on (tests/web/test_two_factor.py and the browser).
+BALM_STAFF_2FA = False
+# The cache that counts unknown personal links lives as long as a test process; the tests of
+# the limit set it low themselves (tests/web/test_sign_in_limits.py).
+BALM_LINK_FAILURES_PER_HOUR = 10_000

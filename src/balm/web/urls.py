@@ -7,12 +7,32 @@ from balm.api.api import api
 from balm.web import views
 from balm.web.admin_site import balm_admin
 from balm.web.progress import my_progress
+from balm.web.views import signin
 from balm.wording.views import site_questionnaire
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # staff sign-in: the second step, its set-up, the account's security page, locks
+    path("account/two-factor/", signin.two_factor, name="two-factor"),
+    path("account/two-factor/setup/", signin.two_factor_setup, name="two-factor-setup"),
+    path("account/security/", signin.account_security, name="account-security"),
+    path("account/recovery-codes/", signin.recovery_codes, name="recovery-codes"),
+    path("account/sign-out-everywhere/", signin.sign_out_all, name="sign-out-everywhere"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="balm/password_change.html", success_url="/account/password/done/"
+        ),
+        name="password-change",
+    ),
+    path(
+        "account/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="balm/password_changed.html"),
+        name="password_change_done",
+    ),
+    path("account/sign-in-locks/", signin.sign_in_locks_page, name="sign-in-locks"),
     # staff: cohorts, enrolments, sessions, answers entered by staff
     path("cohorts/new/", views.cohort_create, name="cohort-create"),
     path("cohorts/<int:cohort_id>/", views.cohort_detail, name="cohort"),

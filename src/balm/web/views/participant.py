@@ -22,6 +22,7 @@ from balm.outcomes.models import Assessment, CheckIn, Draft, PracticeType, Respo
 from balm.outcomes.status import answer_by
 from balm.programmes.models import Enrolment
 from balm.programmes.templates import PARTICIPANT_TIMEPOINT
+from balm.web import link_throttle
 from balm.web.participant_session import current_participant, forget_link, remember_link
 from balm.wording.lookup import answerable_online, online_instrument_ids, site_instrument
 
@@ -35,9 +36,15 @@ ASKED_BY_THE_PRACTICE_LIST = "q7"
 
 
 def open_link(request: HttpRequest, token: str) -> HttpResponse:
-    """A personal link: remember it in the session and move the token out of the address bar."""
+    """A personal link: remember it in the session and move the token out of the address bar.
+
+    An address that opened too many unknown links lately is refused (429) without a look-up,
+    even with a good link (:mod:`balm.web.link_throttle`)."""
+    if link_throttle.too_many_failures(request):
+        return render(request, "balm/link_invalid.html", {"throttled": True}, status=429)
     link = open_participant_link(token=token)
     if link is None:
+        link_throttle.note_failure(request)
         return render(request, "balm/link_invalid.html", status=404)
     remember_link(request, link)
     return redirect("my-questionnaires")

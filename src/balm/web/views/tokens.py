@@ -16,7 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput
-from balm.api.actions import NAME_MAX_LENGTH, issue_api_token, revoke_api_token
+from balm.api.actions import (
+    NAME_MAX_LENGTH,
+    issue_api_token,
+    revoke_api_token,
+    token_lifetime_days,
+)
 from balm.web.forms import BalmForm
 
 
@@ -46,7 +51,12 @@ def _page(request: HttpRequest, form: ApiTokenForm, new_token: str | None = None
     response = render(
         request,
         "balm/api_tokens.html",
-        {"form": form, "tokens": tokens, "new_token": new_token},
+        {
+            "form": form,
+            "tokens": tokens,
+            "new_token": new_token,
+            "lifetime_days": token_lifetime_days(request.user),  # type: ignore[arg-type]
+        },
     )
     response["Cache-Control"] = "no-store"  # a new token is on this page once
     return response
@@ -80,7 +90,7 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke one of the user's own tokens: it stops working at once."""
     _require_token_owner(request)
     token = get_object_or_404(permissions.visible_api_tokens(request.user), pk=token_id)
-    was_active = token.is_active
+    was_active = token.revoked_at is None
     revoke_api_token(token=token, by=request.user)
     if was_active:
         messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
