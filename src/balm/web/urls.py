@@ -7,6 +7,7 @@ from balm.api.api import api
 from balm.web import views
 from balm.web.admin_site import balm_admin
 from balm.web.progress import my_progress
+from balm.web.views.audit_trail import audit_trail, audit_trail_csv
 from balm.wording.views import site_questionnaire
 
 urlpatterns = [
@@ -56,6 +57,9 @@ urlpatterns = [
     path("me/q/<int:assessment_id>/", views.questionnaire, name="questionnaire"),
     path("me/done/<int:assessment_id>/", views.questionnaire_done, name="questionnaire-done"),
     path("me/progress/", my_progress, name="my-progress"),
+    # administrators: the audit trail of their sites, erasure on request
+    path("audit/", audit_trail, name="audit-trail"),
+    path("audit/events.csv", audit_trail_csv, name="audit-trail-csv"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
     path("admin/", balm_admin.urls),
