@@ -81,6 +81,9 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "site": "drop",
         "at": "drop",
         "details": "drop",
+        "participant": "drop",
+        "prev_hash": "drop",
+        "hash": "drop",
     },
     "programmes.programmetemplate": {
         "id": "keep",
