@@ -123,3 +123,61 @@ def test_a_participant_downloads_their_own_data(world) -> None:  # type: ignore[
     for user in (world.facilitator_a, world.admin_a, world.researcher_a, None):
         assert client_for(user).get(reverse("my-data-json")).status_code == 404, user
     assert CheckIn.objects.count() == 1
+
+
+# --- retention ----------------------------------------------------------------------------
+
+
+def _finish(enrolment, on) -> None:  # type: ignore[no-untyped-def]
+    from balm.programmes.actions import change_enrolment_status
+    from balm.programmes.models import EnrolmentStatusChange
+
+    EnrolmentStatusChange.objects.filter(enrolment=enrolment).update(on=on)  # referred then
+    for status in ("assessed", "started"):
+        change_enrolment_status(enrolment=enrolment, status=status, on=on, by=None)
+    change_enrolment_status(enrolment=enrolment, status="completed", on=on, by=None)
+
+
+def test_retention_removes_identifiers_after_the_sites_period(world) -> None:  # type: ignore[no-untyped-def]
+    import io
+    from datetime import date
+
+    from django.core.management import call_command
+
+    from balm.accounts.erasure import apply_retention
+
+    world.site_a.retention_years = 8
+    world.site_a.save()
+    Enrolment.objects.filter(pk=world.enrolment_p1.pk).update(consent_recorded_on="2010-01-04")
+    response = _answer(world)
+    _finish(world.enrolment_p1, date(2010, 3, 29))  # P1 ended 2010-03-29
+    # P2's programme is still running: never touched.
+    assert apply_retention(today=date(2018, 3, 29)) == []  # 8 years to the day: not yet past
+    dry = apply_retention(today=date(2018, 3, 30), dry_run=True)
+    assert dry == ["site-a P1: programme ended 2010-03-29; would remove identifiers"]
+    assert Participant.objects.get(pk=world.p1.pk).name == "Pat One"
+    out = io.StringIO()
+    call_command("apply_retention", stdout=out)  # today is long after 2018
+    assert "1 participant(s) changed." in out.getvalue()
+    person = Participant.objects.get(pk=world.p1.pk)
+    assert (person.name, person.email) == ("", "") and person.pseudonym.startswith("erased-")
+    assert Response.objects.filter(pk=response.pk).exists()  # consent: research data stays
+    assert Participant.objects.get(pk=world.p2.pk).name == "Sam Two"
+    assert AuditEvent.objects.filter(action="participant.retention", actor=None).count() == 1
+    again = io.StringIO()
+    call_command("apply_retention", stdout=again)
+    assert "0 participant(s) changed." in again.getvalue()
+
+
+def test_the_worker_timer_applies_retention(world) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from balm.outcomes.reminders import ReminderSchedule
+
+    world.site_a.retention_years = 1
+    world.site_a.save()
+    _answer(world)
+    _finish(world.enrolment_p1, date(2020, 1, 6))
+    ReminderSchedule(900).tick()
+    assert Participant.objects.get(pk=world.p1.pk).pseudonym.startswith("erased-")
+    assert not Response.objects.filter(assessment__enrolment=world.enrolment_p1).exists()

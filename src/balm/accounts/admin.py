@@ -47,6 +47,7 @@ class SiteForm(forms.ModelForm):
             "alert_escalation_minutes",
             "duty_email",
             "researchers_see_checkin_notes",
+            "retention_years",
         )
 
     def clean_enabled_instruments(self) -> list[str]:
@@ -90,6 +91,7 @@ class SiteAdmin(AuditedAdmin):
         "alert_escalation_minutes",
         "duty_email",
         "researchers_see_checkin_notes",
+        "retention_years",
         "created_at",
     )
     audit_name = "site"

@@ -18,6 +18,7 @@ The audit event says what kinds of record were erased and how many, never what t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -55,8 +56,15 @@ def plan_erasure(participant: Participant) -> ErasurePlan:
     )
 
 
+ERASED_PREFIX = "erased-"
+
+
 def erase_participant(
-    *, participant: Participant, by: Any, keep_research_data: bool
+    *,
+    participant: Participant,
+    by: Any,
+    keep_research_data: bool,
+    action: str = "participant.erase",
 ) -> dict[str, int]:
     """Erase ``participant`` as the module says; returns the counts the audit event holds.
     Keeping research data needs research consent recorded on one of their enrolments."""
@@ -106,18 +114,75 @@ def erase_participant(
             )
         if person.user_id is not None:
             _close_account(person.user_id)
-        person.pseudonym = f"erased-{person.pk}"
+        person.pseudonym = f"{ERASED_PREFIX}{person.pk}"
         person.name = person.email = person.phone = person.gp = ""
         person.user = None
         person.save()
         record(
-            "participant.erase",
+            action,
             by=by,
             obj=person,
             site=person.site_id,
             details={"kept_research_data": keep_research_data, "erased": counts},
         )
     return counts
+
+
+def past_retention(today: date) -> list[tuple[Participant, date]]:
+    """Participants not yet erased whose every enrolment closed (completed or withdrawn) more
+    than their site's ``retention_years`` ago, with the day their last programme ended."""
+    from django.db.models import Max
+
+    from balm.programmes.models import EnrolmentStatusChange
+
+    found = []
+    candidates = (
+        Participant.objects.filter(site__retention_years__isnull=False)
+        .exclude(pseudonym__startswith=ERASED_PREFIX)
+        .exclude(enrolments__status__in=["referred", "assessed", "started"])
+        .filter(enrolments__isnull=False)
+        .select_related("site")
+        .distinct()
+    )
+    for person in candidates:
+        ended = EnrolmentStatusChange.objects.filter(
+            enrolment__participant=person, status__in=["completed", "withdrawn"]
+        ).aggregate(last=Max("on"))["last"]
+        years = person.site.retention_years or 0
+        if ended is not None and _add_years(ended, years) < today:
+            found.append((person, ended))
+    return found
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def apply_retention(*, today: date | None = None, dry_run: bool = False) -> list[str]:
+    """Remove the identifiers of everyone past their site's retention period (the system
+    acts, ``by=None``; each is audited as ``participant.retention``). Returns one line per
+    participant, what was or (dry run) would be done."""
+    from django.utils import timezone
+
+    lines = []
+    for person, ended in past_retention(today or timezone.localdate()):
+        keep = research_consent_recorded(person)
+        what = "identifiers" + ("" if keep else ", answers and transcripts")
+        lines.append(
+            f"{person.site.slug} {person.pseudonym}: programme ended {ended}; "
+            f"{'would remove' if dry_run else 'removed'} {what}"
+        )
+        if not dry_run:
+            erase_participant(
+                participant=person,
+                by=None,
+                keep_research_data=keep,
+                action="participant.retention",
+            )
+    return lines
 
 
 def _now() -> Any:

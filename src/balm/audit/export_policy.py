@@ -26,6 +26,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "alert_escalation_minutes": "keep",
         "duty_email": "drop",
         "researchers_see_checkin_notes": "keep",
+        "retention_years": "keep",
         "created_at": "keep",
     },
     "accounts.user": {
