@@ -12,7 +12,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from tests.web import factories
@@ -26,11 +25,7 @@ from balm.programmes.actions import change_enrolment_status
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
+client_for = factories.client_for
 
 
 def _events(world, count: int = 3) -> list[AuditEvent]:  # type: ignore[no-untyped-def]

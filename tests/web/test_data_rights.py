@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from tests.web import factories
 
@@ -23,11 +22,7 @@ from balm.programmes.models import Enrolment
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
+client_for = factories.client_for
 
 
 def _answer(world) -> Response:  # type: ignore[no-untyped-def]
@@ -181,3 +176,10 @@ def test_the_worker_timer_applies_retention(world) -> None:  # type: ignore[no-u
     ReminderSchedule(900).tick()
     assert Participant.objects.get(pk=world.p1.pk).pseudonym.startswith("erased-")
     assert not Response.objects.filter(assessment__enrolment=world.enrolment_p1).exists()
+
+
+def test_the_enrolment_page_offers_erasure_to_administrators_only(world) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("enrolment", args=[world.enrolment_p1.pk])
+    erase_url = reverse("erase-participant", args=[world.p1.pk])
+    assert erase_url in client_for(world.admin_a).get(url).content.decode()
+    assert erase_url not in client_for(world.facilitator_a).get(url).content.decode()

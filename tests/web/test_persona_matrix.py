@@ -93,11 +93,7 @@ def _url(route: str, fillers: dict[str, str]) -> str:
     return "/" + re.sub(r"<([^>]+)>", fill, route)
 
 
-def _client(user: Any) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
+_client = factories.client_for
 
 
 def test_every_page_and_operation_for_every_persona(world) -> None:  # type: ignore[no-untyped-def]
