@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.web import factories
 
 from balm.programmes.models import DiagnosisCategory, Enrolment, Format
 
@@ -74,3 +75,36 @@ def test_any_bytes_are_refused_or_enrolled_never_a_crash(world, body: bytes) -> 
     assert answer.status_code in (200, 302)
     if answer.status_code == 200:
         assert Enrolment.objects.count() == before
+
+
+# --- the questionnaire form -----------------------------------------------------------------
+
+form_values = st.one_of(
+    st.sampled_from(["0", "1", "2", "3", "4", "", " ", "-1", "99", "1.5", "x", "0x1", "١"]),
+    st.text(max_size=20),
+)
+
+
+@FUZZ
+@given(
+    values=st.dictionaries(
+        st.sampled_from([f"q{i}" for i in range(1, 11)] + ["page", "go", "q9 "]),
+        form_values,
+        max_size=12,
+    )
+)
+def test_questionnaire_form_posts_never_crash_or_store_a_bad_response(world, values) -> None:  # type: ignore[no-untyped-def]
+    """PHQ-9 through the participant's page: any POST is a page (with its problems) or a
+    redirect; a stored response has every item answered within the printed range 0-3 (the
+    PHQ-9's options, Kroenke, Spitzer & Williams 2001)."""
+    from balm.outcomes.models import Response
+
+    assessment = world.enrolment_p1.assessments.get(instrument_id="phq9", timepoint="baseline")
+    client = factories.client_for(world.p1_user)
+    answer = client.post(reverse("questionnaire", args=[assessment.pk]), values)
+    assert answer.status_code in (200, 302, 404), answer.status_code
+    stored = Response.objects.filter(assessment=assessment).first()
+    if stored is not None:
+        items = {f"q{i}" for i in range(1, 10)}
+        assert set(stored.answers) >= items
+        assert all(stored.answers[i] in (0, 1, 2, 3) for i in items)
