@@ -457,10 +457,6 @@ def test_hlm_with_the_mixed_model() -> None:
 
     Synthetic: slopes -5 per step for a-c, 0 for d-f, small noise; everyone has 4 visits.
     """
-    try:
-        from balm.change.mixed import empirical_bayes_slopes  # noqa: F401
-    except ImportError:
-        pytest.skip("balm.change.mixed.empirical_bayes_slopes is not available yet")
     rng = np.random.default_rng(7)
     rows = []
     for k, pid in enumerate("abcdef"):

@@ -220,6 +220,8 @@ def test_safety_flags_phq9_item_9() -> None:
     assert safety_flags("phq9", phq9(3, 3, 3, 3, 3, 3, 3, 3, 0)) == []
     assert safety_flags("phq9", phq9(3, 3, 3, 3, 3, 3, 3, 3, "")) == []
     assert safety_flags("phq9", {}) == []
+    # A form's bad input is not an answer: no flag, no crash (found by test_fuzz_imports).
+    assert safety_flags("phq9", phq9(0, 0, 0, 0, 0, 0, 0, 0, "x")) == []
 
 
 def test_score_matrix_directly() -> None:

@@ -84,3 +84,13 @@ def client_id() -> str:
 
 
 PHQ9_ZEROS = {f"q{i}": 0 for i in range(1, 10)}
+
+
+def client_for(person: User | None) -> Any:
+    """A test client signed in as ``person`` (None: nobody signed in)."""
+    from django.test import Client
+
+    client = Client()
+    if person is not None:
+        client.force_login(person)
+    return client

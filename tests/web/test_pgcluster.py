@@ -34,3 +34,23 @@ def test_newest_server_version_first() -> None:
     ]
     ordered = sorted(paths, key=pgcluster._version_key, reverse=True)
     assert ordered[0].endswith("/15/bin") and ordered[-1].endswith("/9.6/bin")
+
+
+@pytest.mark.django_db
+def test_the_pass_runs_on_the_database_it_claims() -> None:
+    """Not marked ``postgres``, so it runs in both passes: in the PostgreSQL pass
+    (``BALM_TEST_POSTGRES`` set by the runner) the tests really ran on PostgreSQL, and in the
+    SQLite pass on SQLite; a runner that silently fell back to SQLite fails here."""
+    import os
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if os.environ.get("BALM_TEST_POSTGRES"):
+            cursor.execute("SELECT version()")
+            assert cursor.fetchone()[0].startswith("PostgreSQL")
+            assert connection.vendor == "postgresql"
+        else:
+            cursor.execute("SELECT sqlite_version()")
+            assert cursor.fetchone()[0][0] == "3"
+            assert connection.vendor == "sqlite"

@@ -57,6 +57,7 @@ class SiteForm(forms.ModelForm):
             "researchers_see_checkin_notes",
             "facilitators_need_two_factor",
             "api_token_days",
+            "retention_years",
         )
 
     def clean_enabled_instruments(self) -> list[str]:
@@ -102,6 +103,7 @@ class SiteAdmin(AuditedAdmin):
         "researchers_see_checkin_notes",
         "facilitators_need_two_factor",
         "api_token_days",
+        "retention_years",
         "created_at",
     )
     audit_name = "site"

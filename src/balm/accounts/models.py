@@ -61,6 +61,17 @@ class Site(models.Model):
             "several sites gets the shortest)."
         ),
     )
+    retention_years = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "Years after a participant's programme ends (completed or withdrawn) before their "
+            "name, contact details and personal links are removed (balm manage apply_retention; "
+            "the worker does it on its timer). Research data stays pseudonymised where consent "
+            "was recorded. Blank: kept until erased by hand."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -418,3 +418,23 @@ def lockable_usernames(user: Any) -> QuerySet[Any] | None:
         .values_list("username", flat=True)
         .distinct()
     )
+
+
+# --- the audit trail and data-protection duties -------------------------------------------
+
+
+def visible_audit_events(user: Any) -> QuerySet[Any]:
+    """Administrators see the audit trail of the sites they administer (events without a site
+    only in the superusers' admin)."""
+    from balm.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(site_id__in=administered_site_ids(user))
+
+
+def can_view_audit_trail(user: Any) -> bool:
+    return bool(administered_site_ids(user))
+
+
+def can_erase_participant(user: Any, participant: Participant) -> bool:
+    """Erasure on request is an administrator's decision at the participant's site."""
+    return participant.site_id in administered_site_ids(user)

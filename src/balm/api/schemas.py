@@ -256,3 +256,12 @@ class ScoresOut(Schema):
 
 AllowedOut.model_rebuild()
 QuestionOut.model_rebuild()
+
+
+# The answers every operation documents besides its success (the API's rules, balm.api.api):
+# 401 without credentials; 422 for a malformed request (a path id, page or body out of range);
+# 404 for an object the caller may not see; on writes 403 (seen, not allowed to change) and
+# 409 (a client_id reused with different content).
+LIST_ERRORS: dict[int, Any] = {401: ErrorOut, 422: ProblemsOut}
+READ_ERRORS: dict[int, Any] = {**LIST_ERRORS, 404: ErrorOut}
+WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ErrorOut, 409: ErrorOut}

@@ -28,6 +28,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "researchers_see_checkin_notes": "keep",
         "facilitators_need_two_factor": "keep",
         "api_token_days": "keep",
+        "retention_years": "keep",
         "created_at": "keep",
     },
     "accounts.user": {
@@ -84,6 +85,9 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "site": "drop",
         "at": "drop",
         "details": "drop",
+        "participant": "drop",
+        "prev_hash": "drop",
+        "hash": "drop",
     },
     "programmes.programmetemplate": {
         "id": "keep",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from balm.cli import (
+    backup_cmd,
     change_cmd,
     instruments_cmd,
     qual_analysis_cmd,
@@ -34,6 +35,7 @@ for module in (
     web_cmd,
     qual_cmd,
     qual_analysis_cmd,
+    backup_cmd,
 ):
     module.register(app)
 

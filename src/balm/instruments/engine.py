@@ -543,13 +543,18 @@ def score_one(
 
 
 def safety_flags(instrument: Instrument | str, answers: Mapping[str, object]) -> list[str]:
-    """Ids of safety items answered above their lowest weight (e.g. PHQ-9 item 9 above 0)."""
+    """Ids of safety items answered above their lowest weight (e.g. PHQ-9 item 9 above 0).
+    A value that is not a number (a form's bad input, not yet an answer) flags nothing."""
     definition = resolve(instrument)
     flagged = []
     for item in definition.safety_items:
         value = answers.get(item.id)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        if float(str(value)) > _item_bounds(definition, item)[0]:
+        try:
+            number = float(str(value))
+        except ValueError:  # not an answer yet (the form shows it as a problem): no flag
+            continue
+        if number > _item_bounds(definition, item)[0]:
             flagged.append(item.id)
     return flagged

@@ -404,7 +404,22 @@ class ReminderSchedule:
             self.checks += 1
         if queued:
             logger.info("Queued %d e-mail(s)", queued)
+        self._retention()
         return queued
+
+    @staticmethod
+    def _retention() -> None:
+        """The sites' retention periods, applied on the same timer (idempotent: a participant
+        already done is skipped), so no cron job is needed."""
+        from balm.accounts.erasure import apply_retention
+
+        try:
+            done = apply_retention()
+        except Exception:
+            logger.exception("Applying the retention periods failed; trying again next time")
+            return
+        if done:
+            logger.info("Retention: %d participant(s) past their site's period", len(done))
 
     def _run(self, check_now: bool) -> None:
         if not check_now and self._stop.wait(self.interval):

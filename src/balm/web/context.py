@@ -24,9 +24,15 @@ def balm(request: HttpRequest) -> dict[str, object]:
         session = getattr(request, "session", None)
         return session is not None and session.get(SESSION_KEY) is not None
 
+    @cache
+    def is_admin() -> bool:
+        """Administrators of a site see its audit trail."""
+        return permissions.can_view_audit_trail(getattr(request, "user", None))
+
     return {
         "balm_demo": settings.DEMO,
         "balm_is_staff": is_staff,
+        "balm_is_admin": is_admin,
         "balm_by_link": by_link,
         "balm_lock_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }

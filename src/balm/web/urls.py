@@ -7,7 +7,8 @@ from balm.api.api import api
 from balm.web import views
 from balm.web.admin_site import balm_admin
 from balm.web.progress import my_progress
-from balm.web.views import signin
+from balm.web.views import data_rights, signin
+from balm.web.views.audit_trail import audit_trail, audit_trail_csv
 from balm.wording.views import site_questionnaire
 
 urlpatterns = [
@@ -77,6 +78,12 @@ urlpatterns = [
     path("me/q/<int:assessment_id>/", views.questionnaire, name="questionnaire"),
     path("me/done/<int:assessment_id>/", views.questionnaire_done, name="questionnaire-done"),
     path("me/progress/", my_progress, name="my-progress"),
+    path("me/progress/my-data/", data_rights.my_data, name="my-data"),
+    path("me/progress/my-data.json", data_rights.my_data_json, name="my-data-json"),
+    # administrators: the audit trail of their sites, erasure on request
+    path("audit/", audit_trail, name="audit-trail"),
+    path("audit/events.csv", audit_trail_csv, name="audit-trail-csv"),
+    path("participants/<int:participant_id>/erase/", data_rights.erase, name="erase-participant"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
     path("admin/", balm_admin.urls),

@@ -12,7 +12,13 @@ from ninja.pagination import paginate
 
 from balm.api.auth import Caller
 from balm.api.pagination import Page, Rows
-from balm.api.schemas import AssessmentDetailOut, AssessmentOut, ErrorOut, Id
+from balm.api.schemas import (
+    LIST_ERRORS,
+    READ_ERRORS,
+    AssessmentDetailOut,
+    AssessmentOut,
+    Id,
+)
 from balm.instruments import get_instrument
 from balm.instruments.schema import ItemKind
 from balm.outcomes.models import Assessment, open_ids
@@ -42,7 +48,7 @@ def assessment_out(assessment: Assessment, status: str) -> dict:
 
 @router.get(
     "/due",
-    response=list[AssessmentOut],
+    response={200: list[AssessmentOut], **LIST_ERRORS},
     summary="Questionnaires open now (due or started; a page)",
 )
 @paginate(Page)
@@ -71,7 +77,7 @@ def due(request: HttpRequest, cohort_id: Id | None = None) -> Rows[Assessment]:
 
 @router.get(
     "/{assessment_id}",
-    response={200: AssessmentDetailOut, 404: ErrorOut},
+    response={200: AssessmentDetailOut, **READ_ERRORS},
     summary="One assessment with its questions and allowed answers",
 )
 def get_assessment(request: HttpRequest, assessment_id: Id) -> dict:

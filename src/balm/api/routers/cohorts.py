@@ -14,7 +14,14 @@ from ninja.pagination import paginate
 
 from balm.api.auth import Caller
 from balm.api.pagination import Page, Rows
-from balm.api.schemas import CohortDetailOut, CohortOut, EnrolmentOut, ErrorOut, Id
+from balm.api.schemas import (
+    LIST_ERRORS,
+    READ_ERRORS,
+    CohortDetailOut,
+    CohortOut,
+    EnrolmentOut,
+    Id,
+)
 from balm.programmes.models import Cohort, Enrolment
 
 router = Router(tags=["cohorts"])
@@ -57,7 +64,9 @@ def _visible_cohort(caller: Caller, cohort_id: int) -> Cohort:
     )
 
 
-@router.get("", response=list[CohortOut], summary="Cohorts you can see (a page)")
+@router.get(
+    "", response={200: list[CohortOut], **LIST_ERRORS}, summary="Cohorts you can see (a page)"
+)
 @paginate(Page)
 def list_cohorts(request: HttpRequest) -> Rows[Cohort]:
     caller: Caller = request.auth  # type: ignore[attr-defined]
@@ -69,7 +78,7 @@ def list_cohorts(request: HttpRequest) -> Rows[Cohort]:
     return Rows(cohorts, cohort_out)
 
 
-@router.get("/{cohort_id}", response={200: CohortDetailOut, 404: ErrorOut}, summary="A cohort")
+@router.get("/{cohort_id}", response={200: CohortDetailOut, **READ_ERRORS}, summary="A cohort")
 def get_cohort(request: HttpRequest, cohort_id: Id) -> dict:
     caller: Caller = request.auth  # type: ignore[attr-defined]
     cohort = _visible_cohort(caller, cohort_id)
@@ -82,7 +91,7 @@ def get_cohort(request: HttpRequest, cohort_id: Id) -> dict:
 
 @router.get(
     "/{cohort_id}/enrolments",
-    response={200: list[EnrolmentOut], 404: ErrorOut},
+    response={200: list[EnrolmentOut], **READ_ERRORS},
     summary="Enrolments in a cohort (a page; pseudonyms only for researchers)",
 )
 @paginate(Page)

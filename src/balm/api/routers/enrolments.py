@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router
 
 from balm.api.auth import Caller
-from balm.api.schemas import ErrorOut, Id, ScoresOut
+from balm.api.schemas import READ_ERRORS, Id, ScoresOut
 from balm.instruments import get_instrument
 from balm.outcomes.models import CheckIn, Response
 
@@ -29,7 +29,7 @@ def _scales(instrument_id: str) -> list[dict]:
 
 @router.get(
     "/{enrolment_id}/scores",
-    response={200: ScoresOut, 404: ErrorOut},
+    response={200: ScoresOut, **READ_ERRORS},
     summary="Scores over time (as scored by balm.instruments when submitted)",
 )
 def scores(request: HttpRequest, enrolment_id: Id) -> dict:

@@ -18,10 +18,10 @@ from balm.accounts.errors import InvalidInput, Problem
 from balm.api.auth import Caller
 from balm.api.problems import problems_body
 from balm.api.schemas import (
+    WRITE_ERRORS,
     CheckInIn,
     CheckInOut,
     ErrorOut,
-    ProblemsOut,
     ResponseIn,
     ResponseOut,
 )
@@ -102,7 +102,7 @@ def checkin_out(checkin: CheckIn) -> dict:
 
 @router.post(
     "/responses",
-    response={**STATUSES, 422: ProblemsOut},
+    response={**WRITE_ERRORS, **STATUSES},
     summary="Submit a questionnaire (idempotent on client_id)",
 )
 def submit_response(request: HttpRequest, payload: ResponseIn):  # type: ignore[no-untyped-def]
@@ -146,7 +146,7 @@ def submit_response(request: HttpRequest, payload: ResponseIn):  # type: ignore[
 
 @router.post(
     "/checkins",
-    response={**STATUSES, 200: CheckInOut, 201: CheckInOut, 422: ProblemsOut},
+    response={**WRITE_ERRORS, **STATUSES, 200: CheckInOut, 201: CheckInOut},
     summary="Submit a weekly check-in (idempotent on client_id)",
 )
 def submit_checkin(request: HttpRequest, payload: CheckInIn):  # type: ignore[no-untyped-def]

@@ -186,6 +186,7 @@ def enrolment_detail(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             messages.success(request, f"Status changed to {enrolment.get_status_display()}.")
             return redirect("enrolment", enrolment_id=enrolment.pk)
     context = _enrolment_context(request, enrolment, form)
+    context["can_erase"] = permissions.can_erase_participant(request.user, enrolment.participant)
     shown = request.session.get(NEW_LINK_KEY)
     if request.method == "GET" and shown and shown.get("enrolment") == enrolment.pk:
         del request.session[NEW_LINK_KEY]

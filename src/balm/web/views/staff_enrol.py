@@ -80,7 +80,16 @@ class _RollBack(Exception):
 
 def parse_enrolment_csv(text: str, cohort: Cohort) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows to enrol and every problem found (``Row N, field: message``); reads only."""
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse_enrolment_csv(text, cohort)
+    except csv.Error as error:  # a stray quote or line break (found by tests/web/test_fuzz_imports)
+        return [], [f"The file could not be read as CSV ({error}); save it as CSV UTF-8."]
+
+
+def _parse_enrolment_csv(text: str, cohort: Cohort) -> tuple[list[dict[str, Any]], list[str]]:
+    # newline="": the csv module reads line ends itself, so a line break inside a quoted
+    # field (or a lone carriage return) is read, not refused.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_REQUIRED if c not in header]
     if missing:
