@@ -57,8 +57,11 @@ def _text_items(instrument_id: str) -> frozenset[str]:
 
 
 def response_records(responses: QuerySet[Response]) -> Iterator[ResponseRecord]:
-    """Plain records of ``responses`` (one query), pseudonyms only, free text left out."""
-    rows = responses.order_by("pk").values_list(
+    """Plain records of ``responses`` (one query), pseudonyms only, free text left out; in
+    the order of stored responses unless ``responses`` is a slice (a page) of an ordering."""
+    if not responses.query.is_sliced:
+        responses = responses.order_by("pk")
+    rows = responses.values_list(
         "pk",
         "client_id",
         "instrument_id",
