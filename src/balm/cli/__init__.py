@@ -10,6 +10,7 @@ import typer
 
 from balm.cli import (
     change_cmd,
+    exchange_cmd,
     instruments_cmd,
     qual_analysis_cmd,
     qual_cmd,
@@ -34,6 +35,7 @@ for module in (
     web_cmd,
     qual_cmd,
     qual_analysis_cmd,
+    exchange_cmd,
 ):
     module.register(app)
 

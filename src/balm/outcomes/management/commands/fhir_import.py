@@ -50,7 +50,8 @@ class Command(BaseCommand):
             result = import_fhir(site=site, data=data, by=user, dry_run=options["dry_run"])
         except InvalidInput as error:
             lines = "\n".join(f"  {p.field}: {p.message}" for p in error.problems)
-            raise CommandError(f"{len(error.problems)} problem(s); nothing imported:\n{lines}")
+            message = f"{len(error.problems)} problem(s); nothing imported:\n{lines}"
+            raise CommandError(message) from error
         if options["dry_run"]:
             self.stdout.write(
                 f"dry run: {len(result.planned)} to import, {len(result.repeated)} already there"
