@@ -82,7 +82,8 @@ def test_staff_researcher_participant_and_other_site_see_what_they_may(answered)
     observation = f"/api/fhir/Observation/response-{one.pk}-total"
     assert client_for(world.facilitator_b).get(observation).status_code == 404
     got = client_for(world.researcher_a).get(observation).json()
-    assert got["valueQuantity"]["value"] == 12 and got["interpretation"][0]["coding"][0]["code"] == "moderate"
+    assert got["valueQuantity"]["value"] == 12
+    assert got["interpretation"][0]["coding"][0]["code"] == "moderate"
 
 
 def test_search_by_subject_questionnaire_and_date(answered) -> None:
@@ -126,7 +127,8 @@ def test_bundle_export_per_cohort_and_site(answered) -> None:
     other = client_for(world.facilitator_b)
     assert other.get("/api/fhir/Bundle", {"cohort": world.cohort_a.pk}).status_code == 404
     assert other.get("/api/fhir/Bundle", {"site": world.site_a.pk}).status_code == 404
-    assert client_for(world.p1_user).get("/api/fhir/Bundle", {"site": world.site_a.pk}).status_code == 404
+    own = client_for(world.p1_user)
+    assert own.get("/api/fhir/Bundle", {"site": world.site_a.pk}).status_code == 404
 
 
 def incoming(pseudonym="P1", answers=None, resource_id=None, **extra):  # type: ignore[no-untyped-def]
@@ -193,7 +195,8 @@ def test_post_permissions(world) -> None:
 def test_a_bundle_is_all_or_nothing(world, tmp_path) -> None:
     good = incoming("P1")
     bad = incoming("P2", answers={"q1": 1})  # too few answers to give a score
-    data = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": good}, {"resource": bad}]}
+    entry = [{"resource": good}, {"resource": bad}]
+    data = {"resourceType": "Bundle", "type": "collection", "entry": entry}
     with pytest.raises(InvalidInput) as error:
         import_fhir(site=world.site_a, data=data, by=world.facilitator_a)
     assert "Too few answers" in str(error.value)
@@ -233,7 +236,8 @@ def test_round_trip_into_a_fresh_site(answered, tmp_path) -> None:
                 answers = tuple((i["linkId"], json.dumps(i["answer"])) for i in r["item"])
                 out.add((who, r["questionnaire"], answers))
             else:
-                out.add((who, json.dumps(r["code"]), json.dumps(r["valueQuantity"]), json.dumps(r.get("interpretation"))))
+                shown = (r["code"], r["valueQuantity"], r.get("interpretation"))
+                out.add((who, *(json.dumps(part) for part in shown)))
         return out
 
     assert content(again) == content(first)

@@ -58,6 +58,7 @@ COLUMNS = (
 """REDCap's data dictionary columns, in REDCap's order."""
 
 TIMEPOINTS = ("baseline", "mid", "end", "follow_up")
+PLATFORM_KEYS = ("cohort_start", "diagnosis", "template", "format")
 DEFAULT_WEEKS = {"baseline": 0, "mid": 6, "end": 12, "follow_up": 24}
 """The shipped 12-week programme's weeks, used when a mapping names none."""
 
@@ -152,6 +153,8 @@ def dictionary_csv(instrument_ids: Iterable[str]) -> str:
 class Person:
     pseudonym: str
     cohort: str = ""
+    cohort_start: str = ""
+    diagnosis: str = ""
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,11 @@ class RecordMap:
     records: Mapping[str, Person] = field(default_factory=dict)
     cohort: str = ""
     weeks: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_WEEKS))
+    # Only for importing into the platform (a past cohort): defaults for every record.
+    cohort_start: str = ""
+    diagnosis: str = ""
+    template: str = ""
+    format: str = ""
 
 
 def read_map(path: Path) -> RecordMap:
@@ -185,11 +193,10 @@ def parse_map(raw: Any, *, where: str = "mapping") -> RecordMap:
     if not isinstance(raw, dict):
         raise RedcapError([f"{where}: expected keys events (and records, cohort, weeks)"])
     problems = []
-    unknown = sorted(set(raw) - {"events", "records", "cohort", "weeks"})
+    keys = ("events", "records", "cohort", "weeks", *PLATFORM_KEYS)
+    unknown = sorted(set(raw) - set(keys))
     if unknown:
-        problems.append(
-            f"{where}: unknown keys {', '.join(unknown)} (events, records, cohort, weeks)"
-        )
+        problems.append(f"{where}: unknown keys {', '.join(unknown)} (keys: {', '.join(keys)})")
     events = raw.get("events")
     if not isinstance(events, dict) or not events:
         problems.append(f"{where} events: map each REDCap event name to a timepoint")
@@ -205,7 +212,11 @@ def parse_map(raw: Any, *, where: str = "mapping") -> RecordMap:
             records[str(record)] = Person(person.strip())
         elif isinstance(person, dict) and str(person.get("pseudonym") or "").strip():
             records[str(record)] = Person(
-                str(person["pseudonym"]).strip(), str(person.get("cohort") or "").strip()
+                str(person["pseudonym"]).strip(),
+                *(
+                    str(person.get(key) or "").strip()
+                    for key in ("cohort", "cohort_start", "diagnosis")
+                ),
             )
         else:
             problems.append(f"{where} records.{record}: give a pseudonym (and optionally cohort)")
@@ -222,6 +233,7 @@ def parse_map(raw: Any, *, where: str = "mapping") -> RecordMap:
         records=records,
         cohort=str(raw.get("cohort") or "").strip(),
         weeks=weeks,
+        **{key: str(raw.get(key) or "").strip() for key in PLATFORM_KEYS},
     )
 
 
@@ -234,7 +246,7 @@ def read_records(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _item_columns(columns: Iterable[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
+def item_columns(columns: Iterable[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
     """``{instrument: {column: item}}`` for the columns that are balm items, and problems for
     columns that name an instrument but no item of it (``<form>_complete`` is REDCap's)."""
     known = catalogue()
@@ -276,7 +288,7 @@ def answers_frame(records: pd.DataFrame, mapping: RecordMap) -> Answers:
             problems.append(f"column {needed} is missing (a REDCap flat export has it)")
     if problems:
         raise RedcapError(problems)
-    columns, column_problems = _item_columns(str(c) for c in records.columns)
+    columns, column_problems = item_columns(str(c) for c in records.columns)
     problems.extend(column_problems)
     if not columns:
         problems.append("no column is a balm item (<instrument>_<item>, e.g. phq9_q1)")
@@ -364,3 +376,31 @@ def tidy(records: pd.DataFrame, mapping: RecordMap, *, bands: bool = False) -> p
         key=lambda c: c.map(order) if c.name == "timepoint" else c,
     )
     return merged.reset_index(drop=True)
+
+
+def past_table(records: pd.DataFrame, mapping: RecordMap) -> pd.DataFrame:
+    """The records as a past-cohorts table (:mod:`balm.exchange.past`) for importing into the
+    platform: ``participant``, ``cohort``, ``cohort_start``, ``diagnosis``, ``timepoint``,
+    ``template``, ``format`` and the item columns, from the mapping (a record's own cohort,
+    start and diagnosis first, then the mapping's). Checked as :func:`answers_frame` checks."""
+    answers_frame(records, mapping)  # every problem of the records and the mapping, at once
+    record_ids = records["record_id"].fillna("").str.strip()
+    people = [mapping.records.get(r) or Person(r) for r in record_ids]
+    table = pd.DataFrame(
+        {
+            "participant": [p.pseudonym for p in people],
+            "cohort": [p.cohort or mapping.cohort for p in people],
+            "cohort_start": [p.cohort_start or mapping.cohort_start for p in people],
+            "diagnosis": [p.diagnosis or mapping.diagnosis for p in people],
+            "timepoint": records["redcap_event_name"]
+            .fillna("")
+            .str.strip()
+            .map(dict(mapping.events)),
+            "template": mapping.template,
+            "format": mapping.format,
+        },
+        dtype="string",
+    )
+    columns, _ = item_columns(str(c) for c in records.columns)
+    named = [c for cols in columns.values() for c in cols]
+    return pd.concat([table, records[named].reset_index(drop=True)], axis=1)
