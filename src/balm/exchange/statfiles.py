@@ -125,12 +125,14 @@ def _name_problems(columns: list[str], suffix: str) -> list[str]:
     return problems
 
 
-def coded(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict[int, str]]]:
+def coded(
+    frame: pd.DataFrame,
+) -> tuple[pd.DataFrame, dict[str, str | None], dict[str, dict[int, str]]]:
     """The table with its coded columns as numbers, the variable labels and value labels.
     Raises :class:`StatFileError` naming every value that is not one of its column's values
     (row numbers count the header as line 1, as a spreadsheet shows them)."""
     out = frame.copy()
-    labels: dict[str, str] = {}
+    labels: dict[str, str | None] = {}
     value_labels: dict[str, dict[int, str]] = {}
     problems: list[str] = []
     for name in frame.columns:
@@ -146,13 +148,12 @@ def coded(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], dict[str, 
         blank = text.isna() | (text == "")
         mapped = text.map(dict(column.codes))
         bad = ~blank & mapped.isna()
-        for row in frame.index[bad.to_numpy()]:
-            position = frame.index.get_loc(row)
+        for position in bad.to_numpy().nonzero()[0]:
             problems.append(
-                f"line {int(position) + 2}, column {name}: {text.loc[row]!r} is not one of "
-                f"{', '.join(column.codes)}"
+                f"line {int(position) + 2}, column {name}: {text.iloc[position]!r} is not one "
+                f"of {', '.join(column.codes)}"
             )
-        out[name] = pd.array(mapped.where(~blank), dtype="Float64").astype("Int64")
+        out[name] = mapped.where(~blank).astype("Float64").astype("Int64")
     if problems:
         raise StatFileError(problems)
     return out, labels, value_labels
@@ -213,14 +214,16 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
         if column is None or column.codes is None:
             continue
         order = list(column.codes)
-        text = frame[name].astype("string").str.strip().replace("", pd.NA)
+        text = frame[name].astype("string").str.strip()
+        text = text.where(text != "")
         unknown = ~text.isna() & ~text.isin(order)
         for position in unknown.to_numpy().nonzero()[0]:
             problems.append(
                 f"line {int(position) + 2}, column {name}: {text.iloc[position]!r} is not one "
                 f"of {', '.join(order)}"
             )
-        out[name] = pd.Categorical(text, categories=order, ordered=True)
+        if not problems:
+            out[name] = pd.Categorical(text, categories=order, ordered=True)
     if problems:
         raise StatFileError(problems)
     out.to_parquet(path, index=False)
@@ -248,4 +251,4 @@ def read_scores_csv(path: Path) -> pd.DataFrame:
     for name in frame.columns:
         if str(name).endswith("_band"):
             frame[name] = frame[name].astype("string")
-    return frame.convert_dtypes(convert_string=True, convert_boolean=False)
+    return frame
