@@ -18,6 +18,7 @@ from balm.audit.models import record
 from balm.outcomes.export import checkins_frame, data_dictionary, scores_frame
 from balm.programmes.models import Enrolment
 from balm.web.views.common import require_staff, staff_cohort
+from balm.web.views.export_formats import statistics_file
 
 
 def _csv(frame, filename: str) -> HttpResponse:  # type: ignore[no-untyped-def]
@@ -59,7 +60,8 @@ def export_cohort(request: HttpRequest, cohort_id: int) -> HttpResponse:
         site=cohort.site,
         details={"scope": "cohort", "rows": len(frame), "items": items},
     )
-    return _csv(frame, f"balm-cohort-{cohort.pk}-scores.csv")
+    filename = f"balm-cohort-{cohort.pk}-scores.csv"
+    return statistics_file(request, frame, filename) or _csv(frame, filename)
 
 
 def _site(request: HttpRequest, site_id: int) -> Site:
@@ -85,7 +87,8 @@ def export_site(request: HttpRequest, site_id: int) -> HttpResponse:
         site=site,
         details={"scope": "site", "rows": len(frame), "items": items},
     )
-    return _csv(frame, f"balm-{site.slug}-scores.csv")
+    filename = f"balm-{site.slug}-scores.csv"
+    return statistics_file(request, frame, filename) or _csv(frame, filename)
 
 
 @login_required
@@ -121,7 +124,8 @@ def export_checkins(request: HttpRequest) -> HttpResponse:
         site=site,
         details={"rows": len(frame), "notes": notes},
     )
-    return _csv(frame, f"balm-{name}-checkins.csv")
+    filename = f"balm-{name}-checkins.csv"
+    return statistics_file(request, frame, filename) or _csv(frame, filename)
 
 
 @login_required
