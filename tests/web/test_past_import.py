@@ -113,8 +113,9 @@ def test_import_creates_groups_courses_and_scored_responses(place, tmp_path) -> 
     assert got[("P01", "end")] == (9, "mild", 14)
     assert got[("P03", "end")][:2] == (9, "mild")
     assert pd.isna(got[("P02", "baseline")][2])  # GAD-7 left blank: no response, never 0
-    # Every scheduled questionnaire of each course exists (answered or not).
-    assert Assessment.objects.filter(enrolment=completed).count() == 30
+    # PHQ-9 and GAD-7 at each of their 4 scheduled timepoints (answered or not); nothing of
+    # the instruments the file does not hold.
+    assert Assessment.objects.filter(enrolment=completed).count() == 8
     event = AuditEvent.objects.get(action="past.import")
     assert event.details["responses"] == 9 and event.actor == admin
 
@@ -234,3 +235,37 @@ def test_redcap_records_import_through_a_mapping(place, tmp_path) -> None:
     mapping.write_text("events: {baseline_arm_1: baseline}\ncohort: W\ncohort_start: 2022-01-10\n")
     with pytest.raises(CommandError, match="'week_12_arm_1' is not mapped"):
         call_command("redcap_import", "north", str(path), "--map", str(mapping))
+
+
+@pytest.mark.parametrize("instrument_id", ["phq9", "dass21", "cpaq8", "pdi", "scs_sf", "nrs"])
+def test_check_many_agrees_with_check_answers(instrument_id) -> None:
+    """The batch path gives what the one-response path gives, answer set by answer set (good,
+    blank, prorated, too few, out of range, not a number), in the cpaq20 printed order too."""
+    import random
+
+    from balm.instruments import get_instrument
+    from balm.outcomes.answers import check_answers, check_many
+
+    instrument = get_instrument(instrument_id)
+    rng = random.Random(instrument_id)
+    many = []
+    for _ in range(60):
+        answers: dict[str, object] = {}
+        for item in instrument.scored_items:
+            roll = rng.random()
+            options = [o.value for o in instrument.options_for(item)] or [item.minimum]
+            if roll < 0.15:
+                answers[item.id] = None
+            elif roll < 0.17:
+                answers[item.id] = rng.choice([99, "often"])
+            else:
+                answers[item.id] = int(rng.choice(options))
+        many.append(answers)
+    many.append({})
+    variant = "cpaq20_order" if instrument.needs_variant else None
+    batch = check_many(instrument_id, many, variant=variant)
+    for answers, got in zip(many, batch, strict=True):
+        one = check_answers(instrument_id, answers, require_complete=False, variant=variant)
+        assert got.problems == one.problems
+        if not one.problems:
+            assert got.scores == one.scores and got.flagged == one.flagged

@@ -13,7 +13,9 @@ can be; a dry run stops there.
 Then, in one transaction: the missing participants, groups (with their sessions), enrolments
 (their history: referred, assessed and started on the start date, then completed at the end
 of the programme or withdrawn on the start date with the reason), the scheduled
-questionnaires and the responses, entry mode ``import``, and one audit event for the import.
+questionnaires of the instruments the file holds for the group (at every timepoint the
+template schedules them, so one left unanswered counts as missed; none the service did not
+collect) and the responses, entry mode ``import``, and one audit event for the import.
 
 Idempotent: each response's client id is derived from the site, group, pseudonym, timepoint
 and instrument, so importing the same file again finds every answer stored and writes nothing.
@@ -42,7 +44,7 @@ from balm.audit.models import record
 from balm.exchange.past import PastRow
 from balm.exchange.redcap import field_name
 from balm.instruments import SCORER_VERSION
-from balm.outcomes.answers import check_answers, stored_answers
+from balm.outcomes.answers import check_many, stored_answers
 from balm.outcomes.models import Assessment, EntryMode, Response
 from balm.outcomes.scheduling import assessment_window
 from balm.programmes.models import (
@@ -118,6 +120,15 @@ def _templates(site: Site, rows: list[PastRow], problems: list[Problem]) -> dict
     return found
 
 
+def _as_given(instrument_id: str, answers: dict[str, object]) -> dict[str, object]:
+    """A text item's answer stays text (a spreadsheet cell of "5" is read as 5 elsewhere)."""
+    from balm.instruments import get_instrument
+    from balm.instruments.schema import ItemKind
+
+    text = {i.id for i in get_instrument(instrument_id).items if i.kind is ItemKind.TEXT}
+    return {k: (str(v) if k in text else v) for k, v in answers.items()}
+
+
 def plan(site: Site, rows: list[PastRow]) -> tuple[list[_Planned], list[Problem]]:
     """Check every row against the database and the engine; the responses to write."""
     problems: list[Problem] = []
@@ -153,7 +164,7 @@ def plan(site: Site, rows: list[PastRow]) -> tuple[list[_Planned], list[Problem]
         .filter(assessment__enrolment__cohort__site=site)
         .values_list("client_id", "answers")
     }
-    planned = []
+    wanted: dict[str, list[tuple[PastRow, dict[str, object]]]] = {}
     for row in rows:
         schedule = schedules.get(row.template)
         for instrument_id, answers in row.answers.items():
@@ -172,8 +183,12 @@ def plan(site: Site, rows: list[PastRow]) -> tuple[list[_Planned], list[Problem]
                     Problem(f"line {row.line}, {instrument_id}", f"{site.slug} does not collect it")
                 )
                 continue
-            variant = variants.get(instrument_id)
-            checked = check_answers(instrument_id, answers, require_complete=False, variant=variant)
+            wanted.setdefault(instrument_id, []).append((row, _as_given(instrument_id, answers)))
+    planned = []
+    for instrument_id, entries in wanted.items():
+        variant = variants.get(instrument_id)
+        checked_all = check_many(instrument_id, [a for _, a in entries], variant=variant)
+        for (row, answers), checked in zip(entries, checked_all, strict=True):
             for problem in checked.problems:
                 column = (
                     field_name(instrument_id, problem.field) if problem.field else instrument_id
@@ -354,14 +369,25 @@ def _write(
             cohort_id__in=cohort_ids.values()
         ).values_list("pk", "participant__pseudonym", "cohort__name")
     }
-    existing = {
-        (a.enrolment_id, a.instrument_id, a.timepoint): a.pk
-        for a in Assessment.objects.filter(enrolment_id__in=enrolment_ids.values())
-    }
+
+    def assessments() -> dict[tuple[int, str, str], int]:
+        found = Assessment.objects.filter(enrolment_id__in=enrolment_ids.values()).values_list(
+            "enrolment_id", "instrument_id", "timepoint", "pk"
+        )
+        return {(e, i, t): pk for e, i, t, pk in found}
+
+    existing = assessments()
+    # The questionnaires a group's file holds, at every timepoint the template schedules them
+    # (one not answered then counts as not returned); none the service did not collect.
+    collected: dict[str, set[str]] = {}
+    for row in rows:
+        collected.setdefault(row.cohort, set()).update(row.answers)
     to_make = []
     for key, row in courses.items():
         enrolment_id = enrolment_ids[key]
         for entry in templates[row.template].schedule.all():
+            if entry.instrument_id not in collected[row.cohort]:
+                continue
             if (enrolment_id, entry.instrument_id, entry.timepoint) in existing:
                 continue
             if not site.instrument_enabled(entry.instrument_id):
@@ -380,10 +406,7 @@ def _write(
             )
             existing[(enrolment_id, entry.instrument_id, entry.timepoint)] = -1
     Assessment.objects.bulk_create(to_make, batch_size=2000)
-    assessment_ids = {
-        (a.enrolment_id, a.instrument_id, a.timepoint): a.pk
-        for a in Assessment.objects.filter(enrolment_id__in=enrolment_ids.values())
-    }
+    assessment_ids = assessments()
     answered = set(
         Response.objects.filter(assessment_id__in=assessment_ids.values()).values_list(
             "assessment_id", flat=True
