@@ -242,3 +242,42 @@ def test_round_trip_into_a_fresh_site(answered, tmp_path) -> None:
 
     assert content(again) == content(first)
     assert len(content(first)) == 6
+
+
+def test_balm_fhir_commands(answered, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from balm.cli import app
+
+    runner = CliRunner()
+    target = tmp_path / "bundle.json"
+    result = runner.invoke(app, ["fhir", "export", "--site", "site-a", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(target.read_text())
+    Bundle.model_validate(data)
+    assert len(data["entry"]) == 6
+    fresh = factories.site("fresh")
+    group = factories.cohort(fresh, name="Cohort A")
+    for pseudonym in ("P1", "P2"):
+        factories.enrol(factories.participant(fresh, pseudonym), group)
+    result = runner.invoke(app, ["fhir", "import", str(target), "--site", "fresh", "--dry-run"])
+    assert result.exit_code == 0 and "3 to import" in result.output
+    assert Response.objects.filter(assessment__enrolment__cohort=group).count() == 0
+    result = runner.invoke(app, ["fhir", "import", str(target), "--site", "fresh"])
+    assert result.exit_code == 0 and "imported 3" in result.output
+    result = runner.invoke(app, ["fhir", "import", str(target), "--site", "fresh"])
+    assert "imported 0, 3 already there" in result.output
+    target.write_text("{not json")
+    result = runner.invoke(app, ["fhir", "import", str(target), "--site", "fresh"])
+    assert result.exit_code == 2 and "cannot read as JSON" in result.output
+    result = runner.invoke(app, ["fhir", "import", str(target), "--site", "nowhere"])
+    assert result.exit_code == 2 and "no site 'nowhere'" in result.output
+
+
+def test_shape_validation_builds_the_same_bundle(answered) -> None:
+    from balm.instruments.fhir_response import bundle
+    from balm.outcomes.fhir_exchange import response_records
+
+    every = bundle(response_records(Response.objects.all()))
+    shapes = bundle(response_records(Response.objects.all()), check="shapes")
+    assert every == shapes
