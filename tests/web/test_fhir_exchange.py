@@ -281,3 +281,15 @@ def test_shape_validation_builds_the_same_bundle(answered) -> None:
     every = bundle(response_records(Response.objects.all()))
     shapes = bundle(response_records(Response.objects.all()), check="shapes")
     assert every == shapes
+
+
+def test_every_exported_field_is_kept_by_the_export_policy(answered) -> None:
+    from balm.audit.export_policy import EXPORT_POLICY
+    from balm.outcomes.fhir_exchange import SOURCE_FIELDS
+
+    for part, (model, field) in SOURCE_FIELDS.items():
+        assert EXPORT_POLICY[model][field] == "keep", part
+    body = client_for(answered.researcher_a).get("/api/fhir/QuestionnaireResponse").json()
+    stored = set(Response.objects.values_list("client_id", flat=True))
+    assert not any(client in json.dumps(body) for client in stored)
+    assert all("identifier" not in e["resource"] for e in body["entry"])

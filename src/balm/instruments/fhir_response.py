@@ -9,7 +9,7 @@ What goes out, per response:
 - a ``QuestionnaireResponse``: ``questionnaire`` is the canonical of the instrument's
   Questionnaire with its version after ``|`` (FHIR's ``canonical|version``), ``status``
   completed, ``authored``, ``subject`` a reference *by identifier* to the pseudonym (system
-  ``<base>/site/<site>/pseudonym``; never a name), the client id as ``identifier``, and one
+  ``<base>/site/<site>/pseudonym``; never a name), and one
   ``item`` per answered question: ``linkId`` the item id, the answer as ``valueCoding`` for a
   choice (code = the printed weight, display = the catalogue's label, exactly as the
   Questionnaire's ``answerOption`` codes it), ``valueInteger``, ``valueDecimal`` or

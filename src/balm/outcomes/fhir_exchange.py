@@ -56,6 +56,22 @@ def _text_items(instrument_id: str) -> frozenset[str]:
     )
 
 
+#: The model field behind every part of an exported resource; a test checks each is ``keep``
+#: in :data:`balm.audit.export_policy.EXPORT_POLICY` (the client id, ``drop``, never goes out).
+SOURCE_FIELDS: dict[str, tuple[str, str]] = {
+    "QuestionnaireResponse.id": ("outcomes.response", "id"),
+    "questionnaire": ("outcomes.response", "instrument_version"),
+    "subject": ("accounts.participant", "pseudonym"),
+    "subject.identifier.system": ("accounts.site", "slug"),
+    "authored": ("outcomes.response", "created_at"),
+    "item.answer": ("outcomes.response", "answers"),
+    "balm-timepoint": ("outcomes.assessment", "timepoint"),
+    "balm-cohort": ("programmes.cohort", "name"),
+    "Observation.valueQuantity": ("outcomes.response", "scores"),
+    "balm-scorer-version": ("outcomes.response", "scorer_version"),
+}
+
+
 def response_records(responses: QuerySet[Response]) -> Iterator[ResponseRecord]:
     """Plain records of ``responses`` (one query), pseudonyms only, free text left out; in
     the order of stored responses unless ``responses`` is a slice (a page) of an ordering."""
@@ -63,7 +79,6 @@ def response_records(responses: QuerySet[Response]) -> Iterator[ResponseRecord]:
         responses = responses.order_by("pk")
     rows = responses.values_list(
         "pk",
-        "client_id",
         "instrument_id",
         "instrument_version",
         "assessment__enrolment__cohort__site__slug",
@@ -78,7 +93,6 @@ def response_records(responses: QuerySet[Response]) -> Iterator[ResponseRecord]:
     text: dict[str, frozenset[str]] = {}
     for (
         pk,
-        client,
         instrument,
         version,
         site,
@@ -105,7 +119,6 @@ def response_records(responses: QuerySet[Response]) -> Iterator[ResponseRecord]:
             scorer_version=scorer,
             timepoint=tp,
             cohort=cohort,
-            identifier=client,
         )
 
 
