@@ -104,6 +104,11 @@ def test_search_by_subject_questionnaire_and_date(answered) -> None:
     bad = client.get(base, {"date": "March", "questionnaire": "phq-99", "_count": "0"})
     assert bad.status_code == 422
     assert {p["field"] for p in bad.json()["problems"]} == {"date", "questionnaire", "_count"}
+    huge = client.get(base, {"_offset": str(2**70), "_count": "x"})
+    assert huge.status_code == 422
+    assert {p["field"] for p in huge.json()["problems"]} == {"_offset", "_count"}
+    page = entries(client.get(base, {"_count": "2", "_offset": "1"}))
+    assert len(page) == 2
 
 
 def test_questionnaires_are_served(answered) -> None:

@@ -31,13 +31,13 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router
+from ninja import Field, Query, Router, Schema
 
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput, Problem
 from balm.accounts.models import Site
 from balm.api.auth import Caller
-from balm.api.schemas import ErrorOut, Id, ProblemsOut
+from balm.api.schemas import BIGINT_MAX, ErrorOut, Id, ProblemsOut
 from balm.instruments import catalogue, get_instrument
 from balm.instruments.fhir import DEFAULT_BASE_URL, questionnaire_dict
 from balm.instruments.fhir_response import bundle, observations, questionnaire_response
@@ -111,9 +111,9 @@ def _date_filter(values: list[str], problems: list[Problem]) -> dict[str, dateti
     return bounds
 
 
-def _search(request: HttpRequest, params: Search) -> tuple[QuerySet[Response], int, int]:
+def _search(request: HttpRequest, query: SearchParams) -> tuple[QuerySet[Response], int, int]:
     caller: Caller = request.auth  # type: ignore[attr-defined]
-    problems: list[Problem] = []
+    params, problems = _params(query)
     responses = _visible_responses(caller)
     if params.subject:
         pseudonym = params.subject.rsplit("|", 1)[-1]
@@ -131,31 +131,45 @@ def _search(request: HttpRequest, params: Search) -> tuple[QuerySet[Response], i
             )
         responses = responses.filter(instrument_id=instrument_id)
     responses = responses.filter(**_date_filter(params.date, problems))
-    if not 1 <= params.count <= MAX_COUNT:
-        problems.append(Problem("_count", f"Must be a whole number from 1 to {MAX_COUNT}."))
-    if params.offset < 0:
-        problems.append(Problem("_offset", "Must be 0 or more."))
     if problems:
         raise InvalidInput(problems)
     return responses.order_by("pk"), params.count, params.offset
 
 
-def _params(request: HttpRequest) -> Search:
-    get = request.GET
-    try:
-        count = int(get.get("_count", "100"))
-        offset = int(get.get("_offset", "0"))
-    except ValueError as error:
-        raise InvalidInput(
-            [Problem("_count", "Send whole numbers for _count and _offset.")]
-        ) from error
-    return Search(
-        subject=get.get("subject"),
-        questionnaire=get.get("questionnaire"),
-        date=get.getlist("date"),
-        count=count,
-        offset=offset,
+class SearchParams(Schema):
+    """FHIR search parameters, as text: they are checked together, so a request with several
+    bad ones hears of all of them (422)."""
+
+    subject: str | None = Field(None, description="A pseudonym, or system|pseudonym.")
+    questionnaire: str | None = Field(None, description="An instrument id or its canonical.")
+    date: list[str] = Field(
+        default_factory=list, description="YYYY-MM-DD, or ge/gt/le/lt and a day; repeatable."
     )
+    count: str | None = Field(None, alias="_count", description=f"1 to {MAX_COUNT} (100).")
+    offset: str | None = Field(None, alias="_offset", description="How many to skip (0).")
+
+
+def _whole(
+    text: str | None, default: int, low: int, high: int, name: str, problems: list[Problem]
+) -> int:
+    if text is None or text == "":
+        return default
+    try:
+        number = int(text)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        problems.append(Problem(name, f"Must be a whole number from {low} to {high}."))
+        return default
+    return number
+
+
+def _params(params: SearchParams) -> tuple[Search, list[Problem]]:
+    problems: list[Problem] = []
+    count = _whole(params.count, 100, 1, MAX_COUNT, "_count", problems)
+    offset = _whole(params.offset, 0, 0, BIGINT_MAX, "_offset", problems)
+    search = Search(params.subject, params.questionnaire, list(params.date), count, offset)
+    return search, problems
 
 
 @router.get("/Questionnaire", summary="The catalogue's instruments as FHIR Questionnaires")
@@ -177,8 +191,8 @@ def read_questionnaire(request: HttpRequest, questionnaire_id: str) -> HttpRespo
     summary="Responses the caller may see (search: subject, questionnaire, date)",
     response={200: dict, 422: ProblemsOut},
 )
-def search_responses(request: HttpRequest) -> HttpResponse:
-    responses, count, offset = _search(request, _params(request))
+def search_responses(request: HttpRequest, query: Query[SearchParams]) -> HttpResponse:
+    responses, count, offset = _search(request, query)
     records = response_records(responses[offset : offset + count])
     return _fhir(_searchset([questionnaire_response(r) for r in records], responses.count()))
 
@@ -203,8 +217,8 @@ def read_response(request: HttpRequest, response_id: str) -> HttpResponse:
     summary="Scale scores the caller may see (search: subject, questionnaire, date)",
     response={200: dict, 422: ProblemsOut},
 )
-def search_observations(request: HttpRequest) -> HttpResponse:
-    responses, count, offset = _search(request, _params(request))
+def search_observations(request: HttpRequest, query: Query[SearchParams]) -> HttpResponse:
+    responses, count, offset = _search(request, query)
     found = [o for r in response_records(responses) for o in observations(r)]
     return _fhir(_searchset(found[offset : offset + count], len(found)))
 
