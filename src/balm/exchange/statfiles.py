@@ -231,23 +231,9 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 def read_scores_csv(path: Path) -> pd.DataFrame:
     """A tidy scores CSV as written by balm (text ids, whole weeks, decimal scores)."""
-    frame = pd.read_csv(
-        path,
-        dtype={
-            c: "string"
-            for c in (
-                "enrolment",
-                "participant",
-                "cohort",
-                "site",
-                "format",
-                "diagnosis",
-                "timepoint",
-                "practice_type",
-            )
-        },
-        keep_default_na=True,
-    )
+    numbers = ("week", "sessions_attended", "practice_minutes")
+    text = [c for c in FIXED_LABELS if c not in numbers]
+    frame = pd.read_csv(path, dtype=dict.fromkeys(text, "string"), keep_default_na=True)
     for name in frame.columns:
         if str(name).endswith("_band"):
             frame[name] = frame[name].astype("string")

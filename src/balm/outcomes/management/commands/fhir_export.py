@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from balm.audit.models import record
 from balm.instruments.fhir_response import bundle
+from balm.outcomes.command_support import site_and_user
 from balm.outcomes.fhir_exchange import response_records
-from balm.outcomes.management.commands.fhir_import import site_and_user
 from balm.outcomes.models import Response
 
 

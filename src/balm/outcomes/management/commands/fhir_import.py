@@ -10,22 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from balm.accounts.errors import InvalidInput
-from balm.accounts.models import Site, User
+from balm.outcomes.command_support import problems_error, site_and_user
 from balm.outcomes.fhir_exchange import import_fhir
-
-
-def site_and_user(slug: str, username: str | None) -> tuple[Site, User | None]:
-    """The site by slug and the acting user (None: the system), or a CommandError."""
-    site = Site.objects.filter(slug=slug).first()
-    if site is None:
-        known = ", ".join(Site.objects.order_by("slug").values_list("slug", flat=True))
-        raise CommandError(f"no site {slug!r}; sites: {known or 'none'}")
-    user = None
-    if username:
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"no user called {username!r}")
-    return site, user
 
 
 class Command(BaseCommand):
@@ -49,9 +35,7 @@ class Command(BaseCommand):
         try:
             result = import_fhir(site=site, data=data, by=user, dry_run=options["dry_run"])
         except InvalidInput as error:
-            lines = "\n".join(f"  {p.field}: {p.message}" for p in error.problems)
-            message = f"{len(error.problems)} problem(s); nothing imported:\n{lines}"
-            raise CommandError(message) from error
+            raise problems_error(error.problems) from error
         if options["dry_run"]:
             self.stdout.write(
                 f"dry run: {len(result.planned)} to import, {len(result.repeated)} already there"

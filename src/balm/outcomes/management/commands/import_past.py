@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from balm.accounts.errors import InvalidInput
 from balm.exchange.past import Checked, PastFileError, check_rows, read_file
-from balm.outcomes.management.commands.fhir_import import site_and_user
+from balm.outcomes.command_support import problems_error, site_and_user
 from balm.outcomes.past_import import PastImport, import_past
 from balm.programmes.models import DiagnosisCategory
 
@@ -26,8 +26,7 @@ def run_import(
             site=site, rows=checked.rows, by=user, dry_run=dry, file_problems=checked.problems
         )
     except InvalidInput as error:
-        shown = [f"{p.field}: {p.message}" if p.field else p.message for p in error.problems]
-        raise problems_error(shown) from error
+        raise problems_error(error.problems) from error
     verb = "would import" if dry else "imported"
     command.stdout.write(
         f"{'dry run: ' if dry else ''}{verb} {result.responses} responses, "
@@ -39,11 +38,6 @@ def run_import(
             f"{result.safety_answers} past safety answers imported without an alert"
         )
     return result
-
-
-def problems_error(problems: list[str]) -> CommandError:
-    lines = "\n".join(f"  {p}" for p in problems)
-    return CommandError(f"{len(problems)} problem(s); nothing imported:\n{lines}")
 
 
 class Command(BaseCommand):

@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand
 
 from balm.exchange.past import PastFileError, check_rows
 from balm.exchange.redcap import RedcapError, past_table, read_map, read_records
-from balm.outcomes.management.commands.import_past import problems_error, run_import
+from balm.outcomes.command_support import problems_error
+from balm.outcomes.management.commands.import_past import run_import
 from balm.programmes.models import DiagnosisCategory
 
 
