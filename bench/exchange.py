@@ -113,7 +113,7 @@ def main() -> None:
         from balm.outcomes.fhir_exchange import response_records
         from balm.outcomes.models import Response
         from balm.outcomes.past_import import import_past
-        from balm.programmes.models import DiagnosisCategory
+        from balm.programmes.models import DiagnosisCategory, Enrolment
         from balm.wording.models import PrintedOrder
 
         def site(slug: str) -> Site:
@@ -141,9 +141,12 @@ def main() -> None:
         )
         print(f"  {again.responses} written, {again.unchanged} unchanged")
 
-        responses = Response.objects.filter(
-            pk__in=Response.objects.order_by("pk").values("pk")[: args.fhir]
-        )
+        # Whole courses (every instrument and timepoint of a person), so the Bundle holds the
+        # four questionnaires in their proportions.
+        people = args.fhir // (len(TIMEPOINTS) * len(PAST_INSTRUMENTS))
+        courses = Enrolment.objects.order_by("pk").values("pk")[:people]
+        responses = Response.objects.filter(assessment__enrolment__in=courses)
+        print(f"fhir: {responses.count()} responses")
         data = timed(
             f"fhir: Bundle of {args.fhir} responses, every resource validated",
             lambda: bundle(response_records(responses)),
@@ -158,6 +161,8 @@ def main() -> None:
             lambda: bundle(response_records(responses), check="none"),
         )
 
+        if args.redcap <= 0:
+            return
         records_path = folder / "records.csv"
         redcap_csv(records_path, args.redcap, rng)
         mapping = parse_map(
