@@ -149,3 +149,6 @@ def test_tidy_command_output_reads_into_balm_change(tmp_path: Path) -> None:
         ],
     )
     assert change.exit_code == 0, change.output
+    report = runner.invoke(app, ["report", str(target), "-o", str(tmp_path / "report.json")])
+    assert report.exit_code == 0, report.output
+    assert (tmp_path / "report.json").stat().st_size > 0

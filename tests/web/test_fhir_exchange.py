@@ -298,3 +298,17 @@ def test_every_exported_field_is_kept_by_the_export_policy(answered) -> None:
     stored = set(Response.objects.values_list("client_id", flat=True))
     assert not any(client in json.dumps(body) for client in stored)
     assert all("identifier" not in e["resource"] for e in body["entry"])
+
+
+def test_a_personal_link_sees_only_its_own(answered) -> None:
+    from balm.accounts.actions import issue_participant_link
+
+    _, token = issue_participant_link(participant=answered.p2, by=None)
+    browser = Client()
+    assert browser.get(f"/p/{token}/").status_code == 302
+    own = entries(browser.get("/api/fhir/QuestionnaireResponse"))
+    assert {r["subject"]["identifier"]["value"] for r in own} == {"P2"}
+    other = Response.objects.filter(assessment__enrolment=answered.enrolment_p1).first()
+    assert browser.get(f"/api/fhir/QuestionnaireResponse/response-{other.pk}").status_code == 404
+    observations = entries(browser.get("/api/fhir/Observation"))
+    assert [o["valueQuantity"]["value"] for o in observations] == [12]
