@@ -225,6 +225,15 @@ def test_redcap_records_import_through_a_mapping(place, tmp_path) -> None:
         "records: {'101': P01, '102': {pseudonym: P02, diagnosis: crps}}\n"
         "cohort: Winter 2022\ncohort_start: 2022-01-10\ndiagnosis: back_spinal\n"
     )
+    from typer.testing import CliRunner
+
+    from balm.cli import app
+
+    dry = CliRunner().invoke(
+        app, ["redcap", "import", "north", str(path), "--map", str(mapping), "--dry-run"]
+    )
+    assert dry.exit_code == 0 and "would import 3 responses" in dry.output, dry.output
+    assert Response.objects.count() == 0
     call_command("redcap_import", "north", str(path), "--map", str(mapping))
     assert Response.objects.count() == 3
     assert set(Enrolment.objects.values_list("participant__pseudonym", "diagnosis_category")) == {
