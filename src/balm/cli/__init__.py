@@ -11,6 +11,7 @@ import typer
 from balm.cli import (
     backup_cmd,
     change_cmd,
+    exchange_cmd,
     instruments_cmd,
     qual_analysis_cmd,
     qual_cmd,
@@ -36,6 +37,7 @@ for module in (
     qual_cmd,
     qual_analysis_cmd,
     backup_cmd,
+    exchange_cmd,
 ):
     module.register(app)
 

@@ -8,7 +8,7 @@ still be given.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,59 @@ def check_answers(
             problems.extend(too_few_answers(instrument, by_item, scores))
     problems.sort(key=lambda p: _order(instrument, p.field))
     return Checked(instrument=instrument, scores=scores, flagged=flagged, problems=problems)
+
+
+def check_many(
+    instrument_id: str, many: Sequence[Mapping[str, object]], *, variant: str | None = None
+) -> list[Checked]:
+    """:func:`check_answers` (``require_complete=False``) for many responses of one instrument
+    at once, through the engine's vectorised :func:`balm.instruments.score` (the same checks,
+    words and scores as :func:`score_one`, which ``tests/instruments/test_engine_single.py``
+    holds equal): for imports of thousands of responses. Every key must be an item of the
+    instrument (the caller checked its columns)."""
+    import pandas as pd
+
+    from balm.instruments import score
+
+    instrument = get_instrument(instrument_id)
+    mapping = instrument.variant_mapping(variant) if variant is not None else {}
+    printed = {item: key for key, item in mapping.items()}
+    text_items = {item.id for item in instrument.items if item.kind is ItemKind.TEXT}
+    present = [{k: v for k, v in answers.items() if not is_blank(v)} for answers in many]
+    frame = pd.DataFrame(present, columns=[item.id for item in instrument.items], dtype=object)
+    problems: list[list[Problem]] = [[] for _ in many]
+    for position, answers in enumerate(present):
+        for key in text_items & set(answers):
+            if not isinstance(answers[key], str):
+                problems[position].append(Problem(key, "This answer must be text."))
+    keep = frame
+    try:
+        result = score(instrument, frame, variant=variant)
+    except ResponseValidationError as error:
+        for p in error.problems:
+            field = printed.get(p.column, p.column)
+            targets = problems if p.row is None else [problems[p.row]]
+            for found in targets:
+                found.append(Problem(field, p.message))
+        if any(p.row is None for p in error.problems):
+            return [Checked(instrument, {}, [], found) for found in problems]
+        keep = frame.drop(index=sorted({p.row for p in error.problems if p.row is not None}))
+        result = score(instrument, keep, variant=variant)  # the rows without a bad cell
+    scored = result.scores.astype(object).where(result.scores.notna(), None)
+    records = dict(zip(keep.index, scored.to_dict("records"), strict=True))
+    out = []
+    for position, answers in enumerate(present):
+        found = problems[position]
+        if position not in records:
+            out.append(Checked(instrument, {}, [], found))
+            continue
+        scores = {key: _plain(value) for key, value in records[position].items()}
+        by_item = {mapping.get(k, k): v for k, v in answers.items()}
+        flagged = [printed_key(mapping, item) for item in safety_flags(instrument, by_item)]
+        if not found:
+            found.extend(too_few_answers(instrument, by_item, scores))
+        out.append(Checked(instrument, scores, flagged, found))
+    return out
 
 
 def printed_key(mapping: Mapping[str, str], item: str) -> str:

@@ -7,6 +7,7 @@ the database (:mod:`balm.web.downloads`): memory stays flat whatever the site's 
 
 from __future__ import annotations
 
+import pandas as pd
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
@@ -20,10 +21,17 @@ from balm.outcomes.export import Table, checkins_table, data_dictionary, scores_
 from balm.programmes.models import Enrolment
 from balm.web.downloads import streamed_csv
 from balm.web.views.common import require_staff, staff_cohort
+from balm.web.views.export_formats import statistics_file
 
 
 def _send(request: HttpRequest, table: Table, name: str) -> HttpResponseBase:
-    """The file of ``table`` (streamed; CSV) named ``<name>.csv``."""
+    """The file of ``table`` named ``<name>.csv``: streamed CSV, or with ``?format=sav|dta|
+    parquet`` the statistics file (written whole: those formats cannot be streamed)."""
+    if request.GET.get("format", "csv") not in {"", "csv"}:
+        frame = pd.DataFrame(list(table.rows), columns=table.columns)
+        response = statistics_file(request, frame, f"{name}.csv")
+        if response is not None:
+            return response
     return streamed_csv(f"{name}.csv", table.columns, table.rows)
 
 
