@@ -626,6 +626,244 @@ def add_theme_member(*, theme: Theme, kind: str, member_uid: uuid.UUID, by: User
         )
 
 
+# --- theme board and agreed layer ------------------------------------------------------
+
+_MEMBER_MODELS: dict[str, Any] = {"coding": Coding, "code": Code, "note": Note}
+
+
+def _member_case(kind: str, member_uid: uuid.UUID) -> int | None:
+    """The case of the source a coding or anchored note lies in (None for codes, notes on
+    no span, and sources of no case)."""
+    if kind == "coding":
+        return Coding.objects.filter(uid=member_uid).values_list("source__case", flat=True).first()
+    if kind == "note":
+        return Note.objects.filter(uid=member_uid).values_list("source__case", flat=True).first()
+    return None
+
+
+def place_on_theme(
+    *,
+    theme: Theme,
+    kind: str,
+    member_uid: uuid.UUID,
+    from_theme: Theme | None = None,
+    by: User | None,
+) -> None:
+    """Put a coding, code or note under ``theme``, taking it off ``from_theme`` when given
+    (a move on the theme board). A passage goes only into a theme of its own case."""
+    _may_code(by, theme.project.site_id)
+    problems = []
+    if kind not in _MEMBER_MODELS:
+        raise InvalidInput([Problem("kind", "Choose coding, code or note.")])
+    if not _in_project(_MEMBER_MODELS[kind], member_uid, theme.project):
+        problems.append(Problem("member", f"No such {kind} in this project."))
+    elif ThemeMember.objects.filter(theme=theme, kind=kind, member_uid=member_uid).exists():
+        problems.append(Problem("member", f"This {kind} is already in {theme.name!r}."))
+    elif theme.case_id is not None:
+        case = _member_case(kind, member_uid)
+        if case is not None and case != theme.case_id:
+            problems.append(
+                Problem("theme", f"{theme.name!r} belongs to another participant's analysis.")
+            )
+    if (
+        from_theme is not None
+        and not ThemeMember.objects.filter(
+            theme=from_theme, kind=kind, member_uid=member_uid
+        ).exists()
+    ):
+        problems.append(Problem("from", f"This {kind} is not in {from_theme.name!r}."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        if from_theme is not None:
+            ThemeMember.objects.filter(theme=from_theme, kind=kind, member_uid=member_uid).delete()
+        ThemeMember.objects.create(theme=theme, kind=kind, member_uid=member_uid)
+        record(
+            "qual.theme.place",
+            by=by,
+            obj=theme,
+            site=_site(theme.project.site_id),
+            details={
+                "kind": kind,
+                "member": str(member_uid),
+                "from": from_theme.pk if from_theme is not None else None,
+            },
+        )
+
+
+def remove_theme_member(*, theme: Theme, kind: str, member_uid: uuid.UUID, by: User | None) -> None:
+    """Take a coding, code or note off ``theme`` (the item itself stays)."""
+    _may_code(by, theme.project.site_id)
+    with transaction.atomic():
+        deleted, _ = ThemeMember.objects.filter(
+            theme=theme, kind=kind, member_uid=member_uid
+        ).delete()
+        if not deleted:
+            raise InvalidInput([Problem("member", f"This {kind} is not in {theme.name!r}.")])
+        record(
+            "qual.theme.remove_member",
+            by=by,
+            obj=theme,
+            site=_site(theme.project.site_id),
+            details={"kind": kind, "member": str(member_uid)},
+        )
+
+
+def rename_theme(*, theme: Theme, name: str, by: User | None) -> None:
+    _may_code(by, theme.project.site_id)
+    if not name.strip():
+        raise InvalidInput([Problem("name", "Give the theme a name.")])
+    with transaction.atomic():
+        old = theme.name
+        theme.name = name.strip()
+        theme.save(update_fields=["name"])
+        record(
+            "qual.theme.rename",
+            by=by,
+            obj=theme,
+            site=_site(theme.project.site_id),
+            details={"from": old, "to": theme.name},
+        )
+
+
+def theme_from_suggestion(
+    *,
+    project: QualProject,
+    name: str,
+    level: str,
+    codings: Iterable[uuid.UUID],
+    case: Case | None = None,
+    by: User,
+) -> Theme:
+    """Accept a suggested grouping: a new theme holding the chosen codings, one transaction."""
+    _may_code(by, project.site_id)
+    chosen = list(dict.fromkeys(codings))
+    problems = _theme_problems(level, None, case, project)
+    if not name.strip():
+        problems.insert(0, Problem("name", "Give the theme a name."))
+    if not chosen:
+        problems.append(Problem("members", "Choose at least one passage."))
+    found = set(
+        Coding.objects.filter(
+            uid__in=chosen, source__project=project, deleted_at__isnull=True
+        ).values_list("uid", flat=True)
+    )
+    missing = [u for u in chosen if u not in found]
+    if missing:
+        problems.append(Problem("members", f"{len(missing)} passage(s) are not in this project."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        theme = Theme.objects.create(
+            project=project,
+            name=name.strip(),
+            level=level,
+            case=case,
+            position=Theme.objects.filter(project=project).count(),
+        )
+        ThemeMember.objects.bulk_create(
+            ThemeMember(theme=theme, kind="coding", member_uid=u) for u in chosen
+        )
+        record(
+            "qual.theme.accept_suggestion",
+            by=by,
+            obj=theme,
+            site=_site(project.site_id),
+            details={"codings": len(chosen), "level": level},
+        )
+    return theme
+
+
+AGREED_CODER = "Agreed"
+"""The coder whose codings are the agreed layer: made by settling disagreements."""
+
+
+def agreed_coder(project: QualProject) -> Coder:
+    """The project's agreed layer (a coder with no user), made on first use."""
+    coder, _ = Coder.objects.get_or_create(project=project, name=AGREED_CODER)
+    return coder
+
+
+def settle_disagreement(
+    *,
+    source: Source,
+    code: Code,
+    start: int,
+    end: int,
+    spans: Iterable[tuple[int, int]],
+    choice: str = "",
+    by: User,
+) -> list[Coding]:
+    """Settle one disagreement about ``code`` in ``source.text[start:end]``: the agreed layer
+    takes ``spans`` (one coder's version, or none: the passage stays uncoded), replacing what
+    it held of that code in the run. ``choice`` names whose version it was ("" for neither).
+    Audited with the decision, so the run shows as settled."""
+    _may_code(by, source.site_id)
+    chosen = sorted(set(spans))
+    problems = []
+    if not (0 <= start < end <= len(source.text)):
+        problems.append(Problem("start", "The passage is not inside the text."))
+    if code.project_id != source.project_id:
+        problems.append(Problem("code", "The code belongs to another project."))
+    if code.deleted_at is not None or source.deleted_at is not None:
+        problems.append(Problem("code", "The code or the source is deleted."))
+    bad = [(a, b) for a, b in chosen if not (start <= a < b <= end)]
+    if bad:
+        problems.append(Problem("spans", f"{len(bad)} span(s) lie outside the passage."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        agreed = agreed_coder(source.project)
+        now = timezone.now()
+        replaced = Coding.objects.filter(
+            source=source,
+            code=code,
+            coder=agreed,
+            deleted_at__isnull=True,
+            start__lt=end,
+            end__gt=start,
+        ).update(deleted_at=now, deleted_by=by)
+        made = [
+            Coding.objects.create(
+                source=source,
+                start=a,
+                end=b,
+                code=code,
+                coder=agreed,
+                created_at=now.replace(microsecond=0),
+            )
+            for a, b in chosen
+        ]
+        record(
+            "qual.agreement.settle",
+            by=by,
+            obj=source.project,
+            site=_site(source.site_id),
+            details={
+                "source": str(source.uid),
+                "code": str(code.uid),
+                "start": start,
+                "end": end,
+                "spans": [list(s) for s in chosen],
+                "choice": choice,
+                "replaced": replaced,
+            },
+        )
+    return made
+
+
+def record_recurrence_export(*, project: QualProject, fmt: str, by: User) -> None:
+    """Audit a download of the recurrence table and its quotes (they carry passages)."""
+    _may_code(by, project.site_id)
+    record(
+        "qual.recurrence.export",
+        by=by,
+        obj=project,
+        site=_site(project.site_id),
+        details={"format": fmt},
+    )
+
+
 # --- exchange ----------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """URL configuration."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from balm.api.api import api
 from balm.web import views
@@ -56,6 +56,7 @@ urlpatterns = [
     path("me/q/<int:assessment_id>/", views.questionnaire, name="questionnaire"),
     path("me/done/<int:assessment_id>/", views.questionnaire_done, name="questionnaire-done"),
     path("me/progress/", my_progress, name="my-progress"),
+    path("qual/", include("balm.qualitative.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
     path("admin/", balm_admin.urls),

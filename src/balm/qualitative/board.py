@@ -1,0 +1,228 @@
+"""The theme board of a project, read in a fixed number of queries, and its recurrence table.
+
+Two methods share the board. IPA: experiential statements (anchored notes, and statement
+themes) are grouped into personal experiential themes of one participant (case), and those
+into group experiential themes. Reflexive thematic analysis: codes are grouped into subthemes
+and themes. Deleted things are left out, as in :func:`balm.qualitative.convert.to_project`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from balm.qual.frames import ProjectFrames, project_frames
+from balm.qual.recurrence import Recurrence, recurrence
+from balm.qualitative import convert
+from balm.qualitative.models import Case, Code, Coding, Note, QualProject, Source, Theme
+
+METHODS = {"ipa": "Interpretative phenomenological analysis", "ta": "Thematic analysis"}
+TOP_LEVEL = {"ipa": "group", "ta": "theme"}
+SNIPPET = 160
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "\u2026"
+
+
+@dataclass
+class Item:
+    """Something that can be placed on a theme: ``kind`` coding, code, note or theme."""
+
+    kind: str
+    uid: str
+    label: str
+    detail: str = ""
+    case_id: int | None = None
+    from_theme: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.uid}"
+
+
+@dataclass
+class Box:
+    """A theme with what it holds: its members and the themes under it."""
+
+    theme: Theme
+    items: list[Item] = field(default_factory=list)
+    children: list[Box] = field(default_factory=list)
+
+    @property
+    def uid(self) -> str:
+        return str(self.theme.uid)
+
+
+@dataclass
+class CaseColumn:
+    case: Case
+    loose: list[Item] = field(default_factory=list)
+    themes: list[Box] = field(default_factory=list)
+
+    @property
+    def targets(self) -> list[tuple[str, str]]:
+        """Where this participant's statements may go: their personal themes."""
+        return [(b.uid, b.theme.name) for b in self.themes]
+
+
+@dataclass
+class Board:
+    method: str
+    top: list[Box]
+    """Group themes (IPA) or themes (thematic analysis)."""
+    loose_themes: list[Box]
+    """Personal themes in no group theme (IPA) or subthemes in no theme."""
+    cases: list[CaseColumn]
+    loose: list[Item]
+    """Codes in no theme (thematic analysis)."""
+    themes: dict[str, Theme]
+
+    @property
+    def targets(self) -> dict[str, list[tuple[str, str]]]:
+        """Where things may go: ``top`` (themes at the top) and ``codes`` (for thematic
+        analysis, any theme or subtheme)."""
+        top = [(b.uid, b.theme.name) for b in self.top]
+        middle = [(str(t.uid), t.name) for t in self.themes.values() if t.level == "subtheme"]
+        return {"top": top, "codes": top + middle}
+
+
+def build(project: QualProject, method: str) -> Board:
+    """The board of ``project`` for ``method`` ("ipa" or "ta")."""
+    sources = {
+        s["pk"]: s
+        for s in Source.objects.filter(project=project, deleted_at__isnull=True).values(
+            "pk", "name", "text", "case_id"
+        )
+    }
+    codes = {c.pk: c for c in Code.objects.filter(project=project, deleted_at__isnull=True)}
+    themes = list(
+        Theme.objects.filter(project=project).select_related("case").prefetch_related("members")
+    )
+    placed: dict[tuple[str, str], str] = {}
+    for theme in themes:
+        for m in theme.members.all():
+            placed.setdefault((m.kind, str(m.member_uid)), str(theme.uid))
+    member_uids = {u for (kind, u) in placed if kind == "coding"}
+    codings = {
+        str(c.uid): c
+        for c in Coding.objects.filter(
+            uid__in=member_uids, deleted_at__isnull=True, source__deleted_at__isnull=True
+        )
+    }
+    notes = {
+        str(n.uid): n
+        for n in Note.objects.filter(
+            project=project, deleted_at__isnull=True, source__isnull=False
+        ).exclude(kind="memo")
+    }
+
+    def coding_item(c: Coding) -> Item | None:
+        source = sources.get(c.source_id)
+        if source is None or c.code_id not in codes:
+            return None
+        return Item(
+            "coding",
+            str(c.uid),
+            _snippet(source["text"][c.start : c.end]),
+            f"{codes[c.code_id].name} \u00b7 {source['name']}",
+            source["case_id"],
+        )
+
+    def note_item(n: Note) -> Item | None:
+        source = sources.get(n.source_id)  # type: ignore[arg-type]
+        if source is None:
+            return None
+        quote = source["text"][n.start : n.end]
+        return Item(
+            "note",
+            str(n.uid),
+            _snippet(n.text),
+            f"{n.kind} note on \u201c{_snippet(quote)}\u201d \u00b7 {source['name']}",
+            source["case_id"],
+        )
+
+    def member_item(kind: str, uid: str) -> Item | None:
+        if kind == "coding" and uid in codings:
+            return coding_item(codings[uid])
+        if kind == "note" and uid in notes:
+            return note_item(notes[uid])
+        if kind == "code":
+            code = next((c for c in codes.values() if str(c.uid) == uid), None)
+            if code is not None:
+                return Item("code", uid, code.name, code.description)
+        return None
+
+    boxes = {str(t.uid): Box(t) for t in themes}
+    for theme in themes:
+        box = boxes[str(theme.uid)]
+        for m in theme.members.all():
+            item = member_item(m.kind, str(m.member_uid))
+            if item is not None:
+                item.from_theme = box.uid
+                box.items.append(item)
+    by_pk = {t.pk: boxes[str(t.uid)] for t in themes}
+    for theme in themes:
+        if theme.parent_id is not None and theme.parent_id in by_pk:
+            by_pk[theme.parent_id].children.append(boxes[str(theme.uid)])
+
+    top_level = TOP_LEVEL[method]
+    middle = "personal" if method == "ipa" else "subtheme"
+    top = [boxes[str(t.uid)] for t in themes if t.level == top_level]
+    loose_themes = [
+        boxes[str(t.uid)]
+        for t in themes
+        if t.level == middle
+        and (t.parent_id is None or by_pk[t.parent_id].theme.level != top_level)
+    ]
+    columns: list[CaseColumn] = []
+    loose: list[Item] = []
+    if method == "ipa":
+        cases = {c.pk: CaseColumn(c) for c in Case.objects.filter(project=project)}
+        for theme in themes:
+            if theme.level == "personal" and theme.case_id in cases:
+                cases[theme.case_id].themes.append(boxes[str(theme.uid)])
+            if theme.level == "statement" and theme.parent_id is None and theme.case_id in cases:
+                cases[theme.case_id].loose.append(
+                    Item("theme", str(theme.uid), theme.name, "experiential statement")
+                )
+        for uid, note in notes.items():
+            if ("note", uid) in placed:
+                continue
+            item = note_item(note)
+            if item is not None and item.case_id in cases:
+                cases[item.case_id].loose.append(item)
+        columns = [c for c in cases.values() if c.loose or c.themes]
+    else:
+        loose = [
+            Item("code", str(c.uid), c.name, c.description)
+            for c in codes.values()
+            if ("code", str(c.uid)) not in placed
+        ]
+    return Board(method, top, loose_themes, columns, loose, {str(t.uid): t for t in themes})
+
+
+def frames_of(project: QualProject) -> ProjectFrames:
+    return project_frames(convert.to_project(project))
+
+
+def recurrence_of(project: QualProject, method: str, frames: ProjectFrames | None = None) -> Any:
+    """The recurrence of the board's top themes over the cases with a source, and the frames
+    it came from (None when the project has no such theme or no case)."""
+    frames = frames if frames is not None else frames_of(project)
+    if frames.sources["case"].dropna().empty:
+        return None, frames
+    level = TOP_LEVEL[method]
+    if not (frames.themes["level"] == level).any():
+        return None, frames
+    rec: Recurrence = recurrence(
+        frames.sources,
+        frames.codes,
+        frames.codings,
+        frames.themes,
+        frames.theme_members,
+        frames.notes,
+        levels=(level,),
+    )
+    return rec, frames
