@@ -1,7 +1,7 @@
 """URL configuration."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from balm.api.api import api
 from balm.web import views
@@ -48,6 +48,8 @@ urlpatterns = [
         site_questionnaire,
         name="export-site-questionnaire",
     ),
+    # qualitative projects: the researcher's workspace
+    path("qual/", include("balm.qualitative.urls")),
     # participants
     path("p/<str:token>/", views.open_link, name="participant-link"),
     path("me/", views.my_questionnaires, name="my-questionnaires"),
