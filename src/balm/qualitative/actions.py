@@ -115,13 +115,15 @@ def add_source(
     participant: Participant | None = None,
     enrolment: Enrolment | None = None,
     terms: Iterable[tuple[str, str]] = (),
+    turns: Iterable[q.Turn] | None = None,
     by: User,
 ) -> AddedSource:
     """Add a transcript or written text, normalised and pseudonymised before it is stored.
 
     ``terms`` are extra ``(term, tag)`` pairs (a given name, a place) replaced by ``[tag]``.
-    Speaker turns are found from ``Name:`` labels. A facilitator may add only session feedback
-    and reflections, and sees only their own."""
+    Speaker turns are found from ``Name:`` labels unless ``turns`` (a file reader's, with cue
+    times; offsets of the normalised ``text``) are given. A facilitator may add only session
+    feedback and reflections, and sees only their own."""
     permissions.require(permissions.can_add_qual_source(by, project.site_id, kind))
     problems = []
     if not name.strip():
@@ -136,17 +138,21 @@ def add_source(
         participant is None or enrolment.participant_id != participant.pk
     ):
         problems.append(Problem("enrolment", "The enrolment is not the participant's."))
+    normal = normalise_text(text)
+    if turns is not None:
+        turns = tuple(turns)
+        if normal != text or any(not 0 <= t.start < t.end <= len(normal) for t in turns):
+            problems.append(Problem("turns", "The speaker turns do not fit the text."))
     if problems:
         raise InvalidInput(problems)
     site = project.site
-    normal = normalise_text(text)
     with transaction.atomic():
         mapping = site_map(site)
         before = set(mapping.entries)
         clean = clean_source(
             name.strip(),
             normal,
-            turns_from_labels(normal),
+            turns_from_labels(normal) if turns is None else tuple(turns),
             known_names(site, participant, terms),
             mapping,
         )

@@ -20,7 +20,7 @@ urlpatterns = [
 urlpatterns += [
     path("compare/", qual_compare.compare, name="compare"),
     path("compare/settle/", qual_compare.settle, name="compare-settle"),
-    path("suggestions/", qual_suggest.suggestions, name="suggest"),
+    path("suggestions/", qual_suggest.suggestions, name="suggestions"),
     path("suggestions/accept/", qual_suggest.accept_grouping, name="suggest-accept"),
     path("suggestions/like/<uuid:coding_uid>/", qual_suggest.more_like, name="suggest-like"),
     path(

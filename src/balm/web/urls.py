@@ -48,6 +48,8 @@ urlpatterns = [
         site_questionnaire,
         name="export-site-questionnaire",
     ),
+    # qualitative projects: the researcher's workspace
+    path("qual/", include("balm.qualitative.urls")),
     # participants
     path("p/<str:token>/", views.open_link, name="participant-link"),
     path("me/", views.my_questionnaires, name="my-questionnaires"),
@@ -56,7 +58,6 @@ urlpatterns = [
     path("me/q/<int:assessment_id>/", views.questionnaire, name="questionnaire"),
     path("me/done/<int:assessment_id>/", views.questionnaire_done, name="questionnaire-done"),
     path("me/progress/", my_progress, name="my-progress"),
-    path("qual/", include("balm.qualitative.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
     path("admin/", balm_admin.urls),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from balm.accounts.errors import InvalidInput
 from balm.qualitative import actions, comparison
 from balm.qualitative.models import Code, Coder, QualProject, Source
-from balm.web.views.qual_analysis_access import coded_project, login_required
+from balm.web.views.qual_access import workspace
 
 SHOWN = 40
 """Disagreements listed at once (the unsettled first)."""
@@ -53,10 +54,12 @@ def _choice(
 @login_required
 @require_GET
 def compare(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     coders, first, second, all_sources, chosen = _choice(project, dict(request.GET.lists()))
     context: dict[str, object] = {
         "project": project,
+        "ws": ws,
         "section": "compare",
         "coders": coders,
         "first": first,
@@ -92,7 +95,8 @@ def compare(request: HttpRequest, project_id: int) -> HttpResponse:
 def settle(request: HttpRequest, project_id: int) -> HttpResponse:
     """Settle one disagreement: the agreed layer takes one coder's version, or none. The
     disagreement is found again on the server; the page only names it."""
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     back = reverse("qual:compare", args=[project.pk]) + "?" + request.POST.get("query", "")
     source = get_object_or_404(
         Source.objects.filter(project=project, deleted_at__isnull=True),

@@ -9,6 +9,7 @@ import uuid
 
 import pandas as pd
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from balm.qual.analysis_errors import QualAnalysisError
 from balm.qual.suggest import group_passages, passages, similar_passages
 from balm.qualitative import actions
 from balm.qualitative.models import Code, Coder, Coding, QualProject, Source
-from balm.web.views.qual_analysis_access import coded_project, login_required
+from balm.web.views.qual_access import workspace
 
 SKIP_SPEAKERS = ("Interviewer", "Facilitator")
 """Turns of these speakers are questions, not what a passage is about."""
@@ -54,7 +55,8 @@ def _coding_rows(project: QualProject, coder: Coder) -> list[Coding]:
 @login_required
 @require_GET
 def suggestions(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     coders, coder = _coder(project, request)
     groups, problems = [], []
     try:
@@ -89,6 +91,7 @@ def suggestions(request: HttpRequest, project_id: int) -> HttpResponse:
         "balm/qual/suggest.html",
         {
             "project": project,
+            "ws": ws,
             "section": "suggest",
             "coders": coders,
             "coder": coder,
@@ -104,7 +107,8 @@ def suggestions(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 def accept_grouping(request: HttpRequest, project_id: int) -> HttpResponse:
     """Make a theme from the passages of a grouping the person ticked."""
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     level = request.POST.get("level", "")
     try:
         members = [uuid.UUID(v) for v in request.POST.getlist("member")]
@@ -121,7 +125,7 @@ def accept_grouping(request: HttpRequest, project_id: int) -> HttpResponse:
     except InvalidInput as error:
         for problem in error.problems:
             messages.error(request, problem.message)
-        return redirect("qual:suggest", project_id=project.pk)
+        return redirect("qual:suggestions", project_id=project.pk)
     messages.success(request, f"Theme {theme.name} made from {len(members)} passages.")
     method = "ipa" if theme.level == "group" else "ta"
     return redirect(reverse("qual:themes", args=[project.pk]) + f"?method={method}")
@@ -159,7 +163,8 @@ def _turn_frame(project: QualProject, coding: Coding) -> pd.DataFrame:
 @login_required
 @require_GET
 def more_like(request: HttpRequest, project_id: int, coding_uid: uuid.UUID) -> HttpResponse:
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     coding = get_object_or_404(
         Coding.objects.filter(
             source__project=project, deleted_at__isnull=True, source__deleted_at__isnull=True
@@ -198,7 +203,7 @@ def more_like(request: HttpRequest, project_id: int, coding_uid: uuid.UUID) -> H
     return render(
         request,
         "balm/qual/suggest_like.html",
-        {"project": project, "section": "suggest", "coding": coding, "found": found},
+        {"project": project, "ws": ws, "section": "suggest", "coding": coding, "found": found},
     )
 
 
@@ -206,7 +211,8 @@ def more_like(request: HttpRequest, project_id: int, coding_uid: uuid.UUID) -> H
 @require_POST
 def accept_like(request: HttpRequest, project_id: int, coding_uid: uuid.UUID) -> HttpResponse:
     """Code a suggested turn with the code of the passage it is like."""
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     coding = get_object_or_404(
         Coding.objects.filter(source__project=project, deleted_at__isnull=True), uid=coding_uid
     )

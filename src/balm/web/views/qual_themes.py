@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from balm.accounts.errors import InvalidInput, Problem
 from balm.qual import recurrence_export
 from balm.qualitative import actions, board
 from balm.qualitative.models import Case, Theme
-from balm.web.views.qual_analysis_access import coded_project, login_required
+from balm.web.views.qual_access import workspace
 
 LEVELS = {
     "ipa": (("group", "Group experiential theme"), ("personal", "Personal experiential theme")),
@@ -35,7 +36,8 @@ def _board_url(project_id: int, method: str) -> str:
 @login_required
 @require_GET
 def theme_board(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     method = _method(request)
     the_board = board.build(project, method)
     rec, _frames = board.recurrence_of(project, method)
@@ -44,6 +46,7 @@ def theme_board(request: HttpRequest, project_id: int) -> HttpResponse:
         "balm/qual/themes.html",
         {
             "project": project,
+            "ws": ws,
             "method": method,
             "methods": board.METHODS,
             "board": the_board,
@@ -118,7 +121,8 @@ def _answer(
 @require_POST
 def theme_move(request: HttpRequest, project_id: int) -> HttpResponse:
     """Move an item onto a theme (or off it, with no target), or a theme under another."""
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     try:
         done = _move(request, project.pk)
     except InvalidInput as error:
@@ -129,7 +133,8 @@ def theme_move(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def theme_create(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     method = _method(request)
     level = request.POST.get("level", "")
     case = None
@@ -180,7 +185,8 @@ def _table_context(rec: object) -> dict[str, object] | None:
 @login_required
 @require_GET
 def recurrence_table(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     method = _method(request)
     rec, _frames = board.recurrence_of(project, method)
     return render(
@@ -188,6 +194,7 @@ def recurrence_table(request: HttpRequest, project_id: int) -> HttpResponse:
         "balm/qual/recurrence.html",
         {
             "project": project,
+            "ws": ws,
             "method": method,
             "methods": board.METHODS,
             "recurrence": _table_context(rec),
@@ -214,7 +221,8 @@ EXPORTS = {
 @require_GET
 def recurrence_export_view(request: HttpRequest, project_id: int, fmt: str) -> HttpResponse:
     """The table and its quotes as a file; audited like the project export."""
-    project = coded_project(request, project_id)
+    ws = workspace(request, project_id)
+    project = ws.project
     if fmt not in EXPORTS:
         raise Http404("No such format.")
     method = _method(request)
