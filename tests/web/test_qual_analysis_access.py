@@ -45,22 +45,37 @@ def _gets(study, coding) -> list[str]:  # type: ignore[no-untyped-def]
         reverse("qual:themes", args=[pid]),
         reverse("qual:themes", args=[pid]) + "?method=ta",
         reverse("qual:recurrence", args=[pid]),
-        *(reverse("qual:recurrence-export", args=[pid, f]) for f in ("csv", "quotes.csv", "xlsx", "docx")),
+        *(
+            reverse("qual:recurrence-export", args=[pid, f])
+            for f in ("csv", "quotes.csv", "xlsx", "docx")
+        ),
         reverse("qual:compare", args=[pid]),
         reverse("qual:suggestions", args=[pid]),
         reverse("qual:suggest-like", args=[pid, coding.uid]),
-    ]  # fmt: skip
+    ]
 
 
 def _posts(study, coding) -> list[tuple[str, dict[str, str]]]:  # type: ignore[no-untyped-def]
     pid = study.project.pk
     return [
-        (reverse("qual:theme-move", args=[pid]), {"item": f"note:{study.n2.uid}", "to": str(study.pet2.uid)}),
+        (
+            reverse("qual:theme-move", args=[pid]),
+            {"item": f"note:{study.n2.uid}", "to": str(study.pet2.uid)},
+        ),
         (reverse("qual:theme-create", args=[pid]), {"name": "New", "level": "group"}),
-        (reverse("qual:compare-settle", args=[pid]), {"source": str(study.s1.pk), "code": str(study.code.pk)}),
-        (reverse("qual:suggest-accept", args=[pid]), {"name": "G", "level": "group", "member": str(coding.uid)}),
-        (reverse("qual:suggest-like-accept", args=[pid, coding.uid]), {"source": str(study.s2.pk), "start": "0", "end": "5"}),
-    ]  # fmt: skip
+        (
+            reverse("qual:compare-settle", args=[pid]),
+            {"source": str(study.s1.pk), "code": str(study.code.pk)},
+        ),
+        (
+            reverse("qual:suggest-accept", args=[pid]),
+            {"name": "G", "level": "group", "member": str(coding.uid)},
+        ),
+        (
+            reverse("qual:suggest-like-accept", args=[pid, coding.uid]),
+            {"source": str(study.s2.pk), "start": "0", "end": "5"},
+        ),
+    ]
 
 
 @pytest.mark.parametrize("persona", ALLOWED)
