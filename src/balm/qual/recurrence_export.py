@@ -34,8 +34,11 @@ def table_rows(rec: Recurrence) -> list[list[Any]]:
     for case in rec.cases:
         header += [f"{case}: passages", f"{case}: exemplar"]
     header += ["cases present", "share of cases"]
-    cells = {(str(r.theme), str(r.case)): r for r in rec.long.itertuples(index=False)}
+    cells: dict[tuple[str, str], Any] = {
+        (str(r.theme), str(r.case)): r for r in rec.long.itertuples(index=False)
+    }
     rows = [header]
+    row: Any
     for theme, row in rec.table.iterrows():
         line: list[Any] = [str(row["theme_name"]), str(row["level"])]
         for case in rec.cases:
@@ -52,13 +55,14 @@ def quote_rows(rec: Recurrence, frames: ProjectFrames) -> list[list[Any]]:
     sources = frames.sources
     info = sources.assign(source=sources["source"].astype(str)).set_index("source")
     order = {s: i for i, s in enumerate(info.index)}
-    exemplars = {
-        (str(r.theme), str(r.case)): (str(r.exemplar_source), int(r.exemplar_start))
-        for r in rec.long.itertuples(index=False)
-        if not pd.isna(r.exemplar_source)
-    }
+    exemplars: dict[tuple[str, str], tuple[str, int]] = {}
+    r: Any
+    for r in rec.long.itertuples(index=False):
+        if not pd.isna(r.exemplar_source):
+            exemplars[(str(r.theme), str(r.case))] = (str(r.exemplar_source), int(r.exemplar_start))
     case_rank = {c: i for i, c in enumerate(rec.cases)}
     rows: list[list[Any]] = [list(QUOTE_HEADER)]
+    row: Any
     for theme, row in rec.table.iterrows():
         spans = theme_spans(
             str(theme),
@@ -68,9 +72,9 @@ def quote_rows(rec: Recurrence, frames: ProjectFrames) -> list[list[Any]]:
             frames.codings,
             frames.notes,
         )
-        found = []
+        found: list[tuple[int, int, int, int, Any]] = []
         for source, start, end in zip(spans["source"], spans["start"], spans["end"], strict=True):
-            case = info.at[str(source), "case"]
+            case: Any = info.at[str(source), "case"]
             if pd.isna(case) or str(case) not in case_rank:
                 continue
             found.append((case_rank[str(case)], order[str(source)], int(start), int(end), source))
