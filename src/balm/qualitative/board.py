@@ -11,10 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from balm.qual.frames import ProjectFrames, project_frames
+import pandas as pd
+
+from balm.qual import frames
+from balm.qual.frames import ProjectFrames
 from balm.qual.recurrence import Recurrence, recurrence
-from balm.qualitative import convert
-from balm.qualitative.models import Case, Code, Coding, Note, QualProject, Source, Theme
+from balm.qualitative.models import (
+    Case,
+    Code,
+    Coder,
+    Coding,
+    Note,
+    QualProject,
+    Source,
+    Theme,
+    ThemeMember,
+)
 
 METHODS = {"ipa": "Interpretative phenomenological analysis", "ta": "Thematic analysis"}
 TOP_LEVEL = {"ipa": "group", "ta": "theme"}
@@ -203,26 +215,128 @@ def build(project: QualProject, method: str) -> Board:
     return Board(method, top, loose_themes, columns, loose, {str(t.uid): t for t in themes})
 
 
+def _frame(rows: list[tuple[Any, ...]], columns: dict[str, str]) -> pd.DataFrame:
+    data = {
+        name: pd.Series([row[i] for row in rows], dtype=dtype)
+        for i, (name, dtype) in enumerate(columns.items())
+    }
+    return pd.DataFrame(data, columns=list(columns))
+
+
 def frames_of(project: QualProject) -> ProjectFrames:
-    return project_frames(convert.to_project(project))
+    """The frames the recurrence reads, straight from the rows (ids are uids; live rows only,
+    as :func:`balm.qualitative.convert.to_project` gives them, but without building the whole
+    project: the board's table is asked for on every move)."""
+    cases = dict(Case.objects.filter(project=project).values_list("pk", "name"))
+    coders = dict(Coder.objects.filter(project=project).values_list("pk", "name"))
+    sources = list(
+        Source.objects.filter(project=project, deleted_at__isnull=True)
+        .order_by("id")
+        .values_list("pk", "uid", "name", "case_id", "kind", "text")
+    )
+    source_uid = {pk: str(uid) for pk, uid, *_ in sources}
+    codes = list(
+        Code.objects.filter(project=project, deleted_at__isnull=True).values_list(
+            "pk", "uid", "name", "parent_id", "colour"
+        )
+    )
+    code_uid = {pk: str(uid) for pk, uid, *_ in codes}
+    codings = Coding.objects.filter(
+        source__project=project,
+        deleted_at__isnull=True,
+        source__deleted_at__isnull=True,
+        code__deleted_at__isnull=True,
+    ).order_by("id")
+    themes = list(
+        Theme.objects.filter(project=project).values_list(
+            "pk", "uid", "name", "parent_id", "level", "case_id"
+        )
+    )
+    theme_uid = {pk: str(uid) for pk, uid, *_ in themes}
+    notes = Note.objects.filter(
+        project=project, deleted_at__isnull=True, source__deleted_at__isnull=True
+    ).order_by("id")
+    empty = pd.DataFrame({"source": pd.Series([], dtype="string")})
+    return ProjectFrames(
+        sources=_frame(
+            [(source_uid[pk], n, cases.get(c), k, t) for pk, _u, n, c, k, t in sources],
+            frames.SOURCES,
+        ),
+        segments=_frame([], frames.SEGMENTS),
+        codes=_frame(
+            [(str(u), n, code_uid.get(p), c or None) for _pk, u, n, p, c in codes], frames.CODES
+        ),
+        codings=_frame(
+            [
+                (str(u), source_uid[s], a, b, code_uid[c], coders[k], o)
+                for u, s, a, b, c, k, o in codings.values_list(
+                    "uid", "source_id", "start", "end", "code_id", "coder_id", "origin"
+                )
+                if c in code_uid
+            ],
+            frames.CODINGS,
+        ),
+        themes=_frame(
+            [(str(u), n, theme_uid.get(p), lv, cases.get(c)) for _pk, u, n, p, lv, c in themes],
+            frames.THEMES,
+        ),
+        theme_members=_frame(
+            [
+                (theme_uid[t], k, str(m))
+                for t, k, m in ThemeMember.objects.filter(theme__project=project).values_list(
+                    "theme_id", "kind", "member_uid"
+                )
+            ],
+            frames.THEME_MEMBERS,
+        ),
+        notes=_frame(
+            [
+                (
+                    str(u),
+                    source_uid.get(s) if s else None,
+                    a,
+                    b,
+                    k,
+                    str(au),
+                    t,
+                    tk,
+                    str(tu) if tu else None,
+                )
+                for u, s, a, b, k, au, t, tk, tu in notes.values_list(
+                    "uid",
+                    "source_id",
+                    "start",
+                    "end",
+                    "kind",
+                    "author_id",
+                    "text",
+                    "target_kind",
+                    "target_uid",
+                )
+                if s is None or s in source_uid
+            ],
+            frames.NOTES,
+        ),
+        case_variables=empty.rename(columns={"source": "case"}),
+    )
 
 
-def recurrence_of(project: QualProject, method: str, frames: ProjectFrames | None = None) -> Any:
+def recurrence_of(project: QualProject, method: str, given: ProjectFrames | None = None) -> Any:
     """The recurrence of the board's top themes over the cases with a source, and the frames
     it came from (None when the project has no such theme or no case)."""
-    frames = frames if frames is not None else frames_of(project)
-    if frames.sources["case"].dropna().empty:
-        return None, frames
+    got = given if given is not None else frames_of(project)
+    if got.sources["case"].dropna().empty:
+        return None, got
     level = TOP_LEVEL[method]
-    if not (frames.themes["level"] == level).any():
-        return None, frames
+    if not (got.themes["level"] == level).any():
+        return None, got
     rec: Recurrence = recurrence(
-        frames.sources,
-        frames.codes,
-        frames.codings,
-        frames.themes,
-        frames.theme_members,
-        frames.notes,
+        got.sources,
+        got.codes,
+        got.codings,
+        got.themes,
+        got.theme_members,
+        got.notes,
         levels=(level,),
     )
-    return rec, frames
+    return rec, got
