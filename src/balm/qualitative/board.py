@@ -53,6 +53,11 @@ class Item:
     def key(self) -> str:
         return f"{self.kind}:{self.uid}"
 
+    @property
+    def choice(self) -> str:
+        """The value the keyboard form sends: kind, uid and the theme it is in."""
+        return f"{self.kind}:{self.uid}:{self.from_theme}"
+
 
 @dataclass
 class Box:
@@ -74,6 +79,12 @@ class CaseColumn:
     themes: list[Box] = field(default_factory=list)
 
     @property
+    def choices(self) -> list[tuple[str, str]]:
+        """This participant's statements (placed or not), for the keyboard form."""
+        items = self.loose + [i for b in self.themes for i in b.items]
+        return [(i.choice, i.label) for i in items]
+
+    @property
     def targets(self) -> list[tuple[str, str]]:
         """Where this participant's statements may go: their personal themes."""
         return [(b.uid, b.theme.name) for b in self.themes]
@@ -90,6 +101,36 @@ class Board:
     loose: list[Item]
     """Codes in no theme (thematic analysis)."""
     themes: dict[str, Theme]
+
+    @property
+    def middle(self) -> list[tuple[str, str]]:
+        """Every personal theme (IPA) or subtheme, as the keyboard form's choices."""
+        level = "personal" if self.method == "ipa" else "subtheme"
+        out = []
+        for t in self.themes.values():
+            if t.level == level:
+                parent = self.themes_by_pk.get(t.parent_id) if t.parent_id else None
+                where = f"{t.case.name}: " if t.case_id and t.case else ""
+                out.append((f"theme:{t.uid}:{parent.uid if parent else ''}", f"{where}{t.name}"))
+        return out
+
+    @property
+    def themes_by_pk(self) -> dict[int, Theme]:
+        return {t.pk: t for t in self.themes.values()}
+
+    @property
+    def code_choices(self) -> list[tuple[str, str]]:
+        """Codes, loose or in a theme or subtheme (thematic analysis), for the keyboard form."""
+        boxes = self.top + [c for b in self.top for c in b.children] + self.loose_themes
+        items = self.loose + [i for b in boxes for i in b.items if i.kind == "code"]
+        return [(i.choice, i.label) for i in items]
+
+    def column(self, case_id: str | None) -> CaseColumn | None:
+        """The participant asked for, else the first with statements or themes."""
+        return next(
+            (c for c in self.cases if str(c.case.pk) == case_id),
+            self.cases[0] if self.cases else None,
+        )
 
     @property
     def targets(self) -> dict[str, list[tuple[str, str]]]:

@@ -29,8 +29,10 @@ def _method(request: HttpRequest) -> str:
     return method if method in board.METHODS else "ipa"
 
 
-def _board_url(project_id: int, method: str) -> str:
-    return f"{reverse('qual:themes', args=[project_id])}?method={method}"
+def _board_url(project_id: int, method: str, case: str = "") -> str:
+    """The board, back at the participant the person was working on."""
+    at = f"&case={case}" if case.isdigit() else ""
+    return f"{reverse('qual:themes', args=[project_id])}?method={method}{at}"
 
 
 @login_required
@@ -40,6 +42,7 @@ def theme_board(request: HttpRequest, project_id: int) -> HttpResponse:
     project = ws.project
     method = _method(request)
     the_board = board.build(project, method)
+    column = the_board.column(request.GET.get("case"))
     rec, _frames = board.recurrence_of(project, method)
     return render(
         request,
@@ -50,6 +53,7 @@ def theme_board(request: HttpRequest, project_id: int) -> HttpResponse:
             "method": method,
             "methods": board.METHODS,
             "board": the_board,
+            "column": column,
             "levels": LEVELS[method],
             "cases": Case.objects.filter(project=project),
             "recurrence": _table_context(rec),
@@ -75,9 +79,11 @@ def _theme(project_id: int, value: str, field: str) -> Theme | None:
 
 
 def _move(request: HttpRequest, project_id: int) -> str:
-    kind, _, uid = request.POST.get("item", "").partition(":")
+    # "kind:uid" from the script (with "from" beside it), "kind:uid:from" from the form.
+    kind, _, rest = request.POST.get("item", "").partition(":")
+    uid, _, from_in_item = rest.partition(":")
     to = _theme(project_id, request.POST.get("to", ""), "to")
-    source = _theme(project_id, request.POST.get("from", ""), "from")
+    source = _theme(project_id, request.POST.get("from", "") or from_in_item, "from")
     if kind == "theme":
         moved = _theme(project_id, uid, "item")
         assert moved is not None
@@ -114,7 +120,7 @@ def _answer(
             messages.error(request, problem.message)
     else:
         messages.success(request, done or "Saved.")
-    return redirect(_board_url(project_id, method))
+    return redirect(_board_url(project_id, method, request.POST.get("case", "")))
 
 
 @login_required
