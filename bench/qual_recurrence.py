@@ -79,7 +79,7 @@ def main() -> None:
                 case=case, participant=person, text=text,
             )  # fmt: skip
             codings, notes, members = [], [], []
-            for t, group in enumerate(groups):
+            for t in range(THEMES):
                 start = rng.randrange(0, len(text) - 400)
                 end = start + rng.randrange(40, 400)
                 codings.append(Coding(source=source, start=start, end=end, code=code, coder=coder))

@@ -131,7 +131,7 @@ def recurrence(
     texts = dict(zip(sources["source"].astype(str), sources["text"].astype(str), strict=True))
     order = {s: i for i, s in enumerate(texts)}
     top = themes[themes["level"].astype(str).isin(list(levels))]
-    spans = _spans_by_theme(
+    spans = spans_by_theme(
         top["theme"].astype(str).tolist(),
         themes,
         theme_members,
@@ -209,7 +209,7 @@ def _below(children: dict[str, list[str]], root: str) -> list[str]:
     return found
 
 
-def _spans_by_theme(
+def spans_by_theme(
     top: list[str],
     themes: pd.DataFrame,
     theme_members: pd.DataFrame,

@@ -19,8 +19,7 @@ import pandas as pd
 
 from balm.qual.export import neutralise
 from balm.qual.frames import ProjectFrames
-from balm.qual.queries import theme_spans
-from balm.qual.recurrence import Recurrence
+from balm.qual.recurrence import Recurrence, spans_by_theme
 
 QUOTE_HEADER = ("theme", "case", "source", "start", "end", "exemplar", "quote")
 # Characters XML 1.0 cannot hold (openpyxl and python-docx refuse them).
@@ -53,45 +52,63 @@ def quote_rows(rec: Recurrence, frames: ProjectFrames) -> list[list[Any]]:
     """Header and every passage under each theme of ``rec`` in its cases, in the table's theme
     order, then case order, then source order and position."""
     sources = frames.sources
-    info = sources.assign(source=sources["source"].astype(str)).set_index("source")
-    order = {s: i for i, s in enumerate(info.index)}
+    ids = sources["source"].astype(str).tolist()
+    order = {s: i for i, s in enumerate(ids)}
+    names = dict(zip(ids, sources["name"].astype(str), strict=True))
+    texts = dict(zip(ids, sources["text"].astype(str), strict=True))
+    cases = {s: (None if pd.isna(c) else str(c)) for s, c in zip(ids, sources["case"], strict=True)}
     exemplars: dict[tuple[str, str], tuple[str, int]] = {}
     r: Any
     for r in rec.long.itertuples(index=False):
         if not pd.isna(r.exemplar_source):
             exemplars[(str(r.theme), str(r.case))] = (str(r.exemplar_source), int(r.exemplar_start))
     case_rank = {c: i for i, c in enumerate(rec.cases)}
-    rows: list[list[Any]] = [list(QUOTE_HEADER)]
-    row: Any
-    for theme, row in rec.table.iterrows():
-        spans = theme_spans(
-            str(theme),
-            frames.themes,
-            frames.theme_members,
-            frames.codes,
-            frames.codings,
-            frames.notes,
-        )
-        found: list[tuple[int, int, int, int, Any]] = []
-        for source, start, end in zip(spans["source"], spans["start"], spans["end"], strict=True):
-            case: Any = info.at[str(source), "case"]
-            if pd.isna(case) or str(case) not in case_rank:
-                continue
-            found.append((case_rank[str(case)], order[str(source)], int(start), int(end), source))
-        for _rank, _pos, start, end, source in sorted(found):
-            case = str(info.at[str(source), "case"])
-            mark = exemplars.get((str(theme), case)) == (str(source), start)
-            rows.append(
-                [
-                    str(row["theme_name"]),
-                    case,
-                    str(info.at[str(source), "name"]),
-                    start,
-                    end,
-                    "yes" if mark else "",
-                    str(info.at[str(source), "text"])[start:end],
-                ]
+    theme_rank = {str(t): i for i, t in enumerate(rec.table.index)}
+    names_of = dict(
+        zip(rec.table.index.astype(str), rec.table["theme_name"].astype(str), strict=True)
+    )
+    spans = spans_by_theme(
+        list(theme_rank),
+        frames.themes,
+        frames.theme_members,
+        frames.codes,
+        frames.codings,
+        frames.notes,
+        True,
+    )
+    found = []
+    for theme, source, start, end in zip(
+        spans["theme"], spans["source"], spans["start"], spans["end"], strict=True
+    ):
+        case = cases.get(str(source))
+        if case is None or case not in case_rank:
+            continue
+        found.append(
+            (
+                theme_rank[theme],
+                case_rank[case],
+                order[str(source)],
+                int(start),
+                int(end),
+                theme,
+                str(source),
             )
+        )
+    rows: list[list[Any]] = [list(QUOTE_HEADER)]
+    for _t, _c, _p, start, end, theme, source in sorted(found):
+        case = str(cases[source])
+        mark = exemplars.get((theme, case)) == (source, start)
+        rows.append(
+            [
+                names_of[theme],
+                case,
+                names[source],
+                start,
+                end,
+                "yes" if mark else "",
+                texts[source][start:end],
+            ]
+        )
     return rows
 
 
