@@ -270,6 +270,19 @@ def can_add_qual_source(user: Any, site: Site | int, kind: str) -> bool:
     )
 
 
+def can_bring_session_notes(user: Any, cohort: Cohort) -> bool:
+    """Turn a cohort's session feedback and reflections into qualitative sources: the
+    cohort's own facilitators and the site's administrators (their own cohorts' notes only)."""
+    if not _authenticated(user):
+        return False
+    if cohort.site_id in site_ids(user, frozenset({Role.ADMINISTRATOR})):
+        return True
+    return (
+        cohort.site_id in site_ids(user, frozenset({Role.FACILITATOR}))
+        and cohort.facilitators.filter(pk=user.pk).exists()
+    )
+
+
 def can_view_pseudonym_map(user: Any, site: Site | int) -> bool:
     """Only administrators may see which name became which pseudonym."""
     site_id = site if isinstance(site, int) else site.pk

@@ -870,6 +870,42 @@ def record_recurrence_export(*, project: QualProject, fmt: str, by: User) -> Non
     )
 
 
+def bring_session_notes(*, project: QualProject, cohort: Any, by: User) -> list[Source]:
+    """Each session's facilitator feedback and reflections of ``cohort`` as sources of
+    ``project`` (kinds ``session_feedback`` and ``reflection``, pseudonymised like any text),
+    one transaction. A session's note already brought in (same name) is left as it is; returns
+    the sources made."""
+    permissions.require(permissions.can_bring_session_notes(by, cohort))
+    if cohort.site_id != project.site_id:
+        raise InvalidInput([Problem("cohort", "The cohort belongs to another site.")])
+    made: list[Source] = []
+    with transaction.atomic():
+        for session in cohort.sessions.order_by("number"):
+            for kind, text, label in (
+                ("session_feedback", session.facilitator_feedback, "feedback"),
+                ("reflection", session.reflections, "reflections"),
+            ):
+                name = f"{cohort.name}, session {session.number}: {label}"
+                if (
+                    not text.strip()
+                    or Source.objects.filter(
+                        project=project, name=name, deleted_at__isnull=True
+                    ).exists()
+                ):
+                    continue
+                made.append(
+                    add_source(project=project, name=name, text=text, kind=kind, by=by).source
+                )
+        record(
+            "qual.session_notes.bring",
+            by=by,
+            obj=project,
+            site=_site(project.site_id),
+            details={"cohort": cohort.pk, "sources": len(made)},
+        )
+    return made
+
+
 # --- exchange ----------------------------------------------------------------------------
 
 

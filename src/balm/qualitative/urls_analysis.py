@@ -4,7 +4,7 @@ suggestions."""
 
 from django.urls import path
 
-from balm.web.views import qual_compare, qual_suggest, qual_themes
+from balm.web.views import qual_compare, qual_feedback, qual_suggest, qual_themes
 
 urlpatterns = [
     path("themes/", qual_themes.theme_board, name="themes"),
@@ -28,4 +28,7 @@ urlpatterns += [
         qual_suggest.accept_like,
         name="suggest-like-accept",
     ),
+]
+urlpatterns += [
+    path("session-notes/", qual_feedback.session_notes, name="session-notes"),
 ]
