@@ -609,27 +609,8 @@ def move_theme(*, theme: Theme, parent: Theme | None, by: User | None) -> None:
 
 
 def add_theme_member(*, theme: Theme, kind: str, member_uid: uuid.UUID, by: User | None) -> None:
-    """Gather a coding, code or note (by uid) under ``theme``."""
-    _may_code(by, theme.project.site_id)
-    models = {"coding": Coding, "code": Code, "note": Note}
-    if kind not in models:
-        raise InvalidInput([Problem("kind", "Choose coding, code or note.")])
-    problems = []
-    if not _in_project(models[kind], member_uid, theme.project):
-        problems.append(Problem("member", f"No such {kind} in this project."))
-    elif ThemeMember.objects.filter(theme=theme, kind=kind, member_uid=member_uid).exists():
-        problems.append(Problem("member", f"This {kind} is already in the theme."))
-    if problems:
-        raise InvalidInput(problems)
-    with transaction.atomic():
-        ThemeMember.objects.create(theme=theme, kind=kind, member_uid=member_uid)
-        record(
-            "qual.theme.add_member",
-            by=by,
-            obj=theme,
-            site=_site(theme.project.site_id),
-            details={"kind": kind, "member": str(member_uid)},
-        )
+    """Gather a coding, code or note (by uid) under ``theme`` (see :func:`place_on_theme`)."""
+    place_on_theme(theme=theme, kind=kind, member_uid=member_uid, by=by)
 
 
 # --- theme board and agreed layer ------------------------------------------------------
@@ -685,7 +666,7 @@ def place_on_theme(
             ThemeMember.objects.filter(theme=from_theme, kind=kind, member_uid=member_uid).delete()
         ThemeMember.objects.create(theme=theme, kind=kind, member_uid=member_uid)
         record(
-            "qual.theme.place",
+            "qual.theme.add_member" if from_theme is None else "qual.theme.place",
             by=by,
             obj=theme,
             site=_site(theme.project.site_id),
@@ -712,23 +693,6 @@ def remove_theme_member(*, theme: Theme, kind: str, member_uid: uuid.UUID, by: U
             obj=theme,
             site=_site(theme.project.site_id),
             details={"kind": kind, "member": str(member_uid)},
-        )
-
-
-def rename_theme(*, theme: Theme, name: str, by: User | None) -> None:
-    _may_code(by, theme.project.site_id)
-    if not name.strip():
-        raise InvalidInput([Problem("name", "Give the theme a name.")])
-    with transaction.atomic():
-        old = theme.name
-        theme.name = name.strip()
-        theme.save(update_fields=["name"])
-        record(
-            "qual.theme.rename",
-            by=by,
-            obj=theme,
-            site=_site(theme.project.site_id),
-            details={"from": old, "to": theme.name},
         )
 
 
