@@ -724,13 +724,7 @@ def theme_from_suggestion(
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():
-        theme = Theme.objects.create(
-            project=project,
-            name=name.strip(),
-            level=level,
-            case=case,
-            position=Theme.objects.filter(project=project).count(),
-        )
+        theme = create_theme(project=project, name=name, level=level, case=case, by=by)
         ThemeMember.objects.bulk_create(
             ThemeMember(theme=theme, kind="coding", member_uid=u) for u in chosen
         )
