@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -856,6 +857,105 @@ def bring_session_notes(*, project: QualProject, cohort: Any, by: User) -> list[
                 )
         record(
             "qual.session_notes.bring",
+            by=by,
+            obj=project,
+            site=_site(project.site_id),
+            details={"cohort": cohort.pk, "sources": len(made)},
+        )
+    return made
+
+
+# --- end-of-programme feedback -----------------------------------------------------------
+
+FEEDBACK_QUESTIONS = (
+    ("helped", "What helped you most in the programme?"),
+    ("hard", "What was hard?"),
+    ("change", "What would you change?"),
+)
+FEEDBACK_MAX = 4000
+"""Characters an answer may hold."""
+
+
+def feedback_open(enrolment: Enrolment, today: Any) -> bool:
+    """The end-of-programme questions are open from the week of the cohort's last session
+    (six days before its date) for a participant who started or completed the programme."""
+    if enrolment.status not in ("started", "completed"):
+        return False
+    last = enrolment.cohort.sessions.exclude(date=None).order_by("-number").first()
+    return last is not None and today >= last.date - timedelta(days=6)
+
+
+def submit_programme_feedback(
+    *, enrolment: Enrolment, answers: dict[str, str], by: Participant | User
+) -> Any:
+    """Keep a participant's answers to the end-of-programme questions (once), audited."""
+    from balm.qualitative.models import ProgrammeFeedback
+
+    actor_participant = by if isinstance(by, Participant) else permissions.participant_of(by)
+    permissions.require(
+        actor_participant is not None and actor_participant.pk == enrolment.participant_id
+    )
+    problems = [
+        Problem(key, f"Please keep this to {FEEDBACK_MAX} characters (it has {len(text)}).")
+        for key, _q in FEEDBACK_QUESTIONS
+        if len(text := answers.get(key, "")) > FEEDBACK_MAX
+    ]
+    if not any(answers.get(key, "").strip() for key, _q in FEEDBACK_QUESTIONS):
+        problems.append(Problem("", "Write an answer to at least one question."))
+    if not feedback_open(enrolment, timezone.localdate()):
+        problems.append(Problem("", "These questions open in the last week of your group."))
+    if ProgrammeFeedback.objects.filter(enrolment=enrolment).exists():
+        problems.append(Problem("", "You have already sent your answers. Thank you."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        feedback = ProgrammeFeedback.objects.create(
+            enrolment=enrolment,
+            **{key: answers.get(key, "").strip() for key, _q in FEEDBACK_QUESTIONS},
+        )
+        record(
+            "qual.programme_feedback.submit",
+            by=by,
+            obj=feedback,
+            site=enrolment.cohort.site,
+            details={"answered": [k for k, _q in FEEDBACK_QUESTIONS if answers.get(k, "").strip()]},
+        )
+    return feedback
+
+
+def bring_programme_feedback(*, project: QualProject, cohort: Any, by: User) -> list[Source]:
+    """The cohort's end-of-programme answers not yet brought in, each as a ``feedback``
+    source of its participant (pseudonymised on the way in), one transaction, audited."""
+    from balm.qualitative.models import ProgrammeFeedback
+
+    _may_code(by, project.site_id)
+    if cohort.site_id != project.site_id:
+        raise InvalidInput([Problem("cohort", "The cohort belongs to another site.")])
+    made: list[Source] = []
+    with transaction.atomic():
+        waiting = ProgrammeFeedback.objects.filter(
+            enrolment__cohort=cohort, source__isnull=True
+        ).select_related("enrolment__participant")
+        for feedback in waiting:
+            participant = feedback.enrolment.participant
+            text = "\n\n".join(
+                f"{question}\n{getattr(feedback, key)}"
+                for key, question in FEEDBACK_QUESTIONS
+                if getattr(feedback, key)
+            )
+            feedback.source = add_source(
+                project=project,
+                name=f"{participant.pseudonym}, end-of-programme feedback ({cohort.name})",
+                text=text,
+                kind="feedback",
+                participant=participant,
+                enrolment=feedback.enrolment,
+                by=by,
+            ).source
+            feedback.save(update_fields=["source"])
+            made.append(feedback.source)
+        record(
+            "qual.programme_feedback.bring",
             by=by,
             obj=project,
             site=_site(project.site_id),

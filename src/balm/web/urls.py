@@ -7,6 +7,7 @@ from balm.api.api import api
 from balm.web import views
 from balm.web.admin_site import balm_admin
 from balm.web.progress import my_progress
+from balm.web.views.qual_feedback import programme_feedback
 from balm.wording.views import site_questionnaire
 
 urlpatterns = [
@@ -58,6 +59,7 @@ urlpatterns = [
     path("me/q/<int:assessment_id>/", views.questionnaire, name="questionnaire"),
     path("me/done/<int:assessment_id>/", views.questionnaire_done, name="questionnaire-done"),
     path("me/progress/", my_progress, name="my-progress"),
+    path("me/feedback/", programme_feedback, name="programme-feedback"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
     path("admin/", balm_admin.urls),
