@@ -128,3 +128,43 @@ def test_two_coders_compared_and_a_disagreement_settled(
     page.goto(reverse("qual:suggest-like", args=[study.project.pk, coding.uid]))
     expect(page.get_by_role("heading", level=1)).to_have_text("More like this passage")
     shots.check(page, "more-like-this")
+    page.goto(reverse("qual:session-notes", args=[study.project.pk]))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Feedback and reflections")
+    shots.check(page, "feedback-and-reflections")
+
+
+def test_a_participant_gives_end_of_programme_feedback_on_a_phone(
+    browser: Any, base_url: str, world: World, shots: Shots
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from balm.programmes.actions import change_enrolment_status
+    from balm.qualitative.models import ProgrammeFeedback
+
+    from .conftest import PHONE
+
+    for status in ("assessed", "started"):
+        change_enrolment_status(enrolment=world.enrolment_p1, status=status, by=None)
+    last = world.cohort_a.sessions.order_by("-number").first()
+    last.date = timezone.localdate() + timedelta(days=2)
+    last.save(update_fields=["date"])
+    page = browser.new_context(base_url=base_url, **PHONE).new_page()
+    page.goto(reverse("login"))
+    page.get_by_label("Username").fill(world.p1_user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(reverse("my-questionnaires"))
+    page.get_by_role("link", name="Give feedback").click()
+    shots.check(page, "feedback-form")
+    page.get_by_role("button", name="Send my answers").click()
+    expect(page.get_by_role("alert")).to_contain_text("Write an answer to at least one question.")
+    shots.check(page, "feedback-problem")
+    page.get_by_label("What helped you most in the programme?").fill(
+        "The soothing rhythm breathing."
+    )
+    page.get_by_role("button", name="Send my answers").click()
+    expect(page.locator("[data-feedback-sent]")).to_be_visible()
+    shots.check(page, "feedback-sent")
+    assert ProgrammeFeedback.objects.get().helped == "The soothing rhythm breathing."
