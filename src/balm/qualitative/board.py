@@ -106,10 +106,11 @@ class Board:
     def middle(self) -> list[tuple[str, str]]:
         """Every personal theme (IPA) or subtheme, as the keyboard form's choices."""
         level = "personal" if self.method == "ipa" else "subtheme"
+        by_pk = self.themes_by_pk
         out = []
         for t in self.themes.values():
             if t.level == level:
-                parent = self.themes_by_pk.get(t.parent_id) if t.parent_id else None
+                parent = by_pk.get(t.parent_id) if t.parent_id else None
                 where = f"{t.case.name}: " if t.case_id and t.case else ""
                 out.append((f"theme:{t.uid}:{parent.uid if parent else ''}", f"{where}{t.name}"))
         return out
