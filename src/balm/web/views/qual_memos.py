@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from balm.accounts.errors import InvalidInput
 from balm.qualitative import actions
-from balm.qualitative.models import Code, Note, Source, Theme
+from balm.qualitative.models import Code, Note, Theme
 from balm.web.views.qual_access import Workspace, workspace
 
 
