@@ -52,8 +52,18 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one field (the pattern Django's documentation gives)."""
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data] if data else single(None, initial)
+        return [single(data, initial)]
+
+
 class UploadForm(BalmForm):
-    files = forms.FileField(
+    files = MultipleFileField(
         label="Files",
         help_text=f"One or more transcripts or texts ({', '.join(SUFFIXES)}), up to "
         f"{MAX_FILES} at once. Nothing is kept until you have checked the pseudonymisation.",
