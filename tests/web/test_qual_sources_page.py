@@ -5,7 +5,6 @@ with its counts, search with context, delete and restore."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -204,10 +203,16 @@ def test_delete_and_restore_a_source(qw: QualWorld) -> None:
     assert qw.source.deleted_at is None
 
 
-def test_files_of_every_format_are_read(qw: QualWorld, tmp_path: Path) -> None:
+def test_timed_transcripts_keep_their_cue_times(qw: QualWorld) -> None:
     client = client_for(qw.world.researcher_a)
-    vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Interviewer>How was it?\n\n00:00:03.500 --> 00:00:06.000\n<v P1>Better.\n"
-    srt = "1\n00:00:01,000 --> 00:00:02,000\nInterviewer: And?\n\n2\n00:00:02,500 --> 00:00:04,000\nP1: Fine.\n"
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Interviewer>How was it?\n\n"
+        "00:00:03.500 --> 00:00:06.000\n<v P1>Better.\n"
+    )
+    srt = (
+        "1\n00:00:01,000 --> 00:00:02,000\nInterviewer: And?\n\n"
+        "2\n00:00:02,500 --> 00:00:04,000\nP1: Fine.\n"
+    )
     client.post(
         reverse("qual:sources", args=[qw.project.pk]),
         {"files": [_txt("a.vtt", vtt), _txt("b.srt", srt)], "kind": "interview"},
