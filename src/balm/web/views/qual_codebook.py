@@ -187,6 +187,8 @@ def _change(request: HttpRequest, ws: Workspace, code: Code) -> str:
         actions.move_code(code=code, parent=parent, by=by)
         return f"Moved {'under “' + parent.name + '”' if parent else 'to the top'}."
     if do == "merge":
+        if not post.get("into"):
+            raise InvalidInput([("into", "Choose the code to merge this one into.")])
         into = workspace_code(ws, post.get("into"))
         moved = book.merge_code(code=code, into=into, by=by)
         return f"Merged “{code.name}” into “{into.name}” ({moved} codings moved)."

@@ -177,7 +177,10 @@
     }
     const all = allSentences();
     if (key === ".") {
-      const next = all.find((s) => s.start >= here.end) || all[all.length - 1];
+      // the first sentence after the selection's start (or the one starting with it, when a
+      // whole turn is selected)
+      const next = all.find((s) => s.start > here.start ||
+        (s.start === here.start && s.end !== here.end)) || all[all.length - 1];
       return choose(next.start, next.end);
     }
     if (key === ",") {
@@ -212,7 +215,10 @@
 
   transcript.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    const key = event.key;
+    let key = event.key;
+    // Shift+. and Shift+, give > and < on most layouts, but not on all
+    if (event.shiftKey && key === ".") key = ">";
+    if (event.shiftKey && key === ",") key = "<";
     if (["j", "k", ".", ",", ">", "<", "]", "["].includes(key)) {
       event.preventDefault();
       move(key);
