@@ -39,8 +39,14 @@ class Block:
     end: int
     speaker: str | None
     html: SafeString
-    margin: list[Any] = field(default_factory=list)
-    """Codings and notes that start in this block."""
+    codings: list[str] = field(default_factory=list)
+    """The margin's items (HTML) for the codings that start in this block."""
+    notes: list[Any] = field(default_factory=list)
+    """Notes anchored in this block (few: the template renders them)."""
+
+    @property
+    def codings_html(self) -> SafeString:
+        return mark_safe("".join(self.codings))
 
 
 def blocks_of(text: str, turns: Sequence[Turn]) -> list[tuple[int, int, str | None]]:
@@ -145,3 +151,34 @@ def _symmetric_difference(
         if in_a != in_b:
             out.append((x, y))
     return _merge(out)
+
+
+def coding_item(
+    *,
+    coding_id: int,
+    start: int,
+    end: int,
+    code_id: int,
+    code_name: str,
+    coder: str,
+    quote: str,
+    resize_url: str,
+    remove_url: str,
+) -> str:
+    """One coding in the margin: its colour, code and coder, and its buttons (the page's
+    script acts on them), each named for a screen reader."""
+    name, who = escape(code_name), escape(coder)
+    label = f"{name} by {who}"
+    return (
+        f'<li class="margin-coding" data-coding="{coding_id}" data-start="{start}" '
+        f'data-end="{end}"><span class="swatch code-{code_id}" aria-hidden="true"></span> '
+        f'<span class="code-name">{name}</span> <span class="muted">{who}</span>'
+        f'<span class="visually-hidden"> on “{escape(quote)}”</span> '
+        '<span class="margin-actions">'
+        '<button type="button" class="link-button" data-act="show">Show'
+        f'<span class="visually-hidden"> {label}</span></button> '
+        f'<button type="button" class="link-button" data-act="resize" data-url="{resize_url}">'
+        f'Fit to selection<span class="visually-hidden"> ({label})</span></button> '
+        f'<button type="button" class="link-button" data-act="remove" data-url="{remove_url}">'
+        f'Remove<span class="visually-hidden"> {label}</span></button></span></li>'
+    )

@@ -109,17 +109,21 @@ def reader(request: HttpRequest, project_id: int, source_id: int) -> HttpRespons
         differ=differ,
     )
     text = source.text
+    resize = reverse("qual:coding-resize", args=[ws.project.pk, 0]).replace("/0/", "/{}/")
+    remove = reverse("qual:coding-remove", args=[ws.project.pk, 0]).replace("/0/", "/{}/")
     for pk, start, end, code_id, coder_id in shown:
-        blocks[tx.block_at(blocks, start)].margin.append(
-            {
-                "kind": "coding",
-                "id": pk,
-                "start": start,
-                "end": end,
-                "code": code_by_id[code_id],
-                "coder": coder_names[coder_id],
-                "quote": _quote(text[start:end]),
-            }
+        blocks[tx.block_at(blocks, start)].codings.append(
+            tx.coding_item(
+                coding_id=pk,
+                start=start,
+                end=end,
+                code_id=code_id,
+                code_name=code_by_id[code_id].name,
+                coder=coder_names[coder_id],
+                quote=_quote(text[start:end]),
+                resize_url=resize.format(pk),
+                remove_url=remove.format(pk),
+            )
         )
     notes = Note.objects.filter(source=source, deleted_at__isnull=True).select_related("author")
     statements = set(
@@ -128,9 +132,8 @@ def reader(request: HttpRequest, project_id: int, source_id: int) -> HttpRespons
         ).values_list("member_uid", flat=True)
     )
     for note in notes:
-        blocks[tx.block_at(blocks, note.start or 0)].margin.append(
+        blocks[tx.block_at(blocks, note.start or 0)].notes.append(
             {
-                "kind": "note",
                 "note": note,
                 "is_statement": note.uid in statements,
                 "exploratory": note.kind in EXPLORATORY,
