@@ -231,3 +231,20 @@ def test_timed_transcripts_keep_their_cue_times(qw: QualWorld) -> None:
     assert a.text == "Interviewer: How was it?\nP1: Better."
     assert [(t["speaker"], t["begin_ms"]) for t in a.turns] == [("Interviewer", 1000), ("P1", 3500)]
     assert Source.objects.get(name="b").text == "Interviewer: And?\nP1: Fine."
+
+
+def test_an_upload_left_waiting_is_dropped(qw: QualWorld) -> None:
+    client = client_for(qw.world.researcher_a)
+    client.post(
+        reverse("qual:sources", args=[qw.project.pk]),
+        {"files": [_txt("late.txt", "P1: Pat One.")], "kind": "interview"},
+    )
+    session = client.session
+    key = f"balm-qual-staged-{qw.project.pk}"
+    staged = session[key]
+    staged["at"] -= 2 * 60 * 60 + 1
+    session[key] = staged
+    session.save()
+    response = client.post(reverse("qual:review", args=[qw.project.pk]), {"do": "keep"})
+    assert response.status_code == 302 and not Source.objects.filter(name="late").exists()
+    assert key not in client.session

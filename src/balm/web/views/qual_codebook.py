@@ -6,7 +6,6 @@ each with its history and an undo. Writes go through ``balm.qualitative.actions`
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,15 +19,8 @@ from balm.qualitative import actions
 from balm.qualitative import codebook as book
 from balm.qualitative.models import Code, Coding
 from balm.web.contrast import GRAPHIC_MINIMUM, PAPER, contrast, text_on
-from balm.web.views.qual_access import Workspace, workspace, workspace_code
+from balm.web.views.qual_access import Workspace, as_int, workspace, workspace_code
 from balm.web.views.qual_reader import code_paths
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
@@ -68,7 +60,7 @@ def codebook(request: HttpRequest, project_id: int) -> HttpResponse:
     ws = workspace(request, project_id)
     problems: list[str] = []
     if request.method == "POST":
-        parent_id = _int(request.POST.get("parent"))
+        parent_id = as_int(request.POST.get("parent"))
         parent = workspace_code(ws, parent_id) if parent_id else None
         try:
             code = actions.add_code(
@@ -182,7 +174,7 @@ def _change(request: HttpRequest, ws: Workspace, code: Code) -> str:
         )
         return "Description and colour saved."
     if do == "move":
-        parent_id = _int(post.get("parent"))
+        parent_id = as_int(post.get("parent"))
         parent = workspace_code(ws, parent_id) if parent_id else None
         actions.move_code(code=code, parent=parent, by=by)
         return f"Moved {'under “' + parent.name + '”' if parent else 'to the top'}."
@@ -193,7 +185,7 @@ def _change(request: HttpRequest, ws: Workspace, code: Code) -> str:
         moved = book.merge_code(code=code, into=into, by=by)
         return f"Merged “{code.name}” into “{into.name}” ({moved} codings moved)."
     if do == "split":
-        ids = {_int(v) for v in post.getlist("coding")}
+        ids = {as_int(v) for v in post.getlist("coding")}
         chosen = list(Coding.objects.filter(code=code, pk__in=[i for i in ids if i]))
         new = book.split_code(code=code, codings=chosen, name=post.get("new_name", ""), by=by)
         return f"{len(chosen)} codings moved to the new code “{new.name}”."

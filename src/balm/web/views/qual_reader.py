@@ -30,7 +30,7 @@ from balm.qualitative import actions
 from balm.qualitative.convert import turns_from_json
 from balm.qualitative.models import Code, Coder, Coding, Note, Source, ThemeMember
 from balm.web import qual_transcript as tx
-from balm.web.views.qual_access import Workspace, workspace, workspace_source
+from balm.web.views.qual_access import Workspace, as_int, workspace, workspace_source
 
 RECENT = 5
 EXPLORATORY = ("descriptive", "linguistic", "conceptual")
@@ -59,22 +59,15 @@ def _layer(request: HttpRequest, coders: list[Coder], counts: Counter[int]) -> d
     layer = request.GET.get("layer", "all")
     ids = {c.pk for c in coders}
     ranked = sorted(ids, key=lambda i: -counts[i])
-    a = _int(request.GET.get("a"))
-    b = _int(request.GET.get("b"))
+    a = as_int(request.GET.get("a"))
+    b = as_int(request.GET.get("b"))
     a = a if a in ids else (ranked[0] if ranked else None)
     b = b if b in ids and b != a else next((i for i in ranked if i != a), None)
-    if layer.startswith("coder-") and _int(layer[6:]) in ids:
-        return {"layer": layer, "coders": {_int(layer[6:])}, "a": a, "b": b}
+    if layer.startswith("coder-") and as_int(layer[6:]) in ids:
+        return {"layer": layer, "coders": {as_int(layer[6:])}, "a": a, "b": b}
     if layer == "differ" and a is not None and b is not None:
         return {"layer": layer, "coders": {a, b}, "a": a, "b": b}
     return {"layer": "all", "coders": ids, "a": a, "b": b}
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
@@ -209,7 +202,7 @@ def _messages(error: InvalidInput) -> list[str]:
 def _span(post: Any, text: str) -> tuple[int, int]:
     """``start`` and ``end`` from the form, inside ``text``; with ``quote``, checked to be the
     passage there (a page showing an older text, or an off-by-one, is refused)."""
-    start, end = _int(post.get("start")), _int(post.get("end"))
+    start, end = as_int(post.get("start")), as_int(post.get("end"))
     if start is None or end is None:
         raise InvalidInput([Problem("start", "Select a passage first (no start and end given).")])
     if not 0 <= start < end <= len(text):
@@ -245,7 +238,7 @@ def coding_add(request: HttpRequest, project_id: int, source_id: int) -> HttpRes
         start, end = _span(request.POST, source.text)
     except InvalidInput as error:
         return _refused(request, ws, source, _messages(error))
-    ids = {_int(v) for v in request.POST.getlist("code")}
+    ids = {as_int(v) for v in request.POST.getlist("code")}
     codes = list(Code.objects.filter(project=ws.project, deleted_at__isnull=True, pk__in=ids))
     problems = []
     if None in ids or len(codes) != len(ids):
@@ -351,8 +344,8 @@ def coding_resize(request: HttpRequest, project_id: int, coding_id: int) -> Http
         start, end = _span(request.POST, coding.source.text)
     except InvalidInput as error:
         return _refused(request, ws, coding.source, _messages(error))
-    expected_start = _int(request.POST.get("expected_start"))
-    expected_end = _int(request.POST.get("expected_end"))
+    expected_start = as_int(request.POST.get("expected_start"))
+    expected_end = as_int(request.POST.get("expected_end"))
     expected = (
         (expected_start, expected_end)
         if expected_start is not None and expected_end is not None
