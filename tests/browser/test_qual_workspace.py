@@ -146,6 +146,31 @@ def test_code_with_the_mouse_and_with_the_keyboard_alone(
     expect(margin).to_contain_text("Self-kindness")
     shots.check(page, "reader-coded-with-mouse")
 
+    # remove it from the margin, then undo
+    margin.get_by_role("button", name="Remove Self-kindness by res_a").click()
+    expect(page.locator("#reader-result")).to_contain_text("Removed the coding Self-kindness")
+    coding.refresh_from_db()
+    assert coding.deleted_at is not None
+    page.locator("#reader-result").get_by_role("button", name="Undo").click()
+    expect(page.locator("#reader-result")).to_contain_text("The coding is back")
+    coding.refresh_from_db()
+    assert coding.deleted_at is None
+
+    # an exploratory note on the same passage (n goes to the note), made a statement
+    page.locator(f'[data-coding="{coding.pk}"]').get_by_role(
+        "button", name=re.compile("^Show")
+    ).click()
+    expect(page.locator("#selection-text")).to_have_text(phrase)
+    page.keyboard.press("n")
+    page.keyboard.type("Guarded at first")
+    page.get_by_label("Kind", exact=True).select_option("linguistic")
+    page.get_by_role("button", name="Add the note").click()
+    expect(page.locator("#reader-result")).to_contain_text("Linguistic note added")
+    page.get_by_role("button", name="Make an experiential statement").click()
+    expect(page.get_by_role("status").first).to_contain_text("Experiential statement")
+    expect(page.locator(".margin-note .badge")).to_have_text("Experiential statement")
+    shots.check(page, "reader-note-statement")
+
     # --- the keyboard alone: Tab to the transcript, j j (second P1 turn), . (first sentence),
     # c (to the code picker), type, Enter ticks the first match, Tab to Apply, Enter ---------
     page.goto(reverse("qual:reader", args=[qw.project.pk, qw.source.pk]))
