@@ -165,3 +165,19 @@ def test_memos_on_the_project_and_a_code(qw: QualWorld) -> None:
     assert empty.status_code == 400 and "The note is empty" in empty.content.decode()
     forged = client.post(url, {"on": "code:not-a-uid", "text": "x"})
     assert forged.status_code == 400 and Note.objects.count() == 2
+
+
+def test_the_project_home_lists_what_was_deleted_and_restores_it(qw: QualWorld) -> None:
+    actions.remove_coding(coding=qw.coding_b, by=qw.coder_2)
+    actions.delete_code(code=qw.other_code, by=qw.world.researcher_a)
+    client = client_for(qw.world.researcher_a)
+    page = client.get(reverse("qual:project", args=[qw.project.pk])).content.decode()
+    assert "Coding Breathing in P1 interview" in page and "Code Self-kindness" in page
+    restore = reverse("qual:coding-restore", args=[qw.project.pk, qw.coding_b.pk])
+    assert restore in page
+    response = client.post(restore)
+    assert response.status_code == 302
+    qw.coding_b.refresh_from_db()
+    assert qw.coding_b.deleted_at is None
+    page = client.get(reverse("qual:project", args=[qw.project.pk])).content.decode()
+    assert "Coding Breathing" not in page
