@@ -18,7 +18,6 @@ from balm.qualitative.models import Code, Coding, Note
 from balm.web.forms import BalmForm
 from balm.web.views.qual_access import workspace
 
-
 DELETED_SHOWN = 30
 
 
