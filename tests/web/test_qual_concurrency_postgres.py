@@ -61,3 +61,30 @@ def test_two_resizes_from_the_same_view_one_wins(world) -> None:  # type: ignore
     (winner,) = [end for status, end in results if status == 200]
     coding.refresh_from_db()
     assert coding.end == winner
+
+
+def test_a_new_coders_first_codings_at_once_make_one_coder(world) -> None:  # type: ignore[no-untyped-def]
+    from tests.web import factories
+
+    from balm.qualitative.models import Coder
+
+    qw = qual_world(world)
+    newcomer = factories.staff("researcher", qw.world.site_a, "res_new")
+    words = iter(["wary", "breathing", "flared", "kind"])
+    lock = threading.Lock()
+    url = reverse("qual:coding-add", args=[qw.project.pk, qw.source.pk])
+    text = qw.source.text
+
+    def code() -> int:
+        with lock:
+            word = next(words)
+        start = text.index(word)
+        response = client_for(newcomer).post(
+            url, {"start": start, "end": start + len(word), "code": qw.code.pk}, **JSON
+        )
+        return response.status_code
+
+    results, errors = run_together(code, 4)
+    assert errors == [] and results == [200] * 4
+    coder = Coder.objects.get(project=qw.project, user=newcomer)
+    assert coder.codings.count() == 4

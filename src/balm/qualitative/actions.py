@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from balm.accounts import permissions
@@ -56,7 +56,14 @@ def _coder_for(project: QualProject, user: User) -> Coder:
     name = user.get_full_name() or user.username
     if Coder.objects.filter(project=project, name=name).exists():
         name = f"{name} ({user.username})"
-    return Coder.objects.create(project=project, name=name, user=user)
+    try:
+        with transaction.atomic():  # a savepoint: two first codings at once make one coder
+            return Coder.objects.create(project=project, name=name, user=user)
+    except IntegrityError:
+        found = Coder.objects.filter(project=project, user=user).first()
+        if found is None:
+            raise
+        return found
 
 
 # --- projects ----------------------------------------------------------------------------
