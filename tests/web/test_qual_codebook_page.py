@@ -181,3 +181,16 @@ def test_the_project_home_lists_what_was_deleted_and_restores_it(qw: QualWorld) 
     assert qw.coding_b.deleted_at is None
     page = client.get(reverse("qual:project", args=[qw.project.pk])).content.decode()
     assert "Coding Breathing" not in page
+
+
+def test_page_titles_are_plain(qw: QualWorld) -> None:
+    import re
+
+    actions.delete_code(code=qw.other_code, by=qw.world.researcher_a)
+    client = client_for(qw.world.researcher_a)
+    for url in (
+        reverse("qual:project", args=[qw.project.pk]),
+        reverse("qual:codebook", args=[qw.project.pk]),
+    ):
+        title = re.search(r"<title>(.*?)</title>", client.get(url).content.decode(), re.S)
+        assert title is not None and "<" not in title.group(1) and "\n" not in title.group(1)
