@@ -112,3 +112,90 @@ def test_a_researcher_makes_a_project_at_their_own_site_only(qw: QualWorld) -> N
     refused = client.post(reverse("qual:projects"), {"site": qw.world.site_b.pk, "name": "X"})
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
     assert not QualProject.objects.filter(name="X").exists()
+
+
+def _writes(qw: QualWorld) -> dict[str, tuple[str, dict[str, object]]]:
+    """Every POST of the workspace with a valid body for the owner researcher."""
+    from balm.audit.models import AuditEvent
+    from balm.qualitative import actions
+
+    p, text = qw.project.pk, qw.source.text
+    at = text.index("wary")
+    note = actions.add_note(
+        project=qw.project,
+        text="Guarded start",
+        kind="descriptive",
+        target_kind="source",
+        target_uid=qw.source.uid,
+        source=qw.source,
+        start=at,
+        end=at + 4,
+        by=qw.world.researcher_a,
+    )
+    rename = AuditEvent.objects.filter(action="qual.code.add", object_id=str(qw.other_code.pk))
+    return {
+        "coding-add": (
+            reverse("qual:coding-add", args=[p, qw.source.pk]),
+            {"start": at, "end": at + 4, "code": qw.other_code.pk},
+        ),
+        "coding-resize": (
+            reverse("qual:coding-resize", args=[p, qw.coding_b.pk]),
+            {"start": qw.coding_b.start, "end": qw.coding_b.end - 1},
+        ),
+        "coding-remove": (reverse("qual:coding-remove", args=[p, qw.coding_a.pk]), {}),
+        "note-add": (
+            reverse("qual:note-add", args=[p, qw.source.pk]),
+            {"start": at, "end": at + 4, "kind": "linguistic", "text": "hedging"},
+        ),
+        "note-statement": (reverse("qual:note-statement", args=[p, note.pk]), {}),
+        "codebook-add": (reverse("qual:codebook", args=[p]), {"name": "New one"}),
+        "code-rename": (
+            reverse("qual:code", args=[p, qw.code.pk]),
+            {"do": "rename", "name": "Breath"},
+        ),
+        "code-undo": (reverse("qual:code-undo", args=[p, rename.get().pk]), {}),
+        "memo": (reverse("qual:memos", args=[p]), {"on": "project", "text": "A memo"}),
+        "source-delete": (reverse("qual:source-delete", args=[p, qw.source.pk]), {}),
+    }
+
+
+WRITE_ACTIONS = (
+    "qual.coding.add",
+    "qual.coding.resize",
+    "qual.coding.remove",
+    "qual.note.add",
+    "qual.theme.create",
+    "qual.code.add",
+    "qual.code.rename",
+    "qual.code.undo",
+    "qual.source.delete",
+)
+
+
+def test_no_write_for_other_sites_facilitators_participants_or_anonymous(qw: QualWorld) -> None:
+    from balm.audit.models import AuditEvent
+
+    writes = _writes(qw)
+    before = AuditEvent.objects.filter(action__in=WRITE_ACTIONS).count()
+    for user in (qw.researcher_b, qw.world.facilitator_a, qw.world.facilitator_b, qw.world.p1_user):
+        client = client_for(user)
+        for name, (url, body) in writes.items():
+            assert client.post(url, body).status_code == 404, (user, name)
+    anonymous = client_for(None)
+    for name, (url, body) in writes.items():
+        response = anonymous.post(url, body)
+        assert response.status_code == 302 and "/login/" in response["Location"], name
+    assert AuditEvent.objects.filter(action__in=WRITE_ACTIONS).count() == before
+
+
+def test_every_write_works_for_the_administrator(qw: QualWorld) -> None:
+    from balm.audit.models import AuditEvent
+
+    client = client_for(qw.world.admin_a)
+    for name, (url, body) in _writes(qw).items():
+        response = client.post(url, body, HTTP_ACCEPT="application/json")
+        assert response.status_code in (200, 302), (name, response.content[:300])
+    actions_done = set(
+        AuditEvent.objects.filter(actor=qw.world.admin_a).values_list("action", flat=True)
+    )
+    assert set(WRITE_ACTIONS) <= actions_done

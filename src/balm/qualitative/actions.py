@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from balm.accounts import permissions
@@ -57,7 +57,14 @@ def _coder_for(project: QualProject, user: User) -> Coder:
     name = user.get_full_name() or user.username
     if Coder.objects.filter(project=project, name=name).exists():
         name = f"{name} ({user.username})"
-    return Coder.objects.create(project=project, name=name, user=user)
+    try:
+        with transaction.atomic():  # a savepoint: two first codings at once make one coder
+            return Coder.objects.create(project=project, name=name, user=user)
+    except IntegrityError:
+        found = Coder.objects.filter(project=project, user=user).first()
+        if found is None:
+            raise
+        return found
 
 
 # --- projects ----------------------------------------------------------------------------
@@ -426,6 +433,54 @@ def add_coding(
             details={"source": source.pk, "code": code.pk, "start": start, "end": end},
         )
     return coding
+
+
+def _span_problem(start: int, end: int, text: str) -> Problem | None:
+    if 0 <= start < end <= len(text):
+        return None
+    return Problem(
+        "start",
+        f"The passage [{start}, {end}) is not inside the text "
+        f"(need 0 <= start < end <= {len(text)}).",
+    )
+
+
+def resize_coding(
+    *, coding: Coding, start: int, end: int, expected: tuple[int, int] | None = None, by: User
+) -> Coding:
+    """Move the ends of a coding. With ``expected`` (the span the person saw), a coding someone
+    else changed or removed meanwhile is refused rather than overwritten."""
+    _may_code(by, coding.source.site_id)
+    with transaction.atomic():
+        current = Coding.objects.select_for_update().select_related("source").get(pk=coding.pk)
+        problems = []
+        if current.deleted_at is not None:
+            problems.append(Problem("", "This coding was removed meanwhile; nothing changed."))
+        elif expected is not None and (current.start, current.end) != tuple(expected):
+            problems.append(
+                Problem(
+                    "",
+                    f"Someone changed this coding meanwhile (it is now [{current.start}, "
+                    f"{current.end})); look again before changing it.",
+                )
+            )
+        span = _span_problem(start, end, current.source.text)
+        if span is not None:
+            problems.append(span)
+        if problems:
+            raise InvalidInput(problems)
+        old = (current.start, current.end)
+        current.start, current.end = start, end
+        current.save(update_fields=["start", "end"])
+        record(
+            "qual.coding.resize",
+            by=by,
+            obj=current,
+            site=_site(current.source.site_id),
+            details={"from": list(old), "to": [start, end]},
+        )
+    coding.start, coding.end = start, end
+    return current
 
 
 def remove_coding(*, coding: Coding, by: User | None) -> None:
@@ -1045,3 +1100,34 @@ def import_project(
             },
         )
     return result
+
+
+def note_to_statement(*, note: Note, name: str = "", by: User) -> Theme:
+    """Turn an exploratory note on a participant's source into an experiential statement (IPA):
+    a ``statement`` theme of the source's case holding the note, named by ``name`` (the note's
+    text by default)."""
+    _may_code(by, note.project.site_id)
+    problems = []
+    if note.deleted_at is not None:
+        problems.append(Problem("", "The note is deleted."))
+    case = note.source.case if note.source is not None else None
+    if case is None:
+        problems.append(
+            Problem("", "Only a note on a participant's source can become their statement.")
+        )
+    elif Theme.objects.filter(
+        project=note.project_id,
+        level="statement",
+        members__kind="note",
+        members__member_uid=note.uid,
+    ).exists():
+        problems.append(Problem("", "This note is already an experiential statement."))
+    title = " ".join((name or note.text).split())[:300]
+    if not title:
+        problems.append(Problem("name", "Give the statement a name."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        theme = create_theme(project=note.project, name=title, level="statement", case=case, by=by)
+        add_theme_member(theme=theme, kind="note", member_uid=note.uid, by=by)
+    return theme

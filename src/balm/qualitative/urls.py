@@ -33,6 +33,7 @@ urlpatterns = [
     path(P + "notes/<int:note_id>/statement/", qual_reader.note_statement, name="note-statement"),
     # codebook
     path(P + "codebook/", qual_codebook.codebook, name="codebook"),
+    path(P + "codes.css", qual_codebook.code_colours, name="code-colours"),
     path(P + "codebook/<int:code_id>/", qual_codebook.code_detail, name="code"),
     path(P + "codebook/<int:code_id>/restore/", qual_codebook.code_restore, name="code-restore"),
     path(P + "codebook/undo/<int:event_id>/", qual_codebook.undo, name="code-undo"),

@@ -24,4 +24,17 @@ def balm(request: HttpRequest) -> dict[str, object]:
         session = getattr(request, "session", None)
         return session is not None and session.get(SESSION_KEY) is not None
 
-    return {"balm_demo": settings.DEMO, "balm_is_staff": is_staff, "balm_by_link": by_link}
+    @cache
+    def qual() -> bool:
+        """The interview projects link: researchers, administrators and facilitators."""
+        user = getattr(request, "user", None)
+        return permissions.workspace_qual_projects(user).exists() or bool(
+            permissions.site_ids(user, permissions.QUAL_ROLES)
+        )
+
+    return {
+        "balm_demo": settings.DEMO,
+        "balm_is_staff": is_staff,
+        "balm_by_link": by_link,
+        "balm_qual": qual,
+    }

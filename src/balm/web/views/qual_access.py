@@ -71,12 +71,19 @@ def workspace_source(
     return ws, source
 
 
+def as_int(value: Any) -> int | None:
+    """A whole number from a form or query string, or None."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def workspace_code(ws: Workspace, code_id: Any, *, deleted: bool = False) -> Code:
     """A code of the project (live, or with ``deleted`` a deleted one), else 404."""
-    try:
-        pk = int(code_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = as_int(code_id)
+    if pk is None:
+        raise Http404
     return get_object_or_404(
         Code.objects.filter(project=ws.project, deleted_at__isnull=not deleted), pk=pk
     )

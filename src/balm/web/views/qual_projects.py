@@ -13,10 +13,12 @@ from django.views.decorators.http import require_http_methods
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput
 from balm.accounts.models import Site
-from balm.qualitative import actions
+from balm.qualitative import actions, queries
 from balm.qualitative.models import Code, Coding, Note
 from balm.web.forms import BalmForm
 from balm.web.views.qual_access import workspace
+
+DELETED_SHOWN = 30
 
 
 class ProjectForm(BalmForm):
@@ -91,4 +93,5 @@ def project_home(request: HttpRequest, project_id: int) -> HttpResponse:
         "notes": Note.objects.filter(project=project, deleted_at__isnull=True).count(),
         "coders": project.coders.count(),
     }
-    return render(request, "balm/qual/project.html", ws.context(counts=counts))
+    deleted = queries.deleted_items(project, by=request.user)[:DELETED_SHOWN]
+    return render(request, "balm/qual/project.html", ws.context(counts=counts, deleted=deleted))

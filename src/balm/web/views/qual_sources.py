@@ -10,6 +10,7 @@ the sources (all in one transaction, through ``actions.add_source``), or drops t
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from balm.qualitative.pseudonyms import preview_source
 from balm.web.forms import BalmForm
 from balm.web.views.qual_access import Workspace, workspace
 
+STAGED_FOR = 2 * 60 * 60  # seconds an upload waits for its review before it is dropped
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILES = 20
 HITS_PER_SOURCE = 5
@@ -52,8 +54,18 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one field (the pattern Django's documentation gives)."""
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data] if data else single(None, initial)
+        return [single(data, initial)]
+
+
 class UploadForm(BalmForm):
-    files = forms.FileField(
+    files = MultipleFileField(
         label="Files",
         help_text=f"One or more transcripts or texts ({', '.join(SUFFIXES)}), up to "
         f"{MAX_FILES} at once. Nothing is kept until you have checked the pseudonymisation.",
@@ -213,6 +225,7 @@ def source_list(request: HttpRequest, project_id: int) -> HttpResponse:
                 form.add_error("files", problem)
         else:
             request.session[_stage_key(project.pk)] = {
+                "at": time.time(),
                 "files": [
                     {
                         **f,
@@ -278,6 +291,11 @@ def review(request: HttpRequest, project_id: int) -> HttpResponse:
     ws = workspace(request, project_id, coders_only=False)
     key = _stage_key(ws.project.pk)
     staged = request.session.get(key)
+    if staged is not None and time.time() - staged.get("at", 0) > STAGED_FOR:
+        # the text is not yet pseudonymised: it does not wait in the session for long
+        del request.session[key]
+        messages.info(request, "The upload waited too long and was dropped; add it again.")
+        return redirect("qual:sources", project_id=project_id)
     if staged is None:
         messages.info(request, "Nothing is waiting to be added.")
         return redirect("qual:sources", project_id=project_id)
