@@ -17,23 +17,13 @@ from balm.qualitative import actions
 from balm.qualitative.models import Coder, Coding, Theme
 
 from .conftest import PASSWORD, Shots
+from .test_qual_workspace import _log_in
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.xdist_group("browser"),
     pytest.mark.django_db(transaction=True),
 ]
-STAFF = {"viewport": {"width": 1366, "height": 900}}
-
-
-def _log_in(browser: Any, base_url: str, user: Any) -> Any:
-    page = browser.new_context(base_url=base_url, **STAFF).new_page()
-    page.goto(reverse("login"))
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state("load")
-    return page
 
 
 def test_a_group_theme_from_two_participants_statements_reaches_the_recurrence_table(
