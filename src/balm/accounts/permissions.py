@@ -336,6 +336,19 @@ def can_add_qual_source(user: Any, site: Site | int, kind: str) -> bool:
     )
 
 
+def can_bring_session_notes(user: Any, cohort: Cohort) -> bool:
+    """Turn a cohort's session feedback and reflections into qualitative sources: the
+    cohort's own facilitators and the site's administrators (their own cohorts' notes only)."""
+    if not _authenticated(user):
+        return False
+    if cohort.site_id in site_ids(user, frozenset({Role.ADMINISTRATOR})):
+        return True
+    return (
+        cohort.site_id in site_ids(user, frozenset({Role.FACILITATOR}))
+        and cohort.facilitators.filter(pk=user.pk).exists()
+    )
+
+
 def can_view_pseudonym_map(user: Any, site: Site | int) -> bool:
     """Only administrators may see which name became which pseudonym."""
     site_id = site if isinstance(site, int) else site.pk
@@ -367,6 +380,20 @@ def visible_qual_sources(user: Any) -> QuerySet[Source]:
 
 def can_view_qual_source(user: Any, source: Source) -> bool:
     return visible_qual_sources(user).filter(pk=source.pk).exists()
+
+
+def can_open_qual_workspace(user: Any, site: Site | int) -> bool:
+    """Open a project's workspace at all: coders read everything; a facilitator of the site
+    reaches only the pages for their own session feedback and reflections."""
+    site_id = site if isinstance(site, int) else site.pk
+    return can_code_qual(user, site_id) or site_id in site_ids(user, frozenset({Role.FACILITATOR}))
+
+
+def workspace_qual_projects(user: Any) -> QuerySet[QualProject]:
+    """Projects whose workspace ``user`` may open (see :func:`can_open_qual_workspace`)."""
+    from balm.qualitative.models import QualProject
+
+    return QualProject.objects.filter(site_id__in=site_ids(user, QUAL_ROLES | {Role.FACILITATOR}))
 
 
 # --- enforcing ---------------------------------------------------------------------------

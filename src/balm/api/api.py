@@ -20,7 +20,7 @@ from ninja.errors import ValidationError
 from balm.accounts.errors import InvalidInput, NotAllowed
 from balm.api.auth import BearerToken, SessionCaller
 from balm.api.problems import problems_body, schema_problems_body
-from balm.api.routers import assessments, cohorts, enrolments, fhir, submissions
+from balm.api.routers import assessments, cohorts, enrolments, fhir, qual, submissions
 
 api = NinjaAPI(
     title="balm API",
@@ -56,3 +56,4 @@ api.add_router("/enrolments", enrolments.router)
 api.add_router("/assessments", assessments.router)
 api.add_router("/", submissions.router)
 api.add_router("/fhir", fhir.router)
+api.add_router("/qual", qual.router)

@@ -360,6 +360,15 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "kind": "keep",
         "member_uid": "keep",
     },
+    "qualitative.programmefeedback": {
+        "id": "keep",
+        "enrolment": "keep",
+        "helped": "free_text",
+        "hard": "free_text",
+        "change": "free_text",
+        "submitted_at": "keep",
+        "source": "keep",
+    },
     "qualitative.pseudonymentry": {
         "id": "drop",
         "site": "drop",

@@ -28,7 +28,7 @@ import pandas as pd
 
 from balm.qual.analysis_errors import QualAnalysisError
 from balm.qual.frame_checks import require
-from balm.qual.queries import theme_spans
+from balm.qual.queries import descendants
 
 GROUP_LEVELS = ("group", "theme")
 THEME_LEVELS = ("statement", "personal", "group", "subtheme", "theme")
@@ -131,32 +131,49 @@ def recurrence(
     texts = dict(zip(sources["source"].astype(str), sources["text"].astype(str), strict=True))
     order = {s: i for i, s in enumerate(texts)}
     top = themes[themes["level"].astype(str).isin(list(levels))]
+    spans = spans_by_theme(
+        top["theme"].astype(str).tolist(),
+        themes,
+        theme_members,
+        codes,
+        codings,
+        notes,
+        include_code_descendants,
+    )
+    best = _exemplars(spans, case_of, order, exemplar_max)
     rows: list[dict[str, Any]] = []
     for theme, name, level in zip(
         top["theme"].astype(str), top["name"].astype(str), top["level"].astype(str), strict=True
     ):
-        spans = theme_spans(
-            theme,
-            themes,
-            theme_members,
-            codes,
-            codings,
-            notes,
-            include_code_descendants=include_code_descendants,
-        )
-        spans = spans.assign(case=spans["source"].map(case_of))
-        by_case = {str(c): part for c, part in spans.groupby("case", sort=False)}
         for case in chosen_cases:
-            mine = by_case.get(case, spans.iloc[0:0])
-            exemplar = _exemplar(mine, texts, order, exemplar_max)
+            found = best.get((theme, case))
+            if found is None:
+                exemplar: dict[str, Any] = {
+                    "exemplar": None,
+                    "exemplar_source": None,
+                    "exemplar_start": None,
+                    "exemplar_end": None,
+                }
+                passages = 0
+            else:
+                passages, source, start, end = found
+                quote = texts[source][start:end]
+                if end - start > exemplar_max:
+                    quote = texts[source][start : start + exemplar_max] + "..."
+                exemplar = {
+                    "exemplar": quote,
+                    "exemplar_source": source,
+                    "exemplar_start": start,
+                    "exemplar_end": end,
+                }
             rows.append(
                 {
                     "theme": theme,
                     "theme_name": name,
                     "level": level,
                     "case": case,
-                    "passages": len(mine),
-                    "present": len(mine) > 0,
+                    "passages": passages,
+                    "present": passages > 0,
                     **exemplar,
                 }
             )
@@ -179,31 +196,126 @@ def recurrence(
     return Recurrence(long=long, table=table, cases=tuple(chosen_cases), exemplar_rule=rule)
 
 
-def _exemplar(
-    spans: pd.DataFrame, texts: dict[str, str], order: dict[str, int], limit: int
-) -> dict[str, Any]:
-    if spans.empty:
-        return {
-            "exemplar": None,
-            "exemplar_source": None,
-            "exemplar_start": None,
-            "exemplar_end": None,
+def _below(children: dict[str, list[str]], root: str) -> list[str]:
+    """``root`` and every theme below it (as :func:`balm.qual.queries.descendants`)."""
+    found, stack, seen = [], [root], {root}
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for child in children.get(node, []):
+            if child not in seen:  # a cycle in a broken file must not loop forever
+                seen.add(child)
+                stack.append(child)
+    return found
+
+
+def spans_by_theme(
+    top: list[str],
+    themes: pd.DataFrame,
+    theme_members: pd.DataFrame,
+    codes: pd.DataFrame,
+    codings: pd.DataFrame,
+    notes: pd.DataFrame,
+    include_code_descendants: bool,
+) -> pd.DataFrame:
+    """``theme``, ``source``, ``start``, ``end`` of every passage under each theme of ``top``:
+    what :func:`balm.qual.queries.theme_spans` gives for each, found for all of them with a
+    few joins instead of one pass over the frames per theme."""
+    for frame, name in (
+        (theme_members, "theme_members"),
+        (codes, "codes"),
+        (codings, "codings"),
+        (notes, "notes"),
+    ):
+        require(frame, name)
+    columns = ["theme", "source", "start", "end"]
+    children: dict[str, list[str]] = {}
+    for child, parent in zip(themes["theme"].astype(str), themes["parent"], strict=True):
+        if not pd.isna(parent):
+            children.setdefault(str(parent), []).append(child)
+    under = pd.DataFrame(
+        [(t, node) for t in top for node in _below(children, t)], columns=["theme", "node"]
+    )
+    members = pd.DataFrame(
+        {
+            "node": theme_members["theme"].astype(str).to_numpy(),
+            "kind": theme_members["kind"].astype(str).to_numpy(),
+            "member": theme_members["member"].astype(str).to_numpy(),
         }
-    frame = spans.assign(length=spans["end"] - spans["start"], position=spans["source"].map(order))
-    fits = frame[frame["length"] <= limit]
-    if not fits.empty:
-        best = fits.sort_values(
-            ["length", "position", "start"], ascending=[False, True, True], kind="stable"
-        ).iloc[0]
-        text = texts[best["source"]][int(best["start"]) : int(best["end"])]
-    else:
-        best = frame.sort_values(["length", "position", "start"], kind="stable").iloc[0]
-        text = texts[best["source"]][int(best["start"]) : int(best["start"]) + limit] + "..."
+    )
+    held = under.merge(members, on="node")
+    coding_rows = pd.DataFrame(
+        {
+            "coding": codings["coding"].astype(str).to_numpy(),
+            "code": codings["code"].astype(str).to_numpy(),
+            "source": codings["source"].astype(str).to_numpy(),
+            "start": codings["start"].to_numpy(dtype=np.int64),
+            "end": codings["end"].to_numpy(dtype=np.int64),
+        }
+    )
+    direct = held[held["kind"] == "coding"].merge(coding_rows, left_on="member", right_on="coding")
+    roots = held.loc[held["kind"] == "code", "member"].unique().tolist()
+    expand = pd.DataFrame(
+        [
+            (root, code)
+            for root in roots
+            for code in (descendants(codes, "code", root) if include_code_descendants else [root])
+        ],
+        columns=["member", "code"],
+    )
+    via_code = held[held["kind"] == "code"].merge(expand, on="member").merge(coding_rows, on="code")
+    coded = pd.concat([direct[["theme", "coding", *columns[1:]]],
+                       via_code[["theme", "coding", *columns[1:]]]], ignore_index=True)  # fmt: skip
+    coded = coded.drop_duplicates(subset=["theme", "coding"])
+    anchored = notes[notes["source"].notna() & notes["start"].notna() & notes["end"].notna()]
+    note_rows = pd.DataFrame(
+        {
+            "note": anchored["note"].astype(str).to_numpy(),
+            "source": anchored["source"].astype(str).to_numpy(),
+            "start": anchored["start"].to_numpy(dtype=np.int64),
+            "end": anchored["end"].to_numpy(dtype=np.int64),
+        }
+    )
+    noted = held[held["kind"] == "note"].merge(note_rows, left_on="member", right_on="note")
+    noted = noted.drop_duplicates(subset=["theme", "note"])
+    return pd.concat([coded[columns], noted[columns]], ignore_index=True)
+
+
+def _exemplars(
+    spans: pd.DataFrame, case_of: dict[str, Any], order: dict[str, int], limit: int
+) -> dict[tuple[str, str], tuple[int, str, int, int]]:
+    """(theme, case) -> (passages, exemplar source, start, end), for every theme and case
+    with a passage, by the rule of the module docstring, in one sort of all passages.
+
+    Passages that fit come first, longest first; then the others, shortest first; ties go to
+    the earlier source and start."""
+    if spans.empty:
+        return {}
+    source = spans["source"].astype(str)
+    spans = spans.assign(
+        source=source,
+        case=source.map(case_of),
+        length=(spans["end"] - spans["start"]).astype(np.int64),
+        position=source.map(order),
+    )
+    spans = spans[spans["case"].notna()]
+    spans = spans.assign(case=spans["case"].astype(str))
+    fits = spans["length"] <= limit
+    # One key: fitting passages by length descending, then the rest by length ascending.
+    spans = spans.assign(key=np.where(fits, -spans["length"], spans["length"] + limit + 1))
+    ordered = spans.sort_values(["theme", "case", "key", "position", "start"], kind="stable")
+    counts = ordered.groupby(["theme", "case"], sort=False).size()
+    first = ordered.drop_duplicates(subset=["theme", "case"], keep="first")
     return {
-        "exemplar": text,
-        "exemplar_source": str(best["source"]),
-        "exemplar_start": int(best["start"]),
-        "exemplar_end": int(best["end"]),
+        (str(t), str(c)): (int(counts[(t, c)]), str(s), int(a), int(b))
+        for t, c, s, a, b in zip(
+            first["theme"],
+            first["case"],
+            first["source"],
+            first["start"],
+            first["end"],
+            strict=True,
+        )
     }
 
 

@@ -13,9 +13,10 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from balm.accounts import permissions
@@ -56,7 +57,14 @@ def _coder_for(project: QualProject, user: User) -> Coder:
     name = user.get_full_name() or user.username
     if Coder.objects.filter(project=project, name=name).exists():
         name = f"{name} ({user.username})"
-    return Coder.objects.create(project=project, name=name, user=user)
+    try:
+        with transaction.atomic():  # a savepoint: two first codings at once make one coder
+            return Coder.objects.create(project=project, name=name, user=user)
+    except IntegrityError:
+        found = Coder.objects.filter(project=project, user=user).first()
+        if found is None:
+            raise
+        return found
 
 
 # --- projects ----------------------------------------------------------------------------
@@ -115,13 +123,15 @@ def add_source(
     participant: Participant | None = None,
     enrolment: Enrolment | None = None,
     terms: Iterable[tuple[str, str]] = (),
+    turns: Iterable[q.Turn] | None = None,
     by: User,
 ) -> AddedSource:
     """Add a transcript or written text, normalised and pseudonymised before it is stored.
 
     ``terms`` are extra ``(term, tag)`` pairs (a given name, a place) replaced by ``[tag]``.
-    Speaker turns are found from ``Name:`` labels. A facilitator may add only session feedback
-    and reflections, and sees only their own."""
+    Speaker turns are found from ``Name:`` labels unless ``turns`` (a file reader's, with cue
+    times; offsets of the normalised ``text``) are given. A facilitator may add only session
+    feedback and reflections, and sees only their own."""
     permissions.require(permissions.can_add_qual_source(by, project.site_id, kind))
     problems = []
     if not name.strip():
@@ -136,17 +146,21 @@ def add_source(
         participant is None or enrolment.participant_id != participant.pk
     ):
         problems.append(Problem("enrolment", "The enrolment is not the participant's."))
+    normal = normalise_text(text)
+    if turns is not None:
+        turns = tuple(turns)
+        if normal != text or any(not 0 <= t.start < t.end <= len(normal) for t in turns):
+            problems.append(Problem("turns", "The speaker turns do not fit the text."))
     if problems:
         raise InvalidInput(problems)
     site = project.site
-    normal = normalise_text(text)
     with transaction.atomic():
         mapping = site_map(site)
         before = set(mapping.entries)
         clean = clean_source(
             name.strip(),
             normal,
-            turns_from_labels(normal),
+            turns_from_labels(normal) if turns is None else tuple(turns),
             known_names(site, participant, terms),
             mapping,
         )
@@ -421,6 +435,54 @@ def add_coding(
     return coding
 
 
+def _span_problem(start: int, end: int, text: str) -> Problem | None:
+    if 0 <= start < end <= len(text):
+        return None
+    return Problem(
+        "start",
+        f"The passage [{start}, {end}) is not inside the text "
+        f"(need 0 <= start < end <= {len(text)}).",
+    )
+
+
+def resize_coding(
+    *, coding: Coding, start: int, end: int, expected: tuple[int, int] | None = None, by: User
+) -> Coding:
+    """Move the ends of a coding. With ``expected`` (the span the person saw), a coding someone
+    else changed or removed meanwhile is refused rather than overwritten."""
+    _may_code(by, coding.source.site_id)
+    with transaction.atomic():
+        current = Coding.objects.select_for_update().select_related("source").get(pk=coding.pk)
+        problems = []
+        if current.deleted_at is not None:
+            problems.append(Problem("", "This coding was removed meanwhile; nothing changed."))
+        elif expected is not None and (current.start, current.end) != tuple(expected):
+            problems.append(
+                Problem(
+                    "",
+                    f"Someone changed this coding meanwhile (it is now [{current.start}, "
+                    f"{current.end})); look again before changing it.",
+                )
+            )
+        span = _span_problem(start, end, current.source.text)
+        if span is not None:
+            problems.append(span)
+        if problems:
+            raise InvalidInput(problems)
+        old = (current.start, current.end)
+        current.start, current.end = start, end
+        current.save(update_fields=["start", "end"])
+        record(
+            "qual.coding.resize",
+            by=by,
+            obj=current,
+            site=_site(current.source.site_id),
+            details={"from": list(old), "to": [start, end]},
+        )
+    coding.start, coding.end = start, end
+    return current
+
+
 def remove_coding(*, coding: Coding, by: User | None) -> None:
     _may_code(by, coding.source.site_id)
     if coding.deleted_at is not None:
@@ -603,27 +665,358 @@ def move_theme(*, theme: Theme, parent: Theme | None, by: User | None) -> None:
 
 
 def add_theme_member(*, theme: Theme, kind: str, member_uid: uuid.UUID, by: User | None) -> None:
-    """Gather a coding, code or note (by uid) under ``theme``."""
+    """Gather a coding, code or note (by uid) under ``theme`` (see :func:`place_on_theme`)."""
+    place_on_theme(theme=theme, kind=kind, member_uid=member_uid, by=by)
+
+
+# --- theme board and agreed layer ------------------------------------------------------
+
+_MEMBER_MODELS: dict[str, Any] = {"coding": Coding, "code": Code, "note": Note}
+
+
+def _member_case(kind: str, member_uid: uuid.UUID) -> int | None:
+    """The case of the source a coding or anchored note lies in (None for codes, notes on
+    no span, and sources of no case)."""
+    if kind == "coding":
+        return Coding.objects.filter(uid=member_uid).values_list("source__case", flat=True).first()
+    if kind == "note":
+        return Note.objects.filter(uid=member_uid).values_list("source__case", flat=True).first()
+    return None
+
+
+def place_on_theme(
+    *,
+    theme: Theme,
+    kind: str,
+    member_uid: uuid.UUID,
+    from_theme: Theme | None = None,
+    by: User | None,
+) -> None:
+    """Put a coding, code or note under ``theme``, taking it off ``from_theme`` when given
+    (a move on the theme board). A passage goes only into a theme of its own case."""
     _may_code(by, theme.project.site_id)
-    models = {"coding": Coding, "code": Code, "note": Note}
-    if kind not in models:
-        raise InvalidInput([Problem("kind", "Choose coding, code or note.")])
     problems = []
-    if not _in_project(models[kind], member_uid, theme.project):
+    if kind not in _MEMBER_MODELS:
+        raise InvalidInput([Problem("kind", "Choose coding, code or note.")])
+    if not _in_project(_MEMBER_MODELS[kind], member_uid, theme.project):
         problems.append(Problem("member", f"No such {kind} in this project."))
     elif ThemeMember.objects.filter(theme=theme, kind=kind, member_uid=member_uid).exists():
-        problems.append(Problem("member", f"This {kind} is already in the theme."))
+        problems.append(Problem("member", f"This {kind} is already in {theme.name!r}."))
+    elif theme.case_id is not None:
+        case = _member_case(kind, member_uid)
+        if case is not None and case != theme.case_id:
+            problems.append(
+                Problem("theme", f"{theme.name!r} belongs to another participant's analysis.")
+            )
+    if (
+        from_theme is not None
+        and not ThemeMember.objects.filter(
+            theme=from_theme, kind=kind, member_uid=member_uid
+        ).exists()
+    ):
+        problems.append(Problem("from", f"This {kind} is not in {from_theme.name!r}."))
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():
+        if from_theme is not None:
+            ThemeMember.objects.filter(theme=from_theme, kind=kind, member_uid=member_uid).delete()
         ThemeMember.objects.create(theme=theme, kind=kind, member_uid=member_uid)
         record(
-            "qual.theme.add_member",
+            "qual.theme.add_member" if from_theme is None else "qual.theme.place",
+            by=by,
+            obj=theme,
+            site=_site(theme.project.site_id),
+            details={
+                "kind": kind,
+                "member": str(member_uid),
+                "from": from_theme.pk if from_theme is not None else None,
+            },
+        )
+
+
+def remove_theme_member(*, theme: Theme, kind: str, member_uid: uuid.UUID, by: User | None) -> None:
+    """Take a coding, code or note off ``theme`` (the item itself stays)."""
+    _may_code(by, theme.project.site_id)
+    with transaction.atomic():
+        deleted, _ = ThemeMember.objects.filter(
+            theme=theme, kind=kind, member_uid=member_uid
+        ).delete()
+        if not deleted:
+            raise InvalidInput([Problem("member", f"This {kind} is not in {theme.name!r}.")])
+        record(
+            "qual.theme.remove_member",
             by=by,
             obj=theme,
             site=_site(theme.project.site_id),
             details={"kind": kind, "member": str(member_uid)},
         )
+
+
+def theme_from_suggestion(
+    *,
+    project: QualProject,
+    name: str,
+    level: str,
+    codings: Iterable[uuid.UUID],
+    case: Case | None = None,
+    by: User,
+) -> Theme:
+    """Accept a suggested grouping: a new theme holding the chosen codings, one transaction."""
+    _may_code(by, project.site_id)
+    chosen = list(dict.fromkeys(codings))
+    problems = _theme_problems(level, None, case, project)
+    if not name.strip():
+        problems.insert(0, Problem("name", "Give the theme a name."))
+    if not chosen:
+        problems.append(Problem("members", "Choose at least one passage."))
+    found = set(
+        Coding.objects.filter(
+            uid__in=chosen, source__project=project, deleted_at__isnull=True
+        ).values_list("uid", flat=True)
+    )
+    missing = [u for u in chosen if u not in found]
+    if missing:
+        problems.append(Problem("members", f"{len(missing)} passage(s) are not in this project."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        theme = create_theme(project=project, name=name, level=level, case=case, by=by)
+        ThemeMember.objects.bulk_create(
+            ThemeMember(theme=theme, kind="coding", member_uid=u) for u in chosen
+        )
+        record(
+            "qual.theme.accept_suggestion",
+            by=by,
+            obj=theme,
+            site=_site(project.site_id),
+            details={"codings": len(chosen), "level": level},
+        )
+    return theme
+
+
+AGREED_CODER = "Agreed"
+"""The coder whose codings are the agreed layer: made by settling disagreements."""
+
+
+def agreed_coder(project: QualProject) -> Coder:
+    """The project's agreed layer (a coder with no user), made on first use."""
+    coder, _ = Coder.objects.get_or_create(project=project, name=AGREED_CODER)
+    return coder
+
+
+def settle_disagreement(
+    *,
+    source: Source,
+    code: Code,
+    start: int,
+    end: int,
+    spans: Iterable[tuple[int, int]],
+    choice: str = "",
+    by: User,
+) -> list[Coding]:
+    """Settle one disagreement about ``code`` in ``source.text[start:end]``: the agreed layer
+    takes ``spans`` (one coder's version, or none: the passage stays uncoded), replacing what
+    it held of that code in the run. ``choice`` names whose version it was ("" for neither).
+    Audited with the decision, so the run shows as settled."""
+    _may_code(by, source.site_id)
+    chosen = sorted(set(spans))
+    problems = []
+    if not (0 <= start < end <= len(source.text)):
+        problems.append(Problem("start", "The passage is not inside the text."))
+    if code.project_id != source.project_id:
+        problems.append(Problem("code", "The code belongs to another project."))
+    if code.deleted_at is not None or source.deleted_at is not None:
+        problems.append(Problem("code", "The code or the source is deleted."))
+    bad = [(a, b) for a, b in chosen if not (start <= a < b <= end)]
+    if bad:
+        problems.append(Problem("spans", f"{len(bad)} span(s) lie outside the passage."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        agreed = agreed_coder(source.project)
+        now = timezone.now()
+        replaced = Coding.objects.filter(
+            source=source,
+            code=code,
+            coder=agreed,
+            deleted_at__isnull=True,
+            start__lt=end,
+            end__gt=start,
+        ).update(deleted_at=now, deleted_by=by)
+        made = [
+            Coding.objects.create(
+                source=source,
+                start=a,
+                end=b,
+                code=code,
+                coder=agreed,
+                created_at=now.replace(microsecond=0),
+            )
+            for a, b in chosen
+        ]
+        record(
+            "qual.agreement.settle",
+            by=by,
+            obj=source.project,
+            site=_site(source.site_id),
+            details={
+                "source": str(source.uid),
+                "code": str(code.uid),
+                "start": start,
+                "end": end,
+                "spans": [list(s) for s in chosen],
+                "choice": choice,
+                "replaced": replaced,
+            },
+        )
+    return made
+
+
+def record_recurrence_export(*, project: QualProject, fmt: str, by: User) -> None:
+    """Audit a download of the recurrence table and its quotes (they carry passages)."""
+    _may_code(by, project.site_id)
+    record(
+        "qual.recurrence.export",
+        by=by,
+        obj=project,
+        site=_site(project.site_id),
+        details={"format": fmt},
+    )
+
+
+def bring_session_notes(*, project: QualProject, cohort: Any, by: User) -> list[Source]:
+    """Each session's facilitator feedback and reflections of ``cohort`` as sources of
+    ``project`` (kinds ``session_feedback`` and ``reflection``, pseudonymised like any text),
+    one transaction. A session's note already brought in (same name) is left as it is; returns
+    the sources made."""
+    permissions.require(permissions.can_bring_session_notes(by, cohort))
+    if cohort.site_id != project.site_id:
+        raise InvalidInput([Problem("cohort", "The cohort belongs to another site.")])
+    made: list[Source] = []
+    with transaction.atomic():
+        for session in cohort.sessions.order_by("number"):
+            for kind, text, label in (
+                ("session_feedback", session.facilitator_feedback, "feedback"),
+                ("reflection", session.reflections, "reflections"),
+            ):
+                name = f"{cohort.name}, session {session.number}: {label}"
+                if (
+                    not text.strip()
+                    or Source.objects.filter(
+                        project=project, name=name, deleted_at__isnull=True
+                    ).exists()
+                ):
+                    continue
+                made.append(
+                    add_source(project=project, name=name, text=text, kind=kind, by=by).source
+                )
+        record(
+            "qual.session_notes.bring",
+            by=by,
+            obj=project,
+            site=_site(project.site_id),
+            details={"cohort": cohort.pk, "sources": len(made)},
+        )
+    return made
+
+
+# --- end-of-programme feedback -----------------------------------------------------------
+
+FEEDBACK_QUESTIONS = (
+    ("helped", "What helped you most in the programme?"),
+    ("hard", "What was hard?"),
+    ("change", "What would you change?"),
+)
+FEEDBACK_MAX = 4000
+"""Characters an answer may hold."""
+
+
+def feedback_open(enrolment: Enrolment, today: Any) -> bool:
+    """The end-of-programme questions are open from the week of the cohort's last session
+    (six days before its date) for a participant who started or completed the programme."""
+    if enrolment.status not in ("started", "completed"):
+        return False
+    last = enrolment.cohort.sessions.exclude(date=None).order_by("-number").first()
+    return last is not None and today >= last.date - timedelta(days=6)
+
+
+def submit_programme_feedback(
+    *, enrolment: Enrolment, answers: dict[str, str], by: Participant | User
+) -> Any:
+    """Keep a participant's answers to the end-of-programme questions (once), audited."""
+    from balm.qualitative.models import ProgrammeFeedback
+
+    actor_participant = by if isinstance(by, Participant) else permissions.participant_of(by)
+    permissions.require(
+        actor_participant is not None and actor_participant.pk == enrolment.participant_id
+    )
+    problems = [
+        Problem(key, f"Please keep this to {FEEDBACK_MAX} characters (it has {len(text)}).")
+        for key, _q in FEEDBACK_QUESTIONS
+        if len(text := answers.get(key, "")) > FEEDBACK_MAX
+    ]
+    if not any(answers.get(key, "").strip() for key, _q in FEEDBACK_QUESTIONS):
+        problems.append(Problem("", "Write an answer to at least one question."))
+    if not feedback_open(enrolment, timezone.localdate()):
+        problems.append(Problem("", "These questions open in the last week of your group."))
+    if ProgrammeFeedback.objects.filter(enrolment=enrolment).exists():
+        problems.append(Problem("", "You have already sent your answers. Thank you."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        feedback = ProgrammeFeedback.objects.create(
+            enrolment=enrolment,
+            **{key: answers.get(key, "").strip() for key, _q in FEEDBACK_QUESTIONS},
+        )
+        record(
+            "qual.programme_feedback.submit",
+            by=by,
+            obj=feedback,
+            site=enrolment.cohort.site,
+            details={"answered": [k for k, _q in FEEDBACK_QUESTIONS if answers.get(k, "").strip()]},
+        )
+    return feedback
+
+
+def bring_programme_feedback(*, project: QualProject, cohort: Any, by: User) -> list[Source]:
+    """The cohort's end-of-programme answers not yet brought in, each as a ``feedback``
+    source of its participant (pseudonymised on the way in), one transaction, audited."""
+    from balm.qualitative.models import ProgrammeFeedback
+
+    _may_code(by, project.site_id)
+    if cohort.site_id != project.site_id:
+        raise InvalidInput([Problem("cohort", "The cohort belongs to another site.")])
+    made: list[Source] = []
+    with transaction.atomic():
+        waiting = ProgrammeFeedback.objects.filter(
+            enrolment__cohort=cohort, source__isnull=True
+        ).select_related("enrolment__participant")
+        for feedback in waiting:
+            participant = feedback.enrolment.participant
+            text = "\n\n".join(
+                f"{question}\n{getattr(feedback, key)}"
+                for key, question in FEEDBACK_QUESTIONS
+                if getattr(feedback, key)
+            )
+            feedback.source = add_source(
+                project=project,
+                name=f"{participant.pseudonym}, end-of-programme feedback ({cohort.name})",
+                text=text,
+                kind="feedback",
+                participant=participant,
+                enrolment=feedback.enrolment,
+                by=by,
+            ).source
+            feedback.save(update_fields=["source"])
+            made.append(feedback.source)
+        record(
+            "qual.programme_feedback.bring",
+            by=by,
+            obj=project,
+            site=_site(project.site_id),
+            details={"cohort": cohort.pk, "sources": len(made)},
+        )
+    return made
 
 
 # --- exchange ----------------------------------------------------------------------------
@@ -707,3 +1100,34 @@ def import_project(
             },
         )
     return result
+
+
+def note_to_statement(*, note: Note, name: str = "", by: User) -> Theme:
+    """Turn an exploratory note on a participant's source into an experiential statement (IPA):
+    a ``statement`` theme of the source's case holding the note, named by ``name`` (the note's
+    text by default)."""
+    _may_code(by, note.project.site_id)
+    problems = []
+    if note.deleted_at is not None:
+        problems.append(Problem("", "The note is deleted."))
+    case = note.source.case if note.source is not None else None
+    if case is None:
+        problems.append(
+            Problem("", "Only a note on a participant's source can become their statement.")
+        )
+    elif Theme.objects.filter(
+        project=note.project_id,
+        level="statement",
+        members__kind="note",
+        members__member_uid=note.uid,
+    ).exists():
+        problems.append(Problem("", "This note is already an experiential statement."))
+    title = " ".join((name or note.text).split())[:300]
+    if not title:
+        problems.append(Problem("name", "Give the statement a name."))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        theme = create_theme(project=note.project, name=title, level="statement", case=case, by=by)
+        add_theme_member(theme=theme, kind="note", member_uid=note.uid, by=by)
+    return theme

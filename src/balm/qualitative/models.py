@@ -306,3 +306,25 @@ class PseudonymEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original} -> {self.replacement}"
+
+
+class ProgrammeFeedback(models.Model):
+    """A participant's answers to the end-of-programme open questions, in their own words.
+
+    Only the participant (who wrote them) and the site's coders see them here; a source made
+    from them for coding (``source``) is pseudonymised on the way in like any text."""
+
+    enrolment = models.OneToOneField(
+        "programmes.Enrolment", on_delete=models.PROTECT, related_name="programme_feedback"
+    )
+    helped = models.TextField(blank=True)
+    hard = models.TextField(blank=True)
+    change = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    """The source it became in a project, once brought in."""
+
+    def __str__(self) -> str:
+        return f"feedback {self.enrolment_id}"

@@ -108,3 +108,17 @@ def clean_source(
     spaced = pseudonymise(name.replace("_", " "), names, mapping)
     clean_name = spaced.text if spaced.replacements else name
     return CleanSource(clean_name, result, tuple(moved))
+
+
+def preview_source(
+    site: Site,
+    participant: Participant | None,
+    name: str,
+    text: str,
+    turns: Iterable[Turn],
+    terms: Iterable[tuple[str, str]] = (),
+) -> CleanSource:
+    """What :func:`balm.qualitative.actions.add_source` would store, for a person to review
+    first: the same names and the site's map, with nothing saved (new names get the
+    pseudonyms they would get if the source were kept now)."""
+    return clean_source(name, text, turns, known_names(site, participant, terms), site_map(site))

@@ -29,10 +29,19 @@ def balm(request: HttpRequest) -> dict[str, object]:
         """Administrators of a site see its audit trail."""
         return permissions.can_view_audit_trail(getattr(request, "user", None))
 
+    @cache
+    def qual() -> bool:
+        """The interview projects link: researchers, administrators and facilitators."""
+        user = getattr(request, "user", None)
+        return permissions.workspace_qual_projects(user).exists() or bool(
+            permissions.site_ids(user, permissions.QUAL_ROLES)
+        )
+
     return {
         "balm_demo": settings.DEMO,
         "balm_is_staff": is_staff,
         "balm_is_admin": is_admin,
         "balm_by_link": by_link,
+        "balm_qual": qual,
         "balm_lock_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }

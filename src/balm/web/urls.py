@@ -1,7 +1,7 @@
 """URL configuration."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from balm.api.api import api
 from balm.web import views
@@ -9,6 +9,7 @@ from balm.web.admin_site import balm_admin
 from balm.web.progress import my_progress
 from balm.web.views import data_rights, signin
 from balm.web.views.audit_trail import audit_trail, audit_trail_csv
+from balm.web.views.qual_feedback import programme_feedback
 from balm.wording.views import site_questionnaire
 
 urlpatterns = [
@@ -70,6 +71,8 @@ urlpatterns = [
         site_questionnaire,
         name="export-site-questionnaire",
     ),
+    # qualitative projects: the researcher's workspace
+    path("qual/", include("balm.qualitative.urls")),
     # participants
     path("p/<str:token>/", views.open_link, name="participant-link"),
     path("me/", views.my_questionnaires, name="my-questionnaires"),
@@ -84,6 +87,7 @@ urlpatterns = [
     path("audit/", audit_trail, name="audit-trail"),
     path("audit/events.csv", audit_trail_csv, name="audit-trail-csv"),
     path("participants/<int:participant_id>/erase/", data_rights.erase, name="erase-participant"),
+    path("me/feedback/", programme_feedback, name="programme-feedback"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
     path("admin/", balm_admin.urls),

@@ -24,6 +24,7 @@ from balm.programmes.models import Enrolment
 from balm.programmes.templates import PARTICIPANT_TIMEPOINT
 from balm.web import link_throttle
 from balm.web.participant_session import current_participant, forget_link, remember_link
+from balm.web.views.qual_feedback import feedback_due
 from balm.wording.lookup import answerable_online, online_instrument_ids, site_instrument
 
 ITEMS_PER_PAGE = 3
@@ -91,7 +92,12 @@ def my_questionnaires(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "balm/my_questionnaires.html",
-        {"participant": participant, "items": items, "checkin": checkin},
+        {
+            "participant": participant,
+            "items": items,
+            "checkin": checkin,
+            "feedback_due": feedback_due(participant),
+        },
     )
 
 
