@@ -9,8 +9,9 @@ Files (only the scores file is required):
   ``practice_type``).
 * **sessions**: one row per session of a cohort: ``cohort``, ``session`` (number, 1..),
   ``date`` (YYYY-MM-DD, blank when not yet held), ``title``, ``attended`` (people who came)
-  and ``enrolled`` (people enrolled in the cohort then). balm has no sessions export yet;
-  this is the file it will write.
+  and ``enrolled`` (people enrolled in the cohort then); optionally ``feedback`` and
+  ``reflections`` (facilitators' free text, blank allowed). The web app's sessions export
+  writes exactly these columns.
 * **enrolments**: one row per course of treatment (the id column, e.g. ``enrolment``), with
   the date each step of the enrolment was reached (YYYY-MM-DD, blank when never):
   ``referred_on``, ``assessed_on``, ``started_on``, ``completed_on``, ``withdrawn_on``;
@@ -44,6 +45,8 @@ SCORE_ID_COLUMNS = (
     "week",
 )
 SESSION_COLUMNS = ("cohort", "session", "date", "title", "attended", "enrolled")
+#: Optional free-text columns of the sessions file (the facilitators' words).
+SESSION_TEXT_COLUMNS = ("feedback", "reflections")
 ENROLMENT_STEPS = ("referred", "assessed", "started", "completed", "withdrawn")
 ENROLMENT_COLUMNS = (
     *(f"{step}_on" for step in ENROLMENT_STEPS),

@@ -205,6 +205,35 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class QuoteRef:
+    """A passage of the qualitative project: ``text[start:end]`` of the source named
+    ``source``, in the sources of case ``case`` (the participant's pseudonym)."""
+
+    source: str
+    case: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Behind:
+    """The people and passages behind one number of a joint display."""
+
+    enrolments: tuple[str, ...]
+    quotes: tuple[QuoteRef, ...]
+
+
+def behind_key(table: str, row: int, column: int) -> str:
+    """The key of one cell of a joint display: ``jd:<table key>:<row>:<column>``.
+
+    ``row`` and ``column`` count from 0 in the table as the report holds it (the first
+    column is the row heading); the same inputs and options give the same keys.
+    """
+    return f"jd:{table}:{row}:{column}"
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole evaluation report."""
 
@@ -227,6 +256,14 @@ class Report:
     themes: tuple[Theme, ...] = ()
     joint_display: dict[str, Any] = field(default_factory=dict)
     qualitative_given: bool = False
+    #: Who and which passages stand behind each number of a joint display, by
+    #: :func:`behind_key`; cells with nobody behind them have no entry.
+    behind_index: dict[str, Behind] = field(default_factory=dict)
+
+    def behind(self, key: str) -> Behind | None:
+        """The enrolments and quotes behind the joint-display number ``key``
+        (``jd:<table key>:<row>:<column>``, see :func:`behind_key`), or None."""
+        return self.behind_index.get(key)
 
     def table(self, key: str) -> Table:
         """The table called ``key``."""

@@ -8,11 +8,12 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict
 from importlib import resources
 from typing import Any
 
-from balm.report.model import CATEGORY_ORDER, OutcomeReport, Report, Table
+from balm.report.model import CATEGORY_ORDER, OutcomeReport, Report, Table, behind_key
 
 #: Text a spreadsheet would run as a formula (OWASP, "CSV injection"): such cells get a
 #: leading apostrophe in the XLSX appendix.
@@ -144,8 +145,20 @@ def _environment() -> Any:
     return env
 
 
-def to_html(report: Report) -> str:
-    """Self-contained HTML: stylesheet inline, figures as inline SVG, no outside requests."""
+def to_html(report: Report, link: Callable[[str], str] | None = None) -> str:
+    """Self-contained HTML: stylesheet inline, figures as inline SVG, no outside requests.
+
+    With ``link``, every number of a joint display that has people behind it
+    (:meth:`Report.behind`) becomes ``<a href="{link(key)}">``; without it the HTML is the
+    same, byte for byte, as the report gives everywhere else.
+    """
+
+    def href(table: str, row: int, column: int) -> str | None:
+        if link is None:
+            return None
+        key = behind_key(table, row, column)
+        return link(key) if key in report.behind_index else None
+
     css = resources.files("balm.report").joinpath("templates/report.css").read_text("utf-8")
     template = _environment().get_template("report.html")
     tables = {t.key: t for t in report.tables}
@@ -157,6 +170,7 @@ def to_html(report: Report) -> str:
             figures=figures,
             css=css,
             categories=CATEGORY_ORDER,
+            href=href,
         )
     )
 
