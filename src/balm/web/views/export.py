@@ -1,13 +1,17 @@
 """Tidy CSV downloads for researchers and staff: a cohort's or a site's scores (one row per
 enrolment, i.e. course of treatment, per timepoint; ``?items=1`` adds each item's answer) and
 weekly check-ins (``?notes=1`` adds the participant's note: clinical staff of the site only,
-or researchers where the site allows it), and the data dictionary describing every column.
+or researchers where the site allows it), sessions with their attendance (and, for clinical
+staff, the facilitators' feedback and reflections), and the data dictionary describing every column.
 Pseudonyms only, whoever asks; every download is audited."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
@@ -15,16 +19,21 @@ from django.views.decorators.http import require_GET
 from balm.accounts import permissions
 from balm.accounts.models import Site
 from balm.audit.models import record
-from balm.outcomes.export import checkins_frame, data_dictionary, scores_frame
+from balm.outcomes.export import (
+    checkins_frame,
+    csv_bytes,
+    data_dictionary,
+    scores_frame,
+    sessions_frame,
+)
 from balm.programmes.models import Enrolment
 from balm.web.views.common import require_staff, staff_cohort
 
 
 def _csv(frame, filename: str) -> HttpResponse:  # type: ignore[no-untyped-def]
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = HttpResponse(csv_bytes(frame), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
-    frame.to_csv(response, index=False, lineterminator="\n")
     return response
 
 
@@ -88,10 +97,9 @@ def export_site(request: HttpRequest, site_id: int) -> HttpResponse:
     return _csv(frame, f"balm-{site.slug}-scores.csv")
 
 
-@login_required
-@require_GET
-def export_checkins(request: HttpRequest) -> HttpResponse:
-    """``?cohort=<id>`` or ``?site=<id>``: one row per enrolment (course of treatment) per week."""
+def _scope(request: HttpRequest) -> tuple[Site, Any, str, QuerySet[Enrolment]]:
+    """``?cohort=<id>`` or ``?site=<id>``: the site, the object audited, the file name part and
+    the enrolments in scope (a cohort or a site the user may see, else 404)."""
     try:
         cohort_id = int(request.GET.get("cohort", "") or 0)
         site_id = int(request.GET.get("site", "") or 0)
@@ -99,14 +107,18 @@ def export_checkins(request: HttpRequest) -> HttpResponse:
         raise Http404 from error
     if cohort_id:
         cohort = staff_cohort(request, cohort_id)
-        site, obj, name = cohort.site, cohort, f"cohort-{cohort.pk}"
-        enrolments = Enrolment.objects.filter(cohort=cohort)
-    elif site_id:
+        return cohort.site, cohort, f"cohort-{cohort.pk}", Enrolment.objects.filter(cohort=cohort)
+    if site_id:
         site = _site(request, site_id)
-        obj, name = site, site.slug
-        enrolments = Enrolment.objects.filter(cohort__site=site)
-    else:
-        raise Http404("Choose a cohort or a site.")
+        return site, site, site.slug, Enrolment.objects.filter(cohort__site=site)
+    raise Http404("Choose a cohort or a site.")
+
+
+@login_required
+@require_GET
+def export_checkins(request: HttpRequest) -> HttpResponse:
+    """``?cohort=<id>`` or ``?site=<id>``: one row per enrolment (course of treatment) per week."""
+    site, obj, name, enrolments = _scope(request)
     notes = _asked(request, "notes")
     if notes and not may_export_notes(request.user, site):
         raise PermissionDenied(
@@ -122,6 +134,26 @@ def export_checkins(request: HttpRequest) -> HttpResponse:
         details={"rows": len(frame), "notes": notes},
     )
     return _csv(frame, f"balm-{name}-checkins.csv")
+
+
+@login_required
+@require_GET
+def export_sessions(request: HttpRequest) -> HttpResponse:
+    """``?cohort=<id>`` or ``?site=<id>``: one row per session, as ``balm report --sessions``
+    reads it. The facilitators' feedback and reflections are free text: filled in for the
+    site's clinical staff (:func:`balm.accounts.permissions.can_view_free_text`), blank for
+    everyone else."""
+    site, obj, name, enrolments = _scope(request)
+    free_text = permissions.can_view_free_text(request.user, site)
+    frame = sessions_frame(enrolments, free_text=free_text)
+    record(
+        "export.sessions",
+        by=request.user,
+        obj=obj,
+        site=site,
+        details={"rows": len(frame), "free_text": free_text},
+    )
+    return _csv(frame, f"balm-{name}-sessions.csv")
 
 
 @login_required

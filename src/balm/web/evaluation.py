@@ -1,0 +1,169 @@
+"""The Evaluation page's data: which enrolments a scope and its filters hold, the report built
+from them, and the report's body as the balm layout shows it.
+
+The report is built from the same export frames the downloads serve
+(:func:`balm.outcomes.export.scores_frame`, ``checkins_frame``, ``sessions_frame``), written
+to the same CSV bytes (:func:`balm.outcomes.export.csv_bytes`) and read back as ``balm
+report`` reads a file. That in-memory round trip costs little for a cohort and makes the page
+hold exactly the numbers, and the input hashes, of ``balm report`` run on the downloaded files.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from django.db.models import QuerySet
+
+from balm.outcomes.export import (
+    checkins_frame,
+    csv_bytes,
+    enrolment_id,
+    scores_frame,
+    sessions_frame,
+)
+from balm.programmes.models import Cohort, Enrolment
+from balm.report import (
+    Report,
+    ReportInputError,
+    ReportInputs,
+    ReportOptions,
+    build_report,
+    check_frames,
+    to_html,
+)
+
+#: The download formats and their content types.
+DOWNLOADS = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the GET form narrows the scope to (None: everything in scope). ``started_from``
+    and ``started_to`` compare with the group's start date, both ends included."""
+
+    cohort: int | None = None
+    format: str | None = None
+    diagnosis: str | None = None
+    started_from: date | None = None
+    started_to: date | None = None
+
+    def query(self) -> dict[str, str]:
+        """The filters as GET parameters (for links to downloads and to the people behind a
+        number, so they show exactly this report)."""
+        values = {
+            "cohort": self.cohort,
+            "format": self.format,
+            "diagnosis": self.diagnosis,
+            "started_from": self.started_from,
+            "started_to": self.started_to,
+        }
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+def filtered(cohorts: QuerySet[Cohort], filters: Filters) -> QuerySet[Enrolment]:
+    """The enrolments of ``cohorts`` that the filters keep."""
+    if filters.cohort is not None:
+        cohorts = cohorts.filter(pk=filters.cohort)
+    if filters.started_from is not None:
+        cohorts = cohorts.filter(start_date__gte=filters.started_from)
+    if filters.started_to is not None:
+        cohorts = cohorts.filter(start_date__lte=filters.started_to)
+    enrolments = Enrolment.objects.filter(cohort__in=cohorts)
+    if filters.format:
+        enrolments = enrolments.filter(format=filters.format)
+    if filters.diagnosis:
+        enrolments = enrolments.filter(diagnosis_category=filters.diagnosis)
+    return enrolments
+
+
+def export_files(enrolments: QuerySet[Enrolment], *, free_text: bool) -> dict[str, bytes]:
+    """The scores, check-ins and sessions CSV files of ``enrolments``, byte for byte as the
+    exports serve them (``free_text``: the sessions' feedback and reflections)."""
+    return {
+        "scores": csv_bytes(scores_frame(enrolments)),
+        "checkins": csv_bytes(checkins_frame(enrolments)),
+        "sessions": csv_bytes(sessions_frame(enrolments, free_text=free_text)),
+    }
+
+
+def read_files(files: dict[str, bytes], options: ReportOptions) -> ReportInputs:
+    """The files as ``balm report`` reads them (rows named by their line, SHA-256 of each
+    file); raises :class:`ReportInputError` with every problem."""
+    frames: dict[str, pd.DataFrame] = {}
+    for role, raw in files.items():
+        frame = pd.read_csv(io.BytesIO(raw))
+        frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
+        frames[role] = frame
+    problems = check_frames(
+        frames["scores"], options, checkins=frames["checkins"], sessions=frames["sessions"]
+    )
+    if problems:
+        raise ReportInputError(problems)
+    return ReportInputs(
+        scores=frames["scores"],
+        checkins=frames["checkins"],
+        sessions=frames["sessions"],
+        sha256={role: hashlib.sha256(raw).hexdigest() for role, raw in files.items()},
+        checked_with=options,
+    )
+
+
+def build(enrolments: QuerySet[Enrolment], *, free_text: bool) -> Report:
+    """The report of ``enrolments`` with ``balm report``'s defaults; raises
+    :class:`ReportInputError` when the data cannot make one yet (no baseline, no scores)."""
+    options = ReportOptions()
+    return build_report(read_files(export_files(enrolments, free_text=free_text), options), options)
+
+
+def enrolment_pks(enrolments: QuerySet[Enrolment]) -> dict[str, int]:
+    """The report's ``enrolment`` ids (``P07-c12``) to enrolment primary keys."""
+    return {
+        enrolment_id(pseudonym, cohort_id): pk
+        for pk, pseudonym, cohort_id in enrolments.values_list(
+            "pk", "participant__pseudonym", "cohort_id"
+        )
+    }
+
+
+_FIGURE = re.compile(r'<div role="img" aria-label="([^"]*)">\s*(<svg\b.*?</svg>)\s*</div>', re.S)
+_SWAPS = (
+    ("<header>", '<div class="report-head">'),
+    ("</header>", "</div>"),
+    ("<main>", '<div class="report-main">'),
+    ("</main>", "</div>"),
+    ("<h1>", '<p class="report-title">'),
+    ("</h1>", "</p>"),
+)
+
+
+def _image(match: re.Match[str]) -> str:
+    data = base64.b64encode(match.group(2).encode("utf-8")).decode("ascii")
+    return (
+        f'<img class="report-figure" alt="{match.group(1)}" src="data:image/svg+xml;base64,{data}">'
+    )
+
+
+def page_body(report: Report, link: Callable[[str], str] | None = None) -> str:
+    """The report's body for the balm layout under a strict Content-Security-Policy: the
+    HTML of :func:`balm.report.to_html` without its document, inline stylesheet and landmarks
+    (the layout has its own ``main``), its title as a line under the page's heading, and
+    every inline SVG figure (whose style attributes the policy would block) as an ``<img>``
+    of a ``data:`` URL, where the policy does not reach inside the picture."""
+    html = to_html(report, link=link)
+    body = html[html.index("<body>") + len("<body>") : html.rindex("</body>")]
+    body = _FIGURE.sub(_image, body)
+    for old, new in _SWAPS:
+        body = body.replace(old, new)
+    return body

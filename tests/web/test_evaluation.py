@@ -1,0 +1,278 @@
+"""The sessions export and the Evaluation page: what they hold, who may open them, and that the
+page's report is ``balm report``'s on the downloaded files."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import pandas as pd
+import pytest
+from django.test import Client
+from django.urls import reverse
+from tests.web import factories
+from typer.testing import CliRunner
+
+from balm.cli import app
+from balm.outcomes.actions import submit_checkin, submit_response
+from balm.programmes.actions import record_attendance, record_session_notes
+from balm.report import ReportOptions, read_inputs
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _answer(enrolment: Any, timepoint: str, value: int) -> None:
+    assessment = enrolment.assessments.get(instrument_id="phq9", timepoint=timepoint)
+    submit_response(
+        assessment=assessment,
+        answers={f"q{i}": value for i in range(1, 10)},
+        client_id=factories.client_id(),
+        entry_mode="staff_paper",
+        by=None,
+    )
+
+
+@pytest.fixture
+def scored(world):  # type: ignore[no-untyped-def]
+    """Cohort A: P1 (fibromyalgia) 27 -> 9, P2 (fibromyalgia) 18 -> 18, X0 (neuropathic)
+    18 -> 9 on the PHQ-9 (every item answered the same); session 1 held with P1 and X0
+    present and P2 absent, with feedback that starts like a formula."""
+    extra = factories.enrol(
+        factories.participant(world.site_a, "X0"), world.cohort_a, diagnosis_category="neuropathic"
+    )
+    for enrolment, (before, after) in (
+        (world.enrolment_p1, (3, 1)),
+        (world.enrolment_p2, (2, 2)),
+        (extra, (2, 1)),
+    ):
+        _answer(enrolment, "baseline", before)
+        _answer(enrolment, "end", after)
+    submit_checkin(
+        enrolment=world.enrolment_p1,
+        week=1,
+        answers={"q1": 6, "q2": 5, "q3": 4, "q4": 5, "q5": 7, "q6": 20},
+        client_id=factories.client_id(),
+        by=world.p1,
+    )
+    first = world.cohort_a.sessions.get(number=1)
+    record_attendance(
+        session=first,
+        marks={world.enrolment_p1: "present", world.enrolment_p2: "absent", extra: "present"},
+        by=None,
+    )
+    record_session_notes(
+        session=first,
+        by=None,
+        facilitator_feedback="=HYPERLINK(1) went well",
+        reflections="Quiet group.",
+    )
+    return extra
+
+
+def _sessions_url(world: Any) -> str:
+    return reverse("export-sessions") + f"?cohort={world.cohort_a.pk}"
+
+
+def test_sessions_export_one_row_per_session(world, scored) -> None:  # type: ignore[no-untyped-def]
+    """Session 1: register P1 present, P2 absent, X0 present -> attended 2, enrolled 3.
+    Other sessions have no register yet, so their date, attended and enrolled are blank."""
+    response = _client(world.facilitator_a).get(_sessions_url(world))
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    frame = pd.read_csv(io.BytesIO(response.content))
+    assert list(frame.columns) == [
+        "cohort",
+        "session",
+        "date",
+        "title",
+        "attended",
+        "enrolled",
+        "feedback",
+        "reflections",
+    ]
+    assert len(frame) == world.cohort_a.sessions.count()
+    one = frame.loc[frame["session"] == 1].iloc[0]
+    assert (one["attended"], one["enrolled"]) == (2, 3)
+    assert one["date"] == world.cohort_a.sessions.get(number=1).date.isoformat()
+    assert one["feedback"] == "'=HYPERLINK(1) went well"  # neutralised, never run
+    assert one["reflections"] == "Quiet group."
+    rest = frame.loc[frame["session"] > 1]
+    assert rest[["date", "attended", "enrolled"]].isna().all().all()
+
+
+def test_sessions_export_free_text_for_clinical_staff_only(world, scored) -> None:  # type: ignore[no-untyped-def]
+    frame = pd.read_csv(io.BytesIO(_client(world.researcher_a).get(_sessions_url(world)).content))
+    assert frame[["feedback", "reflections"]].isna().all().all()
+    assert (frame.loc[frame["session"] == 1, "attended"] == 2).all()
+    admin = pd.read_csv(io.BytesIO(_client(world.admin_a).get(_sessions_url(world)).content))
+    assert admin.loc[admin["session"] == 1, "reflections"].item() == "Quiet group."
+
+
+@pytest.mark.parametrize("persona", ["facilitator_b", "p1_user"])
+def test_sessions_export_not_for_other_sites_or_participants(world, persona) -> None:  # type: ignore[no-untyped-def]
+    client = _client(getattr(world, persona))
+    assert client.get(_sessions_url(world)).status_code == 404
+    assert client.get(reverse("export-sessions") + f"?site={world.site_a.pk}").status_code == 404
+
+
+def test_balm_report_reads_the_sessions_export_as_it_is(world, scored, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client = _client(world.facilitator_a)
+    scores = tmp_path / "scores.csv"
+    scores.write_bytes(client.get(reverse("export-cohort", args=[world.cohort_a.pk])).content)
+    sessions = tmp_path / "sessions.csv"
+    sessions.write_bytes(client.get(_sessions_url(world)).content)
+    inputs = read_inputs(scores, ReportOptions(), sessions=sessions)
+    assert inputs.sessions is not None and len(inputs.sessions) == world.cohort_a.sessions.count()
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app, ["report", str(scores), "--sessions", str(sessions), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    attendance = json.loads(out.read_text())["attendance"]
+    assert (attendance["sessions"], attendance["attended_total"]) == (1, 2)
+    assert attendance["enrolled_total"] == 3
+
+
+# --- the Evaluation page ----------------------------------------------------------------
+
+
+def _urls(world: Any) -> list[str]:
+    return [
+        reverse("evaluation-cohort", args=[world.cohort_a.pk]),
+        reverse("evaluation-site", args=[world.site_a.pk]),
+        reverse("evaluation"),
+    ]
+
+
+@pytest.mark.parametrize("persona", ["facilitator_a", "researcher_a", "admin_a"])
+def test_evaluation_opens_for_the_sites_staff(world, scored, persona) -> None:  # type: ignore[no-untyped-def]
+    client = _client(getattr(world, persona))
+    for url in _urls(world):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert b"Outcomes" in page.content and b'data-download="pdf"' in page.content
+
+
+@pytest.mark.parametrize("persona", ["facilitator_b", "p1_user"])
+def test_evaluation_never_for_other_sites_or_participants(world, scored, persona) -> None:  # type: ignore[no-untyped-def]
+    client = _client(getattr(world, persona))
+    for url in _urls(world)[:2]:
+        assert client.get(url).status_code == 404, url
+        assert client.get(url + "?download=json").status_code == 404, url
+        assert client.get(url + "behind/?key=jd:x:0:1").status_code == 404, url
+    everywhere = client.get(reverse("evaluation"))
+    if persona == "p1_user":
+        assert everywhere.status_code == 404
+    else:  # site B's own (empty) report: nothing of site A
+        assert b"Cohort A" not in everywhere.content and b"P1" not in everywhere.content
+
+
+def test_evaluation_needs_a_login(world) -> None:  # type: ignore[no-untyped-def]
+    for url in _urls(world):
+        page = Client().get(url)
+        assert page.status_code == 302 and page["Location"].startswith(reverse("login"))
+
+
+def _page_json(client: Client, url: str) -> dict[str, Any]:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    data: dict[str, Any] = json.loads(response.content)
+    return data
+
+
+def test_page_json_is_balm_report_on_the_exported_files(world, scored, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The page's report and ``balm report`` on the three downloads agree to the byte, input
+    hashes included; and its numbers are the hand-worked ones (mean PHQ-9 change
+    (-18 + 0 - 9) / 3 = -9, baseline mean (27 + 18 + 18) / 3 = 21)."""
+    client = _client(world.facilitator_a)
+    files = {
+        "scores": reverse("export-cohort", args=[world.cohort_a.pk]),
+        "checkins": reverse("export-checkins") + f"?cohort={world.cohort_a.pk}",
+        "sessions": _sessions_url(world),
+    }
+    for role, url in files.items():
+        (tmp_path / f"{role}.csv").write_bytes(client.get(url).content)
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(tmp_path / "scores.csv"),
+            "--checkins",
+            str(tmp_path / "checkins.csv"),
+            "--sessions",
+            str(tmp_path / "sessions.csv"),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    url = reverse("evaluation-cohort", args=[world.cohort_a.pk]) + "?download=json"
+    page = _page_json(client, url)
+    assert page == json.loads(out.read_text())
+    phq9 = page["outcomes"]["phq9_total"]
+    assert (phq9["n"], phq9["change"]["mean"], phq9["pre"]["mean"]) == (3, -9.0, 21.0)
+
+
+def test_filters_narrow_the_report_and_its_downloads(world, scored) -> None:  # type: ignore[no-untyped-def]
+    """Fibromyalgia only: P1 (27 -> 9) and P2 (18 -> 18): n 2, mean change -9."""
+    client = _client(world.researcher_a)
+    url = reverse("evaluation-site", args=[world.site_a.pk])
+    page = client.get(url + "?diagnosis=fibromyalgia")
+    assert page.status_code == 200
+    download = re.search(rb'href="([^"]*download=json[^"]*)"', page.content)
+    assert download is not None and b"diagnosis=fibromyalgia" in download.group(1)
+    data = _page_json(client, download.group(1).decode().replace("&amp;", "&"))
+    phq9 = data["outcomes"]["phq9_total"]
+    assert (phq9["n"], phq9["change"]["mean"], phq9["pre"]["mean"]) == (2, -9.0, 22.5)
+    online = client.get(url + "?format=online")  # no one: the page says what is missing
+    assert online.status_code == 200 and b"Not enough data" in online.content
+
+
+def test_bad_filters_are_named(world, scored) -> None:  # type: ignore[no-untyped-def]
+    factories.cohort(world.site_a, name="Cohort A, spring")  # two groups: a group to choose
+    client = _client(world.researcher_a)
+    url = reverse("evaluation-site", args=[world.site_a.pk])
+    page = client.get(url + "?started_from=2026-05-01&started_to=2026-01-01&cohort=999999")
+    assert page.status_code == 400
+    assert b"must not be before" in page.content and b"Select a valid choice" in page.content
+    assert b'class="report"' not in page.content
+    assert client.get(url + "?download=docx").status_code == 404
+    other_site = client.get(url + f"?cohort={world.cohort_b.pk}")
+    assert other_site.status_code == 400 and b"Cohort B" not in other_site.content
+
+
+def test_every_format_downloads(world, scored) -> None:  # type: ignore[no-untyped-def]
+    client = _client(world.admin_a)
+    url = reverse("evaluation-cohort", args=[world.cohort_a.pk])
+    starts = {"html": b"<!DOCTYPE html>", "pdf": b"%PDF", "xlsx": b"PK", "json": b"{"}
+    for name, start in starts.items():
+        response = client.get(f"{url}?download={name}")
+        assert response.status_code == 200, name
+        assert response.content.startswith(start), name
+        assert response["Content-Disposition"].endswith(f'.{name}"')
+
+
+def test_page_holds_nothing_a_strict_csp_blocks(world, scored) -> None:  # type: ignore[no-untyped-def]
+    """No inline style or script, no style attributes, no inline SVG: figures are images."""
+    page = _client(world.researcher_a).get(reverse("evaluation-cohort", args=[world.cohort_a.pk]))
+    html = page.content.decode()
+    assert "<style" not in html and "style=" not in html and "<svg" not in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    assert not re.search(r"\son[a-z]+=", html) and "javascript:" not in html
+    assert html.count('src="data:image/svg+xml;base64,') >= 1
+    assert html.count("<main") == 1 and html.count("<h1") == 1
+
+
+def test_unknown_number_is_not_found(world, scored) -> None:  # type: ignore[no-untyped-def]
+    client = _client(world.researcher_a)
+    url = reverse("evaluation-cohort-behind", args=[world.cohort_a.pk])
+    assert client.get(url + "?key=jd:nothing:0:1").status_code == 404
