@@ -276,3 +276,29 @@ def test_unknown_number_is_not_found(world, scored) -> None:  # type: ignore[no-
     client = _client(world.researcher_a)
     url = reverse("evaluation-cohort-behind", args=[world.cohort_a.pk])
     assert client.get(url + "?key=jd:nothing:0:1").status_code == 404
+
+
+# --- the cohort page: change since the first answer, and the group's Jacobson plot -------
+
+
+def test_cohort_page_shows_change_with_its_category(world, scored) -> None:  # type: ignore[no-untyped-def]
+    """PHQ-9 in the catalogue: a reliable change is a drop of 6 or more and caseness starts at
+    10 (NHS Talking Therapies manual). P1 27 -> 9: -18, out of caseness: recovered; P2 18 ->
+    18: unchanged; X0 18 -> 9: -9, out of caseness: recovered."""
+    page = _client(world.researcher_a).get(reverse("cohort", args=[world.cohort_a.pk]))
+    html = page.content.decode()
+    for who, text, category in (
+        ("P1", "27 → 9 (<span data-change-amount>−18</span>)", "recovered"),
+        ("P2", "18 → 18 (<span data-change-amount>0</span>)", "unchanged"),
+        ("X0", "18 → 9 (<span data-change-amount>−9</span>)", "recovered"),
+    ):
+        row = re.search(rf'<tr data-participant="{who}">(.*?)</tr>', html, re.S)
+        assert row is not None and text in row.group(1), who
+        assert f'data-change="{category}"' in row.group(1), who
+    figure = re.search(
+        r'data-jacobson="PHQ-9">\s*<img class="jacobson" src="([^"]+)" alt="([^"]+)"', html
+    )
+    assert figure is not None
+    assert figure.group(1).startswith("data:image/svg+xml;base64,")
+    assert "recovered 2, unchanged 1" in figure.group(2)
+    assert "<svg" not in html and "style=" not in html
