@@ -187,6 +187,8 @@ class OutcomeReport:
     jacobson_svg: str | None
     #: Reserved for the NHS Talking Therapies and IMMPACT approaches (branch ``clinical``).
     clinical_approaches: dict[str, Any] = field(default_factory=dict)
+    #: Each analysed enrolment's change category (for the joint displays; not in the JSON).
+    by_person: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,11 @@ class Report:
     #: Who and which passages stand behind each number of a joint display, by
     #: :func:`behind_key`; cells with nobody behind them have no entry.
     behind_index: dict[str, Behind] = field(default_factory=dict)
+    #: Counts under 5 are suppressed (:mod:`balm.report.shareable`) and uncleared quotes
+    #: left out.
+    shareable: bool = False
+    #: balm, its scorer and the libraries the numbers passed through, with their versions.
+    versions: dict[str, str] = field(default_factory=dict)
 
     def behind(self, key: str) -> Behind | None:
         """The enrolments and quotes behind the joint-display number ``key``

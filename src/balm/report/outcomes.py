@@ -125,6 +125,14 @@ def _parameter(result: ChangeResult | None, name: str) -> Parameter | None:
     return Parameter(used.name, used.value, used.source)
 
 
+def _by_person(result: ChangeResult | None) -> dict[str, str]:
+    """Each analysed id's change category (text), as :func:`balm.change.analyse_change` gave."""
+    if result is None:
+        return {}
+    cats = result.participants["category"].dropna()
+    return {str(k): str(v) for k, v in sorted(cats.items(), key=lambda kv: str(kv[0]))}
+
+
 def analyse_outcome(
     scores: pd.DataFrame, options: ReportOptions, matched: ScoreColumn, *, figures: bool = True
 ) -> OutcomeReport:
@@ -206,4 +214,5 @@ def analyse_outcome(
         if result is None
         else tuple(Parameter(p.name, p.value, p.source) for p in result.parameters),
         jacobson_svg=svg,
+        by_person=_by_person(result),
     )

@@ -91,8 +91,15 @@ def to_dict(report: Report) -> dict[str, Any]:
         "themes": [asdict(t) for t in report.themes],
         "joint_display": report.joint_display,
         "qualitative_project": report.qualitative_given,
+        "shareable": report.shareable,
+        "versions": report.versions,
     }
     cleaned: dict[str, Any] = _clean(data)
+    if report.shareable:
+        from balm.report.shareable import suppress_json
+
+        shared: dict[str, Any] = suppress_json(cleaned)
+        return shared
     return cleaned
 
 
@@ -145,6 +152,12 @@ def _environment() -> Any:
     return env
 
 
+def _count_filter(report: Report) -> Callable[[int | None], str]:
+    from balm.report.shareable import count_text
+
+    return lambda value: "—" if value is None else count_text(value, report.shareable)
+
+
 def to_html(report: Report, link: Callable[[str], str] | None = None) -> str:
     """Self-contained HTML: stylesheet inline, figures as inline SVG, no outside requests.
 
@@ -171,6 +184,7 @@ def to_html(report: Report, link: Callable[[str], str] | None = None) -> str:
             css=css,
             categories=CATEGORY_ORDER,
             href=href,
+            count=_count_filter(report),
         )
     )
 
