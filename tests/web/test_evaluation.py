@@ -188,11 +188,8 @@ def _page_json(client: Client, url: str) -> dict[str, Any]:
     return data
 
 
-def test_page_json_is_balm_report_on_the_exported_files(world, scored, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The page's report and ``balm report`` on the three downloads agree to the byte, input
-    hashes included; and its numbers are the hand-worked ones (mean PHQ-9 change
-    (-18 + 0 - 9) / 3 = -9, baseline mean (27 + 18 + 18) / 3 = 21)."""
-    client = _client(world.facilitator_a)
+def _cli_json(client: Client, world: Any, tmp_path: Any, *extra: str) -> dict[str, Any]:
+    """``balm report`` on the cohort's three downloads (``extra``: more options)."""
     files = {
         "scores": reverse("export-cohort", args=[world.cohort_a.pk]),
         "checkins": reverse("export-checkins") + f"?cohort={world.cohort_a.pk}",
@@ -201,23 +198,24 @@ def test_page_json_is_balm_report_on_the_exported_files(world, scored, tmp_path)
     for role, url in files.items():
         (tmp_path / f"{role}.csv").write_bytes(client.get(url).content)
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(
-        app,
-        [
-            "report",
-            str(tmp_path / "scores.csv"),
-            "--checkins",
-            str(tmp_path / "checkins.csv"),
-            "--sessions",
-            str(tmp_path / "sessions.csv"),
-            "-o",
-            str(out),
-        ],
-    )
+    args = [str(tmp_path / "scores.csv")]
+    for role in ("checkins", "sessions"):
+        args += [f"--{role}", str(tmp_path / f"{role}.csv")]
+    result = CliRunner().invoke(app, ["report", *args, *extra, "-o", str(out)])
     assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data
+
+
+def test_page_json_is_balm_report_on_the_exported_files(world, scored, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The page's report and ``balm report`` on the three downloads agree to the byte, input
+    hashes included; and its numbers are the hand-worked ones (mean PHQ-9 change
+    (-18 + 0 - 9) / 3 = -9, baseline mean (27 + 18 + 18) / 3 = 21)."""
+    client = _client(world.facilitator_a)
+    cli = _cli_json(client, world, tmp_path)
     url = reverse("evaluation-cohort", args=[world.cohort_a.pk]) + "?download=json"
     page = _page_json(client, url)
-    assert page == json.loads(out.read_text())
+    assert page == cli
     phq9 = page["outcomes"]["phq9_total"]
     assert (phq9["n"], phq9["change"]["mean"], phq9["pre"]["mean"]) == (3, -9.0, 21.0)
 
@@ -302,3 +300,76 @@ def test_cohort_page_shows_change_with_its_category(world, scored) -> None:  # t
     assert figure.group(1).startswith("data:image/svg+xml;base64,")
     assert "recovered 2, unchanged 1" in figure.group(2)
     assert "<svg" not in html and "style=" not in html
+
+
+# --- with the interviews: joint displays and the people and words behind their numbers ----
+
+
+@pytest.fixture
+def interviews(world):  # type: ignore[no-untyped-def]
+    """The synthetic demo interviews at site A, and four of their interviewees in cohort A
+    with PHQ-9 at baseline and end (Aspen 27 -> 9, Birch 18 -> 18, Cedar 18 -> 9, Elm 9 -> 27)."""
+    from balm.qualitative.actions import import_project
+    from balm.qualitative.demo_set import demo_project, planted_terms
+
+    result = import_project(
+        site=world.site_a, project=demo_project(), terms=planted_terms(), by=world.researcher_a
+    )
+    for name, (before, after) in {
+        "Aspen": (3, 1),
+        "Birch": (2, 2),
+        "Cedar": (2, 1),
+        "Elm": (1, 3),
+    }.items():
+        enrolment = factories.enrol(factories.participant(world.site_a, name), world.cohort_a)
+        _answer(enrolment, "baseline", before)
+        _answer(enrolment, "end", after)
+    return result.project
+
+
+def test_joint_display_numbers_lead_to_people_and_quotes(world, interviews) -> None:  # type: ignore[no-untyped-def]
+    client = _client(world.researcher_a)
+    url = reverse("evaluation-cohort", args=[world.cohort_a.pk])
+    page = client.get(f"{url}?project={interviews.pk}")
+    assert page.status_code == 200
+    links = re.findall(r'href="([^"]*/behind/\?[^"]*)"', page.content.decode())
+    assert links, "no number of a joint display links to the people behind it"
+    seen_people = seen_quotes = False
+    for link in links:
+        behind = client.get(link.replace("&amp;", "&"))
+        assert behind.status_code == 200, link
+        html = behind.content.decode()
+        for name, pk in re.findall(
+            r'data-behind-person="([^"]+)"><a href="/enrolments/(\d+)/record/"', html
+        ):
+            seen_people = True
+            assert name.startswith(("Aspen", "Birch", "Cedar", "Elm"))
+            assert int(pk) in {e.pk for e in world.cohort_a.enrolments.all()}
+        seen_quotes = seen_quotes or "data-behind-quote" in html
+    assert seen_people and seen_quotes
+
+
+def test_page_with_interviews_is_balm_report_with_the_qdpx(world, interviews, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every number agrees with ``balm report --qual``; only the project's hash differs (a
+    .qdpx carries the time it was written)."""
+    from balm.qual.refi import write_qdpx
+    from balm.qualitative.convert import to_project
+
+    client = _client(world.researcher_a)
+    write_qdpx(to_project(interviews), tmp_path / "project.qdpx")
+    cli = _cli_json(client, world, tmp_path, "--qual", str(tmp_path / "project.qdpx"))
+    url = reverse("evaluation-cohort", args=[world.cohort_a.pk])
+    page = _page_json(client, f"{url}?project={interviews.pk}&download=json")
+    page_hashes, cli_hashes = page.pop("input_sha256"), cli.pop("input_sha256")
+    assert page_hashes.pop("qual") and cli_hashes.pop("qual")
+    assert page_hashes == cli_hashes
+    assert page["joint_display"] and page == cli
+
+
+def test_facilitators_get_no_interviews(world, interviews) -> None:  # type: ignore[no-untyped-def]
+    """Facilitators do not code the site's interviews, so the project is not theirs to add."""
+    page = _client(world.facilitator_a).get(
+        reverse("evaluation-cohort", args=[world.cohort_a.pk]) + f"?project={interviews.pk}"
+    )
+    assert page.status_code == 200
+    assert b'name="project"' not in page.content and b"/behind/?" not in page.content

@@ -11,8 +11,10 @@ hold exactly the numbers, and the input hashes, of ``balm report`` run on the do
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from balm.outcomes.export import (
     sessions_frame,
 )
 from balm.programmes.models import Cohort, Enrolment
+from balm.qual import Project
 from balm.report import (
     Report,
     ReportInputError,
@@ -58,6 +61,8 @@ class Filters:
     diagnosis: str | None = None
     started_from: date | None = None
     started_to: date | None = None
+    #: A qualitative project (its primary key) the user may read.
+    project: int | None = None
 
     def query(self) -> dict[str, str]:
         """The filters as GET parameters (for links to downloads and to the people behind a
@@ -68,6 +73,7 @@ class Filters:
             "diagnosis": self.diagnosis,
             "started_from": self.started_from,
             "started_to": self.started_to,
+            "project": self.project,
         }
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
@@ -98,9 +104,19 @@ def export_files(enrolments: QuerySet[Enrolment], *, free_text: bool) -> dict[st
     }
 
 
-def read_files(files: dict[str, bytes], options: ReportOptions) -> ReportInputs:
+def project_sha256(project: Project) -> str:
+    """The SHA-256 of a qualitative project's content (JSON of every field, keys sorted). A
+    ``.qdpx`` carries the time it was written, so no file hash could be reproduced."""
+    content = json.dumps(dataclasses.asdict(project), sort_keys=True, default=str)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def read_files(
+    files: dict[str, bytes], options: ReportOptions, qual: Project | None = None
+) -> ReportInputs:
     """The files as ``balm report`` reads them (rows named by their line, SHA-256 of each
-    file); raises :class:`ReportInputError` with every problem."""
+    file), with the qualitative project if any; raises :class:`ReportInputError` with every
+    problem."""
     frames: dict[str, pd.DataFrame] = {}
     for role, raw in files.items():
         frame = pd.read_csv(io.BytesIO(raw))
@@ -111,20 +127,28 @@ def read_files(files: dict[str, bytes], options: ReportOptions) -> ReportInputs:
     )
     if problems:
         raise ReportInputError(problems)
+    digests = {role: hashlib.sha256(raw).hexdigest() for role, raw in files.items()}
+    if qual is not None:
+        digests["qual"] = project_sha256(qual)
     return ReportInputs(
         scores=frames["scores"],
         checkins=frames["checkins"],
         sessions=frames["sessions"],
-        sha256={role: hashlib.sha256(raw).hexdigest() for role, raw in files.items()},
+        qual=qual,
+        sha256=digests,
         checked_with=options,
     )
 
 
-def build(enrolments: QuerySet[Enrolment], *, free_text: bool) -> Report:
-    """The report of ``enrolments`` with ``balm report``'s defaults; raises
-    :class:`ReportInputError` when the data cannot make one yet (no baseline, no scores)."""
+def build(
+    enrolments: QuerySet[Enrolment], *, free_text: bool, qual: Project | None = None
+) -> Report:
+    """The report of ``enrolments`` (and the qualitative project ``qual``) with ``balm
+    report``'s defaults; raises :class:`ReportInputError` when the data cannot make one yet
+    (no baseline, no scores)."""
     options = ReportOptions()
-    return build_report(read_files(export_files(enrolments, free_text=free_text), options), options)
+    files = export_files(enrolments, free_text=free_text)
+    return build_report(read_files(files, options, qual), options)
 
 
 def enrolment_pks(enrolments: QuerySet[Enrolment]) -> dict[str, int]:

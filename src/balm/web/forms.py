@@ -312,14 +312,29 @@ class EvaluationFilterForm(BalmForm):
     )
     started_from = forms.DateField(widget=DATE, required=False, label="Groups starting on or after")
     started_to = forms.DateField(widget=DATE, required=False, label="Groups starting on or before")
+    project = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label="Interviews (qualitative project)",
+        help_text="Adds the themes, the facilitators' feedback and the joint displays of "
+        "numbers and words.",
+    )
 
-    def __init__(self, *args: Any, cohorts: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cohorts: Any, projects: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(c.pk, f"{c.name} ({c.site.slug})") for c in cohorts]
         if len(choices) <= 1:
             del self.fields["cohort"]  # a cohort's own page has nothing to choose
         else:
             self.fields["cohort"].choices = [("", "Every group"), *choices]  # type: ignore[attr-defined]
+        if not projects:
+            del self.fields["project"]  # none the user may read
+        else:
+            self.fields["project"].choices = [  # type: ignore[attr-defined]
+                ("", "None"),
+                *((p.pk, p.name) for p in projects),
+            ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -26,6 +26,8 @@ from balm.accounts import permissions
 from balm.accounts.models import Site
 from balm.audit.models import record
 from balm.programmes.models import Cohort, Enrolment
+from balm.qualitative.actions import export_project
+from balm.qualitative.models import QualProject
 from balm.report import Report, ReportInputError
 from balm.report import render as render_report
 from balm.web import evaluation
@@ -115,16 +117,26 @@ class Built:
     problems: tuple[str, ...]
 
 
+def _projects(request: HttpRequest, scope: Scope) -> QuerySet[QualProject]:
+    """The qualitative projects of the scope's sites that the user may read whole (those who
+    code the site's interviews: :func:`balm.accounts.permissions.visible_qual_projects`)."""
+    return permissions.visible_qual_projects(request.user).filter(site__in=scope.sites)
+
+
 def _build(request: HttpRequest, scope: Scope) -> Built:
-    form = EvaluationFilterForm(request.GET, cohorts=scope.cohorts)
+    projects = _projects(request, scope)
+    form = EvaluationFilterForm(request.GET, cohorts=scope.cohorts, projects=list(projects))
     if not form.is_valid():
         return Built(form, None, None, None, ())
     filters = evaluation.Filters(
         **{k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
     )
     enrolments = evaluation.filtered(scope.cohorts, filters)
+    qual = None
+    if filters.project is not None:
+        qual = export_project(project=projects.get(pk=filters.project), by=request.user)
     try:
-        report = evaluation.build(enrolments, free_text=_free_text(request, scope))
+        report = evaluation.build(enrolments, free_text=_free_text(request, scope), qual=qual)
     except ReportInputError as error:
         return Built(form, filters, enrolments, None, error.problems)
     return Built(form, filters, enrolments, report, ())
