@@ -12,12 +12,17 @@ import pandas as pd
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from tests.web import factories
 from typer.testing import CliRunner
 
 from balm.cli import app
 from balm.outcomes.actions import submit_checkin, submit_response
-from balm.programmes.actions import record_attendance, record_session_notes
+from balm.programmes.actions import (
+    change_enrolment_status,
+    record_attendance,
+    record_session_notes,
+)
 from balm.report import ReportOptions, read_inputs
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +145,30 @@ def test_balm_report_reads_the_sessions_export_as_it_is(world, scored, tmp_path)
     assert attendance["enrolled_total"] == 3
 
 
+def test_enrolments_export_gives_the_flow(world, scored, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """P1 assessed and started; P2 withdrew before starting; X0 only referred. The report's
+    flow from the export: referred 3, assessed 2, started 1, withdrawn 1 (before starting)."""
+    today = timezone.localdate()
+    for status in ("assessed", "started"):
+        change_enrolment_status(enrolment=world.enrolment_p1, status=status, on=today, by=None)
+    change_enrolment_status(enrolment=world.enrolment_p2, status="assessed", on=today, by=None)
+    change_enrolment_status(
+        enrolment=world.enrolment_p2, status="withdrawn", on=today, reason="=moved away", by=None
+    )
+    url = reverse("export-enrolments") + f"?cohort={world.cohort_a.pk}"
+    frame = pd.read_csv(io.BytesIO(_client(world.facilitator_a).get(url).content))
+    p2 = frame.loc[frame["enrolment"] == f"P2-c{world.cohort_a.pk}"].iloc[0]
+    assert p2["withdrawn_on"] == today.isoformat() and pd.isna(p2["started_on"])
+    assert p2["withdrawal_reason"] == "'=moved away"  # neutralised
+    p1 = frame.loc[frame["enrolment"] == f"P1-c{world.cohort_a.pk}"].iloc[0]
+    assert p1["sessions_attended"] == 1 and p1["started_on"] == today.isoformat()
+    researcher = _client(world.researcher_a).get(url).content
+    assert pd.read_csv(io.BytesIO(researcher))["withdrawal_reason"].isna().all()
+    flow = _cli_json(_client(world.researcher_a), world, tmp_path)["flow"]
+    assert (flow["referred"], flow["assessed"], flow["started"]) == (3, 2, 1)
+    assert (flow["withdrawn"], flow["withdrawn_before_start"]) == (1, 1)
+
+
 # --- the Evaluation page ----------------------------------------------------------------
 
 
@@ -189,17 +218,19 @@ def _page_json(client: Client, url: str) -> dict[str, Any]:
 
 
 def _cli_json(client: Client, world: Any, tmp_path: Any, *extra: str) -> dict[str, Any]:
-    """``balm report`` on the cohort's three downloads (``extra``: more options)."""
+    """``balm report`` on the cohort's four downloads (``extra``: more options)."""
+    query = f"?cohort={world.cohort_a.pk}"
     files = {
         "scores": reverse("export-cohort", args=[world.cohort_a.pk]),
-        "checkins": reverse("export-checkins") + f"?cohort={world.cohort_a.pk}",
-        "sessions": _sessions_url(world),
+        "checkins": reverse("export-checkins") + query,
+        "sessions": reverse("export-sessions") + query,
+        "enrolments": reverse("export-enrolments") + query,
     }
     for role, url in files.items():
         (tmp_path / f"{role}.csv").write_bytes(client.get(url).content)
     out = tmp_path / "report.json"
     args = [str(tmp_path / "scores.csv")]
-    for role in ("checkins", "sessions"):
+    for role in ("checkins", "sessions", "enrolments"):
         args += [f"--{role}", str(tmp_path / f"{role}.csv")]
     result = CliRunner().invoke(app, ["report", *args, *extra, "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -208,7 +239,7 @@ def _cli_json(client: Client, world: Any, tmp_path: Any, *extra: str) -> dict[st
 
 
 def test_page_json_is_balm_report_on_the_exported_files(world, scored, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The page's report and ``balm report`` on the three downloads agree to the byte, input
+    """The page's report and ``balm report`` on the four downloads agree to the byte, input
     hashes included; and its numbers are the hand-worked ones (mean PHQ-9 change
     (-18 + 0 - 9) / 3 = -9, baseline mean (27 + 18 + 18) / 3 = 21)."""
     client = _client(world.facilitator_a)
@@ -373,3 +404,21 @@ def test_facilitators_get_no_interviews(world, interviews) -> None:  # type: ign
     )
     assert page.status_code == 200
     assert b'name="project"' not in page.content and b"/behind/?" not in page.content
+
+
+def test_a_group_half_way_is_compared_with_its_latest_timepoint(world) -> None:  # type: ignore[no-untyped-def]
+    """No end scores yet: baseline is compared with the mid-point (P1 27 -> 9, P2 18 -> 18:
+    mean change -9), unless the form asks for the end, which names what is missing."""
+    for enrolment, (before, after) in ((world.enrolment_p1, (3, 1)), (world.enrolment_p2, (2, 2))):
+        _answer(enrolment, "baseline", before)
+        _answer(enrolment, "mid", after)
+    client = _client(world.facilitator_a)
+    url = reverse("evaluation-cohort", args=[world.cohort_a.pk])
+    data = _page_json(client, url + "?download=json")
+    assert data["options"]["post"] == "mid"
+    assert data["outcomes"]["phq9_total"]["change"]["mean"] == -9.0
+    asked = client.get(url + "?post=end")
+    assert (
+        b"Not enough data" in asked.content
+        and b"no row has timepoint = &#x27;end&#x27;" in asked.content
+    )

@@ -63,6 +63,7 @@ SOURCE_FIELDS: dict[str, tuple[str, str]] = {
     "sessions_attended": ("programmes.attendance", "mark"),
     "practice_minutes": ("outcomes.checkin", "scores"),
     "<instrument>_<item>": ("outcomes.response", "answers"),
+    "<step>_on": ("programmes.enrolmentstatuschange", "on"),
     "session": ("programmes.session", "number"),
     "session date": ("programmes.session", "date"),
     "title": ("programmes.sessionplan", "title"),
@@ -74,6 +75,7 @@ SOURCE_FIELDS: dict[str, tuple[str, str]] = {
 #: researcher where the site allows it: ``Site.researchers_see_checkin_notes``).
 FREE_TEXT_FIELDS: dict[str, tuple[str, str]] = {
     "note": ("outcomes.checkin", "note"),
+    "withdrawal_reason": ("programmes.enrolmentstatuschange", "reason"),
     "feedback": ("programmes.session", "facilitator_feedback"),
     "reflections": ("programmes.session", "reflections"),
 }
@@ -331,6 +333,48 @@ def sessions_frame(enrolments: Any, *, free_text: bool = False) -> pd.DataFrame:
     return frame
 
 
+#: The columns of the enrolments export (what ``balm report --enrolments`` reads).
+ENROLMENT_STEPS = ("referred", "assessed", "started", "completed", "withdrawn")
+ENROLMENT_COLUMNS = (
+    "enrolment",
+    *(f"{step}_on" for step in ENROLMENT_STEPS),
+    "withdrawal_reason",
+    "sessions_attended",
+)
+
+
+def enrolments_frame(enrolments: Any, *, free_text: bool = False) -> pd.DataFrame:
+    """One row per enrolment (course of treatment) with the first date each step of its
+    status history was reached (blank: never), the reason for withdrawing (free text: only
+    when ``free_text``, the caller having checked who may have it; neutralised against
+    spreadsheet formulas) and the sessions it was marked present at."""
+    from balm.programmes.models import EnrolmentStatusChange
+    from balm.report.render import neutralise
+
+    rows: dict[str, dict[str, Any]] = {}
+    for pseudonym, cohort_id in enrolments.values_list("participant__pseudonym", "cohort_id"):
+        key = enrolment_id(pseudonym, cohort_id)
+        rows[key] = dict.fromkeys(ENROLMENT_COLUMNS)
+        rows[key]["enrolment"] = key
+    history = EnrolmentStatusChange.objects.filter(enrolment__in=enrolments).order_by(
+        "on", "recorded_at", "id"
+    )
+    for pseudonym, cohort_id, status, on, reason in history.values_list(
+        "enrolment__participant__pseudonym", "enrolment__cohort_id", "status", "on", "reason"
+    ):
+        row = rows[enrolment_id(pseudonym, cohort_id)]
+        if status in ENROLMENT_STEPS and row[f"{status}_on"] is None:
+            row[f"{status}_on"] = on.isoformat()
+        if status == "withdrawn" and free_text:
+            row["withdrawal_reason"] = neutralise(reason.strip()) or None
+    attended, _ = _course_totals(enrolments)
+    for key, row in rows.items():
+        row["sessions_attended"] = attended.get(key, 0)
+    frame = pd.DataFrame([rows[k] for k in sorted(rows)], columns=list(ENROLMENT_COLUMNS))
+    frame["sessions_attended"] = frame["sessions_attended"].astype("Int64")
+    return frame
+
+
 #: The fixed columns of the exports, in words: (column, meaning, values).
 FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("enrolment", "One person's course of treatment in one group: <pseudonym>-c<group id>", "text"),
@@ -351,6 +395,15 @@ FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     (
         "note",
         "The participant's free-text check-in note (only when asked for and allowed)",
+        "text",
+    ),
+    *(
+        (f"{step}_on", f"The day the enrolment was first {step} (enrolments export)", "date")
+        for step in ("referred", "assessed", "started", "completed", "withdrawn")
+    ),
+    (
+        "withdrawal_reason",
+        "Why the person withdrew, as recorded (enrolments export; clinical staff only)",
         "text",
     ),
     ("session", "Session number in its group (sessions export)", "1+"),

@@ -20,7 +20,7 @@ from balm.change.figures import jacobson_plot
 from balm.change.parameters import Parameter
 from balm.change.reliable import RCMethod
 from balm.instruments.schema import Instrument, Scale
-from balm.web.record import CohortChanges
+from balm.web.record import CohortChanges, format_score
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,12 @@ def _plot(
         src="data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii"),
         alt=f"{measure}: each person's first score against their latest, coloured by change "
         f"category ({counts}); the same as the change column of the participants table.",
-        how=f"reliable change of at least {c.reliable_amount:.2f} points"
-        + ("" if c.cutoff is None else f"; clinical range from {c.cutoff:.2f}"),
+        how=(
+            f"a reliable change is more than {format_score(scale, c.reliable_amount)} points"
+            if c.method == "jt"
+            else f"a reliable change is {format_score(scale, c.reliable_amount)} points or more"
+        )
+        + ("" if c.cutoff is None else f"; clinical range from {format_score(scale, c.cutoff)}"),
     )
 
 

@@ -2,7 +2,8 @@
 from them, and the report's body as the balm layout shows it.
 
 The report is built from the same export frames the downloads serve
-(:func:`balm.outcomes.export.scores_frame`, ``checkins_frame``, ``sessions_frame``), written
+(:func:`balm.outcomes.export.scores_frame`, ``checkins_frame``, ``sessions_frame``,
+``enrolments_frame``), written
 to the same CSV bytes (:func:`balm.outcomes.export.csv_bytes`) and read back as ``balm
 report`` reads a file. That in-memory round trip costs little for a cohort and makes the page
 hold exactly the numbers, and the input hashes, of ``balm report`` run on the downloaded files.
@@ -24,13 +25,16 @@ import pandas as pd
 from django.db.models import QuerySet
 
 from balm.outcomes.export import (
+    TIMEPOINT_ORDER,
     checkins_frame,
     csv_bytes,
     enrolment_id,
+    enrolments_frame,
     scores_frame,
     sessions_frame,
 )
 from balm.programmes.models import Cohort, Enrolment
+from balm.programmes.templates import Timepoint
 from balm.qual import Project
 from balm.report import (
     Report,
@@ -61,6 +65,8 @@ class Filters:
     diagnosis: str | None = None
     started_from: date | None = None
     started_to: date | None = None
+    #: The timepoint compared with baseline (None: the end, or the latest so far).
+    post: str | None = None
     #: A qualitative project (its primary key) the user may read.
     project: int | None = None
 
@@ -73,6 +79,7 @@ class Filters:
             "diagnosis": self.diagnosis,
             "started_from": self.started_from,
             "started_to": self.started_to,
+            "post": self.post,
             "project": self.project,
         }
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
@@ -95,12 +102,14 @@ def filtered(cohorts: QuerySet[Cohort], filters: Filters) -> QuerySet[Enrolment]
 
 
 def export_files(enrolments: QuerySet[Enrolment], *, free_text: bool) -> dict[str, bytes]:
-    """The scores, check-ins and sessions CSV files of ``enrolments``, byte for byte as the
-    exports serve them (``free_text``: the sessions' feedback and reflections)."""
+    """The scores, check-ins, sessions and enrolments CSV files of ``enrolments``, byte for
+    byte as the exports serve them (``free_text``: the sessions' feedback and reflections and
+    the reasons for withdrawing)."""
     return {
         "scores": csv_bytes(scores_frame(enrolments)),
         "checkins": csv_bytes(checkins_frame(enrolments)),
         "sessions": csv_bytes(sessions_frame(enrolments, free_text=free_text)),
+        "enrolments": csv_bytes(enrolments_frame(enrolments, free_text=free_text)),
     }
 
 
@@ -123,7 +132,11 @@ def read_files(
         frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
         frames[role] = frame
     problems = check_frames(
-        frames["scores"], options, checkins=frames["checkins"], sessions=frames["sessions"]
+        frames["scores"],
+        options,
+        checkins=frames["checkins"],
+        sessions=frames["sessions"],
+        enrolments=frames["enrolments"],
     )
     if problems:
         raise ReportInputError(problems)
@@ -134,20 +147,37 @@ def read_files(
         scores=frames["scores"],
         checkins=frames["checkins"],
         sessions=frames["sessions"],
+        enrolments=frames["enrolments"],
         qual=qual,
         sha256=digests,
         checked_with=options,
     )
 
 
+def latest_post(scores: bytes, pre: str) -> str:
+    """The end, when anyone has an end score; else the latest timepoint after ``pre`` with a
+    score (a group half-way through is compared with its mid-point); else the end (and the
+    report's check says it is missing)."""
+    present = set(pd.read_csv(io.BytesIO(scores), usecols=["timepoint"])["timepoint"].dropna())
+    later = [
+        t for t in Timepoint.values if t in present and TIMEPOINT_ORDER[t] > TIMEPOINT_ORDER[pre]
+    ]
+    return "end" if "end" in present or not later else later[-1]
+
+
 def build(
-    enrolments: QuerySet[Enrolment], *, free_text: bool, qual: Project | None = None
+    enrolments: QuerySet[Enrolment],
+    *,
+    free_text: bool,
+    qual: Project | None = None,
+    post: str | None = None,
 ) -> Report:
     """The report of ``enrolments`` (and the qualitative project ``qual``) with ``balm
-    report``'s defaults; raises :class:`ReportInputError` when the data cannot make one yet
-    (no baseline, no scores)."""
-    options = ReportOptions()
+    report``'s defaults, comparing baseline with ``post`` (None: :func:`latest_post`); raises
+    :class:`ReportInputError` when the data cannot make one yet (no baseline, no scores)."""
     files = export_files(enrolments, free_text=free_text)
+    defaults = ReportOptions()
+    options = dataclasses.replace(defaults, post=post or latest_post(files["scores"], defaults.pre))
     return build_report(read_files(files, options, qual), options)
 
 
@@ -169,6 +199,8 @@ _SWAPS = (
     ("</main>", "</div>"),
     ("<h1>", '<p class="report-title">'),
     ("</h1>", "</p>"),
+    # a wide table scrolls sideways inside the page: keyboard users must reach it (WCAG 2.1.1)
+    ('<div class="wide">', '<div class="wide" tabindex="0">'),
 )
 
 

@@ -19,6 +19,7 @@ from balm.programmes.models import (
     Format,
     transition_problem,
 )
+from balm.programmes.templates import Timepoint
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -312,6 +313,11 @@ class EvaluationFilterForm(BalmForm):
     )
     started_from = forms.DateField(widget=DATE, required=False, label="Groups starting on or after")
     started_to = forms.DateField(widget=DATE, required=False, label="Groups starting on or before")
+    post = forms.ChoiceField(
+        choices=[("", "End (or the latest so far)"), *Timepoint.choices[1:]],
+        required=False,
+        label="Compare baseline with",
+    )
     project = forms.TypedChoiceField(
         coerce=int,
         required=False,

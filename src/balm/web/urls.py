@@ -43,6 +43,7 @@ urlpatterns = [
     path("export/sites/<int:site_id>/scores.csv", views.export_site, name="export-site"),
     path("export/checkins.csv", views.export_checkins, name="export-checkins"),
     path("export/sessions.csv", views.export_sessions, name="export-sessions"),
+    path("export/enrolments.csv", views.export_enrolments, name="export-enrolments"),
     path("export/dictionary.csv", views.export_dictionary, name="export-dictionary"),
     path(
         "export/sites/<int:site_id>/fhir/Questionnaire/<str:instrument_id>.json",

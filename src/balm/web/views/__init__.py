@@ -12,6 +12,7 @@ from balm.web.views.export import (
     export_checkins,
     export_cohort,
     export_dictionary,
+    export_enrolments,
     export_sessions,
     export_site,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "export_checkins",
     "export_cohort",
     "export_dictionary",
+    "export_enrolments",
     "export_sessions",
     "export_site",
     "forget_device",

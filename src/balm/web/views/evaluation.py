@@ -136,7 +136,9 @@ def _build(request: HttpRequest, scope: Scope) -> Built:
     if filters.project is not None:
         qual = export_project(project=projects.get(pk=filters.project), by=request.user)
     try:
-        report = evaluation.build(enrolments, free_text=_free_text(request, scope), qual=qual)
+        report = evaluation.build(
+            enrolments, free_text=_free_text(request, scope), qual=qual, post=filters.post
+        )
     except ReportInputError as error:
         return Built(form, filters, enrolments, None, error.problems)
     return Built(form, filters, enrolments, report, ())

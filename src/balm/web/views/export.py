@@ -23,6 +23,7 @@ from balm.outcomes.export import (
     checkins_frame,
     csv_bytes,
     data_dictionary,
+    enrolments_frame,
     scores_frame,
     sessions_frame,
 )
@@ -154,6 +155,26 @@ def export_sessions(request: HttpRequest) -> HttpResponse:
         details={"rows": len(frame), "free_text": free_text},
     )
     return _csv(frame, f"balm-{name}-sessions.csv")
+
+
+@login_required
+@require_GET
+def export_enrolments(request: HttpRequest) -> HttpResponse:
+    """``?cohort=<id>`` or ``?site=<id>``: one row per enrolment with the date of each step of
+    its status history, as ``balm report --enrolments`` reads it (the participant flow). The
+    reason for withdrawing is free text: filled in for the site's clinical staff, blank for
+    everyone else."""
+    site, obj, name, enrolments = _scope(request)
+    free_text = permissions.can_view_free_text(request.user, site)
+    frame = enrolments_frame(enrolments, free_text=free_text)
+    record(
+        "export.enrolments",
+        by=request.user,
+        obj=obj,
+        site=site,
+        details={"rows": len(frame), "free_text": free_text},
+    )
+    return _csv(frame, f"balm-{name}-enrolments.csv")
 
 
 @login_required
