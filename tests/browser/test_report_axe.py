@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.report.test_report_joint import _files
+from tests.report.test_report_joint import _build, _files
 
-from balm.report import ReportOptions, build_report, read_inputs, to_html
+from balm.report import ReportOptions, to_html
 
 from .conftest import RESULTS_DIR, assert_accessible
 
@@ -18,17 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 @pytest.mark.parametrize("shareable", [False, True], ids=["full", "shareable"])
 def test_report_html_passes_axe(browser: Any, tmp_path: Path, shareable: bool) -> None:
-    paths = _files(tmp_path)
-    options = ReportOptions(shareable=shareable)
-    inputs = read_inputs(
-        paths["scores"],
-        options,
-        checkins=paths["checkins"],
-        sessions=paths["sessions"],
-        enrolments=paths["enrolments"],
-        qual=paths["qual"],
-    )
-    report = build_report(inputs, options)
+    report = _build(_files(tmp_path), ReportOptions(shareable=shareable), figures_on=True)
     html = to_html(report, link=lambda key: f"#behind-{key.replace(':', '-')}")
     assert '<a href="#behind-jd-jd_presence' in html
     page = browser.new_page(viewport={"width": 1366, "height": 900})

@@ -180,7 +180,7 @@ def _files(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def _build(paths: dict[str, Path], options: ReportOptions) -> Report:
+def _build(paths: dict[str, Path], options: ReportOptions, *, figures_on: bool = False) -> Report:
     inputs = read_inputs(
         paths["scores"],
         options,
@@ -189,7 +189,7 @@ def _build(paths: dict[str, Path], options: ReportOptions) -> Report:
         enrolments=paths["enrolments"],
         qual=paths["qual"],
     )
-    return build_report(inputs, options, figures_on=False)
+    return build_report(inputs, options, figures_on=figures_on)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from balm.change import group_change, pre_post
 from balm.change.mixed import fit_growth_model
 from balm.report.engagement import PRACTICE
 from balm.report.inputs import ReportOptions, time_labels
-from balm.report.model import OutcomeReport, Table
+from balm.report.model import CHANGE_COLUMNS, OutcomeReport, Table
 from balm.report.outcomes import number
 
 #: Groupings compared when the scores hold more than one level of them.
@@ -173,12 +173,7 @@ def completers(
             "who",
             "people",
             "n (both)",
-            "change",
-            "change CI low",
-            "change CI high",
-            "d_z",
-            "d_z CI low",
-            "d_z CI high",
+            *CHANGE_COLUMNS,
         ),
         tuple(rows),
     )
