@@ -9,7 +9,8 @@ Everything is kept in parts of the project that REFI-QDA already carries, so it 
   else the case variable ``participant`` (a participant of the scores), else the case's name
   read as the participant's pseudonym (:func:`case_participant`);
 - **outcomes a theme speaks to**: a line ``Speaks to: phq9_total, cpaq8_total`` in the
-  theme's description (:func:`speaks_to`, :func:`set_speaks_to`);
+  theme's description (:func:`speaks_to`, :func:`set_speaks_to`); a column followed by
+  `` (worse)`` means the theme voices no change or change for the worse on it;
 - **cleared for sharing**: a passage lies inside a coding with a code named
   ``cleared for sharing`` (any case) in the same source (:func:`cleared`);
 - **meta-inference** per case and outcome: the case variables
@@ -39,6 +40,7 @@ ALL_OUTCOMES: Final = "*"
 _INFERENCE = "meta_inference "
 _INTERPRETATION = "interpretation "
 _OUTCOME = re.compile(r"[A-Za-z0-9_]+|\*")
+_SPOKEN = re.compile(r"[A-Za-z0-9_]+( \(worse\))?")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,9 @@ def speaks_to(description: str) -> tuple[str, ...]:
 def set_speaks_to(project: Project, theme: str, outcomes: tuple[str, ...]) -> None:
     """Declare the outcome columns theme ``theme`` (an id) speaks to (replaces the line)."""
     problems = [
-        f"{o!r} is not an outcome column name" for o in outcomes if not _OUTCOME.fullmatch(o)
+        f"{o!r} is not an outcome column name (optionally followed by ' (worse)')"
+        for o in outcomes
+        if not _SPOKEN.fullmatch(o)
     ]
     index = next((i for i, t in enumerate(project.themes) if t.id == theme), None)
     if index is None:

@@ -16,6 +16,7 @@ from balm.report.inputs import (
 )
 from balm.report.model import (
     CATEGORY_ORDER,
+    CHANGE_COLUMNS,
     Behind,
     Figure,
     OutcomeReport,
@@ -203,12 +204,7 @@ def _outcome_tables(outcomes: list[OutcomeReport], options: ReportOptions) -> li
                 "n (both)",
                 f"{pre} mean (both)",
                 f"{post} mean (both)",
-                "change",
-                "change CI low",
-                "change CI high",
-                "d_z",
-                "d_z CI low",
-                "d_z CI high",
+                *CHANGE_COLUMNS,
                 "g_av",
                 "g_av CI low",
                 "g_av CI high",

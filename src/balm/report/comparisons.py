@@ -21,7 +21,7 @@ from balm.change import group_change, pre_post
 from balm.change.mixed import fit_growth_model
 from balm.report.engagement import PRACTICE
 from balm.report.inputs import ReportOptions, time_labels
-from balm.report.model import OutcomeReport, Table
+from balm.report.model import CHANGE_COLUMNS, OutcomeReport, Table
 from balm.report.outcomes import number
 
 #: Groupings compared when the scores hold more than one level of them.
@@ -173,12 +173,7 @@ def completers(
             "who",
             "people",
             "n (both)",
-            "change",
-            "change CI low",
-            "change CI high",
-            "d_z",
-            "d_z CI low",
-            "d_z CI high",
+            *CHANGE_COLUMNS,
         ),
         tuple(rows),
     )
@@ -256,47 +251,60 @@ def dose(
 def comparisons(
     scores: pd.DataFrame, options: ReportOptions, outcomes: Sequence[OutcomeReport]
 ) -> tuple[Table | None, list[str]]:
-    """Per grouping with more than one level (site, format, cohort up to ``MAX_COHORTS``)
-    and per outcome: the growth model with the grouping and grouping x time; each level's
-    difference in slope from the reference level (the first, sorted) with its 95% CI."""
+    """The growth model with the groupings and grouping x time, per outcome.
+
+    Site and format (those with more than one level) enter one model together, so each is
+    adjusted for the other; cohorts (2 to ``MAX_COHORTS``) get a model of their own, as a
+    cohort has one site and one format. Rows: each grouping's reference level (the first,
+    sorted) with the model's change per week, then each other level's difference in slope
+    from it, with 95% Wald CIs.
+    """
     frame, time = _time(scores, options)
     notes: list[str] = []
-    rows = []
+    levels: dict[str, list[str]] = {}
     for grouping in GROUPINGS:
         if grouping not in frame.columns:
             continue
-        levels = sorted(str(v) for v in frame[grouping].dropna().unique())
-        if len(levels) < 2:
+        found = sorted(str(v) for v in frame[grouping].dropna().unique())
+        if len(found) < 2:
             continue
-        if grouping == "cohort" and len(levels) > MAX_COHORTS:
+        if grouping == "cohort" and len(found) > MAX_COHORTS:
             notes.append(
-                f"{len(levels)} cohorts: too many to compare one by one (more than "
+                f"{len(found)} cohorts: too many to compare one by one (more than "
                 f"{MAX_COHORTS}); compared by site and format instead"
             )
             continue
-        data = frame.assign(**{grouping: frame[grouping].astype("string")})
+        levels[grouping] = found
+    models: list[tuple[str, ...]] = [tuple(g for g in ("site", "format") if g in levels)]
+    if "cohort" in levels:
+        models.append(("cohort",))
+    rows = []
+    for by in (m for m in models if m):
+        data = frame.assign(**{g: frame[g].astype("string") for g in by})
         for o in outcomes:
-            slope, fixed = growth_slope(
-                data, id=options.id, time=time, outcome=o.column, by=(grouping,)
-            )
+            slope, fixed = growth_slope(data, id=options.id, time=time, outcome=o.column, by=by)
             if fixed is None:
-                notes.append(f"{o.column} by {grouping}: {slope.note}")
+                notes.append(f"{o.column} by {' and '.join(by)}: {slope.note}")
                 continue
-            rows.append((grouping, o.column, levels[0], "reference", slope.estimate,
-                         slope.ci_low, slope.ci_high))  # fmt: skip
-            for level in levels[1:]:
-                term = f"{time}:{grouping}[{level}]"
-                if term not in fixed.index:
-                    continue
-                rows.append((grouping, o.column, level, "difference in slope", *_term(fixed, term)))
+            for grouping in by:
+                first, *others = levels[grouping]
+                rows.append((grouping, o.column, first, "reference", slope.estimate,
+                             slope.ci_low, slope.ci_high))  # fmt: skip
+                for level in others:
+                    term = f"{time}:{grouping}[{level}]"
+                    if term in fixed.index:
+                        rows.append(
+                            (grouping, o.column, level, "difference in slope", *_term(fixed, term))
+                        )
     if not rows:
         return None, notes
     return (
         Table(
             "comparisons",
-            "Comparisons: growth model with the grouping and grouping x time (score ~ week * "
-            "group + (week | person), REML); the reference level's change per week, and each "
-            "other level's difference from it, with 95% Wald CIs",
+            "Comparisons: growth model with the groupings and grouping x time (score ~ week * "
+            "(site + format) + (week | person), cohorts in a model of their own; REML); the "
+            "change per week at the reference levels, and each other level's difference "
+            "from it, with 95% Wald CIs",
             ("grouping", "score", "level", "estimate", "slope", "slope CI low", "slope CI high"),
             tuple(rows),
         ),

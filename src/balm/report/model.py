@@ -21,6 +21,15 @@ from typing import Any
 
 #: The five categories of the combined approach, in reporting order (as balm.change).
 CATEGORY_ORDER = ("recovered", "improved", "unchanged", "deteriorated", "harmed")
+#: Table columns of a paired change: mean change and Cohen's d_z with their 95% CIs.
+CHANGE_COLUMNS = (
+    "change",
+    "change CI low",
+    "change CI high",
+    "d_z",
+    "d_z CI low",
+    "d_z CI high",
+)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,10 @@ from balm.instruments import Instrument, Scale, catalogue
 from balm.report.inputs import ReportOptions, time_labels
 from balm.report.model import Effect, Growth, OutcomeReport, Parameter, Summary
 
+#: Jacobson plots of more people than this draw their points as one embedded image, so the
+#: PDF stays quick to lay out (the HTML keeps its data table beside the plot).
+RASTERISE_OVER = 200
+
 
 def number(value: float | int | None) -> float | None:
     """A float for the model: None for a missing or non-finite value (JSON has no NaN)."""
@@ -182,7 +186,9 @@ def analyse_outcome(
         from balm.change.figures import jacobson_plot
 
         svg = jacobson_plot(
-            result, title=f"{matched.label}: each person's {options.pre} and {options.post} score"
+            result,
+            title=f"{matched.label}: each person's {options.pre} and {options.post} score",
+            rasterized=result.n_included > RASTERISE_OVER,
         )
     n = group.n
     return OutcomeReport(
