@@ -143,10 +143,11 @@ def completers(
     for o in outcomes:
         for label, chosen in (("everyone who started", started), ("completers", done)):
             part = frame.loc[ids.isin(chosen).fillna(False).to_numpy()]
+            # No one in the group yet (a group half-way has no completers): no pairs.
             pairs = pre_post(
                 part, id=options.id, time=options.time, outcome=o.column,
                 pre=options.pre, post=options.post,
-            ).complete  # fmt: skip
+            ).complete if len(part) else pd.DataFrame({"pre": [], "post": []})  # fmt: skip
             change = group_change(
                 pairs["pre"].to_numpy(dtype=np.float64), pairs["post"].to_numpy(dtype=np.float64)
             )
