@@ -422,3 +422,20 @@ def test_a_group_half_way_is_compared_with_its_latest_timepoint(world) -> None: 
         b"Not enough data" in asked.content
         and b"no row has timepoint = &#x27;end&#x27;" in asked.content
     )
+
+
+def test_a_kept_report_never_reaches_a_user_with_other_permissions(world, scored) -> None:  # type: ignore[no-untyped-def]
+    """The facilitator's report holds the session feedback; the researcher asking next for the
+    same group gets one without it (the cache key is the hash of each user's own inputs), and
+    a new answer makes a new report."""
+    url = reverse("evaluation-cohort", args=[world.cohort_a.pk])
+    facilitator = _client(world.facilitator_a).get(url + "?download=html").content
+    assert b"Quiet group." in facilitator
+    researcher = _client(world.researcher_a)
+    assert b"Quiet group." not in researcher.get(url + "?download=html").content
+    before = _page_json(researcher, url + "?download=json")["outcomes"]["phq9_total"]["n"]
+    late = factories.enrol(factories.participant(world.site_a, "Z9"), world.cohort_a)
+    _answer(late, "baseline", 1)
+    _answer(late, "end", 0)
+    after = _page_json(researcher, url + "?download=json")["outcomes"]["phq9_total"]["n"]
+    assert (before, after) == (3, 4)

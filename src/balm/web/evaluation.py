@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
+from django.core.cache import cache
 from django.db.models import QuerySet
 
+from balm import __version__
 from balm.outcomes.export import (
     TIMEPOINT_ORDER,
     checkins_frame,
@@ -165,6 +167,23 @@ def latest_post(scores: bytes, pre: str) -> str:
     return "end" if "end" in present or not later else later[-1]
 
 
+#: How long a built report is kept (seconds). The key is the hash of its exact inputs, so a
+#: change to the data is a new key and a stale report is never shown; this only bounds memory.
+CACHE_SECONDS = 3600
+
+
+def cache_key(files: dict[str, bytes], options: ReportOptions, qual: Project | None) -> str:
+    """The key of a built report: the balm version, the options and the SHA-256 of every input
+    (the export bytes hold exactly what the user may see, free text included or not, so two
+    users share a report only when their inputs are the same bytes)."""
+    digest = hashlib.sha256(f"{__version__}\n{options!r}\n".encode())
+    for role in sorted(files):
+        digest.update(f"{role}:{hashlib.sha256(files[role]).hexdigest()}\n".encode())
+    if qual is not None:
+        digest.update(f"qual:{project_sha256(qual)}\n".encode())
+    return f"balm:evaluation:{digest.hexdigest()}"
+
+
 def build(
     enrolments: QuerySet[Enrolment],
     *,
@@ -174,11 +193,21 @@ def build(
 ) -> Report:
     """The report of ``enrolments`` (and the qualitative project ``qual``) with ``balm
     report``'s defaults, comparing baseline with ``post`` (None: :func:`latest_post`); raises
-    :class:`ReportInputError` when the data cannot make one yet (no baseline, no scores)."""
+    :class:`ReportInputError` when the data cannot make one yet (no baseline, no scores).
+
+    Building takes seconds (a Jacobson plot and a growth model per score), so a report is
+    kept in Django's cache under :func:`cache_key` for :data:`CACHE_SECONDS`; the export
+    frames are made every time, as the key."""
     files = export_files(enrolments, free_text=free_text)
     defaults = ReportOptions()
     options = dataclasses.replace(defaults, post=post or latest_post(files["scores"], defaults.pre))
-    return build_report(read_files(files, options, qual), options)
+    key = cache_key(files, options, qual)
+    found = cache.get(key)
+    if isinstance(found, Report):
+        return found
+    report = build_report(read_files(files, options, qual), options)
+    cache.set(key, report, CACHE_SECONDS)
+    return report
 
 
 def enrolment_pks(enrolments: QuerySet[Enrolment]) -> dict[str, int]:
