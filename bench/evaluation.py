@@ -8,8 +8,8 @@ export frame, report build and template render; no network): the page, the page 
 interviews (themes and joint displays), the JSON and PDF downloads; the page both when its
 report is built and when it is kept in the cache (the second view of the same data). Beside
 the totals it prints the parts of one page: the four export frames, reading them back and
-building the report, and rendering its body. The goal in the issue is under 1 s for the page of one cohort;
-figures are printed, never asserted.
+building the report, and rendering its body. The goal in the issue is under 1 s for the page
+of one cohort; figures are printed, never asserted.
 
 Usage: ``.venv/bin/python bench/evaluation.py [--repeat 7]``.
 """
