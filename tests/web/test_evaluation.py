@@ -121,10 +121,22 @@ def test_sessions_export_free_text_for_clinical_staff_only(world, scored) -> Non
 
 
 @pytest.mark.parametrize("persona", ["facilitator_b", "p1_user"])
-def test_sessions_export_not_for_other_sites_or_participants(world, persona) -> None:  # type: ignore[no-untyped-def]
+def test_sessions_and_enrolments_exports_not_for_other_sites_or_participants(
+    world, persona
+) -> None:  # type: ignore[no-untyped-def]
     client = _client(getattr(world, persona))
-    assert client.get(_sessions_url(world)).status_code == 404
-    assert client.get(reverse("export-sessions") + f"?site={world.site_a.pk}").status_code == 404
+    for name in ("export-sessions", "export-enrolments"):
+        for scope in (f"cohort={world.cohort_a.pk}", f"site={world.site_a.pk}"):
+            assert client.get(f"{reverse(name)}?{scope}").status_code == 404, (name, scope)
+
+
+@pytest.mark.parametrize("persona", ["facilitator_a", "researcher_a", "admin_a"])
+def test_sessions_and_enrolments_exports_for_the_sites_staff(world, persona) -> None:  # type: ignore[no-untyped-def]
+    client = _client(getattr(world, persona))
+    for name in ("export-sessions", "export-enrolments"):
+        for scope in (f"cohort={world.cohort_a.pk}", f"site={world.site_a.pk}"):
+            assert client.get(f"{reverse(name)}?{scope}").status_code == 200, (name, scope)
+    assert Client().get(f"{reverse('export-enrolments')}?site={world.site_a.pk}").status_code == 302
 
 
 def test_balm_report_reads_the_sessions_export_as_it_is(world, scored, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -199,6 +211,7 @@ def test_evaluation_never_for_other_sites_or_participants(world, scored, persona
     everywhere = client.get(reverse("evaluation"))
     if persona == "p1_user":
         assert everywhere.status_code == 404
+        assert client.get(reverse("evaluation-behind") + "?key=jd:x:0:1").status_code == 404
     else:  # site B's own (empty) report: nothing of site A
         assert b"Cohort A" not in everywhere.content and b"P1" not in everywhere.content
 
