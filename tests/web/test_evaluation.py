@@ -14,10 +14,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from tests.web import factories
+from tests.web.test_report_from_export import _answer
 from typer.testing import CliRunner
 
 from balm.cli import app
-from balm.outcomes.actions import submit_checkin, submit_response
+from balm.outcomes.actions import submit_checkin
 from balm.programmes.actions import (
     change_enrolment_status,
     record_attendance,
@@ -32,17 +33,6 @@ def _client(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-def _answer(enrolment: Any, timepoint: str, value: int) -> None:
-    assessment = enrolment.assessments.get(instrument_id="phq9", timepoint=timepoint)
-    submit_response(
-        assessment=assessment,
-        answers={f"q{i}": value for i in range(1, 10)},
-        client_id=factories.client_id(),
-        entry_mode="staff_paper",
-        by=None,
-    )
 
 
 @pytest.fixture

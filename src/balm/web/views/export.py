@@ -137,44 +137,37 @@ def export_checkins(request: HttpRequest) -> HttpResponse:
     return _csv(frame, f"balm-{name}-checkins.csv")
 
 
-@login_required
-@require_GET
-def export_sessions(request: HttpRequest) -> HttpResponse:
-    """``?cohort=<id>`` or ``?site=<id>``: one row per session, as ``balm report --sessions``
-    reads it. The facilitators' feedback and reflections are free text: filled in for the
-    site's clinical staff (:func:`balm.accounts.permissions.can_view_free_text`), blank for
-    everyone else."""
+def _with_free_text(request: HttpRequest, kind: str, make: Any) -> HttpResponse:
+    """A per-scope export whose free-text columns are filled in for the site's clinical staff
+    (:func:`balm.accounts.permissions.can_view_free_text`) and blank for everyone else."""
     site, obj, name, enrolments = _scope(request)
     free_text = permissions.can_view_free_text(request.user, site)
-    frame = sessions_frame(enrolments, free_text=free_text)
+    frame = make(enrolments, free_text=free_text)
     record(
-        "export.sessions",
+        f"export.{kind}",
         by=request.user,
         obj=obj,
         site=site,
         details={"rows": len(frame), "free_text": free_text},
     )
-    return _csv(frame, f"balm-{name}-sessions.csv")
+    return _csv(frame, f"balm-{name}-{kind}.csv")
+
+
+@login_required
+@require_GET
+def export_sessions(request: HttpRequest) -> HttpResponse:
+    """``?cohort=<id>`` or ``?site=<id>``: one row per session, as ``balm report --sessions``
+    reads it; the facilitators' feedback and reflections for clinical staff only."""
+    return _with_free_text(request, "sessions", sessions_frame)
 
 
 @login_required
 @require_GET
 def export_enrolments(request: HttpRequest) -> HttpResponse:
     """``?cohort=<id>`` or ``?site=<id>``: one row per enrolment with the date of each step of
-    its status history, as ``balm report --enrolments`` reads it (the participant flow). The
-    reason for withdrawing is free text: filled in for the site's clinical staff, blank for
-    everyone else."""
-    site, obj, name, enrolments = _scope(request)
-    free_text = permissions.can_view_free_text(request.user, site)
-    frame = enrolments_frame(enrolments, free_text=free_text)
-    record(
-        "export.enrolments",
-        by=request.user,
-        obj=obj,
-        site=site,
-        details={"rows": len(frame), "free_text": free_text},
-    )
-    return _csv(frame, f"balm-{name}-enrolments.csv")
+    its status history, as ``balm report --enrolments`` reads it (the participant flow); the
+    reason for withdrawing for clinical staff only."""
+    return _with_free_text(request, "enrolments", enrolments_frame)
 
 
 @login_required
