@@ -27,8 +27,7 @@ STAFF_DESKTOP = {"viewport": {"width": 1366, "height": 900}, "accept_downloads":
 
 
 def _download(page: Any, name: str) -> bytes:
-    # the PDF is drawn on the server, which takes a while on a loaded machine
-    with page.expect_download(timeout=180_000) as info:
+    with page.expect_download() as info:
         page.locator(f'a[data-download="{name}"]').click(no_wait_after=True)
     download = info.value
     assert download.suggested_filename.endswith(f".{name}")
@@ -42,6 +41,9 @@ def test_the_evaluation_page_of_the_demo_group(browser: Any, base_url: str, shot
     demo = load_demo()
     context = browser.new_context(base_url=base_url, **STAFF_DESKTOP)
     page = context.new_page()
+    # The first view of a group's data builds its report on the server (seconds, and far more
+    # on a loaded test machine); timings are measured in bench/evaluation.py, not here.
+    page.set_default_timeout(240_000)
     page.goto(reverse("login"))
     page.get_by_label("Username").fill("researcher")
     page.get_by_label("Password").fill(DEMO_PASSWORD)

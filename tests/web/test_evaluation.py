@@ -442,3 +442,21 @@ def test_a_kept_report_never_reaches_a_user_with_other_permissions(world, scored
     _answer(late, "end", 0)
     after = _page_json(researcher, url + "?download=json")["outcomes"]["phq9_total"]["n"]
     assert (before, after) == (3, 4)
+
+
+def test_the_group_page_and_the_staff_home_link_the_files_and_the_page(world) -> None:  # type: ignore[no-untyped-def]
+    client = _client(world.researcher_a)
+    group = client.get(reverse("cohort", args=[world.cohort_a.pk])).content.decode()
+    query = f"?cohort={world.cohort_a.pk}"
+    for href in (
+        reverse("export-sessions") + query,
+        reverse("export-enrolments") + query,
+        reverse("evaluation-cohort", args=[world.cohort_a.pk]),
+    ):
+        assert f'href="{href}"' in group, href
+    home = client.get(reverse("home")).content.decode()
+    for href in (
+        reverse("export-sessions") + f"?site={world.site_a.pk}",
+        reverse("evaluation-site", args=[world.site_a.pk]),
+    ):
+        assert f'href="{href}"' in home, href
