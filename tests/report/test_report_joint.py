@@ -306,6 +306,9 @@ def test_comparisons_are_the_growth_model_by_site(report: Report) -> None:
         _scores(), id="enrolment", time="week", outcome="phq9_total", by=("site",)
     )
     assert [r["level"] for r in rows] == ["North", "South"]
+    # Each cohort here is one site, so cohorts are not compared a second time.
+    assert {r["grouping"] for r in _rows(report, "comparisons")} == {"site"}
+    assert "each cohort is one site: compared by site only" in report.notes
     assert rows[0]["slope"] == pytest.approx(fit.fixed_effects.loc["week", "estimate"])
     assert rows[1]["slope"] == pytest.approx(fit.fixed_effects.loc["week:site[South]", "estimate"])
     assert rows[1]["slope CI low"] == pytest.approx(
@@ -412,3 +415,28 @@ def test_shareable_suppresses_small_counts_and_uncleared_quotes(paths: dict[str,
     walk(data)
     assert "4 withdrew" not in " ".join(shared.summary)
     assert "&lt;5 withdrew" in html
+
+
+def test_every_html_table_holds_the_json_values_with_links(report: Report) -> None:
+    """The HTML (with joint-display numbers as links) shows every JSON table cell."""
+    from tests.report.test_report_render import _html_tables, _number
+
+    from balm.report.render import digits_for
+
+    data = json.loads(json.dumps(to_dict(report)))
+    html = _html_tables(to_html(report, link=lambda key: f"/behind/{key}"))
+    assert {k.removeprefix("table-") for k in html} == set(data["tables"])
+    assert {"jd_statistics", "jd_presence", "jd_cases", "jd_discordant"} <= set(data["tables"])
+    for key, table in data["tables"].items():
+        body = html[f"table-{key}"][1:]
+        if not table["rows"]:
+            continue
+        for shown, values in zip(body, table["rows"], strict=True):
+            for column, text, value in zip(table["columns"], shown, values, strict=True):
+                if value is None or isinstance(value, str):
+                    assert text == ("—" if value is None else value), (key, column)
+                elif isinstance(value, int):
+                    assert text == str(value), (key, column)
+                else:
+                    tolerance = 0.5 * 10 ** -digits_for(column) + 1e-9
+                    assert abs(_number(text) - value) <= tolerance, (key, column)  # type: ignore[operator]
