@@ -415,6 +415,13 @@ def test_shareable_suppresses_small_counts_and_uncleared_quotes(paths: dict[str,
     walk(data)
     assert "4 withdrew" not in " ".join(shared.summary)
     assert "&lt;5 withdrew" in html
+    # The flow diagram: 4 withdrew, drawn as <5 (escaped in the SVG text).
+    from balm.report.figures import flow_diagram
+
+    assert "n = &lt;5" in flow_diagram(shared.flow, shareable=True)
+    assert "n = 4" in flow_diagram(shared.flow) and "n = 4" not in flow_diagram(
+        shared.flow, shareable=True
+    )
 
 
 def test_every_html_table_holds_the_json_values_with_links(report: Report) -> None:
