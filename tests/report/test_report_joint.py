@@ -381,6 +381,8 @@ def test_json_and_html_agree_and_are_deterministic(paths: dict[str, Path]) -> No
     data = json.loads(to_json(first))
     assert data["joint_display"]["cases"][0] == {"case": "Aspen", "enrolment": "E1"}
     assert [t["name"] for t in data["themes"]] == ["Coping better", "Still struggling"]
+    assert data["themes"][0]["quote_cases"] == ["Aspen", "Birch", "Dale"]
+    assert data["themes"][0]["quotes"] == [ASPEN_BETTER, BIRCH_BETTER, DALE_BETTER]
     html = to_html(first)
     for quote in (ASPEN_BETTER, BIRCH_BETTER, "He copes better with the same mood"):
         assert quote in html
