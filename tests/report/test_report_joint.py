@@ -359,6 +359,11 @@ def test_themes_and_joint_displays_by_hand(report: Report) -> None:
     assert discordant["Birch"]["meta-inference"] == "complement"
     assert discordant["Birch"]["interpretation"].startswith("He copes better")
     assert discordant["Dale"]["meta-inference"] == "not recorded"
+    assert (
+        "For 3 interviewed participants, words and scores disagree on at least one score or a "
+        "meta-inference was recorded; the researcher's meta-inference is recorded for 1 of the "
+        "3 rows of the discordant cases."
+    ) in report.summary
 
 
 def test_facilitator_feedback_and_provenance(report: Report, paths: dict[str, Path]) -> None:
