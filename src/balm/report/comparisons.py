@@ -148,7 +148,9 @@ def completers(
                 pre=options.pre, post=options.post,
             ).complete  # fmt: skip
             change = group_change(
-                pairs["pre"].to_numpy(dtype=np.float64), pairs["post"].to_numpy(dtype=np.float64)
+                pairs["pre"].to_numpy(dtype=np.float64),
+                pairs["post"].to_numpy(dtype=np.float64),
+                tests=False,
             )
             rows.append(
                 (
