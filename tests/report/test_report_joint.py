@@ -306,6 +306,9 @@ def test_comparisons_are_the_growth_model_by_site(report: Report) -> None:
         _scores(), id="enrolment", time="week", outcome="phq9_total", by=("site",)
     )
     assert [r["level"] for r in rows] == ["North", "South"]
+    # Each cohort here is one site, so cohorts are not compared a second time.
+    assert {r["grouping"] for r in _rows(report, "comparisons")} == {"site"}
+    assert "each cohort is one site: compared by site only" in report.notes
     assert rows[0]["slope"] == pytest.approx(fit.fixed_effects.loc["week", "estimate"])
     assert rows[1]["slope"] == pytest.approx(fit.fixed_effects.loc["week:site[South]", "estimate"])
     assert rows[1]["slope CI low"] == pytest.approx(
@@ -356,6 +359,11 @@ def test_themes_and_joint_displays_by_hand(report: Report) -> None:
     assert discordant["Birch"]["meta-inference"] == "complement"
     assert discordant["Birch"]["interpretation"].startswith("He copes better")
     assert discordant["Dale"]["meta-inference"] == "not recorded"
+    assert (
+        "For 3 interviewed participants, words and scores disagree on at least one score or a "
+        "meta-inference was recorded; the researcher's meta-inference is recorded for 1 of the "
+        "3 rows of the discordant cases."
+    ) in report.summary
 
 
 def test_facilitator_feedback_and_provenance(report: Report, paths: dict[str, Path]) -> None:
@@ -378,6 +386,8 @@ def test_json_and_html_agree_and_are_deterministic(paths: dict[str, Path]) -> No
     data = json.loads(to_json(first))
     assert data["joint_display"]["cases"][0] == {"case": "Aspen", "enrolment": "E1"}
     assert [t["name"] for t in data["themes"]] == ["Coping better", "Still struggling"]
+    assert data["themes"][0]["quote_cases"] == ["Aspen", "Birch", "Dale"]
+    assert data["themes"][0]["quotes"] == [ASPEN_BETTER, BIRCH_BETTER, DALE_BETTER]
     html = to_html(first)
     for quote in (ASPEN_BETTER, BIRCH_BETTER, "He copes better with the same mood"):
         assert quote in html
@@ -412,3 +422,35 @@ def test_shareable_suppresses_small_counts_and_uncleared_quotes(paths: dict[str,
     walk(data)
     assert "4 withdrew" not in " ".join(shared.summary)
     assert "&lt;5 withdrew" in html
+    # The flow diagram: 4 withdrew, drawn as <5 (escaped in the SVG text).
+    from balm.report.figures import flow_diagram
+
+    assert "n = &lt;5" in flow_diagram(shared.flow, shareable=True)
+    assert "n = 4" in flow_diagram(shared.flow) and "n = 4" not in flow_diagram(
+        shared.flow, shareable=True
+    )
+
+
+def test_every_html_table_holds_the_json_values_with_links(report: Report) -> None:
+    """The HTML (with joint-display numbers as links) shows every JSON table cell."""
+    from tests.report.test_report_render import _html_tables, _number
+
+    from balm.report.render import digits_for
+
+    data = json.loads(json.dumps(to_dict(report)))
+    html = _html_tables(to_html(report, link=lambda key: f"/behind/{key}"))
+    assert {k.removeprefix("table-") for k in html} == set(data["tables"])
+    assert {"jd_statistics", "jd_presence", "jd_cases", "jd_discordant"} <= set(data["tables"])
+    for key, table in data["tables"].items():
+        body = html[f"table-{key}"][1:]
+        if not table["rows"]:
+            continue
+        for shown, values in zip(body, table["rows"], strict=True):
+            for column, text, value in zip(table["columns"], shown, values, strict=True):
+                if value is None or isinstance(value, str):
+                    assert text == ("—" if value is None else value), (key, column)
+                elif isinstance(value, int):
+                    assert text == str(value), (key, column)
+                else:
+                    tolerance = 0.5 * 10 ** -digits_for(column) + 1e-9
+                    assert abs(_number(text) - value) <= tolerance, (key, column)  # type: ignore[operator]

@@ -149,7 +149,9 @@ def completers(
                 pre=options.pre, post=options.post,
             ).complete if len(part) else pd.DataFrame({"pre": [], "post": []})  # fmt: skip
             change = group_change(
-                pairs["pre"].to_numpy(dtype=np.float64), pairs["post"].to_numpy(dtype=np.float64)
+                pairs["pre"].to_numpy(dtype=np.float64),
+                pairs["post"].to_numpy(dtype=np.float64),
+                tests=False,
             )
             rows.append(
                 (
@@ -249,6 +251,12 @@ def dose(
     )
 
 
+def _same_partition(frame: pd.DataFrame, a: str, b: str) -> bool:
+    """True when columns ``a`` and ``b`` split the rows into the same groups."""
+    pairs = frame[[a, b]].dropna().drop_duplicates()
+    return bool(pairs[a].is_unique and pairs[b].is_unique)
+
+
 def comparisons(
     scores: pd.DataFrame, options: ReportOptions, outcomes: Sequence[OutcomeReport]
 ) -> tuple[Table | None, list[str]]:
@@ -274,6 +282,10 @@ def comparisons(
                 f"{len(found)} cohorts: too many to compare one by one (more than "
                 f"{MAX_COHORTS}); compared by site and format instead"
             )
+            continue
+        same = next((g for g in levels if _same_partition(frame, grouping, g)), None)
+        if same is not None:
+            notes.append(f"each {grouping} is one {same}: compared by {same} only")
             continue
         levels[grouping] = found
     models: list[tuple[str, ...]] = [tuple(g for g in ("site", "format") if g in levels)]

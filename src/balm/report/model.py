@@ -202,17 +202,16 @@ class OutcomeReport:
 
 @dataclass(frozen=True)
 class Theme:
-    """A theme of the qualitative project (reserved: filled once ``balm.qual`` exists).
-
-    Shaped after ``balm.qual``'s ``themes`` frame (theme, name, level) plus the recurrence
-    across cases and the quotes the report shows.
-    """
+    """A group theme of the qualitative project: ``balm.qual``'s ``themes`` frame (theme,
+    name, level), the cases it recurs in and the exemplar quotes the report shows."""
 
     theme: str
     name: str
     level: str
     cases: tuple[str, ...]
     quotes: tuple[str, ...]
+    #: The case (pseudonym) each quote is from, in the order of ``quotes``.
+    quote_cases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,7 @@ def build_qualitative(
         names[tid] = str(first["theme_name"])
         voiced = rows.loc[rows["present"]]
         present[tid] = {str(c) for c in voiced["case"]}
-        quotes: list[str] = []
+        quotes: list[QuoteRef] = []
         for _, row in voiced.iterrows():
             if pd.isna(row["exemplar"]):
                 continue
@@ -166,9 +166,16 @@ def build_qualitative(
             )
             if shown(str(row["exemplar_source"]), ref.start, ref.end):
                 exemplars[(tid, ref.case)] = ref
-                quotes.append(f"{ref.text} ({ref.case})")
+                quotes.append(ref)
         part.themes.append(
-            Theme(tid, names[tid], str(first["level"]), tuple(sorted(present[tid])), tuple(quotes))
+            Theme(
+                tid,
+                names[tid],
+                str(first["level"]),
+                tuple(sorted(present[tid])),
+                tuple(q.text for q in quotes),
+                tuple(q.case for q in quotes),
+            )
         )
         n_cases = len(rec.cases)
         theme_rows.append(

@@ -109,10 +109,12 @@ def to_json(report: Report) -> str:
 
 
 def digits_for(column: str) -> int:
-    """Decimals shown for a column: 0 for percentages, 2 for effect sizes, reliabilities and
-    slopes, 1 for scores (the precision a clinician reads)."""
+    """Decimals shown for a column: 0 for percentages, 2 for effect sizes, correlations,
+    reliabilities and slopes, 1 for scores (the precision a clinician reads)."""
     if column == "%" or column.endswith("%"):
         return 0
+    if column == "r" or column.startswith("r CI"):
+        return 2
     if column.startswith(("d_z", "g_av", "reliability", "slope", "practice")):
         return 2 if not column.startswith("practice") else 0
     return 1

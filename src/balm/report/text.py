@@ -110,6 +110,16 @@ def with_words(report: Report) -> Report:
             f"{len(report.themes)} group themes; the joint displays set each theme beside the "
             "scores it speaks to, and list the people whose words and scores disagree."
         )
+        discordant = next((t for t in report.tables if t.key == "jd_discordant"), None)
+        if discordant is not None and discordant.rows:
+            people = len({row[0] for row in discordant.rows})
+            recorded = sum(1 for row in discordant.rows if row[5] != "not recorded")
+            summary.append(
+                f"For {n(people)} interviewed participants, words and scores disagree on at "
+                f"least one score or a meta-inference was recorded; the researcher's "
+                f"meta-inference is recorded for {n(recorded)} of the {n(len(discordant.rows))} "
+                "rows of the discordant cases."
+            )
 
     limits = [
         "There is no control group: the changes describe the people who took part, not what "
