@@ -33,6 +33,18 @@ def test_jacobson_plot_is_deterministic_svg() -> None:
     assert "no reliable change" in first
 
 
+def test_rasterized_jacobson_plot_embeds_one_image_and_is_deterministic() -> None:
+    result = analyse_change(
+        _long(), id="id", time="t", outcome="y", reliability=0.8, better="lower", cutoff_value=20
+    )
+    vector = jacobson_plot(result)
+    first, second = (jacobson_plot(result, rasterized=True) for _ in range(2))
+    assert first == second
+    assert first.count("<image") == 1 and "<image" not in vector
+    # The legend and lines stay vector: the text is still in the SVG.
+    assert "cut-off published = 20.00" in first
+
+
 def test_trajectory_and_forest_plots() -> None:
     """Trajectories with group means; a forest plot of effect sizes."""
     svg = trajectory_plot(_long(), id="id", time="t", outcome="y", group="g")

@@ -141,3 +141,13 @@ def test_method_sensitivity_table() -> None:
     assert list(table.index) == ["jt", "gln", "en", "hll", "nk", "ha"]
     counts = table[["recovered", "improved", "unchanged", "deteriorated", "harmed"]]
     assert (counts.sum(axis=1) == table["n_included"]).all()
+
+
+def test_group_change_without_tests_describes_the_same() -> None:
+    """tests=False leaves the description and effect sizes as they are; the tests are NaN."""
+    full, quick = group_change(PRE, POST), group_change(PRE, POST, tests=False)
+    assert math.isnan(quick.t) and math.isnan(quick.p_t) and math.isnan(quick.p_wilcoxon)
+    assert not math.isnan(full.p_wilcoxon)
+    for name in ("n", "mean_change", "sd_change", "change_ci_low", "change_ci_high", "d_z",
+                 "g_av", "mean_pre", "sd_post"):  # fmt: skip
+        assert getattr(quick, name) == getattr(full, name), name

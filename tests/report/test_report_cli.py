@@ -115,3 +115,22 @@ def test_blank_score_is_missing_not_zero(tmp_path: Path) -> None:
     # Pairs A (20 -> 8) and B (18 -> 17): mean change (-12 - 1) / 2 = -6.5.
     assert phq9["n"] == 2 and phq9["change"]["mean"] == -6.5
     assert phq9["post"]["n"] == 2
+
+
+def test_a_bad_qualitative_project_is_listed_with_the_other_problems(tmp_path: Path) -> None:
+    scores = _write(tmp_path, "scores.csv", SCORES)
+    not_a_zip = _write(tmp_path, "project.qdpx", "this is not a REFI-QDA archive")
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        ["report", str(scores), "--qual", str(not_a_zip), "--post", "later", "-o", str(out)],
+    )
+    assert result.exit_code == 2
+    assert "qualitative project: " in result.output and "not a zip archive" in result.output
+    assert "no row has timepoint = 'later'" in result.output
+    assert not out.exists()
+    missing = CliRunner().invoke(
+        app, ["report", str(scores), "--qual", str(tmp_path / "none.qdpx"), "-o", str(out)]
+    )
+    assert missing.exit_code == 2 and "none.qdpx: no such file" in missing.output
+    assert not out.exists()

@@ -26,7 +26,13 @@ SECTIONS = (
     "4. Data completeness",
     "5. Baseline profile",
     "6. Outcomes",
-    "7. What participants and facilitators said",
+    "7. The weekly check-ins",
+    "8. Completers and everyone",
+    "9. Comparisons",
+    "10. Facilitator feedback",
+    "11. Themes",
+    "12. Triangulation (joint displays)",
+    "13. Methods and provenance",
 )
 
 

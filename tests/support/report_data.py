@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -127,3 +128,65 @@ def synthetic(
         sessions=pd.DataFrame(sessions),
         enrolments=enrol,
     )
+
+
+THEME_CODES = {
+    "Living with pain": ("limits", "loss"),
+    "Belonging in the group": ("connection", "less alone"),
+    "The inner critic": ("critic", "self-reassurance"),
+    "New ways of coping": ("breathing", "pacing"),
+    "Acceptance": ("accepting limits", "little change"),
+}
+_WORDS = (
+    "pain", "group", "week", "breathing", "kind", "tired", "family", "work", "better", "worse",
+    "session", "voice", "critic", "calm", "slow", "walk", "sleep", "friend", "home", "day",
+)  # fmt: skip
+
+
+def synthetic_project(participants: list[str], *, seed: int = 7, words: int = 1300) -> Any:
+    """A coded qualitative project: one interview of about ``words`` words per participant
+    (cases named by the participant), ten codes under five group themes, about 20 codings
+    per interview, and a few passages cleared for sharing. Fictional text only."""
+    from balm.qual import Case, Code, Coding, Project, Source, Theme, ThemeMember, User
+
+    rng = np.random.default_rng(seed)
+    project = Project("Synthetic interviews", users=[User("u1", "Coder")])
+    members: dict[str, list[ThemeMember]] = {}
+    for theme, codes in THEME_CODES.items():
+        for name in codes:
+            code_id = f"code:{name}"
+            project.codes.append(Code(code_id, name))
+            members.setdefault(theme, []).append(ThemeMember("code", code_id))
+    project.codes.append(Code("code:cleared", "cleared for sharing"))
+    code_ids = [c.id for c in project.codes if c.id != "code:cleared"]
+    n = 0
+    for participant in participants:
+        sentences = []
+        while sum(len(s.split()) for s in sentences) < words:
+            length = int(rng.integers(8, 30))
+            sentences.append(" ".join(rng.choice(_WORDS, length)).capitalize() + ".")
+        text = " ".join(sentences)
+        case_id, source_id = f"case:{participant}", f"source:{participant}"
+        project.cases.append(Case(case_id, participant))
+        project.sources.append(
+            Source(source_id, f"interview {participant}", text, "interview", case_id)
+        )
+        starts = np.cumsum([0] + [len(s) + 1 for s in sentences[:-1]])
+        for k in rng.choice(len(sentences), size=min(20, len(sentences)), replace=False):
+            start = int(starts[k])
+            end = start + len(sentences[k])
+            n += 1
+            project.codings.append(
+                Coding(f"coding:{n}", source_id, start, end, str(rng.choice(code_ids)), "u1")
+            )
+            if rng.random() < 0.3:
+                n += 1
+                project.codings.append(
+                    Coding(f"coding:{n}", source_id, start, end, "code:cleared", "u1")
+                )
+    for k, (theme, theme_members) in enumerate(members.items()):
+        speaks = "Speaks to: phq9_total, pcs_total" if k % 2 else "Speaks to: gad7_total (worse)"
+        project.themes.append(
+            Theme(f"theme:{k}", theme, "group", description=speaks, members=tuple(theme_members))
+        )
+    return project

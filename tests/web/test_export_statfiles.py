@@ -40,23 +40,23 @@ def test_spss_stata_and_parquet_downloads(scored, tmp_path) -> None:
     sav = client.get(url, {"format": "sav", "bands": "1"})
     assert sav.status_code == 200 and "scores.sav" in sav["Content-Disposition"]
     path = tmp_path / "x.sav"
-    path.write_bytes(sav.content)
+    path.write_bytes(sav.getvalue())
     frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
     assert frame["phq9_total"].tolist() == [18]
     assert frame["phq9_total_band"].tolist() == ["moderately_severe"]
     assert meta.column_names_to_labels["phq9_total"] == "PHQ-9: Depression severity"
     dta = client.get(f"/export/sites/{scored.site_a.pk}/scores.csv", {"format": "dta"})
     path = tmp_path / "x.dta"
-    path.write_bytes(dta.content)
+    path.write_bytes(dta.getvalue())
     frame, _ = pyreadstat.read_dta(str(path), apply_value_formats=True)
     assert frame["timepoint"].tolist() == ["baseline"]
     parquet = client.get(url, {"format": "parquet"})
-    frame = pd.read_parquet(io.BytesIO(parquet.content))
+    frame = pd.read_parquet(io.BytesIO(parquet.getvalue()))
     assert frame["week"].dtype.kind == "i" and frame["phq9_total"].tolist() == [18]
     checkins = client.get("/export/checkins.csv", {"cohort": scored.cohort_a.pk, "format": "sav"})
     assert checkins.status_code == 200
     assert client.get(url, {"format": "xls"}).status_code == 400
-    assert client.get(url).content.startswith(b"enrolment,")  # CSV as before
+    assert client.get(url).getvalue().startswith(b"enrolment,")  # CSV as before
 
 
 def test_other_site_and_participants_still_refused(scored) -> None:

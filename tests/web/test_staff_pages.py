@@ -451,7 +451,9 @@ def test_dashboard_due_overdue_rates_alerts_and_scores(world) -> None:  # type: 
     assert p1_row["changes"] == [
         {
             "measure": "PHQ-9",
+            "first": "1",
             "score": "1",
+            "change": "0",
             "band": "Minimal",
             "category": "",
             "words": "Baseline only",

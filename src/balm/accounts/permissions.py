@@ -154,6 +154,12 @@ def can_view_pseudonymised(user: Any, site: Site) -> bool:
     return site.pk in site_ids(user)
 
 
+def can_view_evaluation(user: Any, site: Site) -> bool:
+    """The evaluation report of the site's groups (pseudonyms and figures): its researchers,
+    administrators and facilitators; never participants, never staff of other sites."""
+    return site.pk in site_ids(user, STAFF_ROLES)
+
+
 def can_view_free_text(user: Any, site: Site) -> bool:
     """Participants' own words (check-in notes, amendment and alert notes) and contact
     details: clinical staff of the site only; researchers see scores, never free text."""

@@ -62,7 +62,9 @@ def _sd(x: npt.NDArray[np.float64]) -> float:
     return float(np.std(x, ddof=1)) if x.size > 1 else math.nan
 
 
-def group_change(pre: npt.ArrayLike, post: npt.ArrayLike, confidence: float = 0.95) -> GroupChange:
+def group_change(
+    pre: npt.ArrayLike, post: npt.ArrayLike, confidence: float = 0.95, *, tests: bool = True
+) -> GroupChange:
     """Describe and test a group's pre-post change.
 
     Mean change M_diff with the t interval M_diff +/- t_{1-alpha/2, n-1} SD_diff / sqrt(n);
@@ -75,6 +77,10 @@ def group_change(pre: npt.ArrayLike, post: npt.ArrayLike, confidence: float = 0.
         Complete pairs.
     confidence : float
         Confidence level, default 0.95.
+    tests : bool
+        With False, the paired t-test and the Wilcoxon signed-rank test are not run (their
+        fields are NaN): scipy's Wilcoxon p-value for a small group with tied differences is
+        a permutation test that can take seconds, and a description needs neither.
 
     Returns
     -------
@@ -92,11 +98,12 @@ def group_change(pre: npt.ArrayLike, post: npt.ArrayLike, confidence: float = 0.
     mean_diff = float(diff.mean()) if n else math.nan
     if n > 1 and sd_diff > 0:
         half = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1)) * sd_diff / math.sqrt(n)
-        t_res = stats.ttest_rel(x2, x1)
-        t_value, p_t = float(t_res.statistic), float(t_res.pvalue)
+        t_res = stats.ttest_rel(x2, x1) if tests else None
+        t_value = math.nan if t_res is None else float(t_res.statistic)
+        p_t = math.nan if t_res is None else float(t_res.pvalue)
     else:
         half, t_value, p_t = math.nan, math.nan, math.nan
-    if n > 0 and bool(np.any(diff != 0)):
+    if tests and n > 0 and bool(np.any(diff != 0)):
         with warnings.catch_warnings():
             # scipy notes when it falls back to the normal approximation (ties, zeros).
             warnings.simplefilter("ignore", UserWarning)

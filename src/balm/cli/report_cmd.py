@@ -59,6 +59,19 @@ def report(
             "completed_on, withdrawn_on, withdrawal_reason, sessions_attended.",
         ),
     ] = None,
+    qual: Annotated[
+        Path | None,
+        typer.Option(
+            "--qual", help="Qualitative project (REFI-QDA .qdpx) for themes and joint displays."
+        ),
+    ] = None,
+    shareable: Annotated[
+        bool,
+        typer.Option(
+            "--shareable",
+            help="Suppress counts under 5 and leave out quotes not cleared for sharing.",
+        ),
+    ] = False,
     id: Annotated[str, typer.Option("--id", help="Id column (a course of treatment).")] = (
         "enrolment"
     ),
@@ -76,7 +89,8 @@ def report(
     ] = 12,
     title: Annotated[str | None, typer.Option("--title", help="Title of the report.")] = None,
 ) -> None:
-    """The evaluation report: flow, attendance, completeness, baseline profile and outcomes."""
+    """The evaluation report: flow, attendance, completeness, baseline, outcomes, check-ins,
+    comparisons, facilitator feedback, themes and joint displays."""
     from balm.report import ReportInputError, ReportOptions, build_report, read_inputs, render
 
     problems: list[str] = []
@@ -97,10 +111,16 @@ def report(
         k=min_sessions,
         sessions_planned=sessions_planned,
         title=defaults.title if title is None else title,
+        shareable=shareable,
     )
     try:
         inputs = read_inputs(
-            scores, options, checkins=checkins, sessions=sessions, enrolments=enrolments
+            scores,
+            options,
+            checkins=checkins,
+            sessions=sessions,
+            enrolments=enrolments,
+            qual=qual,
         )
     except ReportInputError as error:
         problems.extend(error.problems)

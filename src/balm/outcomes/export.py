@@ -63,13 +63,34 @@ SOURCE_FIELDS: dict[str, tuple[str, str]] = {
     "sessions_attended": ("programmes.attendance", "mark"),
     "practice_minutes": ("outcomes.checkin", "scores"),
     "<instrument>_<item>": ("outcomes.response", "answers"),
+    "<step>_on": ("programmes.enrolmentstatuschange", "on"),
+    "session": ("programmes.session", "number"),
+    "session date": ("programmes.session", "date"),
+    "title": ("programmes.sessionplan", "title"),
+    "attended": ("programmes.attendance", "mark"),
+    "enrolled": ("programmes.attendance", "mark"),
 }
 
 #: Free-text columns, exported only when asked and allowed (clinical staff of the site, or a
 #: researcher where the site allows it: ``Site.researchers_see_checkin_notes``).
 FREE_TEXT_FIELDS: dict[str, tuple[str, str]] = {
     "note": ("outcomes.checkin", "note"),
+    "withdrawal_reason": ("programmes.enrolmentstatuschange", "reason"),
+    "feedback": ("programmes.session", "facilitator_feedback"),
+    "reflections": ("programmes.session", "reflections"),
 }
+
+#: The columns of the sessions export, in order (what ``balm report --sessions`` reads).
+SESSION_COLUMNS = (
+    "cohort",
+    "session",
+    "date",
+    "title",
+    "attended",
+    "enrolled",
+    "feedback",
+    "reflections",
+)
 
 #: Per-course columns added to the scores export after the id columns.
 COURSE_COLUMNS = ("sessions_attended", "practice_minutes")
@@ -88,6 +109,12 @@ def enrolment_id(pseudonym: str, cohort_id: int) -> str:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame as the CSV file every export serves (UTF-8, no index, ``\n`` line ends): the
+    web downloads and the Evaluation page use this one function, so both hold the same bytes."""
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def score_columns(
@@ -376,6 +403,107 @@ def checkins_frame(enrolments: Any, *, notes: bool = False) -> pd.DataFrame:
     return pd.DataFrame(list(table.rows), columns=table.columns)
 
 
+def sessions_frame(enrolments: Any, *, free_text: bool = False) -> pd.DataFrame:
+    """One row per session of the cohorts of a queryset of enrolments (:data:`SESSION_COLUMNS`).
+
+    A session counts as held once its register is taken (any attendance mark): then ``date``
+    is its date, ``attended`` the enrolments marked present and ``enrolled`` the enrolments on
+    its register (present, absent or apologies), both among ``enrolments``. Before that the
+    three are blank, as ``balm report`` reads a session with no date as not held yet.
+    ``feedback`` and ``reflections`` are the facilitators' free text when ``free_text`` (the
+    caller has checked who may have it), blank otherwise. Text cells are neutralised against
+    spreadsheet formulas. Cohorts that share a name get `` (c<id>)`` after it, so each
+    (cohort, session) names one session."""
+    from balm.programmes.models import Attendance, Session
+    from balm.report.render import neutralise
+
+    sessions = list(
+        Session.objects.filter(cohort__enrolments__in=enrolments)
+        .distinct()
+        .order_by("cohort__name", "cohort_id", "number")
+        .values_list(
+            "id",
+            "cohort_id",
+            "cohort__name",
+            "number",
+            "date",
+            "plan__title",
+            "facilitator_feedback",
+            "reflections",
+        )
+    )
+    marks: dict[int, list[str]] = {}
+    for session_id, mark in Attendance.objects.filter(
+        session_id__in=[row[0] for row in sessions], enrolment__in=enrolments
+    ).values_list("session_id", "mark"):
+        marks.setdefault(session_id, []).append(mark)
+    names: dict[str, set[int]] = {}
+    for _, cohort_id, name, *_ in sessions:
+        names.setdefault(name, set()).add(cohort_id)
+    rows = []
+    for session_id, cohort_id, name, number, day, title, feedback, reflections in sessions:
+        register = marks.get(session_id, [])
+        held = bool(register)
+        rows.append(
+            (
+                neutralise(name if len(names[name]) == 1 else f"{name} (c{cohort_id})"),
+                number,
+                day.isoformat() if held and day is not None else None,
+                neutralise(title or f"Session {number}"),
+                register.count("present") if held else None,
+                len(register) if held else None,
+                neutralise(feedback) if free_text else None,
+                neutralise(reflections) if free_text else None,
+            )
+        )
+    frame = pd.DataFrame(rows, columns=list(SESSION_COLUMNS))
+    for column in ("attended", "enrolled"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+#: The columns of the enrolments export (what ``balm report --enrolments`` reads).
+ENROLMENT_STEPS = ("referred", "assessed", "started", "completed", "withdrawn")
+ENROLMENT_COLUMNS = (
+    "enrolment",
+    *(f"{step}_on" for step in ENROLMENT_STEPS),
+    "withdrawal_reason",
+    "sessions_attended",
+)
+
+
+def enrolments_frame(enrolments: Any, *, free_text: bool = False) -> pd.DataFrame:
+    """One row per enrolment (course of treatment) with the first date each step of its
+    status history was reached (blank: never), the reason for withdrawing (free text: only
+    when ``free_text``, the caller having checked who may have it; neutralised against
+    spreadsheet formulas) and the sessions it was marked present at."""
+    from balm.programmes.models import EnrolmentStatusChange
+    from balm.report.render import neutralise
+
+    rows: dict[str, dict[str, Any]] = {}
+    for pseudonym, cohort_id in enrolments.values_list("participant__pseudonym", "cohort_id"):
+        key = enrolment_id(pseudonym, cohort_id)
+        rows[key] = dict.fromkeys(ENROLMENT_COLUMNS)
+        rows[key]["enrolment"] = key
+    history = EnrolmentStatusChange.objects.filter(enrolment__in=enrolments).order_by(
+        "on", "recorded_at", "id"
+    )
+    for pseudonym, cohort_id, status, on, reason in history.values_list(
+        "enrolment__participant__pseudonym", "enrolment__cohort_id", "status", "on", "reason"
+    ):
+        row = rows[enrolment_id(pseudonym, cohort_id)]
+        if status in ENROLMENT_STEPS and row[f"{status}_on"] is None:
+            row[f"{status}_on"] = on.isoformat()
+        if status == "withdrawn" and free_text:
+            row["withdrawal_reason"] = neutralise(reason.strip()) or None
+    attended, _ = _course_totals(enrolments)
+    for key, row in rows.items():
+        row["sessions_attended"] = attended.get(key, 0)
+    frame = pd.DataFrame([rows[k] for k in sorted(rows)], columns=list(ENROLMENT_COLUMNS))
+    frame["sessions_attended"] = frame["sessions_attended"].astype("Int64")
+    return frame
+
+
 #: The fixed columns of the exports, in words: (column, meaning, values).
 FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("enrolment", "One person's course of treatment in one group: <pseudonym>-c<group id>", "text"),
@@ -396,6 +524,30 @@ FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     (
         "note",
         "The participant's free-text check-in note (only when asked for and allowed)",
+        "text",
+    ),
+    *(
+        (f"{step}_on", f"The day the enrolment was first {step} (enrolments export)", "date")
+        for step in ("referred", "assessed", "started", "completed", "withdrawn")
+    ),
+    (
+        "withdrawal_reason",
+        "Why the person withdrew, as recorded (enrolments export; clinical staff only)",
+        "text",
+    ),
+    ("session", "Session number in its group (sessions export)", "1+"),
+    ("date", "The day the session was held (sessions export); blank: register not taken", "date"),
+    ("title", "The session's title from its programme plan (sessions export)", "text"),
+    ("attended", "People marked present at the session (sessions export)", "0+"),
+    ("enrolled", "People on the session's register: present, absent or apologies", "0+"),
+    (
+        "feedback",
+        "The facilitators' feedback on the session (sessions export; clinical staff only)",
+        "text",
+    ),
+    (
+        "reflections",
+        "The facilitators' reflections on the session (sessions export; clinical staff only)",
         "text",
     ),
 )

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from balm.qual import project as q
+from balm.qual.integration import SPEAKS_TO
 from balm.qual.readers import read_source_file
 
 INTERVIEWEES = {
@@ -111,7 +112,11 @@ def demo_project() -> q.Project:
     coder = themes["coder"]
     parents: dict[str, str] = {}
     for group in themes["group_themes"]:
-        project.themes.append(q.Theme(f"theme:{group['id']}", group["title"], "group"))
+        outcomes = ", ".join(group.get("speaks_to", ()))
+        description = f"{SPEAKS_TO} {outcomes}" if outcomes else ""
+        project.themes.append(
+            q.Theme(f"theme:{group['id']}", group["title"], "group", description=description)
+        )
         for pet in group["personal_themes"]:
             parents[pet] = f"theme:{group['id']}"
     for pet in themes["personal_themes"]:

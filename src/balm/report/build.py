@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from balm import __version__
-from balm.report import engagement, figures, text
+from balm.report import clinical, comparisons, engagement, figures, shareable, text
 from balm.report.inputs import (
     ReportInputs,
     ReportOptions,
@@ -14,8 +14,18 @@ from balm.report.inputs import (
     score_columns,
     time_labels,
 )
-from balm.report.model import CATEGORY_ORDER, Figure, OutcomeReport, Report, Table
+from balm.report.model import (
+    CATEGORY_ORDER,
+    CHANGE_COLUMNS,
+    Behind,
+    Figure,
+    OutcomeReport,
+    Report,
+    Table,
+    Theme,
+)
 from balm.report.outcomes import ScoreColumn, analyse_outcome, match_column, number
+from balm.report.qualitative import build_qualitative, session_feedback
 
 
 def _inline(svg: str) -> str:
@@ -194,12 +204,7 @@ def _outcome_tables(outcomes: list[OutcomeReport], options: ReportOptions) -> li
                 "n (both)",
                 f"{pre} mean (both)",
                 f"{post} mean (both)",
-                "change",
-                "change CI low",
-                "change CI high",
-                "d_z",
-                "d_z CI low",
-                "d_z CI high",
+                *CHANGE_COLUMNS,
                 "g_av",
                 "g_av CI low",
                 "g_av CI high",
@@ -270,7 +275,11 @@ def build_report(
             )
         else:
             matched.append(m)
-    outcomes = [analyse_outcome(scores, opts, m, figures=figures_on) for m in matched]
+    # A Jacobson plot shows each person as a point: left out of a shareable report.
+    outcomes = [
+        analyse_outcome(scores, opts, m, figures=figures_on and not opts.shareable) for m in matched
+    ]
+    outcomes, clinical_tables = clinical.with_clinical(scores, opts, outcomes)
     flow = engagement.participant_flow(scores, opts, inputs.enrolments)
     attendance = engagement.attendance(inputs.sessions, inputs.enrolments)
     checkins = engagement.checkins_summary(inputs.checkins, opts)
@@ -379,6 +388,71 @@ def build_report(
     tables.append(_completeness(scores, opts, matched))
     tables.extend(_baseline(scores, opts, matched))
     tables.extend(_outcome_tables(outcomes, opts))
+    tables.extend(clinical_tables)
+    if inputs.checkins is not None and checkins.given:
+        tables.append(comparisons.checkin_growth(inputs.checkins, opts))
+        if figures_on:
+            figs.append(
+                Figure(
+                    "checkin_trajectories",
+                    figures.checkin_trajectories(checkins.by_week),
+                    "Line chart of the mean of each weekly check-in rating per week; the "
+                    "numbers are in the check-ins table, the growth models in the table "
+                    "below it.",
+                    "checkins",
+                )
+            )
+    completers_table, completers_basis = comparisons.completers(
+        scores, opts, outcomes, inputs.enrolments
+    )
+    tables.append(completers_table)
+    notes.append(f"completers and everyone: {completers_basis}")
+    if inputs.enrolments is not None:
+        tables.append(comparisons.dose(scores, opts, outcomes, inputs.enrolments))
+    compared, compare_notes = comparisons.comparisons(scores, opts, outcomes)
+    notes.extend(compare_notes)
+    if compared is not None:
+        tables.append(compared)
+        if figures_on:
+            figs.append(
+                Figure(
+                    "comparisons",
+                    figures.forest_plot(
+                        [
+                            (
+                                f"{g}: {c} {lv}" + ("" if kind == "reference" else " (diff.)"),
+                                e,
+                                lo,
+                                hi,
+                            )
+                            for g, c, lv, kind, e, lo, hi in compared.rows
+                        ]
+                    ),
+                    "Forest plot of the reference level's change per week and each other "
+                    "level's difference from it, with 95% confidence intervals; the numbers "
+                    "are in the comparisons table.",
+                    "comparisons",
+                )
+            )
+    feedback = session_feedback(inputs.sessions, shareable=opts.shareable)
+    if feedback is not None:
+        tables.append(feedback)
+    elif opts.shareable and inputs.sessions is not None:
+        notes.append("shareable report: the facilitators' free-text feedback is left out")
+    themes: list[Theme] = []
+    behind: dict[str, Behind] = {}
+    joint: dict[str, object] = {}
+    if inputs.qual is not None:
+        qual = build_qualitative(inputs.qual, scores, opts, outcomes, shareable=opts.shareable)
+        tables.extend(qual.tables)
+        notes.extend(qual.notes)
+        themes, behind, joint = qual.themes, qual.behind, qual.joint
+        if opts.shareable:
+            notes.append(
+                f"shareable report: {qual.quotes_left_out} quotes not cleared for sharing "
+                "(no 'cleared for sharing' coding over them) are left out"
+            )
+    tables.append(_methods(opts, matched))
     for o in outcomes:
         if o.jacobson_svg is not None:
             figs.append(
@@ -408,5 +482,64 @@ def build_report(
         summary=(),
         limitations=(),
         notes=tuple(notes),
+        themes=tuple(themes),
+        joint_display=joint,
+        qualitative_given=inputs.qual is not None,
+        behind_index=behind,
+        shareable=opts.shareable,
+        versions=_versions(),
     )
+    if opts.shareable:
+        report = shareable.suppress(report, figures_on=figures_on)
     return text.with_words(report)
+
+
+def _versions() -> dict[str, str]:
+    """balm, the scorer and the libraries every number passed through."""
+    from importlib.metadata import version
+
+    from balm.instruments import SCORER_VERSION
+
+    found = {"balm": __version__, "balm scorer": SCORER_VERSION}
+    for package in ("numpy", "pandas", "scipy", "matplotlib", "jinja2"):
+        found[package] = version(package)
+    return found
+
+
+def _methods(opts: ReportOptions, matched: list[ScoreColumn]) -> Table:
+    """Every option and fixed choice of the report, with where it comes from."""
+    rows: list[tuple[str, object, str]] = [
+        ("id column", opts.id, "--id"),
+        ("timepoint column", opts.time, "--time"),
+        ("pre timepoint", opts.pre, "--pre"),
+        ("post timepoint", opts.post, "--post"),
+        ("follow-up timepoint", opts.follow_up, "--follow-up"),
+        ("week column", opts.week, "balm's export"),
+        ("k (attended at least k sessions)", opts.k, "--min-sessions"),
+        ("sessions planned", opts.sessions_planned, "--sessions-planned"),
+        ("shareable (counts under 5 suppressed)", "yes" if opts.shareable else "no", "--shareable"),
+        ("change categories", "combined approach, Jacobson-Truax RCI, cut-off auto",
+         "balm change defaults (Jacobson & Truax 1991)"),
+        ("growth model", "score ~ week * group + (week | person), REML, 95% Wald CI",
+         "balm.change.mixed.fit_growth_model"),
+        ("d_z interval", "exact noncentral t", "Lakens 2013"),
+        ("g_av interval", "Algina & Keselman", "Lakens 2013"),
+        ("exemplar quote", "longest passage of at most 300 characters",
+         "balm.qual.recurrence"),
+        ("joint displays", "statistics by themes, presence by category, case by case, "
+         "discordant cases", "Guetterman, Fetters & Creswell 2015"),
+    ]  # fmt: skip
+    for m in matched:
+        rows.append(
+            (
+                f"{m.column}: instrument version",
+                m.instrument.version,
+                f"balm catalogue ({m.instrument.citation})",
+            )
+        )
+    return Table(
+        "methods",
+        "Methods: every option and fixed choice of this report, with its source",
+        ("parameter", "value", "source"),
+        tuple(rows),
+    )

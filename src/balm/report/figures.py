@@ -41,8 +41,10 @@ def _svg(fig: Any) -> str:
     return text[text.index("<svg") :]
 
 
-def _count(value: int | None) -> str:
-    return "not known" if value is None else f"n = {value}"
+def _count(value: int | None, shareable: bool = False) -> str:
+    from balm.report.shareable import count_text
+
+    return "not known" if value is None else f"n = {count_text(value, shareable)}"
 
 
 def flow_steps(flow: Flow) -> list[tuple[str, int | None]]:
@@ -57,8 +59,11 @@ def flow_steps(flow: Flow) -> list[tuple[str, int | None]]:
     ]
 
 
-def flow_diagram(flow: Flow) -> str:
-    """A CONSORT-style flow diagram: one box per step, withdrawals to the side."""
+def flow_diagram(flow: Flow, *, shareable: bool = False) -> str:
+    """A CONSORT-style flow diagram: one box per step, withdrawals to the side (counts under
+    5 shown as <5 when ``shareable``)."""
+    from balm.report.shareable import count_text
+
     steps = flow_steps(flow)
     height = 1.1 * len(steps)
     with _figure(6.5, height) as (fig, ax):
@@ -68,7 +73,9 @@ def flow_diagram(flow: Flow) -> str:
         box = {"boxstyle": "round,pad=0.4", "fc": "white", "ec": "black", "lw": 0.8}
         for k, (label, value) in enumerate(steps):
             y = height - 0.55 - k * 1.1
-            ax.text(3.2, y, f"{label}\n{_count(value)}", ha="center", va="center", bbox=box)
+            ax.text(
+                3.2, y, f"{label}\n{_count(value, shareable)}", ha="center", va="center", bbox=box
+            )
             if k:
                 ax.annotate(
                     "",
@@ -76,10 +83,10 @@ def flow_diagram(flow: Flow) -> str:
                     xytext=(3.2, y + 0.78),
                     arrowprops={"arrowstyle": "->", "lw": 0.8},
                 )
-        side = ["Withdrew", _count(flow.withdrawn)]
+        side = ["Withdrew", _count(flow.withdrawn, shareable)]
         if flow.withdrawn_before_start is not None:
-            side.append(f"before starting: {flow.withdrawn_before_start}")
-            side.append(f"after starting: {flow.withdrawn_after_start}")
+            side.append(f"before starting: {count_text(flow.withdrawn_before_start, shareable)}")
+            side.append(f"after starting: {count_text(flow.withdrawn_after_start, shareable)}")
         ax.text(8.0, height - 0.55 - 2.5 * 1.1, "\n".join(side), ha="center", va="center", bbox=box)
         return _svg(fig)
 
@@ -107,4 +114,46 @@ def practice_chart(weeks: Sequence[CheckinWeek]) -> str:
         ax.set_ylabel("median minutes of practice")
         ax.set_title("Home practice reported in the weekly check-ins")
         ax.set_ylim(bottom=0)
+        return _svg(fig)
+
+
+def checkin_trajectories(weeks: Sequence[CheckinWeek]) -> str:
+    """Mean of each check-in rating per week, one line per rating (0-10 scales)."""
+    names = sorted({s for w in weeks for s in w.scales})
+    markers = "osD^v<>p"
+    with _figure(6.0, 3.4) as (fig, ax):
+        for k, name in enumerate(names):
+            shown = [(w.week, w.scales[name]) for w in weeks if w.scales.get(name) is not None]
+            ax.plot(
+                [a for a, _ in shown],
+                [m for _, m in shown],
+                marker=markers[k % len(markers)],
+                markersize=3,
+                label=name.replace("_", " "),
+            )
+        ax.set_xlabel("week")
+        ax.set_ylabel("mean rating")
+        ax.set_title("Weekly check-in ratings")
+        if names:
+            ax.legend(fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+        return _svg(fig)
+
+
+def forest_plot(rows: Sequence[tuple[str, float | None, float | None, float | None]]) -> str:
+    """Estimates with 95% CIs, one row each (label, estimate, low, high), zero marked."""
+    height = max(1.6, 0.22 * len(rows) + 0.8)
+    with _figure(6.0, height) as (fig, ax):
+        ys = list(range(len(rows)))[::-1]
+        for y, (_, est, low, high) in zip(ys, rows, strict=True):
+            if est is None:
+                continue
+            if low is not None and high is not None:
+                ax.plot([low, high], [y, y], color=_BLUE, lw=1)
+            ax.plot([est], [y], marker="s", color=_BLUE, markersize=3)
+        ax.axvline(0, color="black", lw=0.6)
+        ax.set_yticks(ys)
+        ax.set_yticklabels([label for label, *_ in rows], fontsize=7)
+        ax.set_ylim(-0.8, len(rows) - 0.2)
+        ax.set_xlabel("points per week (95% CI)")
+        ax.set_title("Comparisons: reference slope and differences from it")
         return _svg(fig)

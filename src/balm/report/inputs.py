@@ -9,8 +9,9 @@ Files (only the scores file is required):
   ``practice_type``).
 * **sessions**: one row per session of a cohort: ``cohort``, ``session`` (number, 1..),
   ``date`` (YYYY-MM-DD, blank when not yet held), ``title``, ``attended`` (people who came)
-  and ``enrolled`` (people enrolled in the cohort then). balm has no sessions export yet;
-  this is the file it will write.
+  and ``enrolled`` (people enrolled in the cohort then); optionally ``feedback`` and
+  ``reflections`` (facilitators' free text, blank allowed). The web app's sessions export
+  writes exactly these columns.
 * **enrolments**: one row per course of treatment (the id column, e.g. ``enrolment``), with
   the date each step of the enrolment was reached (YYYY-MM-DD, blank when never):
   ``referred_on``, ``assessed_on``, ``started_on``, ``completed_on``, ``withdrawn_on``;
@@ -28,9 +29,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from balm.qual import Project
 
 #: Columns of the tidy scores export that are not scores.
 SCORE_ID_COLUMNS = (
@@ -44,6 +49,8 @@ SCORE_ID_COLUMNS = (
     "week",
 )
 SESSION_COLUMNS = ("cohort", "session", "date", "title", "attended", "enrolled")
+#: Optional free-text columns of the sessions file (the facilitators' words).
+SESSION_TEXT_COLUMNS = ("feedback", "reflections")
 ENROLMENT_STEPS = ("referred", "assessed", "started", "completed", "withdrawn")
 ENROLMENT_COLUMNS = (
     *(f"{step}_on" for step in ENROLMENT_STEPS),
@@ -74,6 +81,8 @@ class ReportOptions:
     k: int = 6
     sessions_planned: int = 12
     title: str = "Evaluation of the compassion-focused therapy groups"
+    #: Counts under 5 suppressed everywhere and quotes not cleared for sharing left out.
+    shareable: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,8 @@ class ReportInputs:
     checkins: pd.DataFrame | None = None
     sessions: pd.DataFrame | None = None
     enrolments: pd.DataFrame | None = None
+    #: The qualitative project (:func:`balm.qual.read_qdpx`), when one was given.
+    qual: Project | None = None
     sha256: dict[str, str] = field(default_factory=dict)
     #: The options :func:`read_inputs` checked the frames with (None: not checked yet).
     checked_with: ReportOptions | None = None
@@ -346,6 +357,7 @@ def read_inputs(
     checkins: Path | None = None,
     sessions: Path | None = None,
     enrolments: Path | None = None,
+    qual: Path | None = None,
 ) -> ReportInputs:
     """Read and check the input files; raise :class:`ReportInputError` listing every problem.
 
@@ -356,6 +368,8 @@ def read_inputs(
     options : ReportOptions
     checkins, sessions, enrolments : Path, optional
         See the module docstring for their columns.
+    qual : Path, optional
+        A REFI-QDA ``.qdpx`` qualitative project (read by :func:`balm.qual.read_qdpx`).
 
     Returns
     -------
@@ -377,6 +391,7 @@ def read_inputs(
         frames[role] = frame
         if digest:
             digests[role] = digest
+    project = _read_qual(qual, digests, problems) if qual is not None else None
     score_frame = frames["scores"]
     if score_frame is not None:
         problems.extend(
@@ -395,6 +410,21 @@ def read_inputs(
         checkins=frames["checkins"],
         sessions=frames["sessions"],
         enrolments=frames["enrolments"],
+        qual=project,
         sha256=digests,
         checked_with=options,
     )
+
+
+def _read_qual(path: Path, digests: dict[str, str], problems: list[str]) -> Project | None:
+    from balm.qual import QualInputError, read_qdpx
+
+    if not path.is_file():
+        problems.append(f"qualitative project {path}: no such file")
+        return None
+    digests["qual"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        return read_qdpx(path)
+    except QualInputError as error:
+        problems.extend(f"qualitative project: {p}" for p in error.problems)
+        return None

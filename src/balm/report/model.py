@@ -21,6 +21,15 @@ from typing import Any
 
 #: The five categories of the combined approach, in reporting order (as balm.change).
 CATEGORY_ORDER = ("recovered", "improved", "unchanged", "deteriorated", "harmed")
+#: Table columns of a paired change: mean change and Cohen's d_z with their 95% CIs.
+CHANGE_COLUMNS = (
+    "change",
+    "change CI low",
+    "change CI high",
+    "d_z",
+    "d_z CI low",
+    "d_z CI high",
+)
 
 
 @dataclass(frozen=True)
@@ -187,21 +196,51 @@ class OutcomeReport:
     jacobson_svg: str | None
     #: Reserved for the NHS Talking Therapies and IMMPACT approaches (branch ``clinical``).
     clinical_approaches: dict[str, Any] = field(default_factory=dict)
+    #: Each analysed enrolment's change category (for the joint displays; not in the JSON).
+    by_person: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
 class Theme:
-    """A theme of the qualitative project (reserved: filled once ``balm.qual`` exists).
-
-    Shaped after ``balm.qual``'s ``themes`` frame (theme, name, level) plus the recurrence
-    across cases and the quotes the report shows.
-    """
+    """A group theme of the qualitative project: ``balm.qual``'s ``themes`` frame (theme,
+    name, level), the cases it recurs in and the exemplar quotes the report shows."""
 
     theme: str
     name: str
     level: str
     cases: tuple[str, ...]
     quotes: tuple[str, ...]
+    #: The case (pseudonym) each quote is from, in the order of ``quotes``.
+    quote_cases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuoteRef:
+    """A passage of the qualitative project: ``text[start:end]`` of the source named
+    ``source``, in the sources of case ``case`` (the participant's pseudonym)."""
+
+    source: str
+    case: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Behind:
+    """The people and passages behind one number of a joint display."""
+
+    enrolments: tuple[str, ...]
+    quotes: tuple[QuoteRef, ...]
+
+
+def behind_key(table: str, row: int, column: int) -> str:
+    """The key of one cell of a joint display: ``jd:<table key>:<row>:<column>``.
+
+    ``row`` and ``column`` count from 0 in the table as the report holds it (the first
+    column is the row heading); the same inputs and options give the same keys.
+    """
+    return f"jd:{table}:{row}:{column}"
 
 
 @dataclass(frozen=True)
@@ -227,6 +266,19 @@ class Report:
     themes: tuple[Theme, ...] = ()
     joint_display: dict[str, Any] = field(default_factory=dict)
     qualitative_given: bool = False
+    #: Who and which passages stand behind each number of a joint display, by
+    #: :func:`behind_key`; cells with nobody behind them have no entry.
+    behind_index: dict[str, Behind] = field(default_factory=dict)
+    #: Counts under 5 are suppressed (:mod:`balm.report.shareable`) and uncleared quotes
+    #: left out.
+    shareable: bool = False
+    #: balm, its scorer and the libraries the numbers passed through, with their versions.
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def behind(self, key: str) -> Behind | None:
+        """The enrolments and quotes behind the joint-display number ``key``
+        (``jd:<table key>:<row>:<column>``, see :func:`behind_key`), or None."""
+        return self.behind_index.get(key)
 
     def table(self, key: str) -> Table:
         """The table called ``key``."""

@@ -22,6 +22,10 @@ from balm.instruments import Instrument, Scale, catalogue
 from balm.report.inputs import ReportOptions, time_labels
 from balm.report.model import Effect, Growth, OutcomeReport, Parameter, Summary
 
+#: Jacobson plots of more people than this draw their points as one embedded image, so the
+#: PDF stays quick to lay out (the HTML keeps its data table beside the plot).
+RASTERISE_OVER = 200
+
 
 def number(value: float | int | None) -> float | None:
     """A float for the model: None for a missing or non-finite value (JSON has no NaN)."""
@@ -125,6 +129,14 @@ def _parameter(result: ChangeResult | None, name: str) -> Parameter | None:
     return Parameter(used.name, used.value, used.source)
 
 
+def _by_person(result: ChangeResult | None) -> dict[str, str]:
+    """Each analysed id's change category (text), as :func:`balm.change.analyse_change` gave."""
+    if result is None:
+        return {}
+    cats = result.participants["category"].dropna()
+    return {str(k): str(v) for k, v in sorted(cats.items(), key=lambda kv: str(kv[0]))}
+
+
 def analyse_outcome(
     scores: pd.DataFrame, options: ReportOptions, matched: ScoreColumn, *, figures: bool = True
 ) -> OutcomeReport:
@@ -144,8 +156,11 @@ def analyse_outcome(
         scores, id=options.id, time=options.time, outcome=column, pre=options.pre, post=options.post
     )
     complete = pairs.complete
+    # The report shows no p-values: the tests are not run (see group_change).
     group = group_change(
-        complete["pre"].to_numpy(dtype=np.float64), complete["post"].to_numpy(dtype=np.float64)
+        complete["pre"].to_numpy(dtype=np.float64),
+        complete["post"].to_numpy(dtype=np.float64),
+        tests=False,
     )
     by_time = timepoint_summary(scores, id=options.id, time=options.time, outcome=column)
     result: ChangeResult | None = None
@@ -174,7 +189,9 @@ def analyse_outcome(
         from balm.change.figures import jacobson_plot
 
         svg = jacobson_plot(
-            result, title=f"{matched.label}: each person's {options.pre} and {options.post} score"
+            result,
+            title=f"{matched.label}: each person's {options.pre} and {options.post} score",
+            rasterized=result.n_included > RASTERISE_OVER,
         )
     n = group.n
     return OutcomeReport(
@@ -206,4 +223,5 @@ def analyse_outcome(
         if result is None
         else tuple(Parameter(p.name, p.value, p.source) for p in result.parameters),
         jacobson_svg=svg,
+        by_person=_by_person(result),
     )

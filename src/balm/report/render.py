@@ -8,12 +8,13 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict
 from importlib import resources
 from typing import Any
 
 from balm.cells import neutralise
-from balm.report.model import CATEGORY_ORDER, OutcomeReport, Report, Table
+from balm.report.model import CATEGORY_ORDER, OutcomeReport, Report, Table, behind_key
 
 
 def _clean(value: Any) -> Any:
@@ -87,8 +88,15 @@ def to_dict(report: Report) -> dict[str, Any]:
         "themes": [asdict(t) for t in report.themes],
         "joint_display": report.joint_display,
         "qualitative_project": report.qualitative_given,
+        "shareable": report.shareable,
+        "versions": report.versions,
     }
     cleaned: dict[str, Any] = _clean(data)
+    if report.shareable:
+        from balm.report.shareable import suppress_json
+
+        shared: dict[str, Any] = suppress_json(cleaned)
+        return shared
     return cleaned
 
 
@@ -98,10 +106,12 @@ def to_json(report: Report) -> str:
 
 
 def digits_for(column: str) -> int:
-    """Decimals shown for a column: 0 for percentages, 2 for effect sizes, reliabilities and
-    slopes, 1 for scores (the precision a clinician reads)."""
+    """Decimals shown for a column: 0 for percentages, 2 for effect sizes, correlations,
+    reliabilities and slopes, 1 for scores (the precision a clinician reads)."""
     if column == "%" or column.endswith("%"):
         return 0
+    if column == "r" or column.startswith("r CI"):
+        return 2
     if column.startswith(("d_z", "g_av", "reliability", "slope", "practice")):
         return 2 if not column.startswith("practice") else 0
     return 1
@@ -141,8 +151,26 @@ def _environment() -> Any:
     return env
 
 
-def to_html(report: Report) -> str:
-    """Self-contained HTML: stylesheet inline, figures as inline SVG, no outside requests."""
+def _count_filter(report: Report) -> Callable[[int | None], str]:
+    from balm.report.shareable import count_text
+
+    return lambda value: "—" if value is None else count_text(value, report.shareable)
+
+
+def to_html(report: Report, link: Callable[[str], str] | None = None) -> str:
+    """Self-contained HTML: stylesheet inline, figures as inline SVG, no outside requests.
+
+    With ``link``, every number of a joint display that has people behind it
+    (:meth:`Report.behind`) becomes ``<a href="{link(key)}">``; without it the HTML is the
+    same, byte for byte, as the report gives everywhere else.
+    """
+
+    def href(table: str, row: int, column: int) -> str | None:
+        if link is None:
+            return None
+        key = behind_key(table, row, column)
+        return link(key) if key in report.behind_index else None
+
     css = resources.files("balm.report").joinpath("templates/report.css").read_text("utf-8")
     template = _environment().get_template("report.html")
     tables = {t.key: t for t in report.tables}
@@ -154,6 +182,8 @@ def to_html(report: Report) -> str:
             figures=figures,
             css=css,
             categories=CATEGORY_ORDER,
+            href=href,
+            count=_count_filter(report),
         )
     )
 

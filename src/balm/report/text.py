@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from balm.report.model import OutcomeReport, Report
+from balm.report.shareable import count_text, small
+
+Count = Callable[[int | None], str]
 
 #: Below this many people with both scores, the summary warns that the numbers are fragile.
 SMALL_N = 30
@@ -14,7 +18,9 @@ def _one(value: float | None, digits: int = 1) -> str:
     return "not known" if value is None else f"{value:.{digits}f}"
 
 
-def _pct(part: int, whole: int) -> str:
+def _pct(part: int, whole: int, shareable: bool = False) -> str:
+    if shareable and small(part):
+        return "share not shown"
     return f"{round(100.0 * part / whole)}%" if whole else "—"
 
 
@@ -34,14 +40,17 @@ def _interval(low: float, high: float) -> str:
     return f"95% confidence interval: a rise of {_one(low)} to {_one(high)} points"
 
 
-def _outcome_sentence(o: OutcomeReport, pre: str, post: str) -> str:
+def _outcome_sentence(o: OutcomeReport, pre: str, post: str, shareable: bool = False) -> str:
+    def n(value: int | None) -> str:
+        return count_text(value, shareable)
+
     if o.n == 0:
         return f"{o.label}: nobody had a score at both {pre} and {post}."
     if o.change_mean is None:
-        return f"{o.label}: {o.n} people had scores at both {pre} and {post}."
+        return f"{o.label}: {n(o.n)} people had scores at both {pre} and {post}."
     direction = "fell" if o.change_mean < 0 else "rose" if o.change_mean > 0 else "did not move"
     words = (
-        f"{o.label} ({o.better} is better): {o.n} people had scores at both {pre} and {post}. "
+        f"{o.label} ({o.better} is better): {n(o.n)} people had scores at both {pre} and {post}. "
         f"Their average went from {_one(o.paired_pre.mean)} to {_one(o.paired_post.mean)}; it "
         f"{direction} by {_one(abs(o.change_mean))} points"
     )
@@ -61,9 +70,10 @@ def _outcome_sentence(o: OutcomeReport, pre: str, post: str) -> str:
         improved = c["recovered"] + c["improved"]
         worse = c["deteriorated"] + c["harmed"]
         words += (
-            f" {improved} of {o.n} ({_pct(improved, o.n)}) improved reliably (by more than the "
-            f"questionnaire's measurement error), {c['recovered']} of them also past the "
-            f"cut-off score (recovered); {worse} ({_pct(worse, o.n)}) got reliably worse."
+            f" {n(improved)} of {n(o.n)} ({_pct(improved, o.n, shareable)}) improved reliably "
+            f"(by more than the questionnaire's measurement error), {n(c['recovered'])} of them "
+            f"also past the cut-off score (recovered); {n(worse)} "
+            f"({_pct(worse, o.n, shareable)}) got reliably worse."
         )
     return words
 
@@ -72,22 +82,44 @@ def with_words(report: Report) -> Report:
     """The report with its summary sentences and limitations written from its numbers."""
     flow = report.flow
     pre, post = report.pre_label, report.post_label
+    shareable = report.shareable
+
+    def n(value: int | None) -> str:
+        return count_text(value, shareable)
+
     summary: list[str] = []
     if flow.started is not None:
         summary.append(
-            f"{flow.referred} people were referred, {flow.started} started a group and "
-            f"{flow.completed} completed it; {flow.withdrawn} withdrew."
+            f"{n(flow.referred)} people were referred, {n(flow.started)} started a group and "
+            f"{n(flow.completed)} completed it; {n(flow.withdrawn)} withdrew."
         )
     summary.append(
-        f"The scores file holds {flow.in_scores} courses of treatment: {flow.with_baseline} "
-        f"with a score at {pre} and {flow.with_post} at {post}."
+        f"The scores file holds {n(flow.in_scores)} courses of treatment: "
+        f"{n(flow.with_baseline)} with a score at {pre} and {n(flow.with_post)} at {post}."
     )
     if report.attendance.rate is not None:
         summary.append(
             f"On average {round(100 * report.attendance.rate)}% of the people enrolled came to "
             f"each of the {report.attendance.sessions} sessions held."
         )
-    summary.extend(_outcome_sentence(o, pre, post) for o in report.outcomes)
+    summary.extend(_outcome_sentence(o, pre, post, shareable) for o in report.outcomes)
+    if report.qualitative_given:
+        cases = report.joint_display.get("cases", [])
+        summary.append(
+            f"The qualitative project holds {n(len(cases))} interviewed participants and "
+            f"{len(report.themes)} group themes; the joint displays set each theme beside the "
+            "scores it speaks to, and list the people whose words and scores disagree."
+        )
+        discordant = next((t for t in report.tables if t.key == "jd_discordant"), None)
+        if discordant is not None and discordant.rows:
+            people = len({row[0] for row in discordant.rows})
+            recorded = sum(1 for row in discordant.rows if row[5] != "not recorded")
+            summary.append(
+                f"For {n(people)} interviewed participants, words and scores disagree on at "
+                f"least one score or a meta-inference was recorded; the researcher's "
+                f"meta-inference is recorded for {n(recorded)} of the {n(len(discordant.rows))} "
+                "rows of the discordant cases."
+            )
 
     limits = [
         "There is no control group: the changes describe the people who took part, not what "
@@ -97,14 +129,15 @@ def with_words(report: Report) -> Report:
     smallest = min((o.n for o in report.outcomes), default=0)
     if smallest < SMALL_N:
         limits.append(
-            f"Some results rest on few people (as few as {smallest} with both scores); "
+            f"Some results rest on few people (as few as {n(smallest)} with both scores); "
             "their confidence intervals are wide and one or two people can change a percentage "
             "a lot."
         )
     if flow.in_scores and flow.with_post < flow.in_scores:
         missing = flow.in_scores - flow.with_post
         limits.append(
-            f"{missing} of {flow.in_scores} courses ({_pct(missing, flow.in_scores)}) have no "
+            f"{n(missing)} of {n(flow.in_scores)} courses "
+            f"({_pct(missing, flow.in_scores, shareable)}) have no "
             f"score at {post}. The change figures use only people with both scores; if those "
             "who left or did not answer fared worse, the figures look better than the truth. "
             "The growth model uses every score anyone gave, so it is less affected when the "

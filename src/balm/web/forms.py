@@ -19,6 +19,7 @@ from balm.programmes.models import (
     Format,
     transition_problem,
 )
+from balm.programmes.templates import Timepoint
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -297,3 +298,53 @@ class AmendForm(AnswersForm):
         help_text="Required. The old answers stay in the history.",
         error_messages={"required": "Say why the answers are being changed."},
     )
+
+
+# --- the evaluation report ---------------------------------------------------------------
+
+
+class EvaluationFilterForm(BalmForm):
+    """The Evaluation page's filters (a GET form: the URL names the report it shows)."""
+
+    cohort = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Group")
+    format = forms.ChoiceField(choices=[("", "Any format"), *Format.choices], required=False)
+    diagnosis = forms.ChoiceField(
+        choices=[("", "Any diagnosis"), *DiagnosisCategory.choices], required=False
+    )
+    started_from = forms.DateField(widget=DATE, required=False, label="Groups starting on or after")
+    started_to = forms.DateField(widget=DATE, required=False, label="Groups starting on or before")
+    post = forms.ChoiceField(
+        choices=[("", "End (or the latest so far)"), *Timepoint.choices[1:]],
+        required=False,
+        label="Compare baseline with",
+    )
+    project = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label="Interviews (qualitative project)",
+        help_text="Adds the themes, the facilitators' feedback and the joint displays of "
+        "numbers and words.",
+    )
+
+    def __init__(self, *args: Any, cohorts: Any, projects: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(c.pk, f"{c.name} ({c.site.slug})") for c in cohorts]
+        if len(choices) <= 1:
+            del self.fields["cohort"]  # a cohort's own page has nothing to choose
+        else:
+            self.fields["cohort"].choices = [("", "Every group"), *choices]  # type: ignore[attr-defined]
+        if not projects:
+            del self.fields["project"]  # none the user may read
+        else:
+            self.fields["project"].choices = [  # type: ignore[attr-defined]
+                ("", "None"),
+                *((p.pk, p.name) for p in projects),
+            ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("started_from"), data.get("started_to")
+        if low and high and low > high:
+            self.add_error("started_to", "The last start date must not be before the first.")
+        return data

@@ -201,10 +201,33 @@ def measures(enrolment: Enrolment) -> list[MeasureRecord]:
     return out
 
 
+def _signed(scale: Scale, value: float) -> str:
+    """A change with its sign (a minus sign, not a hyphen), at the scale's precision."""
+    text = format_score(scale, abs(value))
+    if float(text) == 0:
+        return text
+    return ("+" if value > 0 else "\u2212") + text
+
+
+@dataclass
+class CohortChanges:
+    """The cohort page's change column and plots: per enrolment, each measure's main scale
+    (latest score, band, change since the first answer and its category); per judged scale,
+    the classification of everyone with two answers, for the Jacobson plot."""
+
+    rows: dict[int, list[dict[str, str]]]
+    judged: list[tuple[Instrument, Scale, list[float], list[float], IndividualChanges]]
+
+
 def latest_changes(enrolment_ids: list[int]) -> dict[int, list[dict[str, str]]]:
     """For the cohort page: per enrolment, each measure's main scale (``total`` where the
     instrument has one) with its latest score and band, and the change from the first answer
     to the latest, one call of the core per scale for the whole cohort."""
+    return cohort_changes(enrolment_ids).rows
+
+
+def cohort_changes(enrolment_ids: list[int]) -> CohortChanges:
+    """:func:`latest_changes` with the classification of each judged scale kept."""
     responses = (
         Response.objects.filter(assessment__enrolment_id__in=enrolment_ids)
         .select_related("assessment")
@@ -215,7 +238,7 @@ def latest_changes(enrolment_ids: list[int]) -> dict[int, list[dict[str, str]]]:
         grouped[response.assessment.enrolment_id].append(response)
     out: dict[int, list[dict[str, str]]] = {}
     to_judge: dict[tuple[str, str], list[tuple[dict[str, str], float, float]]] = defaultdict(list)
-    scales: dict[tuple[str, str], Scale] = {}
+    scales: dict[tuple[str, str], tuple[Instrument, Scale]] = {}
     for enrolment_id, mine in grouped.items():
         shown = []
         for instrument_id, answered in sorted(_by_instrument(mine).items()):
@@ -227,32 +250,35 @@ def latest_changes(enrolment_ids: list[int]) -> dict[int, list[dict[str, str]]]:
             record = scale_record(instrument, scale, answered, judge=False)
             if not record.rows:
                 continue
+            first, last = record.rows[0], record.rows[-1]
             row = {
                 "measure": instrument.short_name or instrument.name,
-                "score": record.rows[-1].score,
-                "band": record.rows[-1].band,
+                "first": first.score,
+                "score": last.score,
+                "change": _signed(scale, last.value - first.value),
+                "band": last.band,
                 "category": "",
                 "words": "Baseline only" if len(record.rows) == 1 else "Not judged",
             }
             shown.append(row)
             if len(record.rows) > 1:
                 key = (instrument.id, scale.id)
-                scales[key] = scale
-                to_judge[key].append((row, record.rows[0].value, record.rows[-1].value))
+                scales[key] = (instrument, scale)
+                to_judge[key].append((row, first.value, last.value))
         out[enrolment_id] = shown
-    for (instrument_id, scale_id), pairs in to_judge.items():
-        found = individual_changes(
-            [pre for _, pre, _ in pairs],
-            [post for _, _, post in pairs],
-            instrument=instrument_id,
-            scale=scale_id,
-        )
+    judged = []
+    for (instrument_id, scale_id), pairs in sorted(to_judge.items()):
+        pre = [p for _, p, _ in pairs]
+        post = [p for _, _, p in pairs]
+        found = individual_changes(pre, post, instrument=instrument_id, scale=scale_id)
         if found is None:
             continue
+        instrument, scale = scales[(instrument_id, scale_id)]
+        judged.append((instrument, scale, pre, post, found))
         for n, (row, _, _) in enumerate(pairs):
-            shown_change = ChangeShown.of(found, n, scales[(instrument_id, scale_id)])
+            shown_change = ChangeShown.of(found, n, scale)
             row["category"], row["words"] = shown_change.category, shown_change.words
-    return out
+    return CohortChanges(out, judged)
 
 
 # --- check-ins ------------------------------------------------------------------------

@@ -65,6 +65,8 @@ urlpatterns = [
     path("export/cohorts/<int:cohort_id>/scores.csv", views.export_cohort, name="export-cohort"),
     path("export/sites/<int:site_id>/scores.csv", views.export_site, name="export-site"),
     path("export/checkins.csv", views.export_checkins, name="export-checkins"),
+    path("export/sessions.csv", views.export_sessions, name="export-sessions"),
+    path("export/enrolments.csv", views.export_enrolments, name="export-enrolments"),
     path("export/dictionary.csv", views.export_dictionary, name="export-dictionary"),
     path(
         "export/sites/<int:site_id>/fhir/Questionnaire/<str:instrument_id>.json",
@@ -73,6 +75,21 @@ urlpatterns = [
     ),
     # qualitative projects: the researcher's workspace
     path("qual/", include("balm.qualitative.urls")),
+    # the evaluation report, live (cohort, site, every site the user may see)
+    path("evaluation/", views.evaluation_page, name="evaluation"),
+    path("evaluation/behind/", views.evaluation_behind, name="evaluation-behind"),
+    path("evaluation/cohort/<int:cohort_id>/", views.evaluation_page, name="evaluation-cohort"),
+    path(
+        "evaluation/cohort/<int:cohort_id>/behind/",
+        views.evaluation_behind,
+        name="evaluation-cohort-behind",
+    ),
+    path("evaluation/site/<int:site_id>/", views.evaluation_page, name="evaluation-site"),
+    path(
+        "evaluation/site/<int:site_id>/behind/",
+        views.evaluation_behind,
+        name="evaluation-site-behind",
+    ),
     # participants
     path("p/<str:token>/", views.open_link, name="participant-link"),
     path("me/", views.my_questionnaires, name="my-questionnaires"),

@@ -7,10 +7,13 @@ Every view asks ``balm.accounts.permissions`` who may see what; writes go throug
 """
 
 from balm.web.views.common import alert_detail, healthz
+from balm.web.views.evaluation import evaluation_behind, evaluation_page
 from balm.web.views.export import (
     export_checkins,
     export_cohort,
     export_dictionary,
+    export_enrolments,
+    export_sessions,
     export_site,
 )
 from balm.web.views.participant import (
@@ -49,9 +52,13 @@ __all__ = [
     "enrolment_detail",
     "enrolment_link",
     "enrolment_record",
+    "evaluation_behind",
+    "evaluation_page",
     "export_checkins",
     "export_cohort",
     "export_dictionary",
+    "export_enrolments",
+    "export_sessions",
     "export_site",
     "forget_device",
     "healthz",

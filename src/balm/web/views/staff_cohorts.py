@@ -28,6 +28,7 @@ from balm.programmes import actions as programme_actions
 from balm.programmes.flow import enrolment_flow
 from balm.programmes.models import ProgrammeTemplate
 from balm.web import forms, record
+from balm.web.cohort_figures import jacobson_plots
 from balm.web.views import dashboard
 from balm.web.views.common import require_staff, staff_cohort, staff_enrolment
 
@@ -44,7 +45,8 @@ def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
     enrolments = list(
         cohort.enrolments.select_related("participant").order_by("participant__pseudonym")
     )
-    changes = record.latest_changes([e.pk for e in enrolments])
+    cohort_changes = record.cohort_changes([e.pk for e in enrolments])
+    changes = cohort_changes.rows
     attended = dashboard.attended_by_enrolment(cohort)
     checkins = dashboard.latest_checkins(cohort)
     rows = [
@@ -90,6 +92,7 @@ def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
             "alerts": alerts,
             "sessions_held": dashboard.sessions_held(cohort, today),
             "undelivered": undelivered,
+            "jacobson": jacobson_plots(cohort_changes),
         },
     )
 

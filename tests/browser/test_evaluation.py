@@ -1,0 +1,101 @@
+"""The Evaluation page in a real browser, on the demo's group (half-way through, with the demo
+interviews): the report with its figures at 1366x900, a filter, every download (the files
+checked), the people behind a joint-display number; each state screenshotted and scanned."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from balm.web.demo import DEMO_PASSWORD, load_demo
+
+from .conftest import Shots
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+STAFF_DESKTOP = {"viewport": {"width": 1366, "height": 900}, "accept_downloads": True}
+
+
+def _download(page: Any, name: str) -> bytes:
+    with page.expect_download() as info:
+        page.locator(f'a[data-download="{name}"]').click(no_wait_after=True)
+    download = info.value
+    assert download.suggested_filename.endswith(f".{name}")
+    path = download.path()
+    assert path is not None
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def test_the_evaluation_page_of_the_demo_group(browser: Any, base_url: str, shots: Shots) -> None:
+    demo = load_demo()
+    context = browser.new_context(base_url=base_url, **STAFF_DESKTOP)
+    page = context.new_page()
+    # The first view of a group's data builds its report on the server (seconds, and far more
+    # on a loaded test machine); timings are measured in bench/evaluation.py, not here.
+    page.set_default_timeout(240_000)
+    page.goto(reverse("login"))
+    page.get_by_label("Username").fill("researcher")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    # --- from the group page -------------------------------------------------------------
+    page.goto(reverse("cohort", args=[demo.cohort.pk]))
+    expect(page.locator("[data-jacobson] img").first).to_be_visible()
+    shots.check(page, "cohort-with-change")
+    page.get_by_role("link", name="Evaluation report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Evaluation: {demo.cohort.name}")
+    report = page.get_by_role("article", name="Evaluation report")
+    expect(report.get_by_role("heading", name="1. Summary")).to_be_visible()
+    # half-way through: compared with the mid-point; figures are pictures that loaded
+    figures = report.locator("img.report-figure")
+    assert figures.count() >= 2
+    for n in range(figures.count()):
+        assert figures.nth(n).evaluate("img => img.complete && img.naturalWidth > 0")
+    shots.check(page, "evaluation")
+
+    # --- a filter and the interviews ------------------------------------------------------
+    page.get_by_label("Diagnosis").select_option("fibromyalgia")
+    page.get_by_label("Interviews (qualitative project)").select_option(label="Demo CFT interviews")
+    page.get_by_role("button", name="Show the report").click()
+    expect(page).to_have_url(re.compile(r"diagnosis=fibromyalgia"))
+    expect(page.get_by_label("Diagnosis")).to_have_value("fibromyalgia")
+    shots.check(page, "evaluation-filtered")
+
+    # --- every download is the filtered report ---------------------------------------------
+    data = json.loads(_download(page, "json"))
+    baseline = data["tables"]["baseline_diagnosis"]["rows"]
+    assert [row[0] for row in baseline] == ["fibromyalgia"]
+    assert data["qualitative_project"] is True
+    html = _download(page, "html").decode()
+    assert html.startswith("<!DOCTYPE html>") and data["title"] in html
+    pdf = _download(page, "pdf")
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Participant flow" in text and "Outcomes" in text
+    xlsx = _download(page, "xlsx")
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(xlsx), read_only=True)
+    assert {"contents", "summary", "baseline_diagnosis"} <= set(book.sheetnames)
+
+    # --- behind a number of a joint display ----------------------------------------------------
+    links = page.locator('article.report a[href*="/behind/"]')
+    if links.count():
+        links.first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Behind a number")
+        shots.check(page, "behind-a-number")
+        page.get_by_role("link", name="Back to the report").click()
+        expect(page.get_by_label("Diagnosis")).to_have_value("fibromyalgia")
+    context.close()
