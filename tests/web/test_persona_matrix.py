@@ -24,6 +24,7 @@ from tests.web import factories
 from balm.accounts.actions import issue_participant_link
 from balm.api.actions import issue_api_token
 from balm.outcomes.actions import submit_response
+from balm.qualitative import actions as qual
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,18 @@ def _fillers(world: Any) -> dict[str, str]:
     )
     _, token = issue_participant_link(participant=world.p1, by=None)
     api_token, _ = issue_api_token(user=world.admin_a, name="matrix", by=world.admin_a)
+    project = qual.create_project(site=world.site_a, name="Study A", by=world.researcher_a)
+    source = qual.add_source(
+        project=project,
+        name="P1 interview",
+        text="Interviewer: How was it?\nP1: The breathing helped when the pain flared.",
+        participant=world.p1,
+        by=world.researcher_a,
+    ).source
+    code = qual.add_code(project=project, name="Breathing", by=world.researcher_a)
+    at = source.text.index("breathing")
+    coding = qual.add_coding(source=source, start=at, end=at + 9, code=code, by=world.researcher_a)
+    note = qual.add_note(project=project, text="A memo on breathing", by=world.researcher_a)
     return {
         "cohort_id": str(world.cohort_a.pk),
         "enrolment_id": str(world.enrolment_p1.pk),
@@ -81,6 +94,14 @@ def _fillers(world: Any) -> dict[str, str]:
         "participant_id": str(world.p1.pk),
         "instrument_id": "phq9",
         "token": token,
+        "project_id": str(project.pk),
+        "source_id": str(source.pk),
+        "code_id": str(code.pk),
+        "coding_id": str(coding.pk),
+        "coding_uid": str(coding.uid),
+        "note_id": str(note.pk),
+        "event_id": "1",
+        "fmt": "csv",
     }
 
 
@@ -150,7 +171,7 @@ def test_every_page_and_operation_for_every_persona(world) -> None:  # type: ign
         for persona, user in {**outsiders, **insiders}.items():
             answer = _client(user).get(url)
             checks += 1
-            if leaked(persona, answer.status_code, answer.content.decode(), False):
+            if leaked(persona, answer.status_code, answer.content.decode(errors="replace"), False):
                 leaks.append((persona, path, url))
     print(
         f"persona matrix: {len(pages)} pages and {api_ops} API reads x 7 personas = "

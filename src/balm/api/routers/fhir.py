@@ -37,7 +37,13 @@ from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput, Problem
 from balm.accounts.models import Site
 from balm.api.auth import Caller
-from balm.api.schemas import BIGINT_MAX, ErrorOut, Id, ProblemsOut
+from balm.api.schemas import (
+    BIGINT_MAX,
+    LIST_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Id,
+)
 from balm.instruments import catalogue, get_instrument
 from balm.instruments.fhir import DEFAULT_BASE_URL, questionnaire_dict
 from balm.instruments.fhir_response import bundle, observations, questionnaire_response
@@ -172,13 +178,17 @@ def _params(params: SearchParams) -> tuple[Search, list[Problem]]:
     return search, problems
 
 
-@router.get("/Questionnaire", summary="The catalogue's instruments as FHIR Questionnaires")
+@router.get(
+    "/Questionnaire",
+    response={200: dict, **LIST_ERRORS},
+    summary="The catalogue's instruments as FHIR Questionnaires",
+)
 def list_questionnaires(request: HttpRequest) -> HttpResponse:
     items = [questionnaire_dict(i) for i in catalogue().values()]
     return _fhir(_searchset(items, len(items)))
 
 
-@router.get("/Questionnaire/{questionnaire_id}", response={200: dict, 404: ErrorOut})
+@router.get("/Questionnaire/{questionnaire_id}", response={200: dict, **READ_ERRORS})
 def read_questionnaire(request: HttpRequest, questionnaire_id: str) -> HttpResponse:
     instrument_id = questionnaire_id.replace("-", "_")
     if instrument_id not in catalogue():
@@ -189,7 +199,7 @@ def read_questionnaire(request: HttpRequest, questionnaire_id: str) -> HttpRespo
 @router.get(
     "/QuestionnaireResponse",
     summary="Responses the caller may see (search: subject, questionnaire, date)",
-    response={200: dict, 422: ProblemsOut},
+    response={200: dict, **LIST_ERRORS},
 )
 def search_responses(request: HttpRequest, query: Query[SearchParams]) -> HttpResponse:
     responses, count, offset = _search(request, query)
@@ -205,7 +215,7 @@ def _one(request: HttpRequest, fhir_id: str) -> Response:
     return get_object_or_404(_visible_responses(caller), pk=int(number))
 
 
-@router.get("/QuestionnaireResponse/{response_id}", response={200: dict, 404: ErrorOut})
+@router.get("/QuestionnaireResponse/{response_id}", response={200: dict, **READ_ERRORS})
 def read_response(request: HttpRequest, response_id: str) -> HttpResponse:
     response = _one(request, response_id)
     record = next(response_records(Response.objects.filter(pk=response.pk)))
@@ -215,7 +225,7 @@ def read_response(request: HttpRequest, response_id: str) -> HttpResponse:
 @router.get(
     "/Observation",
     summary="Scale scores the caller may see (search: subject, questionnaire, date)",
-    response={200: dict, 422: ProblemsOut},
+    response={200: dict, **LIST_ERRORS},
 )
 def search_observations(request: HttpRequest, query: Query[SearchParams]) -> HttpResponse:
     responses, count, offset = _search(request, query)
@@ -223,7 +233,7 @@ def search_observations(request: HttpRequest, query: Query[SearchParams]) -> Htt
     return _fhir(_searchset(found[offset : offset + count], len(found)))
 
 
-@router.get("/Observation/{observation_id}", response={200: dict, 404: ErrorOut})
+@router.get("/Observation/{observation_id}", response={200: dict, **READ_ERRORS})
 def read_observation(request: HttpRequest, observation_id: str) -> HttpResponse:
     number, _, scale = observation_id.removeprefix("response-").partition("-")
     if not observation_id.startswith("response-") or not scale:
@@ -236,7 +246,11 @@ def read_observation(request: HttpRequest, observation_id: str) -> HttpResponse:
     raise Http404
 
 
-@router.get("/Bundle", summary="Every response of a group (?cohort=) or site (?site=), as a Bundle")
+@router.get(
+    "/Bundle",
+    response={200: dict, **READ_ERRORS},
+    summary="Every response of a group (?cohort=) or site (?site=), as a Bundle",
+)
 def export_bundle(
     request: HttpRequest, cohort: Id | None = None, site: Id | None = None
 ) -> HttpResponse:
@@ -296,7 +310,7 @@ def permissions_error() -> Exception:
 @router.post(
     "/QuestionnaireResponse",
     summary="Import one QuestionnaireResponse (idempotent on its id; entry mode import)",
-    response={200: dict, 201: dict, 403: ErrorOut, 404: ErrorOut, 422: ProblemsOut},
+    response={200: dict, 201: dict, **WRITE_ERRORS},
 )
 def import_response(request: HttpRequest, site: str | None = None) -> HttpResponse:
     caller: Caller = request.auth  # type: ignore[attr-defined]

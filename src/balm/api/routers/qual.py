@@ -25,7 +25,7 @@ from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput, Problem
 from balm.api.auth import Caller
 from balm.api.pagination import Page, Rows
-from balm.api.schemas import ErrorOut, Id
+from balm.api.schemas import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, Id
 from balm.qual.refi import write_qdpx
 from balm.qualitative import actions
 from balm.qualitative.models import Code, Coding, Note, QualProject, Source, Theme
@@ -217,24 +217,27 @@ def memo_out(n: Note) -> dict[str, Any]:
     }
 
 
-NOT_FOUND = {404: ErrorOut}
-
-
-@router.get("/projects", response=list[ProjectOut], summary="Projects you code (a page)")
+@router.get(
+    "/projects",
+    response={200: list[ProjectOut], **LIST_ERRORS},
+    summary="Projects you code (a page)",
+)
 @paginate(Page)
 def list_projects(request: HttpRequest) -> Rows[QualProject]:
     projects = permissions.visible_qual_projects(_user(request)).select_related("site")
     return Rows(projects.order_by("site__name", "name", "pk"), project_out)
 
 
-@router.get("/projects/{project_id}", response={200: ProjectOut, **NOT_FOUND}, summary="A project")
+@router.get(
+    "/projects/{project_id}", response={200: ProjectOut, **READ_ERRORS}, summary="A project"
+)
 def get_project(request: HttpRequest, project_id: Id) -> dict[str, Any]:
     return project_out(_project(request, project_id))
 
 
 @router.get(
     "/projects/{project_id}/sources",
-    response=list[SourceOut],
+    response={200: list[SourceOut], **READ_ERRORS},
     summary="The project's sources you may read (a page)",
 )
 @paginate(Page)
@@ -246,14 +249,18 @@ def list_sources(request: HttpRequest, project_id: Id) -> Rows[Source]:
 
 
 @router.get(
-    "/sources/{source_id}", response={200: SourceDetailOut, **NOT_FOUND}, summary="A source"
+    "/sources/{source_id}", response={200: SourceDetailOut, **READ_ERRORS}, summary="A source"
 )
 def get_source(request: HttpRequest, source_id: Id) -> dict[str, Any]:
     source = get_object_or_404(_sources(request).select_related("participant"), pk=source_id)
     return {**source_out(source), "text": source.text, "turns": source.turns}
 
 
-@router.get("/projects/{project_id}/codes", response=list[CodeOut], summary="Codebook (a page)")
+@router.get(
+    "/projects/{project_id}/codes",
+    response={200: list[CodeOut], **READ_ERRORS},
+    summary="Codebook (a page)",
+)
 @paginate(Page)
 def list_codes(request: HttpRequest, project_id: Id) -> Rows[Code]:
     project = _project(request, project_id)
@@ -261,7 +268,7 @@ def list_codes(request: HttpRequest, project_id: Id) -> Rows[Code]:
     return Rows(rows.order_by("position", "pk"), code_out)
 
 
-@router.get("/codes/{code_id}", response={200: CodeOut, **NOT_FOUND}, summary="A code")
+@router.get("/codes/{code_id}", response={200: CodeOut, **READ_ERRORS}, summary="A code")
 def get_code(request: HttpRequest, code_id: Id) -> dict[str, Any]:
     projects = permissions.visible_qual_projects(_user(request))
     return code_out(
@@ -283,7 +290,7 @@ def _codings(request: HttpRequest) -> QuerySet[Coding]:
 
 @router.get(
     "/projects/{project_id}/codings",
-    response=list[CodingOut],
+    response={200: list[CodingOut], **READ_ERRORS},
     summary="Codings, of one source with ?source_id= (a page)",
 )
 @paginate(Page)
@@ -295,14 +302,14 @@ def list_codings(request: HttpRequest, project_id: Id, source_id: Id | None = No
     return Rows(rows.order_by("source_id", "start", "end", "pk"), coding_out)
 
 
-@router.get("/codings/{coding_id}", response={200: CodingOut, **NOT_FOUND}, summary="A coding")
+@router.get("/codings/{coding_id}", response={200: CodingOut, **READ_ERRORS}, summary="A coding")
 def get_coding(request: HttpRequest, coding_id: Id) -> dict[str, Any]:
     return coding_out(get_object_or_404(_codings(request), pk=coding_id))
 
 
 @router.post(
     "/codings",
-    response={201: CodingOut, 403: ErrorOut, **NOT_FOUND},
+    response={201: CodingOut, **WRITE_ERRORS},
     summary="Code a passage (as yourself)",
 )
 def create_coding(request: HttpRequest, body: CodingIn) -> Status:
@@ -318,7 +325,11 @@ def create_coding(request: HttpRequest, body: CodingIn) -> Status:
     return Status(201, coding_out(coding))
 
 
-@router.get("/projects/{project_id}/themes", response=list[ThemeOut], summary="Themes (a page)")
+@router.get(
+    "/projects/{project_id}/themes",
+    response={200: list[ThemeOut], **READ_ERRORS},
+    summary="Themes (a page)",
+)
 @paginate(Page)
 def list_themes(request: HttpRequest, project_id: Id) -> Rows[Theme]:
     project = _project(request, project_id)
@@ -326,7 +337,7 @@ def list_themes(request: HttpRequest, project_id: Id) -> Rows[Theme]:
     return Rows(rows.order_by("position", "pk"), theme_out)
 
 
-@router.get("/themes/{theme_id}", response={200: ThemeOut, **NOT_FOUND}, summary="A theme")
+@router.get("/themes/{theme_id}", response={200: ThemeOut, **READ_ERRORS}, summary="A theme")
 def get_theme(request: HttpRequest, theme_id: Id) -> dict[str, Any]:
     projects = permissions.visible_qual_projects(_user(request))
     return theme_out(
@@ -345,7 +356,7 @@ def _memos(request: HttpRequest) -> QuerySet[Note]:
 
 @router.get(
     "/projects/{project_id}/memos",
-    response=list[MemoOut],
+    response={200: list[MemoOut], **READ_ERRORS},
     summary="Memos and exploratory notes (a page)",
 )
 @paginate(Page)
@@ -354,14 +365,14 @@ def list_memos(request: HttpRequest, project_id: Id) -> Rows[Note]:
     return Rows(_memos(request).filter(project=project).order_by("pk"), memo_out)
 
 
-@router.get("/memos/{memo_id}", response={200: MemoOut, **NOT_FOUND}, summary="A memo")
+@router.get("/memos/{memo_id}", response={200: MemoOut, **READ_ERRORS}, summary="A memo")
 def get_memo(request: HttpRequest, memo_id: Id) -> dict[str, Any]:
     return memo_out(get_object_or_404(_memos(request), pk=memo_id))
 
 
 @router.post(
     "/memos",
-    response={201: MemoOut, 403: ErrorOut, **NOT_FOUND},
+    response={201: MemoOut, **WRITE_ERRORS},
     summary="Write a memo or an exploratory note (as yourself)",
 )
 def create_memo(request: HttpRequest, body: MemoIn) -> Status:
@@ -390,7 +401,7 @@ def create_memo(request: HttpRequest, body: MemoIn) -> Status:
 
 @router.get(
     "/projects/{project_id}/export.qdpx",
-    response={200: None, **NOT_FOUND},
+    response={200: None, **READ_ERRORS},
     summary="The project as a REFI-QDA .qdpx file (audited)",
 )
 def export_qdpx(request: HttpRequest, project_id: Id) -> HttpResponse:
