@@ -103,7 +103,9 @@ def test_sessions_export_one_row_per_session(world, scored) -> None:  # type: ig
 
 
 def test_sessions_export_free_text_for_clinical_staff_only(world, scored) -> None:  # type: ignore[no-untyped-def]
-    frame = pd.read_csv(io.BytesIO(_client(world.researcher_a).get(_sessions_url(world)).getvalue()))
+    frame = pd.read_csv(
+        io.BytesIO(_client(world.researcher_a).get(_sessions_url(world)).getvalue())
+    )
     assert frame[["feedback", "reflections"]].isna().all().all()
     assert (frame.loc[frame["session"] == 1, "attended"] == 2).all()
     admin = pd.read_csv(io.BytesIO(_client(world.admin_a).get(_sessions_url(world)).getvalue()))
