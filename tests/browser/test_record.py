@@ -37,7 +37,10 @@ def test_a_facilitator_reads_the_record_from_the_cohort_page(
     _log_in(page, world.facilitator_a)
     page.goto(reverse("cohort", args=[world.cohort_a.pk]))
     people = page.get_by_role("region", name="Participants")
-    expect(people.get_by_role("row", name=re.compile("^P1"))).to_contain_text("CORE-10 9")
+    # baseline 24 and end 9 (record_data: CORE10_24, CORE10_9), a fall of 15: the cohort page
+    # shows the change since baseline with its category, not the latest score alone
+    row = people.get_by_role("row", name=re.compile("^P1"))
+    expect(row).to_contain_text("CORE-10 24 → 9 (−15): Recovered")
     shots.check(page, "cohort")
     # nothing is cut off at the right edge on a laptop screen
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
