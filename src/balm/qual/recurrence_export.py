@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from balm.qual.export import neutralise
+from balm.cells import neutralise
 from balm.qual.frames import ProjectFrames
 from balm.qual.recurrence import Recurrence, spans_by_theme
 
