@@ -27,7 +27,7 @@ from balm.outcomes.models import Assessment, CheckIn, ReminderLog, Response
 from balm.outcomes.reminders import candidates
 from balm.programmes.models import Cohort
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db, pytest.mark.slow]
 
 COHORTS, PER_COHORT = 500, 12
 INSTRUMENTS = ("phq9", "gad7", "core10", "dass21")
