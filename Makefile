@@ -23,11 +23,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-# The whole suite on SQLite, then the web tests again on a throwaway PostgreSQL server
-# (under CI=true a missing PostgreSQL or Chromium is an error, never a skip).
+# The whole suite on SQLite, then the web tests that reach the database again on a throwaway
+# PostgreSQL server (docs/TESTING.md; under CI=true a missing PostgreSQL or Chromium is an
+# error, never a skip).
 test: lint
 	$(BIN)/pytest -n 2 --dist loadgroup
-	$(BIN)/python -m tests.support.pgcluster -- $(BIN)/pytest tests/web -q -n 2 --dist loadgroup
+	$(BIN)/python -m tests.support.pgcluster -- $(BIN)/pytest tests/web -q -n 2 --dist loadgroup --database-tests-only
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -101,10 +101,14 @@ document.addEventListener('securitypolicyviolation', function (e) {
 
 
 class CspWatchedBrowser:
-    """The Playwright browser, whose new contexts and pages listen for CSP violations."""
+    """The Playwright browser, whose new contexts and pages listen for CSP violations.
+
+    One test's view of the shared Chromium: :meth:`close` closes the contexts this test opened
+    (any it left open), so the next test starts with none of its cookies or pages."""
 
     def __init__(self, browser: Any) -> None:
         self._browser = browser
+        self._contexts: list[Any] = []
         self.violations: list[str] = []
 
     def _watch(self, context: Any) -> Any:
@@ -118,6 +122,7 @@ class CspWatchedBrowser:
                 self.violations.append(f"{where['url']}:{where.get('lineNumber')}: {message.text}")
 
         context.on("console", on_console)
+        self._contexts.append(context)
         return context
 
     def new_context(self, **options: Any) -> Any:
@@ -125,6 +130,10 @@ class CspWatchedBrowser:
 
     def new_page(self, **options: Any) -> Any:
         return self.new_context(**options).new_page()
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()  # a no-op for a context the test closed itself
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._browser, name)
@@ -135,29 +144,71 @@ def csp_violations(page: Any) -> list[str]:
     return list(page.evaluate("() => window.__balmCspViolations || []"))
 
 
-@pytest.fixture
-def browser(browser_tools: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A headless system Chromium for one test.
+class SharedChromium:
+    """One headless Chromium per test worker, started by the first browser test and stopped
+    after the last one of a run of browser tests (``pytest_runtest_teardown`` below), so its
+    start-up (the Playwright driver and the browser, a second or more each) is paid once
+    rather than per test. Tests stay apart: each gets its own browser contexts (cookies,
+    storage, cache), closed at its end.
 
-    Playwright's sync API keeps an asyncio event loop running in this (the test's) thread, and
+    Playwright's sync API keeps an asyncio event loop running in this (the tests') thread, and
     Django refuses ORM calls from a thread with a running loop (SynchronousOnlyOperation). The
-    test only uses the ORM synchronously between browser steps, so for the lifetime of this
-    fixture, and only for it, that check is switched off."""
-    from playwright.sync_api import sync_playwright
+    browser tests only use the ORM synchronously between browser steps, so while the browser
+    is up, and only then, that check is switched off; it is back on for the next test that is
+    not a browser test."""
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        watched = CspWatchedBrowser(chromium)
-        try:
-            yield watched
-        finally:
-            chromium.close()
-        assert not watched.violations, "Content-Security-Policy violations:\n" + "\n".join(
-            watched.violations
-        )
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._chromium: Any = None
+        self._env: pytest.MonkeyPatch | None = None
+
+    def get(self) -> Any:
+        if self._chromium is None:
+            from playwright.sync_api import sync_playwright
+
+            self._env = pytest.MonkeyPatch()
+            self._env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+            self._playwright = sync_playwright().start()
+            self._chromium = self._playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+        return self._chromium
+
+    def stop(self) -> None:
+        if self._chromium is not None:
+            self._chromium.close()
+            self._playwright.stop()
+            self._chromium = self._playwright = None
+        if self._env is not None:
+            self._env.undo()
+            self._env = None
+
+
+SHARED = SharedChromium()
+
+
+@pytest.hookimpl(trylast=True)  # after the test's own fixtures closed their contexts
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    # Under xdist the browser tests of a worker run one after another (xdist_group "browser"),
+    # so the browser starts once per worker; any other next test gets a thread with no
+    # Playwright event loop running and Django's async-safety check on.
+    if nextitem is None or "browser" not in nextitem.fixturenames:
+        SHARED.stop()
+
+
+@pytest.fixture
+def browser(browser_tools: None) -> Iterator[Any]:
+    """The worker's headless system Chromium (:class:`SharedChromium`), seen through a
+    :class:`CspWatchedBrowser` of this test's own: any Content-Security-Policy violation in a
+    context it opened fails the test."""
+    watched = CspWatchedBrowser(SHARED.get())
+    try:
+        yield watched
+    finally:
+        watched.close()
+    assert not watched.violations, "Content-Security-Policy violations:\n" + "\n".join(
+        watched.violations
+    )
 
 
 @pytest.fixture

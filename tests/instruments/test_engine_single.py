@@ -163,7 +163,9 @@ def responses(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
     return instrument_id, answers
 
 
-@settings(max_examples=1500, deadline=None)
+# The count comes from the suite's profile (tests/conftest.py): 300 a run, 3000 with
+# ``--hypothesis-profile=long``.
+@settings(deadline=None)
 @given(responses())
 def test_score_one_matches_score_on_a_one_row_frame(
     case: tuple[str, dict[str, object]],
