@@ -48,10 +48,12 @@ def _personas(world: Any) -> dict[str, dict[str, str]]:
 
 
 def test_the_whole_schema_as_every_persona(world: Any) -> None:
-    report = fuzz(_personas(world), examples=EXAMPLES, seed=SEED)
+    personas = _personas(world)
+    report = fuzz(personas, examples=EXAMPLES, seed=SEED)
     print()
     print(report.summary())
     assert report.operations >= 10  # the schema was loaded, not an empty one
+    assert set(report.personas) == set(personas)  # every persona sent requests
     assert report.statuses[200] > 0 and report.statuses[401] > 0  # staff got in, nobody did not
     for kind in CHECKS:
         assert report.count(kind) == 0, report.summary()
