@@ -16,7 +16,9 @@ from typing import Any
 
 import hypothesis
 import schemathesis
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -106,6 +108,23 @@ def fuzz(
     headers``) and generation mode, each case sent as a drawn persona; deterministic for a
     given ``seed``. One Hypothesis run per operation (a run per persona and mode costs more
     in set-up than in requests)."""
+    # As Django's test client does: the handler's request signals would close the test's
+    # connection (it is inside the test's transaction), which on PostgreSQL ends the test.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        return _fuzz(personas, examples, seed, modes)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def _fuzz(
+    personas: dict[str, dict[str, str]],
+    examples: int,
+    seed: int,
+    modes: tuple[GenerationMode, ...],
+) -> Report:
     schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, WSGIHandler())
     report = Report()
     operations = [result.ok() for result in schema.get_all_operations()]

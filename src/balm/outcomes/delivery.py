@@ -87,26 +87,23 @@ QUESTIONNAIRE = Channel(
     gave_up=ReminderLog.GAVE_UP,
     describe=_describe_reminders,
 )
-ALERT = Channel(
-    model=SafetyAlert,
-    prefix="email_",
-    sending=SafetyAlert.EMAIL_SENDING,
-    sent=SafetyAlert.EMAIL_SENT,
-    gave_up=SafetyAlert.EMAIL_GAVE_UP,
-    describe=lambda rows: f"the safety-alert e-mail for alert {rows[0].pk}",
-    give_up_level=logging.ERROR,
-    give_up_note="; the alert is on its cohort's dashboard until acknowledged",
-)
-ESCALATION = Channel(
-    model=SafetyAlert,
-    prefix="escalation_",
-    sending=SafetyAlert.EMAIL_SENDING,
-    sent=SafetyAlert.EMAIL_SENT,
-    gave_up=SafetyAlert.EMAIL_GAVE_UP,
-    describe=lambda rows: f"the escalation e-mail for alert {rows[0].pk}",
-    give_up_level=logging.ERROR,
-    give_up_note="; the alert is on its cohort's dashboard until acknowledged",
-)
+
+
+def _alert_channel(prefix: str, what: str) -> Channel:
+    return Channel(
+        model=SafetyAlert,
+        prefix=prefix,
+        sending=SafetyAlert.EMAIL_SENDING,
+        sent=SafetyAlert.EMAIL_SENT,
+        gave_up=SafetyAlert.EMAIL_GAVE_UP,
+        describe=lambda rows: f"the {what} for alert {rows[0].pk}",
+        give_up_level=logging.ERROR,
+        give_up_note="; the alert is on its cohort's dashboard until acknowledged",
+    )
+
+
+ALERT = _alert_channel("email_", "safety-alert e-mail")
+ESCALATION = _alert_channel("escalation_", "escalation e-mail")
 
 
 def describe_error(error: BaseException, what: str) -> str:
@@ -214,6 +211,18 @@ def settle_or_retry(
             outcome="",
         )
     return retry
+
+
+def settle_or_retry_alerts(
+    channel: Channel, alerts: Sequence[SafetyAlert], now: datetime
+) -> list[int]:
+    """:func:`settle_or_retry` for an alert's e-mail (``ALERT`` or ``ESCALATION``): one whose
+    alert has been acknowledged needs none. Returns the ids of the alerts to queue again."""
+
+    def why_not(alert: SafetyAlert) -> str | None:
+        return None if alert.acknowledged_at is None else SafetyAlert.EMAIL_ACKNOWLEDGED
+
+    return [alert.pk for alert in settle_or_retry(channel, alerts, now, why_not)]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from balm.outcomes.delivery import (
     record_failure,
     record_sent,
     settle,
-    settle_or_retry,
+    settle_or_retry_alerts,
     unsent_after_grace,
 )
 from balm.outcomes.models import SafetyAlert
@@ -92,15 +92,7 @@ def retry_escalation_emails(now: datetime) -> int:
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")
     )
-    retry = [
-        alert.pk
-        for alert in settle_or_retry(
-            ESCALATION,
-            alerts,
-            now,
-            lambda alert: None if alert.acknowledged_at is None else SafetyAlert.EMAIL_ACKNOWLEDGED,
-        )
-    ]
+    retry = settle_or_retry_alerts(ESCALATION, alerts, now)
     for alert_id in retry:
         transaction.on_commit(
             lambda alert_id=alert_id: enqueue_escalation_email(alert_id), robust=True

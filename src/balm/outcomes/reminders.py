@@ -46,6 +46,7 @@ from balm.outcomes.delivery import (
     LATER,
     QUESTIONNAIRE,
     settle_or_retry,
+    settle_or_retry_alerts,
     unsent_after_grace,
 )
 from balm.outcomes.escalation import escalate_overdue_alerts, retry_escalation_emails
@@ -153,15 +154,7 @@ def retry_alert_emails(now: datetime) -> int:
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")
     )
-    retry = [
-        alert.pk
-        for alert in settle_or_retry(
-            ALERT,
-            alerts,
-            now,
-            lambda alert: None if alert.acknowledged_at is None else SafetyAlert.EMAIL_ACKNOWLEDGED,
-        )
-    ]
+    retry = settle_or_retry_alerts(ALERT, alerts, now)
     if retry:
         logger.warning("Queueing the e-mail of safety alert(s) %s again", retry)
     for alert_id in retry:
