@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
 
-from balm.accounts.errors import InvalidInput, NotAllowed
+from balm.accounts.errors import InvalidInput, NotAllowed, Problem
 from balm.api.auth import BearerToken, SessionCaller
 from balm.api.problems import problems_body, schema_problems_body
 from balm.api.routers import assessments, cohorts, enrolments, fhir, qual, submissions
@@ -42,6 +42,20 @@ def invalid_input(request: HttpRequest, error: InvalidInput) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def malformed(request: HttpRequest, error: ValidationError) -> HttpResponse:
     return api.create_response(request, schema_problems_body(error.errors), status=422)
+
+
+#: How django-ninja says a request's body is not JSON (its 400, which the schema does not list).
+UNPARSABLE_BODY = "Cannot parse request body"
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    """A body that is not JSON is a malformed request like any other: 422 with the problem.
+    Any other ``HttpError`` keeps django-ninja's answer."""
+    if error.status_code == 400 and str(error).startswith(UNPARSABLE_BODY):
+        problem = Problem("body", "The request body is not valid JSON (UTF-8).")
+        return api.create_response(request, problems_body([problem]), status=422)
+    return api.create_response(request, {"detail": str(error)}, status=error.status_code)
 
 
 @api.exception_handler(NotAllowed)

@@ -6,8 +6,8 @@ A site may set ``alert_escalation_minutes`` and a ``duty_email``. The periodic c
 queues a second e-mail, to the duty contact, after commit. That e-mail is recorded on the alert
 (``escalation_*``) and retried by the same check with the same settings and guarantees as the
 first e-mail to the team (``BALM_REMINDER_RETRY_MINUTES``, ``BALM_REMINDER_MAX_ATTEMPTS``; a
-run marks it ``sending`` and never records over a later retry, through the same claim and
-recording, ``balm.outcomes.tasks.AlertClaim``). An alert acknowledged before
+run marks it ``sending`` and never records over a later retry: the same delivery record,
+``balm.outcomes.delivery``, channel ``ESCALATION``). An alert acknowledged before
 the e-mail went out is settled unsent. The dashboards show an escalated alert as such.
 """
 
@@ -19,16 +19,26 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.utils import exclusive_transaction
 
 from balm.accounts.models import Site
 from balm.audit.models import record
+from balm.outcomes.delivery import (
+    ESCALATION,
+    Claim,
+    enqueue_or_record,
+    mark_sending,
+    record_failure,
+    record_sent,
+    settle,
+    settle_or_retry_alerts,
+    unsent_after_grace,
+)
 from balm.outcomes.models import SafetyAlert
-from balm.outcomes.reminders import _enqueue_or_record, instrument_title
-from balm.outcomes.tasks import AlertClaim, record_alert_failure, record_alert_sent
+from balm.outcomes.tasks import instrument_title
 
 logger = logging.getLogger(__name__)
 
@@ -76,38 +86,13 @@ def escalate_overdue_alerts(now: datetime) -> int:
 
 def retry_escalation_emails(now: datetime) -> int:
     """As :func:`balm.outcomes.reminders.retry_alert_emails`, for escalation e-mails."""
-    grace = timedelta(minutes=settings.BALM_REMINDER_RETRY_MINUTES)
     alerts = list(
-        SafetyAlert.objects.filter(escalated_at__isnull=False, escalation_sent_at__isnull=True)
-        .filter(escalation_last_attempt_at__lte=now - grace)
+        unsent_after_grace(ESCALATION, now)
+        .filter(escalated_at__isnull=False)
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")
     )
-    retry: list[int] = []
-    for alert in alerts:
-        mine = SafetyAlert.objects.filter(pk=alert.pk)
-        if alert.acknowledged_at is not None:
-            mine.update(escalation_sent_at=now, escalation_outcome=SafetyAlert.EMAIL_ACKNOWLEDGED)
-        elif alert.escalation_attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS:
-            attempts = alert.escalation_attempts
-            mine.update(
-                escalation_sent_at=now,
-                escalation_outcome=f"{SafetyAlert.EMAIL_GAVE_UP} after {attempts} attempts",
-            )
-            logger.error(
-                "Gave up on the escalation e-mail for alert %s after %d attempts: %s",
-                alert.pk,
-                attempts,
-                alert.escalation_last_error or "its task never ran",
-            )
-        else:
-            retry.append(alert.pk)
-    if retry:
-        SafetyAlert.objects.filter(pk__in=retry).update(
-            escalation_attempts=F("escalation_attempts") + 1,
-            escalation_last_attempt_at=now,
-            escalation_outcome="",
-        )
+    retry = settle_or_retry_alerts(ESCALATION, alerts, now)
     for alert_id in retry:
         transaction.on_commit(
             lambda alert_id=alert_id: enqueue_escalation_email(alert_id), robust=True
@@ -116,8 +101,7 @@ def retry_escalation_emails(now: datetime) -> int:
 
 
 def enqueue_escalation_email(alert_id: int) -> None:
-    unsent = SafetyAlert.objects.filter(pk=alert_id, escalation_sent_at__isnull=True)
-    _enqueue_or_record(send_alert_escalation_email, alert_id, unsent, "escalation_last_error")
+    enqueue_or_record(send_alert_escalation_email, alert_id, ESCALATION, [alert_id])
 
 
 def compose_escalation_email(alert: SafetyAlert) -> tuple[str, str]:
@@ -146,11 +130,10 @@ class NoDutyContactError(Exception):
     """The site has no duty e-mail address: a failure, retried and then given up on."""
 
 
-def take_escalation(alert_id: int) -> AlertClaim | None:
+def take_escalation(alert_id: int) -> Claim | None:
     """The escalated alert if its e-mail is unsent and nobody is sending it; an alert
-    acknowledged meanwhile is settled unsent. The claim is the first e-mail's
-    (:class:`balm.outcomes.tasks.AlertClaim`), so the same recording keeps a late result from
-    overwriting a retry's."""
+    acknowledged meanwhile is settled unsent. The claim and its recording are every e-mail's
+    (``balm.outcomes.delivery``), so a late result never overwrites a retry's."""
     now = timezone.now()
     with exclusive_transaction():
         alert = (
@@ -162,12 +145,10 @@ def take_escalation(alert_id: int) -> AlertClaim | None:
         )
         if alert is None:
             return None
-        mine = SafetyAlert.objects.filter(pk=alert.pk)
         if alert.acknowledged_at is not None:
-            mine.update(escalation_sent_at=now, escalation_outcome=SafetyAlert.EMAIL_ACKNOWLEDGED)
+            settle(ESCALATION, [alert.pk], now, SafetyAlert.EMAIL_ACKNOWLEDGED)
             return None
-        mine.update(escalation_outcome=SafetyAlert.EMAIL_SENDING, escalation_last_attempt_at=now)
-    return AlertClaim(alert=alert, taken_at=now, email="escalation")
+        return mark_sending(ESCALATION, [alert], now)
 
 
 @task()
@@ -176,14 +157,15 @@ def send_alert_escalation_email(alert_id: int) -> str:
     claim = take_escalation(alert_id)
     if claim is None:
         return "nothing to send"
-    site = claim.alert.response.assessment.enrolment.cohort.site
+    alert = claim.rows[0]
+    site = alert.response.assessment.enrolment.cohort.site
     try:
         if not site.duty_email:
             raise NoDutyContactError(f"the site {site.name} has no duty contact e-mail address")
-        subject, body = compose_escalation_email(claim.alert)
+        subject, body = compose_escalation_email(alert)
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [site.duty_email])
     except Exception as error:
-        record_alert_failure(claim, error)
+        record_failure(claim, error)
         raise
-    record_alert_sent(claim)
+    record_sent(claim)
     return "sent to the duty contact"

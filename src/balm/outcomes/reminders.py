@@ -32,18 +32,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django_tasks_db.utils import exclusive_transaction
 
-from balm.instruments import UnknownInstrumentError, get_instrument
+from balm.outcomes.delivery import (
+    ALERT,
+    LATER,
+    QUESTIONNAIRE,
+    settle_or_retry,
+    settle_or_retry_alerts,
+    unsent_after_grace,
+)
+from balm.outcomes.escalation import escalate_overdue_alerts, retry_escalation_emails
 from balm.outcomes.models import (
     Assessment,
     ReminderKind,
@@ -52,93 +58,17 @@ from balm.outcomes.models import (
     SafetyAlert,
     open_ids,
 )
-from balm.outcomes.status import answer_by
-from balm.programmes.templates import PARTICIPANT_TIMEPOINT
+from balm.outcomes.tasks import (
+    OPEN_ENROLMENT,
+    enqueue_alert_email,
+    enqueue_questionnaire_email,
+    not_needed,
+)
 from balm.wording.lookup import online_instrument_ids
 
-OPEN_ENROLMENT = ("referred", "assessed", "started", "completed")
+__all__ = ["OPEN_ENROLMENT", "enqueue_alert_email"]  # their old home, still imported from here
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Email:
-    to: str
-    subject: str
-    body: str
-
-
-def instrument_title(instrument_id: str) -> str:
-    """The questionnaire's current name from the catalogue (the id if it has gone)."""
-    try:
-        instrument = get_instrument(instrument_id)
-    except UnknownInstrumentError:
-        return instrument_id
-    return f"{instrument.name} ({instrument.short_name})"
-
-
-def compose_questionnaire_email(
-    *,
-    participant_email: str,
-    site_name: str,
-    kind: str,
-    assessments: Sequence[Assessment],
-    link_url: str,
-    link_expires: date,
-) -> Email:
-    """Wording of the due or reminder e-mail, from the current schedule and catalogue."""
-    lines = []
-    today = timezone.localdate()
-    for assessment in sorted(assessments, key=lambda a: (a.due_on, a.instrument_id)):
-        when = PARTICIPANT_TIMEPOINT.get(assessment.timepoint, assessment.timepoint)
-        lines.append(
-            f"- {instrument_title(assessment.instrument_id)}, {when}: "
-            + answer_by(due_on=assessment.due_on, closes_on=assessment.closes_on, today=today)
-        )
-    if kind == ReminderKind.REMINDER:
-        subject = f"A gentle reminder from {site_name}"
-        opening = (
-            "Just a reminder: some questionnaires are still open for you. "
-            "If you have already started, your answers were saved and you can carry on."
-        )
-    else:
-        subject = f"Your questionnaires from {site_name}"
-        opening = (
-            "It is time for the questionnaires that help us see how the group is going for you."
-        )
-    body = "\n".join(
-        [
-            "Hello,",
-            "",
-            opening,
-            "",
-            *lines,
-            "",
-            f"Your personal link (works until {link_expires:%-d %B %Y}):",
-            link_url,
-            "",
-            "You can stop at any point and come back later. If anything you are asked about is",
-            "upsetting, please talk to your group facilitator.",
-            "",
-            f"{site_name}",
-        ]
-    )
-    return Email(to=participant_email, subject=subject, body=body)
-
-
-def not_needed(assessment: Assessment, today: date, *, answered: bool) -> str | None:
-    """Why no e-mail should go out for this assessment any more (the ``outcome``), or ``None``.
-
-    Used by the check for rows it would retry and by the task just before sending."""
-    if answered:
-        return "not sent: answered"
-    if assessment.closes_on < today:
-        return "not sent: closed"
-    if assessment.enrolment.status not in OPEN_ENROLMENT:
-        return "not sent: participant withdrew"
-    if not assessment.enrolment.participant.email:
-        return "not sent: no e-mail address"
-    return None
 
 
 def candidates(today: date) -> list[tuple[Assessment, str]]:
@@ -179,63 +109,36 @@ def candidates(today: date) -> list[tuple[Assessment, str]]:
     ]
 
 
-def unsent_after_grace(now: datetime) -> QuerySet[ReminderLog]:
-    """Claimed rows neither sent nor settled within ``BALM_REMINDER_RETRY_MINUTES`` of their
-    last attempt: their task could not be queued, failed, or died."""
-    grace = timedelta(minutes=settings.BALM_REMINDER_RETRY_MINUTES)
-    return ReminderLog.objects.filter(sent_at__isnull=True, last_attempt_at__lte=now - grace)
-
-
 def _retry_or_settle(today: date, now: datetime) -> list[ReminderLog]:
     """Settle the unsent rows past their grace period that need no e-mail or have had every
-    attempt; claim the others for one more attempt and return them.
+    attempt; claim the others for one more attempt and return them
+    (:func:`balm.outcomes.delivery.settle_or_retry`).
 
     Rows are taken with ``FOR UPDATE SKIP LOCKED`` in primary-key order: a row another check
     (or a task) holds is left to it, and a row another check has just claimed is no longer
     past its grace period when this one reads it, so each retry is claimed once."""
     answered = Exists(Response.objects.filter(assessment=OuterRef("assessment")))
     rows = list(
-        unsent_after_grace(now)
+        unsent_after_grace(QUESTIONNAIRE, now)
         .select_for_update(skip_locked=True, of=("self",))
         .select_related("assessment__enrolment__participant__site")
         .annotate(answered=answered)
         .order_by("pk")
     )
-    settled: dict[str, list[int]] = defaultdict(list)
-    retry: list[ReminderLog] = []
-    for row in rows:
+
+    def why_not(row: Any) -> str | None:
         reason = not_needed(row.assessment, today, answered=row.answered)
-        if reason is not None:
-            settled[reason].append(row.pk)
-        elif row.assessment.opens_on > today:
-            continue  # moved later since it was claimed; retried once it opens
-        elif row.attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS:
-            settled[f"{ReminderLog.GAVE_UP} after {row.attempts} attempts"].append(row.pk)
-            logger.warning(
-                "Gave up on the %s e-mail for assessment %s after %d attempts: %s",
-                row.kind,
-                row.assessment_id,
-                row.attempts,
-                row.last_error or "its task never ran",
-            )
-        else:
-            retry.append(row)
-    for outcome, ids in settled.items():
-        ReminderLog.objects.filter(pk__in=ids).update(sent_at=now, outcome=outcome)
-    if retry:
-        ReminderLog.objects.filter(pk__in=[row.pk for row in retry]).update(
-            attempts=F("attempts") + 1, last_attempt_at=now, outcome=""
-        )
-    return retry
+        if reason is None and row.assessment.opens_on > today:
+            return LATER  # moved later since it was claimed; retried once it opens
+        return reason
+
+    return settle_or_retry(QUESTIONNAIRE, rows, now, why_not)
 
 
 def unsent_alert_emails_after_grace(now: datetime) -> QuerySet[SafetyAlert]:
     """Alerts whose e-mail to the team is neither sent nor settled
     ``BALM_REMINDER_RETRY_MINUTES`` after its last attempt (or was never attempted)."""
-    grace = timedelta(minutes=settings.BALM_REMINDER_RETRY_MINUTES)
-    return SafetyAlert.objects.filter(email_sent_at__isnull=True).filter(
-        Q(email_last_attempt_at__isnull=True) | Q(email_last_attempt_at__lte=now - grace)
-    )
+    return unsent_after_grace(ALERT, now, never_attempted=True)
 
 
 def retry_alert_emails(now: datetime) -> int:
@@ -251,73 +154,12 @@ def retry_alert_emails(now: datetime) -> int:
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")
     )
-    retry: list[int] = []
-    for alert in alerts:
-        mine = SafetyAlert.objects.filter(pk=alert.pk)
-        if alert.acknowledged_at is not None:
-            mine.update(email_sent_at=now, email_outcome=SafetyAlert.EMAIL_ACKNOWLEDGED)
-        elif alert.email_attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS:
-            mine.update(
-                email_sent_at=now,
-                email_outcome=f"{SafetyAlert.EMAIL_GAVE_UP} after {alert.email_attempts} attempts",
-            )
-            logger.error(
-                "Gave up on the safety-alert e-mail for alert %s after %d attempts: %s; the "
-                "alert is on its cohort's dashboard until acknowledged",
-                alert.pk,
-                alert.email_attempts,
-                alert.email_last_error or "its task never ran",
-            )
-        else:
-            retry.append(alert.pk)
+    retry = settle_or_retry_alerts(ALERT, alerts, now)
     if retry:
-        SafetyAlert.objects.filter(pk__in=retry).update(
-            email_attempts=F("email_attempts") + 1, email_last_attempt_at=now, email_outcome=""
-        )
         logger.warning("Queueing the e-mail of safety alert(s) %s again", retry)
     for alert_id in retry:
         transaction.on_commit(lambda alert_id=alert_id: enqueue_alert_email(alert_id), robust=True)
     return len(retry)
-
-
-def _enqueue_or_record(task: Any, argument: Any, unsent: QuerySet[Any], field: str) -> None:
-    """Queue ``task(argument)`` (after commit). If that fails, log it and keep the error in
-    ``field`` of the ``unsent`` rows; the check queues them again after the grace period."""
-    try:
-        task.enqueue(argument)
-    except Exception as error:
-        logger.exception(
-            "Could not queue %s(%s); the check will try again in %s minutes",
-            task.name,
-            argument,
-            settings.BALM_REMINDER_RETRY_MINUTES,
-        )
-        try:
-            unsent.update(**{field: describe_error(error, "could not queue the e-mail")})
-        except Exception:
-            logger.exception("Could not record that on the rows either")
-
-
-def enqueue_alert_email(alert_id: int) -> None:
-    """Queue a safety-alert e-mail (after commit, for a new alert or a retry); if that fails,
-    say so on the alert, and the check tries again after the grace period."""
-    from balm.outcomes.tasks import send_safety_alert_email
-
-    unsent = SafetyAlert.objects.filter(pk=alert_id, email_sent_at__isnull=True)
-    _enqueue_or_record(send_safety_alert_email, alert_id, unsent, "email_last_error")
-
-
-def _enqueue(reminder_ids: list[int]) -> None:
-    """Queue one questionnaire e-mail (after commit); if that fails, say so on its rows."""
-    from balm.outcomes.tasks import send_questionnaire_email
-
-    unsent = ReminderLog.objects.filter(pk__in=reminder_ids, sent_at__isnull=True)
-    _enqueue_or_record(send_questionnaire_email, reminder_ids, unsent, "last_error")
-
-
-def describe_error(error: BaseException, what: str) -> str:
-    """A short line for ``ReminderLog.last_error``."""
-    return f"{what}: {type(error).__name__}: {error}"[:1000]
 
 
 #: The key of the PostgreSQL advisory lock that checks take turns on (any fixed number that
@@ -351,8 +193,6 @@ def send_due_reminders(today: date | None = None) -> int:
         _one_check_at_a_time()
         alert_emails = retry_alert_emails(now)
         # Escalation e-mails to the sites' duty contacts (retries first, as below).
-        from balm.outcomes.escalation import escalate_overdue_alerts, retry_escalation_emails
-
         alert_emails += retry_escalation_emails(now) + escalate_overdue_alerts(now)
         # Retries first: rows claimed below are never past their grace period in this run.
         for row in _retry_or_settle(day, now):
@@ -368,7 +208,7 @@ def send_due_reminders(today: date | None = None) -> int:
             groups[(assessment.enrolment.participant_id, kind)].append(log.pk)
         for ids in groups.values():
             ids.sort()
-            transaction.on_commit(lambda ids=ids: _enqueue(ids), robust=True)
+            transaction.on_commit(lambda ids=ids: enqueue_questionnaire_email(ids), robust=True)
     return alert_emails + len(groups)
 
 

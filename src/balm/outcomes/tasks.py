@@ -1,37 +1,139 @@
-"""Background tasks (django-tasks; see docs/adr/0001-task-queue.md).
+"""Background tasks (django-tasks; see docs/adr/0001-task-queue.md): the questionnaire e-mail
+and the safety-alert e-mail to the team, their wording, and who gets them.
 
 Messages are composed when the task runs, from the records as they are then, so a reminder
-for a questionnaire answered in the meantime is not sent. A questionnaire or safety-alert
-e-mail that fails is retried by the periodic check, not by the queue
-(``balm.outcomes.reminders``).
+for a questionnaire answered in the meantime is not sent. How a send is claimed and its result
+recorded, and how a failed one is retried by the periodic check (not by the queue), is one
+mechanism for every e-mail: ``balm.outcomes.delivery``. The check itself is
+``balm.outcomes.reminders``.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
-import socket
-import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.utils import exclusive_transaction
 
 from balm.accounts.models import Membership, Role
-from balm.outcomes.models import ReminderLog, Response, SafetyAlert
-from balm.outcomes.reminders import (
-    compose_questionnaire_email,
+from balm.instruments import UnknownInstrumentError, get_instrument
+from balm.outcomes.delivery import (
+    ALERT,
+    NOT_SENT_ERRORS,
+    QUESTIONNAIRE,
+    Claim,
     describe_error,
-    instrument_title,
-    not_needed,
+    enqueue_or_record,
+    mark_sending,
+    may_have_been_sent,
+    record_failure,
+    record_sent,
+    settle,
 )
+from balm.outcomes.models import Assessment, ReminderKind, ReminderLog, Response, SafetyAlert
+from balm.outcomes.status import answer_by
+from balm.programmes.templates import PARTICIPANT_TIMEPOINT
+
+__all__ = [
+    "NOT_SENT_ERRORS",
+    "AlertClaim",
+    "Claim",
+    "describe_error",
+    "may_have_been_sent",
+    "record_failure",
+    "record_sent",
+]
+
+OPEN_ENROLMENT = ("referred", "assessed", "started", "completed")
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+
+
+def instrument_title(instrument_id: str) -> str:
+    """The questionnaire's current name from the catalogue (the id if it has gone)."""
+    try:
+        instrument = get_instrument(instrument_id)
+    except UnknownInstrumentError:
+        return instrument_id
+    return f"{instrument.name} ({instrument.short_name})"
+
+
+def compose_questionnaire_email(
+    *,
+    participant_email: str,
+    site_name: str,
+    kind: str,
+    assessments: Sequence[Assessment],
+    link_url: str,
+    link_expires: date,
+) -> Email:
+    """Wording of the due or reminder e-mail, from the current schedule and catalogue."""
+    lines = []
+    today = timezone.localdate()
+    for assessment in sorted(assessments, key=lambda a: (a.due_on, a.instrument_id)):
+        when = PARTICIPANT_TIMEPOINT.get(assessment.timepoint, assessment.timepoint)
+        lines.append(
+            f"- {instrument_title(assessment.instrument_id)}, {when}: "
+            + answer_by(due_on=assessment.due_on, closes_on=assessment.closes_on, today=today)
+        )
+    if kind == ReminderKind.REMINDER:
+        subject = f"A gentle reminder from {site_name}"
+        opening = (
+            "Just a reminder: some questionnaires are still open for you. "
+            "If you have already started, your answers were saved and you can carry on."
+        )
+    else:
+        subject = f"Your questionnaires from {site_name}"
+        opening = (
+            "It is time for the questionnaires that help us see how the group is going for you."
+        )
+    body = "\n".join(
+        [
+            "Hello,",
+            "",
+            opening,
+            "",
+            *lines,
+            "",
+            f"Your personal link (works until {link_expires:%-d %B %Y}):",
+            link_url,
+            "",
+            "You can stop at any point and come back later. If anything you are asked about is",
+            "upsetting, please talk to your group facilitator.",
+            "",
+            f"{site_name}",
+        ]
+    )
+    return Email(to=participant_email, subject=subject, body=body)
+
+
+def not_needed(assessment: Assessment, today: date, *, answered: bool) -> str | None:
+    """Why no e-mail should go out for this assessment any more (the ``outcome``), or ``None``.
+
+    Used by the check for rows it would retry and by the task just before sending."""
+    if answered:
+        return "not sent: answered"
+    if assessment.closes_on < today:
+        return "not sent: closed"
+    if assessment.enrolment.status not in OPEN_ENROLMENT:
+        return "not sent: participant withdrew"
+    if not assessment.enrolment.participant.email:
+        return "not sent: no e-mail address"
+    return None
 
 
 def alert_recipients(alert: SafetyAlert) -> list[str]:
@@ -71,43 +173,12 @@ class NoRecipientsError(Exception):
     up on (someone may add an address meanwhile), so it shows on the dashboard."""
 
 
-@dataclass(frozen=True)
-class AlertClaim:
-    """The alert one run of :func:`send_safety_alert_email` marked ``sending``, and when: the
-    token of :class:`Claim`, for the one row of an alert e-mail. ``taken_at`` is written to
-    ``<e-mail>_last_attempt_at`` with the mark, so a late result never overwrites a retry's.
-
-    ``email`` names the alert's e-mail: ``"email"`` (to the team) or ``"escalation"`` (to the
-    duty contact, ``balm.outcomes.escalation``); each has its own ``<email>_*`` fields."""
-
-    alert: SafetyAlert
-    taken_at: datetime
-    email: str = "email"
-
-    def field(self, name: str) -> str:
-        return f"{self.email}_{name}"
-
-    @property
-    def attempts(self) -> int:
-        return int(getattr(self.alert, self.field("attempts")))
-
-    @property
-    def what(self) -> str:
-        return "Escalation e-mail" if self.email == "escalation" else "Safety-alert e-mail"
-
-    def held(self) -> QuerySet[SafetyAlert]:
-        """The alert, if it is still marked ``sending`` by this run."""
-        return SafetyAlert.objects.filter(
-            pk=self.alert.pk,
-            **{
-                self.field("sent_at__isnull"): True,
-                self.field("outcome"): SafetyAlert.EMAIL_SENDING,
-                self.field("last_attempt_at"): self.taken_at,
-            },
-        )
+#: The claim of one run of :func:`send_safety_alert_email` (or of the escalation e-mail's task):
+#: the alert, the only record in ``rows``.
+AlertClaim = Claim
 
 
-def take_alert(alert_id: int) -> AlertClaim | None:
+def take_alert(alert_id: int) -> Claim | None:
     """Under a lock, the alert if its e-mail is still unsent and no other run is sending it;
     ``None`` otherwise. An alert acknowledged meanwhile needs no e-mail: it is settled here.
 
@@ -130,75 +201,24 @@ def take_alert(alert_id: int) -> AlertClaim | None:
         )
         if alert is None:
             return None
-        mine = SafetyAlert.objects.filter(pk=alert.pk)
         if alert.acknowledged_at is not None:
-            mine.update(email_sent_at=now, email_outcome=SafetyAlert.EMAIL_ACKNOWLEDGED)
+            settle(ALERT, [alert.pk], now, SafetyAlert.EMAIL_ACKNOWLEDGED)
             return None
-        mine.update(
-            email_sent_at=None, email_outcome=SafetyAlert.EMAIL_SENDING, email_last_attempt_at=now
-        )
-    return AlertClaim(alert=alert, taken_at=now)
+        # An alert raised before delivery was recorded is reopened for this run.
+        ALERT.set(ALERT.of([alert.pk]), sent_at=None)
+        return mark_sending(ALERT, [alert], now)
 
 
-def record_alert_failure(claim: AlertClaim, error: BaseException) -> bool:
-    """The error on the alert if this run still holds it, given up on after its last attempt;
-    ``False`` if a retry has taken it meanwhile (left to it)."""
-    message = describe_error(error, "sending failed")
-    attempts = claim.attempts
-    if attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS:
-        held = claim.held().update(
-            **{
-                claim.field("sent_at"): timezone.now(),
-                claim.field("outcome"): f"{SafetyAlert.EMAIL_GAVE_UP} after {attempts} attempts",
-                claim.field("last_error"): message,
-            }
-        )
-        if held:
-            logger.error(
-                "Gave up on the %s for alert %s after %d attempts: %s; the alert is on its "
-                "cohort's dashboard until acknowledged",
-                claim.what.lower(),
-                claim.alert.pk,
-                attempts,
-                message,
-            )
-    else:
-        held = claim.held().update(
-            **{claim.field("outcome"): "", claim.field("last_error"): message}
-        )
-        logger.warning(
-            "%s for alert %s not sent (%s); the reminder check will try again",
-            claim.what,
-            claim.alert.pk,
-            message,
-        )
-    return bool(held)
+def record_alert_failure(claim: Claim, error: BaseException) -> bool:
+    """:func:`balm.outcomes.delivery.record_failure` for an alert's e-mail: ``False`` if a
+    retry has taken it meanwhile (left to it)."""
+    return bool(record_failure(claim, error))
 
 
-def record_alert_sent(claim: AlertClaim) -> bool:
-    """Mark the alert e-mailed if this run still holds it or nobody does and it is unsettled
-    (as :func:`record_sent`); ``False`` if a retry has taken or settled it meanwhile."""
-    marked = (
-        SafetyAlert.objects.filter(pk=claim.alert.pk, **{claim.field("sent_at__isnull"): True})
-        .filter(
-            ~Q(**{claim.field("outcome"): SafetyAlert.EMAIL_SENDING})
-            | Q(**{claim.field("last_attempt_at"): claim.taken_at})
-        )
-        .update(
-            **{
-                claim.field("sent_at"): timezone.now(),
-                claim.field("outcome"): SafetyAlert.EMAIL_SENT,
-            }
-        )
-    )
-    if not marked:
-        logger.warning(
-            "%s for alert %s went out after the reminder check had queued it again (it took "
-            "longer than BALM_REMINDER_RETRY_MINUTES); it may arrive twice",
-            claim.what,
-            claim.alert.pk,
-        )
-    return bool(marked)
+def record_alert_sent(claim: Claim) -> bool:
+    """:func:`balm.outcomes.delivery.record_sent` for an alert's e-mail: ``False`` if a retry
+    has taken or settled it meanwhile."""
+    return bool(record_sent(claim))
 
 
 @task()
@@ -214,49 +234,21 @@ def send_safety_alert_email(alert_id: int) -> str:
     claim = take_alert(alert_id)
     if claim is None:
         return "nothing to send"
+    alert = claim.rows[0]
     try:
-        recipients = alert_recipients(claim.alert)
+        recipients = alert_recipients(alert)
         if not recipients:
             raise NoRecipientsError(
                 "no active facilitator of the group or clinical staff member of the site "
                 "has an e-mail address"
             )
-        subject, body = compose_alert_email(claim.alert)
+        subject, body = compose_alert_email(alert)
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     except Exception as error:
         record_alert_failure(claim, error)
         raise
     record_alert_sent(claim)
     return f"sent to {len(recipients)}"
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The rows one run of :func:`send_questionnaire_email` marked ``sending``, and when.
-
-    ``taken_at`` is written to the rows' ``last_attempt_at`` with the mark and tells this run's
-    mark from a later one: another run can take the rows only once the mark is gone (this run
-    recorded a failure, or the check reset the rows a grace period later for a retry), and it
-    writes its own, later, time. So a send that outlasts the grace period never overwrites
-    the state of the retry that took its rows: a failure is recorded only on the rows this run
-    still holds (:meth:`held`), a success also on rows nobody holds (:func:`record_sent`).
-    """
-
-    rows: list[ReminderLog]
-    taken_at: datetime
-
-    @property
-    def ids(self) -> list[int]:
-        return [row.pk for row in self.rows]
-
-    def held(self) -> QuerySet[ReminderLog]:
-        """This claim's rows still marked ``sending`` by this run."""
-        return ReminderLog.objects.filter(
-            pk__in=self.ids,
-            sent_at__isnull=True,
-            outcome=ReminderLog.SENDING,
-            last_attempt_at=self.taken_at,
-        )
 
 
 def take(reminder_ids: list[int], today: date) -> Claim | None:
@@ -283,75 +275,8 @@ def take(reminder_ids: list[int], today: date) -> Claim | None:
             if reason is None:
                 taken.append(row)
             else:
-                ReminderLog.objects.filter(pk=row.pk).update(sent_at=now, outcome=reason)
-        ReminderLog.objects.filter(pk__in=[row.pk for row in taken]).update(
-            outcome=ReminderLog.SENDING, last_attempt_at=now
-        )
-    return Claim(rows=taken, taken_at=now) if taken else None
-
-
-def record_failure(claim: Claim, error: BaseException) -> None:
-    """The error on each row this run still holds; a row that has had every attempt is given
-    up on. Rows a retry has taken meanwhile are left to it."""
-    message = describe_error(error, "sending failed")
-    now = timezone.now()
-    last = [row.pk for row in claim.rows if row.attempts >= settings.BALM_REMINDER_MAX_ATTEMPTS]
-    logger.warning(
-        "Questionnaire e-mail for reminders %s not sent (%s); %s",
-        claim.ids,
-        message,
-        f"gave up on {last}" if last else "the reminder check will try again",
-    )
-    for row in claim.rows:
-        held = claim.held().filter(pk=row.pk)
-        if row.pk in last:
-            held.update(
-                sent_at=now,
-                outcome=f"{ReminderLog.GAVE_UP} after {row.attempts} attempts",
-                last_error=message,
-            )
-        else:
-            held.update(outcome="", last_error=message)
-
-
-def record_sent(claim: Claim) -> int:
-    """Mark the claim's rows sent: those this run still holds, and those nobody holds and not
-    yet settled (the check reset them for a retry that has not taken them, or whose retry
-    failed). Rows a retry has taken meanwhile are left to it (its own result is recorded), and
-    a settled row is not changed. Returns how many rows were marked."""
-    marked = (
-        ReminderLog.objects.filter(pk__in=claim.ids, sent_at__isnull=True)
-        .filter(~Q(outcome=ReminderLog.SENDING) | Q(last_attempt_at=claim.taken_at))
-        .update(sent_at=timezone.now(), outcome=ReminderLog.SENT)
-    )
-    if marked < len(claim.rows):
-        logger.warning(
-            "Questionnaire e-mail for reminders %s went out after the reminder check had "
-            "queued it again (it took longer than BALM_REMINDER_RETRY_MINUTES); the retry "
-            "took or settled %d of its rows meanwhile, so the participant may get it twice",
-            claim.ids,
-            len(claim.rows) - marked,
-        )
-    return marked
-
-
-#: Errors that mean the mail server did not take the message: it refused it, or it was never
-#: reached. Any other error (a timeout, a dropped connection, ...) may have come after the
-#: server accepted the message, so its outcome is unknown.
-NOT_SENT_ERRORS: tuple[type[BaseException], ...] = (
-    smtplib.SMTPResponseException,  # a refusal: greeting, HELO, STARTTLS, login, sender, data
-    smtplib.SMTPRecipientsRefused,
-    smtplib.SMTPNotSupportedError,
-    ConnectionRefusedError,  # nothing listening: nothing was sent
-    socket.gaierror,  # the server's name did not resolve
-    socket.herror,
-    ssl.SSLCertVerificationError,  # the TLS handshake failed, before the message
-)
-
-
-def may_have_been_sent(error: BaseException) -> bool:
-    """Whether the participant may have received the e-mail despite ``error``."""
-    return not isinstance(error, NOT_SENT_ERRORS)
+                settle(QUESTIONNAIRE, [row.pk], now, reason)
+        return mark_sending(QUESTIONNAIRE, taken, now)
 
 
 @task()
@@ -406,3 +331,14 @@ def send_questionnaire_email(reminder_ids: list[int]) -> str:
         raise
     record_sent(claim)
     return f"sent {len(rows)}"
+
+
+def enqueue_alert_email(alert_id: int) -> None:
+    """Queue a safety-alert e-mail (after commit, for a new alert or a retry); if that fails,
+    say so on the alert, and the check tries again after the grace period."""
+    enqueue_or_record(send_safety_alert_email, alert_id, ALERT, [alert_id])
+
+
+def enqueue_questionnaire_email(reminder_ids: list[int]) -> None:
+    """Queue one questionnaire e-mail (after commit); if that fails, say so on its rows."""
+    enqueue_or_record(send_questionnaire_email, reminder_ids, QUESTIONNAIRE, reminder_ids)

@@ -57,7 +57,7 @@ _UNREACHABLE = frozenset(
     }
 )
 # The server stopped answering or dropped the connection: maybe after it accepted the e-mail
-# (``balm.outcomes.tasks.may_have_been_sent``).
+# (``balm.outcomes.delivery.may_have_been_sent``).
 _OUTCOME_UNKNOWN = frozenset(
     {
         "SMTPServerDisconnected",
@@ -75,7 +75,7 @@ def plain_reason(last_error: str) -> str:
     """A short, plain sentence for a ``ReminderLog.last_error`` (never the error itself).
 
     ``last_error`` is ``"<what>: <ExceptionClass>: <message>"`` (see
-    ``balm.outcomes.reminders.describe_error``) or empty when no task ever took the e-mail."""
+    ``balm.outcomes.delivery.describe_error``) or empty when no task ever took the e-mail."""
     if not last_error:
         return "It was never picked up for sending (the background e-mail service did not run)."
     what, _, rest = last_error.partition(": ")

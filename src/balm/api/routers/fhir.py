@@ -55,6 +55,13 @@ FHIR_JSON = "application/fhir+json"
 MAX_COUNT = 500
 
 
+def _documented_as_fhir(*statuses: int) -> dict[str, Any]:
+    """``openapi_extra`` saying these answers come as ``application/fhir+json`` (the schema's
+    generator only knows the API's own JSON renderer)."""
+    body = {"content": {FHIR_JSON: {"schema": {"type": "object", "additionalProperties": True}}}}
+    return {"responses": {str(status): body for status in statuses}}
+
+
 def _fhir(data: dict[str, Any], status: int = 200) -> HttpResponse:
     return HttpResponse(json.dumps(data, ensure_ascii=False), content_type=FHIR_JSON, status=status)
 
@@ -181,6 +188,7 @@ def _params(params: SearchParams) -> tuple[Search, list[Problem]]:
 @router.get(
     "/Questionnaire",
     response={200: dict, **LIST_ERRORS},
+    openapi_extra=_documented_as_fhir(200),
     summary="The catalogue's instruments as FHIR Questionnaires",
 )
 def list_questionnaires(request: HttpRequest) -> HttpResponse:
@@ -188,7 +196,11 @@ def list_questionnaires(request: HttpRequest) -> HttpResponse:
     return _fhir(_searchset(items, len(items)))
 
 
-@router.get("/Questionnaire/{questionnaire_id}", response={200: dict, **READ_ERRORS})
+@router.get(
+    "/Questionnaire/{questionnaire_id}",
+    response={200: dict, **READ_ERRORS},
+    openapi_extra=_documented_as_fhir(200),
+)
 def read_questionnaire(request: HttpRequest, questionnaire_id: str) -> HttpResponse:
     instrument_id = questionnaire_id.replace("-", "_")
     if instrument_id not in catalogue():
@@ -200,6 +212,7 @@ def read_questionnaire(request: HttpRequest, questionnaire_id: str) -> HttpRespo
     "/QuestionnaireResponse",
     summary="Responses the caller may see (search: subject, questionnaire, date)",
     response={200: dict, **LIST_ERRORS},
+    openapi_extra=_documented_as_fhir(200),
 )
 def search_responses(request: HttpRequest, query: Query[SearchParams]) -> HttpResponse:
     responses, count, offset = _search(request, query)
@@ -215,7 +228,11 @@ def _one(request: HttpRequest, fhir_id: str) -> Response:
     return get_object_or_404(_visible_responses(caller), pk=int(number))
 
 
-@router.get("/QuestionnaireResponse/{response_id}", response={200: dict, **READ_ERRORS})
+@router.get(
+    "/QuestionnaireResponse/{response_id}",
+    response={200: dict, **READ_ERRORS},
+    openapi_extra=_documented_as_fhir(200),
+)
 def read_response(request: HttpRequest, response_id: str) -> HttpResponse:
     response = _one(request, response_id)
     record = next(response_records(Response.objects.filter(pk=response.pk)))
@@ -226,6 +243,7 @@ def read_response(request: HttpRequest, response_id: str) -> HttpResponse:
     "/Observation",
     summary="Scale scores the caller may see (search: subject, questionnaire, date)",
     response={200: dict, **LIST_ERRORS},
+    openapi_extra=_documented_as_fhir(200),
 )
 def search_observations(request: HttpRequest, query: Query[SearchParams]) -> HttpResponse:
     responses, count, offset = _search(request, query)
@@ -233,7 +251,11 @@ def search_observations(request: HttpRequest, query: Query[SearchParams]) -> Htt
     return _fhir(_searchset(found[offset : offset + count], len(found)))
 
 
-@router.get("/Observation/{observation_id}", response={200: dict, **READ_ERRORS})
+@router.get(
+    "/Observation/{observation_id}",
+    response={200: dict, **READ_ERRORS},
+    openapi_extra=_documented_as_fhir(200),
+)
 def read_observation(request: HttpRequest, observation_id: str) -> HttpResponse:
     number, _, scale = observation_id.removeprefix("response-").partition("-")
     if not observation_id.startswith("response-") or not scale:
@@ -249,6 +271,7 @@ def read_observation(request: HttpRequest, observation_id: str) -> HttpResponse:
 @router.get(
     "/Bundle",
     response={200: dict, **READ_ERRORS},
+    openapi_extra=_documented_as_fhir(200),
     summary="Every response of a group (?cohort=) or site (?site=), as a Bundle",
 )
 def export_bundle(
@@ -311,6 +334,7 @@ def permissions_error() -> Exception:
     "/QuestionnaireResponse",
     summary="Import one QuestionnaireResponse (idempotent on its id; entry mode import)",
     response={200: dict, 201: dict, **WRITE_ERRORS},
+    openapi_extra=_documented_as_fhir(200, 201),
 )
 def import_response(request: HttpRequest, site: str | None = None) -> HttpResponse:
     caller: Caller = request.auth  # type: ignore[attr-defined]
