@@ -33,8 +33,8 @@ once, so a kill between sending and recording may send one twice: reported, not 
 It also says whether ``balm worker`` survived the PostgreSQL restarts. Exit code 0 when
 nothing acknowledged is missing or doubled, 1 otherwise.
 
-Usage: ``.venv/bin/python bench/faults.py [--seconds 8] [--clients 20] [--people 3000]
-[--mailed 200] [--pause 0.3]``. Runs in about four minutes with the defaults (most of it the
+Usage: ``.venv/bin/python bench/faults.py [--seconds 6] [--clients 20] [--people 1500]
+[--mailed 200] [--pause 0.5]``. Runs in about four minutes with the defaults (most of it the
 one-minute grace before an interrupted e-mail is retried).
 """
 
@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import os
 import shutil
@@ -100,6 +101,7 @@ class Phone:
     def __init__(self, index: int, port: int, people: list, log: Log, pause: float) -> None:  # type: ignore[type-arg]
         self.index, self.port, self.people, self.log, self.pause = index, port, people, log, pause
         self.stop = threading.Event()
+        self.ran_out = False
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def send(self, client: object, method: str, path: str, body=None, headers=None):  # type: ignore[no-untyped-def]
@@ -130,6 +132,7 @@ class Phone:
             finally:
                 client.close()
             self.stop.wait(self.pause)
+        self.ran_out = True
 
     def answer(self, client: object, person: object) -> bool:
         opened = self.send(client, "GET", f"/p/{person.token}/")  # type: ignore[attr-defined]
@@ -138,7 +141,10 @@ class Phone:
             return False
         if opened[0] != 302 or form[0] != 200:
             with self.log.lock:
-                self.log.refused.append(f"{person.pseudonym}: link {opened[0]}, form {form[0]}")  # type: ignore[attr-defined]
+                self.log.refused.append(
+                    f"at {time.monotonic():.1f} {person.pseudonym}: link {opened[0]}, "  # type: ignore[attr-defined]
+                    f"form {form[0]} {form[1][:120]!r}"
+                )
             return True
         client_id = str(uuid.uuid4())
         body = json.dumps(
@@ -163,7 +169,9 @@ class Phone:
         else:
             self.log.add(self.index, False, str(status))
             with self.log.lock:
-                self.log.refused.append(f"{person.pseudonym}: {status} {content[:200]!r}")  # type: ignore[attr-defined]
+                self.log.refused.append(
+                    f"at {time.monotonic():.1f} {person.pseudonym}: {status} {content[:200]!r}"  # type: ignore[attr-defined]
+                )
         return True
 
 
@@ -179,11 +187,20 @@ class Services:
         self.worker: subprocess.Popen[bytes] | None = None
         self.worker_exits: list[int] = []
 
-    def start_server(self) -> None:
+    def start_server(self) -> float:
+        """Start ``balm serve``; the seconds until it answered ``/healthz``."""
+        began = time.monotonic()
         log = self.work / "serve.log"
-        command = [BALM, "serve", f"--port={self.port}", "--no-migrate", f"--workers={self.workers}"]
+        command = [
+            BALM,
+            "serve",
+            f"--port={self.port}",
+            "--no-migrate",
+            f"--workers={self.workers}",
+        ]
         self.server = servers.start(command, self.env, log)
         servers.wait_healthy(self.port, self.server, log)
+        return time.monotonic() - began
 
     def start_worker(self) -> None:
         command = [BALM, "worker", "--interval=0.5"]
@@ -268,7 +285,7 @@ def recovery(log: Log, phase: Phase, clients: int) -> tuple[int, float, float | 
         events = [e for e in log.events if phase.began <= e.at < phase.ended]
     failed = sum(not e.ok for e in events)
     times = [phase.began] + [e.at for e in events if e.ok] + [phase.ended]
-    gap = max(b - a for a, b in zip(times, times[1:], strict=False))
+    gap = max(b - a for a, b in itertools.pairwise(times))
     first: dict[int, float] = {}
     for e in events:
         if e.ok and e.client not in first:
@@ -279,11 +296,11 @@ def recovery(log: Log, phase: Phase, clients: int) -> tuple[int, float, float | 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="steady load per phase (8)")
+    parser.add_argument("--seconds", type=float, default=6.0, help="steady load per phase (6)")
     parser.add_argument("--clients", type=int, default=20, help="phones submitting (20)")
-    parser.add_argument("--people", type=int, default=3000, help="participants (3000)")
+    parser.add_argument("--people", type=int, default=1500, help="participants (1500)")
     parser.add_argument("--mailed", type=int, default=200, help="e-mails for the worker (200)")
-    parser.add_argument("--pause", type=float, default=0.3, help="a phone's pause (0.3 s)")
+    parser.add_argument("--pause", type=float, default=0.5, help="a phone's pause (0.5 s)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (3)")
     args = parser.parse_args()
     if args.clients < 1 or args.people < args.clients + args.mailed or args.seconds <= 0:
@@ -336,7 +353,7 @@ def run(args: argparse.Namespace, env: dict[str, str], work: Path, bin_dir: Path
     ]
     worker_alive: dict[str, bool] = {}
     try:
-        services.start_server()
+        print(f"balm serve answered after {services.start_server():.1f} s", flush=True)
         services.start_worker()
         for phone in phones:
             phone.thread.start()
@@ -344,6 +361,7 @@ def run(args: argparse.Namespace, env: dict[str, str], work: Path, bin_dir: Path
         def phase(name: str, fault) -> Phase:  # type: ignore[no-untyped-def]
             time.sleep(args.seconds)
             current = Phase(name, time.monotonic())
+            print(f"  {name} at {current.began:.1f}", flush=True)
             current.detail = fault() or ""
             time.sleep(args.seconds)
             deadline = time.monotonic() + 120
@@ -363,8 +381,7 @@ def run(args: argparse.Namespace, env: dict[str, str], work: Path, bin_dir: Path
 
         def kill_server() -> str:
             services.kill_server()
-            services.start_server()
-            return ""
+            return f"(balm serve answered again after {services.start_server():.1f} s)"
 
         def restart_db(mode: str):  # type: ignore[no-untyped-def]
             def fault() -> str:
@@ -404,7 +421,9 @@ def run(args: argparse.Namespace, env: dict[str, str], work: Path, bin_dir: Path
         for phone in phones:
             phone.stop.set()
         services.stop()
-    return report(args, log, phases, mailed, work, settled, worker_alive, services.worker_exits)
+    return report(
+        args, log, phases, phones, mailed, work, settled, worker_alive, services.worker_exits
+    )
 
 
 def _until_now(current: Phase) -> Phase:
@@ -435,7 +454,15 @@ def wait_for_emails(deadline: float) -> bool:
 
 
 def report(  # type: ignore[no-untyped-def]
-    args, log: Log, phases: list[Phase], mailed, work: Path, settled, worker_alive, exits
+    args,
+    log: Log,
+    phases: list[Phase],
+    phones: list[Phone],
+    mailed,
+    work: Path,
+    settled,
+    worker_alive,
+    exits,
 ) -> int:
     from django.db import connections
 
@@ -450,7 +477,9 @@ def report(  # type: ignore[no-untyped-def]
     stored = Counter(Response.objects.values_list("client_id", flat=True))
     by_assessment = Counter(Response.objects.values_list("assessment_id", flat=True))
     missing = [c for c in log.acknowledged if c not in stored]
-    doubled = [c for c, n in stored.items() if n > 1] + [a for a, n in by_assessment.items() if n > 1]
+    doubled = [c for c, n in stored.items() if n > 1] + [
+        a for a, n in by_assessment.items() if n > 1
+    ]
     sent = servers.recipients(work / "mail")
     twice = {r: n for r, n in sent.items() if n > 1}
     expected = {f"{p.pseudonym.lower()}@example.org" for p in mailed}
@@ -469,6 +498,8 @@ def report(  # type: ignore[no-untyped-def]
         f"{len(expected - set(sent))}"
         f"\nbalm worker running: {worker_alive}; exits seen: {exits}"
     )
+    if any(phone.ran_out for phone in phones):
+        print("warning: phones ran out of participants before the end; use more --people")
     return 0 if not missing and not doubled else 1
 
 

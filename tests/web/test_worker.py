@@ -377,8 +377,8 @@ def test_worker_still_stops_on_other_database_errors(
     database_queue,  # type: ignore[no-untyped-def]
 ) -> None:
     worker = _worker(reminder_interval=900, max_tasks=2)
-    with connection.execute_wrapper(DatabaseGoesAway(1, ProgrammingError)):
-        with pytest.raises(ProgrammingError):
-            worker.run()  # a missing table is not waited out: it needs someone to look
+    fault = DatabaseGoesAway(1, ProgrammingError)
+    with connection.execute_wrapper(fault), pytest.raises(ProgrammingError):
+        worker.run()  # a missing table is not waited out: it needs someone to look
     assert mail.outbox == []
     assert not worker.schedule.is_alive()
