@@ -34,8 +34,8 @@ It also says whether ``balm worker`` survived the PostgreSQL restarts. Exit code
 nothing acknowledged is missing or doubled, 1 otherwise.
 
 Usage: ``.venv/bin/python bench/faults.py [--seconds 6] [--clients 20] [--people 1500]
-[--mailed 200] [--pause 0.5]``. Runs in about four minutes with the defaults (most of it the
-one-minute grace before an interrupted e-mail is retried).
+[--mailed 200] [--pause 0.5]``. Runs in about ten minutes with the defaults on a loaded
+2-core machine: creating the participants and starting ``balm serve`` twice take most of it.
 """
 
 from __future__ import annotations
