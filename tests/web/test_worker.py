@@ -16,12 +16,14 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import OperationalError, ProgrammingError, connection
 from django.db.backends.signals import connection_created
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from tests.web.doubles import DATABASE_QUEUE_DOWN, SMTP_DOWN
 
+from balm.outcomes.management.commands import worker as worker_command
 from balm.outcomes.management.commands.worker import Command as WorkerCommand
 from balm.outcomes.management.commands.worker import ReminderWorker
 from balm.outcomes.models import ReminderLog
@@ -329,3 +331,54 @@ def test_balm_worker_leaves_the_interval_to_the_setting_unless_given(
     assert runner.invoke(app, ["worker", "--reminder-interval", "0"]).exit_code == 0
     assert not any(arg.startswith("--reminder-interval") for arg in calls[0])
     assert "--reminder-interval=0.0" in calls[1]
+
+
+class DatabaseGoesAway:
+    """An execute wrapper: the worker's first ``times`` polls of the queue fail as they do
+    while PostgreSQL restarts (the driver's error, raised by Django as OperationalError);
+    everything else reaches the real database."""
+
+    def __init__(self, times: int, error: type[Exception] = OperationalError) -> None:
+        self.left = times
+        self.error = error
+
+    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        polls = DBTaskResult._meta.db_table in sql and sql.lstrip().upper().startswith("SELECT")
+        if polls and self.left:
+            self.left -= 1
+            raise self.error("terminating connection due to administrator command")
+        return execute(sql, params, many, context)
+
+
+def test_worker_keeps_polling_when_the_database_goes_away(
+    world,
+    transactional_db,
+    database_queue,
+    monkeypatch,
+    caplog,  # type: ignore[no-untyped-def]
+) -> None:
+    # Found by bench/faults.py: db_worker let the error of a PostgreSQL restart end the
+    # process, so no e-mail went out until someone started the worker again.
+    monkeypatch.setattr(worker_command, "DATABASE_RETRY_SECONDS", 0.01)
+    fault = DatabaseGoesAway(times=3)
+    worker = _worker(reminder_interval=900, max_tasks=2)
+    with connection.execute_wrapper(fault):
+        worker.run()  # the check at start queues two e-mails; the polls fail three times
+    assert fault.left == 0
+    assert _recipients() == sorted([world.p1.email, world.p2.email])
+    assert set(ReminderLog.objects.values_list("outcome", flat=True)) == {"sent"}
+    assert caplog.text.count("The database could not be reached") == 3
+    assert not worker.schedule.is_alive()
+
+
+def test_worker_still_stops_on_other_database_errors(
+    world,
+    transactional_db,
+    database_queue,  # type: ignore[no-untyped-def]
+) -> None:
+    worker = _worker(reminder_interval=900, max_tasks=2)
+    fault = DatabaseGoesAway(1, ProgrammingError)
+    with connection.execute_wrapper(fault), pytest.raises(ProgrammingError):
+        worker.run()  # a missing table is not waited out: it needs someone to look
+    assert mail.outbox == []
+    assert not worker.schedule.is_alive()

@@ -10,16 +10,24 @@ several: the check is idempotent (see ``balm.outcomes.reminders``).
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.db import InterfaceError, OperationalError, connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
 from balm.outcomes.reminders import ReminderSchedule
+
+logger = logging.getLogger(__name__)
+
+#: Seconds to wait before polling again after the database could not be reached.
+DATABASE_RETRY_SECONDS = 1.0
 
 
 class ReminderWorker(db_worker.Worker):
@@ -44,10 +52,32 @@ class ReminderWorker(db_worker.Worker):
                     self.running_task = False
                 if not self.batch and self.running:
                     self.schedule.start(check_now=False)
-            if self.running:
-                super().run()
+            self._poll_until_stopped()
         finally:
             self.schedule.stop()
+
+    def _poll_until_stopped(self) -> None:
+        """db_worker's loop, started again when the database cannot be reached.
+
+        db_worker lets any database error but a locked SQLite file end the process, so a
+        PostgreSQL restart (or a dropped connection) would stop the e-mails until someone
+        restarted the worker; ``bench/faults.py`` found it. An e-mail whose task was running
+        at that moment is left marked as being sent, and the reminder check sends it again
+        after the grace period (at least once, as for a killed worker). Other errors (a
+        missing table, say) still end the worker."""
+        while self.running:
+            try:
+                super().run()
+                return
+            except (OperationalError, InterfaceError) as error:
+                logger.warning(
+                    "The database could not be reached (%s); polling again in %ss",
+                    str(error).strip() or type(error).__name__,
+                    DATABASE_RETRY_SECONDS,
+                )
+                connections.close_all()  # this thread's: the next poll opens a fresh one
+                if self.running:
+                    time.sleep(DATABASE_RETRY_SECONDS)
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         self.schedule.request_stop()
