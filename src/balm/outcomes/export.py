@@ -284,7 +284,8 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import Response
 
-    responses = Response.objects.filter(assessment__enrolment__in=enrolments)
+    # No default ordering: in the key and count queries it was a sort of every response.
+    responses = Response.objects.filter(assessment__enrolment__in=enrolments).order_by()
     columns = _columns_of(json_keys(responses, "scores", "instrument_id"), bands=bands)
     if items:
         columns |= _columns_of(json_keys(responses, "answers", "instrument_id"), bands=False)
@@ -393,7 +394,7 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import CheckIn
 
-    checkins = CheckIn.objects.filter(enrolment__in=enrolments)
+    checkins = CheckIn.objects.filter(enrolment__in=enrolments).order_by()  # as scores_table
     tail = ["practice_type", *(["note"] if notes else [])]
     measures = _measures(
         _columns_of(json_keys(checkins, "scores", "instrument_id"), bands=False),
