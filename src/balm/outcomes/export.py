@@ -129,28 +129,68 @@ def score_columns(
     return out
 
 
+#: The types JSON numbers decode to (``type(v) in`` leaves out bool, which is no number).
+_JSON_NUMBERS = (int, float)
+
+
+class _Slots:
+    """Where each stored score goes in an output row: the cell of ``<instrument>_<key>`` in
+    ``at``, for the values :func:`score_columns` keeps (numbers; band text with ``bands``).
+    The column of each instrument and key is found once, not at every row: the streamed
+    exports' hot path. Values must be decoded JSON (int, float, bool, str ...)."""
+
+    def __init__(self, at: dict[str, int], *, bands: bool) -> None:
+        self._at = at
+        self._bands = bands
+        self._known: dict[str, dict[str, tuple[int, bool]]] = {}
+
+    def fill(self, out: list[Any], instrument: str, scores: dict[str, Any]) -> None:
+        known = self._known.get(instrument)
+        if known is None:
+            known = self._known[instrument] = {}
+        for key, value in scores.items():
+            slot = known.get(key)
+            if slot is None:
+                column = f"{instrument}_{key}"
+                slot = known[key] = (
+                    self._at.get(column, -1),
+                    self._bands and key.endswith("_band"),
+                )
+            cell, text = slot
+            if cell >= 0 and (type(value) in _JSON_NUMBERS or (text and type(value) is str)):
+                out[cell] = value
+
+
 def _merge_scores(
     rows: Iterable[tuple[Any, ...]],
     measures: list[str],
     totals: Callable[[str], tuple[int, float | None]],
     *,
     bands: bool,
+    items: bool = False,
 ) -> Iterator[list[Any]]:
     """One output row per run of ``(enrolment, timepoint)`` in ``rows`` (already in export
-    order): ``(*ID_COLUMNS, instrument, scores)`` tuples merged, the week the earliest."""
+    order): ``(*ID_COLUMNS, instrument, scores)`` tuples (with ``items``, then ``answers``)
+    merged, the week the earliest; an item's numeric answer takes the cell of a scale of
+    the same name."""
     at = {column: len(ID_COLUMNS) + len(COURSE_COLUMNS) + n for n, column in enumerate(measures)}
+    scales = _Slots(at, bands=bands)
+    answers = _Slots(at, bands=False)
+    blank = [None] * len(measures)
+    width = len(ID_COLUMNS)
     key: tuple[Any, Any] | None = None
     out: list[Any] = []
-    for *ids, instrument, scores in rows:
-        if (ids[0], ids[6]) != key:
+    for row in rows:
+        if (row[0], row[6]) != key:
             if key is not None:
                 yield out
-            key = (ids[0], ids[6])
-            out = [*ids, *totals(ids[0]), *([None] * len(measures))]
-        elif ids[7] < out[7]:
-            out[7] = ids[7]
-        for column, value in score_columns(instrument, scores, bands=bands).items():
-            out[at[column]] = value
+            key = (row[0], row[6])
+            out = [*row[:width], *totals(row[0]), *blank]
+        elif row[7] < out[7]:
+            out[7] = row[7]
+        scales.fill(out, row[width], row[width + 1])
+        if items:
+            answers.fill(out, row[width], row[width + 2])
     if key is not None:
         yield out
 
@@ -182,11 +222,18 @@ def tidy_scores(rows: Iterable[dict[str, Any]], *, bands: bool = False) -> pd.Da
         (c for r in ordered for c in score_columns(r["instrument"], r["scores"], bands=bands)),
         ID_COLUMNS,
     )
-    tuples = (tuple(r[c] for c in (*ID_COLUMNS, "instrument", "scores")) for r in ordered)
-    merged = [
-        out[: len(ID_COLUMNS)] + out[len(ID_COLUMNS) + len(COURSE_COLUMNS) :]
-        for out in _merge_scores(tuples, measures, lambda _: (0, None), bands=bands)
-    ]
+    width = len(ID_COLUMNS)
+    at = {column: width + n for n, column in enumerate(measures)}
+    merged: list[list[Any]] = []
+    key: tuple[Any, Any] | None = None
+    for r in ordered:
+        if (r["enrolment"], r["timepoint"]) != key:
+            key = (r["enrolment"], r["timepoint"])
+            merged.append([*(r[c] for c in ID_COLUMNS), *([None] * len(measures))])
+        elif r["week"] < merged[-1][7]:
+            merged[-1][7] = r["week"]
+        for column, value in score_columns(r["instrument"], r["scores"], bands=bands).items():
+            merged[-1][at[column]] = value
     frame = pd.DataFrame(merged, columns=[*ID_COLUMNS, *measures])
     frame["week"] = frame["week"].astype("int64")
     return frame
@@ -237,7 +284,8 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import Response
 
-    responses = Response.objects.filter(assessment__enrolment__in=enrolments)
+    # No default ordering: in the key and count queries it was a sort of every response.
+    responses = Response.objects.filter(assessment__enrolment__in=enrolments).order_by()
     columns = _columns_of(json_keys(responses, "scores", "instrument_id"), bands=bands)
     if items:
         columns |= _columns_of(json_keys(responses, "answers", "instrument_id"), bands=False)
@@ -272,9 +320,6 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for pseudonym, cohort_id, *rest in ordered.iterator(chunk_size=CHUNK_ROWS):
-            if items:
-                *rest, scores, answers = rest
-                rest = [*rest, {**scores, **_items_as_scores(answers)}]
             yield (enrolment_id(pseudonym, cohort_id), pseudonym, *rest)
 
     def totals(key: str) -> tuple[int, float | None]:
@@ -282,7 +327,7 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
 
     return Table(
         [*ID_COLUMNS, *COURSE_COLUMNS, *measures],
-        _merge_scores(rows(), measures, totals, bands=bands),
+        _merge_scores(rows(), measures, totals, bands=bands, items=items),
         count,
     )
 
@@ -295,11 +340,6 @@ def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -
     """:func:`scores_table` as a data frame (for small sets: it holds every row)."""
     table = scores_table(enrolments, bands=bands, items=items)
     return pd.DataFrame(list(table.rows), columns=table.columns)
-
-
-def _items_as_scores(answers: dict[str, Any]) -> dict[str, Any]:
-    # score_columns prefixes every key with the instrument id, as for scales.
-    return {k.removeprefix("_"): v for k, v in item_columns("", answers).items()}
 
 
 def _course_totals(enrolments: Any) -> tuple[dict[str, int], dict[str, float]]:
@@ -354,7 +394,7 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import CheckIn
 
-    checkins = CheckIn.objects.filter(enrolment__in=enrolments)
+    checkins = CheckIn.objects.filter(enrolment__in=enrolments).order_by()  # as scores_table
     tail = ["practice_type", *(["note"] if notes else [])]
     measures = _measures(
         _columns_of(json_keys(checkins, "scores", "instrument_id"), bands=False),
@@ -380,18 +420,16 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
         *(["note"] if notes else []),
     )
 
+    # A scale named like a fixed column never displaces it: only measures have a slot.
+    slots = _Slots(at, bands=False)
+    blank = [None] * len(at)
+
     def rows() -> Iterator[list[Any]]:
         fixed = len(CHECKIN_ID_COLUMNS) - 2  # the pseudonym and cohort id become two columns
         for pseudonym, cohort_id, *rest in ordered.iterator(chunk_size=CHUNK_ROWS):
-            ids, (instrument_id, scores), last = (
-                rest[:fixed],
-                rest[fixed : fixed + 2],
-                rest[fixed + 2 :],
-            )
-            out = [enrolment_id(pseudonym, cohort_id), pseudonym, *ids, *([None] * len(at)), *last]
-            for column, value in score_columns(instrument_id, scores).items():
-                if column in at:  # a scale named like a fixed column never displaces it
-                    out[at[column]] = value
+            out = [enrolment_id(pseudonym, cohort_id), pseudonym, *rest[:fixed], *blank]
+            out += rest[fixed + 2 :]
+            slots.fill(out, rest[fixed], rest[fixed + 1])
             yield out
 
     return Table([*CHECKIN_ID_COLUMNS, *measures, *tail], rows(), checkins.count())
