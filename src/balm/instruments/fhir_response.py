@@ -366,6 +366,8 @@ def resources(
 ) -> list[dict[str, Any]]:
     """Each response's QuestionnaireResponse followed by its Observations, validated with
     fhir.resources as ``check`` says (:data:`Check`)."""
+    if check not in ("all", "none"):
+        raise ValueError(f"check is 'all' or 'none', not {check!r}")
     out: list[dict[str, Any]] = []
     validator = Validator() if check == "all" else None
     for record in records:
