@@ -5,8 +5,8 @@ for the imports of past groups.
 row, which was most of a large import's time. :func:`insert_rows` converts each value with its
 own model field (``get_db_prep_save``, as ``save`` and ``bulk_create`` do; a value repeated
 down a column is converted once) and hands the rows to the database driver in batches. What
-is stored is what ``bulk_create`` stores (``tests/exchange/test_bulk_rows.py`` compares every
-field on SQLite and PostgreSQL). Like ``bulk_create`` it sends no signals and skips ``save``;
+is stored is what ``bulk_create`` stores (``tests/web/test_past_import.py`` compares every
+column, on SQLite and PostgreSQL). Like ``bulk_create`` it sends no signals and skips ``save``;
 unlike it, no primary keys come back (read the rows again by a natural key). A model field
 that sets its own value on save (``auto_now``) is refused rather than left unset.
 """

@@ -16,6 +16,10 @@ of the programme or withdrawn on the start date with the reason), the scheduled
 questionnaires of the instruments the file holds for the group (at every timepoint the
 template schedules them, so one left unanswered counts as missed; none the service did not
 collect) and the responses, entry mode ``import``, and one audit event for the import.
+Everything is checked and scored first; the many rows (scheduled questionnaires, course
+history, responses) are then written with :func:`balm.outcomes.bulk_rows.insert_rows`, each
+response with exactly the columns :func:`balm.outcomes.actions.record_submission` stores for
+the same answers (``tests/web/test_past_import.py`` compares them column for column).
 
 Idempotent: each response's client id is derived from the site, group, pseudonym, timepoint
 and instrument, so importing the same file again finds every answer stored and writes nothing.
