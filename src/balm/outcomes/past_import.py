@@ -35,6 +35,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.db import transaction
@@ -125,12 +126,19 @@ def _templates(site: Site, rows: list[PastRow], problems: list[Problem]) -> dict
     return found
 
 
-def _as_given(instrument_id: str, answers: dict[str, object]) -> dict[str, object]:
-    """A text item's answer stays text (a spreadsheet cell of "5" is read as 5 elsewhere)."""
+@cache
+def _text_items(instrument_id: str) -> frozenset[str]:
     from balm.instruments import get_instrument
     from balm.instruments.schema import ItemKind
 
-    text = {i.id for i in get_instrument(instrument_id).items if i.kind is ItemKind.TEXT}
+    return frozenset(i.id for i in get_instrument(instrument_id).items if i.kind is ItemKind.TEXT)
+
+
+def _as_given(instrument_id: str, answers: dict[str, object]) -> dict[str, object]:
+    """A text item's answer stays text (a spreadsheet cell of "5" is read as 5 elsewhere)."""
+    text = _text_items(instrument_id)
+    if not text:
+        return answers
     return {k: (str(v) if k in text else v) for k, v in answers.items()}
 
 
