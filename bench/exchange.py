@@ -7,21 +7,26 @@ code).
    (``balm.outcomes.past_import.import_past``: every answer checked and scored by the engine,
    one transaction); then the same file again (nothing changes).
 2. FHIR Bundle export of ``--fhir`` stored responses with their Observations (default
-   10,000; goal under 5 s), with every resource validated by fhir.resources, and built
-   without validating (what validation costs).
+   10,000; goal under 5 s), with every resource validated by fhir.resources (each distinct
+   element once, as the export does), each resource validated from scratch (as it did
+   before), built without validating (what validation costs), and written as JSON text.
 3. REDCap records export of ``--redcap`` rows (default 50,000; goal under 30 s; PHQ-9 and
    GAD-7 per row): scored into the tidy table (``balm redcap tidy``), and imported into a
    second site as past groups (``balm redcap import``).
 
 Prints the wall and CPU time of each step; nothing is asserted.
 
-Usage: ``.venv/bin/python bench/exchange.py [--past 20000] [--fhir 10000] [--redcap 50000]``.
+Usage: ``.venv/bin/python bench/exchange.py [--past 20000] [--fhir 10000] [--redcap 50000]
+[--profile]`` (``--profile``: each step's cProfile, cumulative time, top 25).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import json
 import os
+import pstats
 import random
 import tempfile
 import time
@@ -34,9 +39,19 @@ TIMEPOINTS = ("baseline", "mid", "end", "follow_up")
 PAST_INSTRUMENTS = {"phq9": 9, "gad7": 7, "dass21": 21, "scs_sf": 12}
 
 
+PROFILE = {"on": False}
+
+
 def timed(label: str, step: Callable[[], Any]) -> Any:
+    profiler = cProfile.Profile() if PROFILE["on"] else None
     wall, cpu = time.perf_counter(), time.process_time()
-    result = step()
+    result = step() if profiler is None else profiler.runcall(step)
+    if profiler is not None:
+        wall_s, cpu_s = time.perf_counter() - wall, time.process_time() - cpu
+        print(f"--- profile of {label} (cumulative, top 25)")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        print(f"{label:<58} {wall_s:7.2f} s wall {cpu_s:7.2f} s CPU (profiled: slower)")
+        return result
     print(
         f"{label:<58} {time.perf_counter() - wall:7.2f} s wall "
         f"{time.process_time() - cpu:7.2f} s CPU"
@@ -92,7 +107,11 @@ def main() -> None:
     parser.add_argument("--past", type=int, default=20_000)
     parser.add_argument("--fhir", type=int, default=10_000)
     parser.add_argument("--redcap", type=int, default=50_000)
+    parser.add_argument(
+        "--profile", action="store_true", help="print each step's cProfile (cumulative)"
+    )
     args = parser.parse_args()
+    PROFILE["on"] = args.profile
     rng = random.Random(14)
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
@@ -109,7 +128,7 @@ def main() -> None:
         from balm.accounts.models import Site
         from balm.exchange.past import check_rows, read_file
         from balm.exchange.redcap import parse_map, past_table, read_records, tidy
-        from balm.instruments.fhir_response import bundle
+        from balm.instruments.fhir_response import bundle, validate
         from balm.outcomes.fhir_exchange import response_records
         from balm.outcomes.models import Response
         from balm.outcomes.past_import import import_past
@@ -152,14 +171,19 @@ def main() -> None:
             lambda: bundle(response_records(responses)),
         )
         print(f"  {len(data['entry'])} resources")
-        timed(
-            f"fhir: Bundle of {args.fhir}, one resource of each shape validated",
-            lambda: bundle(response_records(responses), check="shapes"),
-        )
+
+        def one_by_one() -> None:
+            # What the export did before balm.instruments.fhir_response.Validator: every
+            # resource validated from scratch by its model.
+            for entry in bundle(response_records(responses), check="none")["entry"]:
+                validate(entry["resource"])
+
+        timed("fhir: the same, each resource validated from scratch", one_by_one)
         timed(
             f"fhir: Bundle of {args.fhir} responses, built without validating",
             lambda: bundle(response_records(responses), check="none"),
         )
+        timed("fhir: the Bundle as JSON text", lambda: json.dumps(data, ensure_ascii=False))
 
         if args.redcap <= 0:
             return

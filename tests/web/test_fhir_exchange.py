@@ -279,13 +279,14 @@ def test_balm_fhir_commands(answered, tmp_path) -> None:
     assert result.exit_code == 2 and "no site 'nowhere'" in result.output
 
 
-def test_shape_validation_builds_the_same_bundle(answered) -> None:
+def test_the_validated_export_is_the_bundle_built_and_validates_in_full(answered) -> None:
     from balm.instruments.fhir_response import bundle
     from balm.outcomes.fhir_exchange import response_records
 
-    every = bundle(response_records(Response.objects.all()))
-    shapes = bundle(response_records(Response.objects.all()), check="shapes")
-    assert every == shapes
+    checked = bundle(response_records(Response.objects.all()))
+    assert checked == bundle(response_records(Response.objects.all()), check="none")
+    assert len(checked["entry"]) > Response.objects.count()  # the Observations are in it
+    Bundle.model_validate(checked)
 
 
 def test_every_exported_field_is_kept_by_the_export_policy(answered) -> None:

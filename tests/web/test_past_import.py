@@ -3,20 +3,24 @@ nothing written on error, all or nothing, entry mode import, an audit event, ide
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from tests.web import factories
 
 from balm.accounts.errors import NotAllowed
 from balm.audit.models import AuditEvent
 from balm.exchange.past import check_rows, read_file
+from balm.outcomes.actions import record_submission
+from balm.outcomes.bulk_rows import insert_rows
 from balm.outcomes.export import scores_frame
-from balm.outcomes.models import Assessment, Response
-from balm.outcomes.past_import import import_past
+from balm.outcomes.models import Assessment, EntryMode, Response
+from balm.outcomes.past_import import client_id_for, import_past
 from balm.programmes.models import Cohort, DiagnosisCategory, Enrolment, EnrolmentStatusChange
 
 pytestmark = pytest.mark.django_db
@@ -278,3 +282,131 @@ def test_check_many_agrees_with_check_answers(instrument_id) -> None:
         assert got.problems == one.problems
         if not one.problems:
             assert got.scores == one.scores and got.flagged == one.flagged
+
+
+def _stored_rows(model, order: str) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+    """Every stored column but the primary key (and the two timestamps of a response, which
+    are the moment of writing), read straight from the table."""
+    skip = {"id", "created_at", "updated_at"} if model is Response else {"id"}
+    columns = [f.column for f in model._meta.concrete_fields if f.column not in skip]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(quote(c) for c in columns)} FROM "
+            f"{quote(model._meta.db_table)} ORDER BY {quote(order)}, {quote('id')}"
+        )
+        return [tuple(r) for r in cursor.fetchall()]
+
+
+def test_the_batched_import_stores_what_record_submission_stores(place, tmp_path) -> None:
+    """The import checks and scores every row first and writes them in bulk; each response it
+    stores is, column for column, the one the per-answer action stores for the same answers."""
+    site, _ = place
+    rows = rows_of(write_csv(tmp_path / "past.csv"))
+    import_past(site=site, rows=rows, by=None)
+    batched = _stored_rows(Response, "client_id")
+    assert len(batched) == 9
+    assert all(r.created_at == r.updated_at for r in Response.objects.all())
+    Response.objects.all().delete()
+    for row in rows:
+        for instrument_id, answers in row.answers.items():
+            assessment = Assessment.objects.get(
+                enrolment__participant__pseudonym=row.participant,
+                enrolment__cohort__name=row.cohort,
+                instrument_id=instrument_id,
+                timepoint=row.timepoint,
+            )
+            record_submission(
+                assessment=assessment,
+                answers=answers,
+                client_id=client_id_for(site, row, instrument_id),
+                entry_mode=EntryMode.IMPORT,
+                by=None,
+            )
+    assert _stored_rows(Response, "client_id") == batched
+
+
+def test_insert_rows_stores_what_bulk_create_stores(place) -> None:
+    """:func:`insert_rows` against Django's own ``bulk_create`` on the three models the import
+    writes with it: text (accents, quotes), dates, null and set foreign keys, defaults,
+    JSON with decimals, nulls and text numbers."""
+    site, admin = place
+    cohort = factories.cohort(site, start=date(2024, 1, 8))
+    enrolment = factories.enrol(factories.participant(site, "P1"), cohort)
+    at = datetime(2024, 2, 1, 9, 30, tzinfo=UTC)
+    assessments = [
+        {
+            "enrolment_id": enrolment.pk,
+            "instrument_id": instrument,
+            "timepoint": "baseline",
+            "week": week,
+            "opens_on": date(2024, 1, 1),
+            "due_on": date(2024, 1, 8),
+            "closes_on": date(2024, 1, 22),
+        }
+        for week, instrument in enumerate(["phq9", "gad7", "dass21", "scs_sf"])
+    ]
+    history = [
+        {
+            "enrolment_id": enrolment.pk,
+            "status": "referred",
+            "on": date(2024, 1, 1),
+            "reason": "",
+            "by_id": None,
+            "recorded_at": at,
+        },
+        {
+            "enrolment_id": enrolment.pk,
+            "status": "withdrawn",
+            "on": date(2024, 1, 9),
+            "reason": 'moved to Zürich "for work"',
+            "by_id": admin.pk,
+            "recorded_at": at,
+        },
+    ]
+
+    def responses(ids: list[int], tag: str) -> list[dict[str, object]]:
+        answers = [{"q1": 1, "q2": None, "q3": 2.5}, {"q1": "3", "q9": 0}]
+        return [
+            {
+                "assessment_id": pk,
+                "instrument_id": "phq9",
+                "instrument_version": "1.0",
+                "wording_id": None,
+                "variant": "",
+                "answers": answers[n % 2],
+                "scores": {"total": 9.5, "total_band": "mild", "missing": None},
+                "scorer_version": "7",
+                "entered_by_id": admin.pk if n % 2 else None,
+                "entry_mode": "import",
+                "client_id": f"{tag}-{n}",
+                "created_at": at,
+                "updated_at": at,
+            }
+            for n, pk in enumerate(ids)
+        ]
+
+    def both_ways(model, rows, order) -> list[list[tuple[object, ...]]]:  # type: ignore[no-untyped-def]
+        stored = []
+        for write in (
+            lambda: model.objects.bulk_create(model(**r) for r in rows),
+            lambda: insert_rows(model, rows),
+        ):
+            model.objects.all().delete()
+            write()
+            stored.append(_stored_rows(model, order))
+        return stored
+
+    made, inserted = both_ways(EnrolmentStatusChange, history, "on")
+    assert made == inserted and len(made) == 2
+    made, inserted = both_ways(Assessment, assessments, "week")
+    assert made == inserted and len(made) == 4
+    ids = list(Assessment.objects.order_by("week").values_list("pk", flat=True))
+    made, inserted = both_ways(Response, responses(ids, "same"), "client_id")
+    assert made == inserted and len(made) == 4
+    # A default (the recorded time) is filled in as bulk_create fills it.
+    del history[0]["recorded_at"]
+    insert_rows(EnrolmentStatusChange, history)
+    assert EnrolmentStatusChange.objects.filter(status="referred").last().recorded_at is not None
+    with pytest.raises(ValueError, match="has no field colour"):
+        insert_rows(EnrolmentStatusChange, [{**history[1], "colour": "red"}])

@@ -16,6 +16,10 @@ of the programme or withdrawn on the start date with the reason), the scheduled
 questionnaires of the instruments the file holds for the group (at every timepoint the
 template schedules them, so one left unanswered counts as missed; none the service did not
 collect) and the responses, entry mode ``import``, and one audit event for the import.
+Everything is checked and scored first; the many rows (scheduled questionnaires, course
+history, responses) are then written with :func:`balm.outcomes.bulk_rows.insert_rows`, each
+response with exactly the columns :func:`balm.outcomes.actions.record_submission` stores for
+the same answers (``tests/web/test_past_import.py`` compares them column for column).
 
 Idempotent: each response's client id is derived from the site, group, pseudonym, timepoint
 and instrument, so importing the same file again finds every answer stored and writes nothing.
@@ -31,6 +35,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.db import transaction
@@ -45,6 +50,7 @@ from balm.exchange.past import PastRow
 from balm.exchange.redcap import field_name
 from balm.instruments import SCORER_VERSION
 from balm.outcomes.answers import check_many, stored_answers
+from balm.outcomes.bulk_rows import insert_rows
 from balm.outcomes.models import Assessment, EntryMode, Response
 from balm.outcomes.scheduling import assessment_window
 from balm.programmes.models import (
@@ -120,12 +126,19 @@ def _templates(site: Site, rows: list[PastRow], problems: list[Problem]) -> dict
     return found
 
 
-def _as_given(instrument_id: str, answers: dict[str, object]) -> dict[str, object]:
-    """A text item's answer stays text (a spreadsheet cell of "5" is read as 5 elsewhere)."""
+@cache
+def _text_items(instrument_id: str) -> frozenset[str]:
     from balm.instruments import get_instrument
     from balm.instruments.schema import ItemKind
 
-    text = {i.id for i in get_instrument(instrument_id).items if i.kind is ItemKind.TEXT}
+    return frozenset(i.id for i in get_instrument(instrument_id).items if i.kind is ItemKind.TEXT)
+
+
+def _as_given(instrument_id: str, answers: dict[str, object]) -> dict[str, object]:
+    """A text item's answer stays text (a spreadsheet cell of "5" is read as 5 elsewhere)."""
+    text = _text_items(instrument_id)
+    if not text:
+        return answers
     return {k: (str(v) if k in text else v) for k, v in answers.items()}
 
 
@@ -302,6 +315,7 @@ def _write(
     known_courses: set[tuple[str, str]],
     courses: dict[tuple[str, str], PastRow],
 ) -> None:
+    by_id = by.pk if by is not None else None
     templates = {
         t.slug: t
         for t in ProgrammeTemplate.objects.filter(
@@ -359,10 +373,10 @@ def _write(
             steps = [("referred", start, ""), ("assessed", start, ""), ("started", start, "")]
             steps.append(("completed", end, ""))
         history.extend(
-            EnrolmentStatusChange(enrolment=enrolment, status=s, on=on, reason=why, by=by)
+            {"enrolment_id": enrolment.pk, "status": s, "on": on, "reason": why, "by_id": by_id}
             for s, on, why in steps
         )
-    EnrolmentStatusChange.objects.bulk_create(history)
+    insert_rows(EnrolmentStatusChange, history)
     enrolment_ids = {
         (person, group): pk
         for pk, person, group in Enrolment.objects.filter(
@@ -394,18 +408,18 @@ def _write(
                 continue
             opens, due, closes = assessment_window(row.cohort_start, entry.week, entry.timepoint)
             to_make.append(
-                Assessment(
-                    enrolment_id=enrolment_id,
-                    instrument_id=entry.instrument_id,
-                    timepoint=entry.timepoint,
-                    week=entry.week,
-                    opens_on=opens,
-                    due_on=due,
-                    closes_on=closes,
-                )
+                {
+                    "enrolment_id": enrolment_id,
+                    "instrument_id": entry.instrument_id,
+                    "timepoint": entry.timepoint,
+                    "week": entry.week,
+                    "opens_on": opens,
+                    "due_on": due,
+                    "closes_on": closes,
+                }
             )
             existing[(enrolment_id, entry.instrument_id, entry.timepoint)] = -1
-    Assessment.objects.bulk_create(to_make, batch_size=2000)
+    insert_rows(Assessment, to_make)
     assessment_ids = assessments()
     answered = set(
         Response.objects.filter(assessment_id__in=assessment_ids.values()).values_list(
@@ -429,26 +443,30 @@ def _write(
             continue
         if item.instrument_id not in wordings:
             wordings[item.instrument_id] = current_wording(site, item.instrument_id)
+        wording = wordings[item.instrument_id]
+        # The fields record_submission gives a response, no more and no fewer
+        # (tests/web/test_past_import.py compares the two).
         responses.append(
-            Response(
-                assessment_id=assessment_id,
-                instrument_id=item.instrument_id,
-                instrument_version=_version(item.instrument_id),
-                wording=wordings[item.instrument_id],
-                variant=item.variant,
-                answers=stored_answers(item.answers),
-                scores=item.scores,
-                scorer_version=SCORER_VERSION,
-                entered_by=by,
-                entry_mode=EntryMode.IMPORT,
-                client_id=item.client_id,
-                created_at=now,
-                updated_at=now,
-            )
+            {
+                "assessment_id": assessment_id,
+                "instrument_id": item.instrument_id,
+                "instrument_version": _version(item.instrument_id),
+                "wording_id": wording.pk if wording is not None else None,
+                "variant": item.variant,
+                "answers": stored_answers(item.answers),
+                "scores": item.scores,
+                "scorer_version": SCORER_VERSION,
+                "entered_by_id": by_id,
+                "api_token_id": None,
+                "entry_mode": str(EntryMode.IMPORT),
+                "client_id": item.client_id,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
     if problems:
         raise InvalidInput(problems)  # inside the transaction: nothing is kept
-    Response.objects.bulk_create(responses, batch_size=2000)
+    insert_rows(Response, responses)
 
 
 def _version(instrument_id: str) -> str:
