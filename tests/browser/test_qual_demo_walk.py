@@ -45,7 +45,7 @@ def test_the_demo_interviews_are_coded_themed_and_compared(
     shots.check(page, "demo-sources")
     page.get_by_label("Timepoint", exact=True).select_option(label="End")
     page.get_by_role("button", name="Show").click()
-    expect(page.get_by_role("heading", name="All sources (6)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sources of the chosen timepoint (6)")).to_be_visible()
 
     page.get_by_role("link", name="interview_aspen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("interview_aspen")
