@@ -96,6 +96,7 @@ def test_coders_bring_answers_in_as_pseudonymised_sources(world) -> None:  # typ
     client.post(url, {"what": "feedback", "cohort": world.cohort_a.pk})
     source = Source.objects.get(kind="feedback")
     assert source.participant == world.p1 and source.enrolment == world.enrolment_p1
+    assert source.timepoint == "end"  # the end-of-programme answers belong to that timepoint
     assert source.text.startswith("What helped you most in the programme?\n")
     assert "Sam Two" not in source.text and "Longer." in source.text
     assert ProgrammeFeedback.objects.get().source == source

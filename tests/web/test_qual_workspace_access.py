@@ -155,6 +155,10 @@ def _writes(qw: QualWorld) -> dict[str, tuple[str, dict[str, object]]]:
         ),
         "code-undo": (reverse("qual:code-undo", args=[p, rename.get().pk]), {}),
         "memo": (reverse("qual:memos", args=[p]), {"on": "project", "text": "A memo"}),
+        "source-timepoint": (
+            reverse("qual:source-timepoint", args=[p, qw.source.pk]),
+            {"timepoint": "end"},
+        ),
         "source-delete": (reverse("qual:source-delete", args=[p, qw.source.pk]), {}),
     }
 
@@ -168,6 +172,7 @@ WRITE_ACTIONS = (
     "qual.code.add",
     "qual.code.rename",
     "qual.code.undo",
+    "qual.source.timepoint",
     "qual.source.delete",
 )
 

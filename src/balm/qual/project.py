@@ -44,6 +44,9 @@ THEME_LEVELS: Final = ("statement", "personal", "group", "subtheme", "theme")
 CASE_LEVELS: Final = ("statement", "personal")
 """Theme levels that belong to one case (IPA statements and personal experiential themes)."""
 MEMBER_KINDS: Final = ("coding", "code", "note")
+TIMEPOINTS: Final = ("baseline", "mid", "end", "follow_up")
+"""The programme's measurement timepoints a source may be tied to (the same values as
+``balm.programmes.templates.Timepoint``; a source tied to none has ``None``)."""
 
 VariableValue = str | int | float | bool | date | datetime
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -98,6 +101,8 @@ class Source:
     created: datetime | None = None
     creator: str | None = None
     """The id of the user who added the source."""
+    timepoint: str | None = None
+    """One of :data:`TIMEPOINTS` when the text was gathered at that point of the programme."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +271,11 @@ def project_problems(project: Project) -> list[str]:
         where = f"source {s.name!r}"
         if s.kind not in SOURCE_KINDS:
             p.append(f"{where}: kind {s.kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+        if s.timepoint is not None and s.timepoint not in TIMEPOINTS:
+            p.append(
+                f"{where}: timepoint {s.timepoint!r} is not one of {', '.join(TIMEPOINTS)} "
+                "(or none)"
+            )
         if "\r" in s.text or not unicodedata.is_normalized("NFC", s.text):
             p.append(f"{where}: text is not normalised (NFC with \\n line endings)")
         if s.text.startswith("\ufeff"):

@@ -17,7 +17,10 @@ How balm maps onto the schema:
 - cases -> ``Cases/Case`` with ``SourceRef`` to their sources and ``VariableValue``; the
   variables -> ``Variables/Variable`` (type from the values: Text, Boolean, Integer, Float,
   Date, DateTime);
-- themes -> ``Sets/Set`` (``MemberCode``, ``MemberNote``).
+- themes -> ``Sets/Set`` (``MemberCode``, ``MemberNote``);
+- a source's programme timepoint -> the source ``VariableValue`` of a Text variable
+  ``Timepoint`` (baseline, mid, end, follow_up), which other programs show as a document
+  variable.
 
 What the schema has no place for (a source's kind and speaker turns, a coding's origin, a
 note's kind and target, a theme's level, parent, case and coded passages) travels as one
@@ -45,6 +48,7 @@ from lxml import etree
 from balm.qual.errors import QualInputError
 from balm.qual.files import atomic_write
 from balm.qual.project import (
+    TIMEPOINTS,
     Case,
     Code,
     Coding,
@@ -67,6 +71,10 @@ _GUID = re.compile(
     r"\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?"
 )
 _BALM_NAMESPACE = uuid.UUID("6d3c1f0e-8a4b-5c6d-9e7f-0a1b2c3d4e5f")
+TIMEPOINT_VARIABLE: Final = "Timepoint"
+"""The source (document) variable a source's programme timepoint travels as."""
+_TIMEPOINT_GUID: Final = str(uuid.uuid5(_BALM_NAMESPACE, "source-variable:Timepoint"))
+_TIMEPOINT_SPELLINGS: Final = {"midpoint": "mid", "mid_point": "mid", "followup": "follow_up"}
 
 
 @cache
@@ -232,11 +240,15 @@ def project_to_qde(project: Project) -> bytes:
         for name, value in case.variables.items():
             variable_values.setdefault(name, []).append(value)
     kinds = {name: _variable_type(values) for name, values in variable_values.items()}
-    if kinds:
+    timed = any(source.timepoint is not None for source in project.sources)
+    if kinds or timed:
         variables = _sub(root, "Variables")
         for name, kind in kinds.items():
             _sub(variables, "Variable", guid=_derived(name, "variable"), name=name,
                  typeOfVariable=kind)  # fmt: skip
+        if timed:
+            _sub(variables, "Variable", guid=_TIMEPOINT_GUID, name=TIMEPOINT_VARIABLE,
+                 typeOfVariable="Text")  # fmt: skip
     if project.cases:
         cases = _sub(root, "Cases")
         for case in project.cases:
@@ -292,6 +304,10 @@ def project_to_qde(project: Project) -> bytes:
                 )  # fmt: skip
                 _sub(selection, "NoteRef", targetGUID=gid(note.id))
             note_refs(element, "source", source.id)
+            if source.timepoint is not None:
+                holder = _sub(element, "VariableValue")
+                _sub(holder, "VariableRef", targetGUID=_TIMEPOINT_GUID)
+                _sub(holder, "TextValue").text = source.timepoint
 
     if project.notes:
         notes = _sub(root, "Notes")
@@ -433,6 +449,31 @@ def _text_value(holder: etree._Element, variable: str, where: str, problems: lis
         except ValueError:
             problems.append(f"{where}: variable {variable!r}: {text!r} is not a {tag}")
             return None
+    return None
+
+
+def _source_timepoint(
+    element: etree._Element, variables: dict[str, str], where: str, problems: list[str]
+) -> str | None:
+    """The source's ``Timepoint`` variable as one of :data:`TIMEPOINTS` (spelt as balm or
+    as its label: "Follow-up", "Mid-point"); other source variables are not kept."""
+    for holder in element.findall(f"{{{NS}}}VariableValue"):
+        ref = holder.find(f"{{{NS}}}VariableRef")
+        variable = variables.get(ref.get("targetGUID", "") if ref is not None else "", "")
+        if variable.strip().casefold() != TIMEPOINT_VARIABLE.casefold():
+            continue
+        raw = _text_value(holder, variable, where, problems)
+        value = re.sub(r"[\s-]+", "_", str(raw or "").strip().casefold())
+        value = _TIMEPOINT_SPELLINGS.get(value, value)
+        if not value:
+            return None
+        if value not in TIMEPOINTS:
+            problems.append(
+                f"{where}: variable {variable!r}: {raw!r} is not one of "
+                f"{', '.join(TIMEPOINTS)} (or empty)"
+            )
+            return None
+        return value
     return None
 
 
@@ -626,6 +667,9 @@ def _project_from(
                 turns=turns,
                 created=_parse_when(element.get("creationDateTime")),
                 creator=element.get("creatingUser"),
+                timepoint=_source_timepoint(
+                    element, variables, f"{where}: source {name!r}", problems
+                ),
             )
         )
         collect_note_refs(element, "source", guid)

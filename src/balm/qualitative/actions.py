@@ -24,6 +24,7 @@ from balm.accounts.errors import InvalidInput, Problem
 from balm.accounts.models import Participant, Site, User
 from balm.audit.models import record
 from balm.programmes.models import Enrolment
+from balm.programmes.templates import Timepoint
 from balm.qual import project as q
 from balm.qual.pseudonymise import NameLists, Replacement
 from balm.qual.textnorm import normalise_text, turns_from_labels
@@ -124,13 +125,15 @@ def add_source(
     enrolment: Enrolment | None = None,
     terms: Iterable[tuple[str, str]] = (),
     turns: Iterable[q.Turn] | None = None,
+    timepoint: str = "",
     by: User,
 ) -> AddedSource:
     """Add a transcript or written text, normalised and pseudonymised before it is stored.
 
     ``terms`` are extra ``(term, tag)`` pairs (a given name, a place) replaced by ``[tag]``.
     Speaker turns are found from ``Name:`` labels unless ``turns`` (a file reader's, with cue
-    times; offsets of the normalised ``text``) are given. A facilitator may add only session
+    times; offsets of the normalised ``text``) are given. ``timepoint`` is the programme
+    timepoint the text was gathered at (blank: none). A facilitator may add only session
     feedback and reflections, and sees only their own."""
     permissions.require(permissions.can_add_qual_source(by, project.site_id, kind))
     problems = []
@@ -140,6 +143,7 @@ def add_source(
         problems.append(Problem("kind", f"Choose one of: {', '.join(q.SOURCE_KINDS)}."))
     if not text.strip():
         problems.append(Problem("text", "The text is empty."))
+    problems += _timepoint_problems(timepoint)
     if participant is not None and participant.site_id != project.site_id:
         problems.append(Problem("participant", "The participant belongs to another site."))
     if enrolment is not None and (
@@ -176,6 +180,7 @@ def add_source(
             site=site,
             name=clean.name,
             kind=kind,
+            timepoint=timepoint,
             case=_case_for(project, participant) if participant is not None else None,
             participant=participant,
             enrolment=enrolment or (_only_enrolment(participant) if participant else None),
@@ -190,9 +195,43 @@ def add_source(
             by=by,
             obj=source,
             site=site,
-            details={"kind": kind, "replacements": len(clean.result.replacements)},
+            details={
+                "kind": kind,
+                "timepoint": timepoint,
+                "replacements": len(clean.result.replacements),
+            },
         )
     return AddedSource(source, clean.result.replacements)
+
+
+def _timepoint_problems(timepoint: str) -> list[Problem]:
+    if timepoint == "" or timepoint in q.TIMEPOINTS:
+        return []
+    labels = ", ".join(f"{value} ({label})" for value, label in Timepoint.choices)
+    return [Problem("timepoint", f"Choose one of: {labels}; or leave it blank.")]
+
+
+def set_source_timepoint(*, source: Source, timepoint: str, by: User | None) -> None:
+    """Tie ``source`` to a programme timepoint (blank: to none), audited."""
+    _may_code(by, source.site_id)
+    problems = _timepoint_problems(timepoint)
+    if source.deleted_at is not None:
+        problems.append(Problem("", f"{source.name!r} is deleted; restore it first."))
+    if problems:
+        raise InvalidInput(problems)
+    if source.timepoint == timepoint:
+        return
+    with transaction.atomic():
+        before = source.timepoint
+        source.timepoint = timepoint
+        source.save(update_fields=["timepoint"])
+        record(
+            "qual.source.timepoint",
+            by=by,
+            obj=source,
+            site=_site(source.site_id),
+            details={"from": before, "to": timepoint},
+        )
 
 
 def _soft_delete(obj: Any, action: str, site: Site | int, by: User | None, **details: Any) -> None:
@@ -980,7 +1019,8 @@ def submit_programme_feedback(
 
 def bring_programme_feedback(*, project: QualProject, cohort: Any, by: User) -> list[Source]:
     """The cohort's end-of-programme answers not yet brought in, each as a ``feedback``
-    source of its participant (pseudonymised on the way in), one transaction, audited."""
+    source of its participant at timepoint ``end`` (pseudonymised on the way in), one
+    transaction, audited."""
     from balm.qualitative.models import ProgrammeFeedback
 
     _may_code(by, project.site_id)
@@ -1005,6 +1045,7 @@ def bring_programme_feedback(*, project: QualProject, cohort: Any, by: User) -> 
                 kind="feedback",
                 participant=participant,
                 enrolment=feedback.enrolment,
+                timepoint=Timepoint.END,
                 by=by,
             ).source
             feedback.save(update_fields=["source"])

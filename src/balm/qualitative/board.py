@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from django.db.models import CharField
+from django.db.models.functions import Cast
 
 from balm.qual import frames
 from balm.qual.frames import ProjectFrames
@@ -265,6 +267,20 @@ def _frame(rows: list[tuple[Any, ...]], columns: dict[str, str]) -> pd.DataFrame
     return pd.DataFrame(data, columns=list(columns))
 
 
+def _text(field: str) -> Cast:
+    """A uid column as text from the database: turning thousands of values into ``UUID``
+    objects and back to text was a third of the recurrence page's time."""
+    return Cast(field, output_field=CharField())
+
+
+def _dashed(value: str | None) -> str | None:
+    """A uid's text as ``str(UUID)`` writes it: SQLite keeps 32 hex digits, PostgreSQL the
+    dashed form already (both lower case)."""
+    if value is not None and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return value
+
+
 def frames_of(project: QualProject) -> ProjectFrames:
     """The frames the recurrence reads, straight from the rows (ids are uids; live rows only,
     as :func:`balm.qualitative.convert.to_project` gives them, but without building the whole
@@ -283,21 +299,29 @@ def frames_of(project: QualProject) -> ProjectFrames:
         )
     )
     code_uid = {pk: str(uid) for pk, uid, *_ in codes}
-    codings = Coding.objects.filter(
-        source__project=project,
-        deleted_at__isnull=True,
-        source__deleted_at__isnull=True,
-        code__deleted_at__isnull=True,
-    ).order_by("id")
+    codings = (
+        Coding.objects.filter(
+            source__project=project,
+            deleted_at__isnull=True,
+            source__deleted_at__isnull=True,
+            code__deleted_at__isnull=True,
+        )
+        .order_by("id")
+        .annotate(uid_text=_text("uid"))
+    )
     themes = list(
         Theme.objects.filter(project=project).values_list(
             "pk", "uid", "name", "parent_id", "level", "case_id"
         )
     )
     theme_uid = {pk: str(uid) for pk, uid, *_ in themes}
-    notes = Note.objects.filter(
-        project=project, deleted_at__isnull=True, source__deleted_at__isnull=True
-    ).order_by("id")
+    notes = (
+        Note.objects.filter(
+            project=project, deleted_at__isnull=True, source__deleted_at__isnull=True
+        )
+        .order_by("id")
+        .annotate(uid_text=_text("uid"), target_text=_text("target_uid"))
+    )
     empty = pd.DataFrame({"source": pd.Series([], dtype="string")})
     return ProjectFrames(
         sources=_frame(
@@ -310,9 +334,9 @@ def frames_of(project: QualProject) -> ProjectFrames:
         ),
         codings=_frame(
             [
-                (str(u), source_uid[s], a, b, code_uid[c], coders[k], o)
+                (_dashed(u), source_uid[s], a, b, code_uid[c], coders[k], o)
                 for u, s, a, b, c, k, o in codings.values_list(
-                    "uid", "source_id", "start", "end", "code_id", "coder_id", "origin"
+                    "uid_text", "source_id", "start", "end", "code_id", "coder_id", "origin"
                 )
                 if c in code_uid
             ],
@@ -324,17 +348,17 @@ def frames_of(project: QualProject) -> ProjectFrames:
         ),
         theme_members=_frame(
             [
-                (theme_uid[t], k, str(m))
-                for t, k, m in ThemeMember.objects.filter(theme__project=project).values_list(
-                    "theme_id", "kind", "member_uid"
-                )
+                (theme_uid[t], k, _dashed(m))
+                for t, k, m in ThemeMember.objects.filter(theme__project=project)
+                .annotate(member_text=_text("member_uid"))
+                .values_list("theme_id", "kind", "member_text")
             ],
             frames.THEME_MEMBERS,
         ),
         notes=_frame(
             [
                 (
-                    str(u),
+                    _dashed(u),
                     source_uid.get(s) if s else None,
                     a,
                     b,
@@ -342,10 +366,10 @@ def frames_of(project: QualProject) -> ProjectFrames:
                     str(au),
                     t,
                     tk,
-                    str(tu) if tu else None,
+                    _dashed(tu),
                 )
                 for u, s, a, b, k, au, t, tk, tu in notes.values_list(
-                    "uid",
+                    "uid_text",
                     "source_id",
                     "start",
                     "end",
@@ -353,7 +377,7 @@ def frames_of(project: QualProject) -> ProjectFrames:
                     "author_id",
                     "text",
                     "target_kind",
-                    "target_uid",
+                    "target_text",
                 )
                 if s is None or s in source_uid
             ],

@@ -131,6 +131,7 @@ def to_project(qp: QualProject) -> q.Project:
                 turns_from_json(s.turns),
                 s.created_at,
                 coders[s.creator_id] if s.creator_id else None,
+                s.timepoint or None,
             )
             for s in sources
         ],

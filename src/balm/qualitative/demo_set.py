@@ -87,6 +87,8 @@ def demo_project() -> q.Project:
                 "interview" if file_name in INTERVIEWEES else "focus_group",
                 case,
                 raw.turns,
+                # held a few weeks after the group ended (demo/README.md): the end timepoint
+                timepoint="end" if file_name in INTERVIEWEES else None,
             )
         )
 

@@ -143,6 +143,7 @@ def store_project(
             uid=uid[s.id],
             name=clean.name,
             kind=s.kind,
+            timepoint=s.timepoint or "",
             case=case,
             participant=participant,
             enrolment=_only_enrolment(participant) if participant else None,

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from balm.programmes.templates import Timepoint
 from balm.qual.project import NOTE_KINDS, NOTE_TARGETS, ORIGINS, SOURCE_KINDS, THEME_LEVELS
 
 
@@ -138,6 +139,10 @@ class Source(SoftDeleted):
         on_delete=models.PROTECT,
         related_name="qual_sources",
     )
+    timepoint = models.CharField(
+        max_length=12, choices=Timepoint.choices, blank=True, default="", db_index=True
+    )
+    """The programme timepoint the text was gathered at; blank when it is tied to none."""
     text = models.TextField(blank=True)
     turns = models.JSONField(default=list, blank=True)
     """Speaker turns: ``[{"start", "end", "speaker", "begin_ms", "end_ms"}, ...]``."""

@@ -22,6 +22,11 @@ urlpatterns = [
     path(P + "sources/review/", qual_sources.review, name="review"),
     path(P + "sources/<int:source_id>/delete/", qual_sources.delete, name="source-delete"),
     path(P + "sources/<int:source_id>/restore/", qual_sources.restore, name="source-restore"),
+    path(
+        P + "sources/<int:source_id>/timepoint/",
+        qual_sources.set_timepoint,
+        name="source-timepoint",
+    ),
     # the reader: coding and exploratory notes
     path(P + "sources/<int:source_id>/", qual_reader.reader, name="reader"),
     path(P + "sources/<int:source_id>/codings/", qual_reader.coding_add, name="coding-add"),

@@ -13,7 +13,7 @@ anyone else, and anything deleted, is a 404. Text is pseudonymised; writes go th
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -41,6 +41,10 @@ class ProjectOut(Schema):
     site: str
 
 
+TimepointFilter = Literal["baseline", "mid", "end", "follow_up", "none"]
+"""Only the sources of one programme timepoint (``none``: those tied to none)."""
+
+
 class SourceOut(Schema):
     id: int
     uid: str
@@ -48,6 +52,10 @@ class SourceOut(Schema):
     name: str
     kind: str
     participant: str | None = Field(description="The participant's pseudonym, if any.")
+    timepoint: str | None = Field(
+        description="The programme timepoint the text was gathered at (baseline, mid, end, "
+        "follow_up), or null when it is tied to none."
+    )
     words: int
 
 
@@ -159,6 +167,7 @@ def source_out(s: Source) -> dict[str, Any]:
         "name": s.name,
         "kind": s.kind,
         "participant": s.participant.pseudonym if s.participant_id else None,
+        "timepoint": s.timepoint or None,
         "words": len(s.text.split()),
     }
 
@@ -241,10 +250,14 @@ def get_project(request: HttpRequest, project_id: Id) -> dict[str, Any]:
     summary="The project's sources you may read (a page)",
 )
 @paginate(Page)
-def list_sources(request: HttpRequest, project_id: Id) -> Rows[Source]:
+def list_sources(
+    request: HttpRequest, project_id: Id, timepoint: TimepointFilter | None = None
+) -> Rows[Source]:
     # Facilitators of the site reach the list too (their own feedback and reflections).
     get_object_or_404(permissions.workspace_qual_projects(_user(request)), pk=project_id)
     rows = _sources(request).filter(project_id=project_id).select_related("participant")
+    if timepoint is not None:
+        rows = rows.filter(timepoint="" if timepoint == "none" else timepoint)
     return Rows(rows.order_by("name", "pk"), source_out)
 
 

@@ -104,8 +104,9 @@ def reader(request: HttpRequest, project_id: int, source_id: int) -> HttpRespons
     text = source.text
     resize = reverse("qual:coding-resize", args=[ws.project.pk, 0]).replace("/0/", "/{}/")
     remove = reverse("qual:coding-remove", args=[ws.project.pk, 0]).replace("/0/", "/{}/")
+    starts = [b.start for b in blocks]
     for pk, start, end, code_id, coder_id in shown:
-        blocks[tx.block_at(blocks, start)].codings.append(
+        blocks[tx.block_at(starts, start)].codings.append(
             tx.coding_item(
                 coding_id=pk,
                 start=start,
@@ -125,7 +126,7 @@ def reader(request: HttpRequest, project_id: int, source_id: int) -> HttpRespons
         ).values_list("member_uid", flat=True)
     )
     for note in notes:
-        blocks[tx.block_at(blocks, note.start or 0)].notes.append(
+        blocks[tx.block_at(starts, note.start or 0)].notes.append(
             {
                 "note": note,
                 "is_statement": note.uid in statements,

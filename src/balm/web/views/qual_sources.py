@@ -14,20 +14,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from balm.accounts import permissions
 from balm.accounts.errors import InvalidInput
 from balm.accounts.models import Participant
 from balm.programmes.models import Cohort
+from balm.programmes.templates import Timepoint
 from balm.qual.errors import QualInputError
 from balm.qual.project import SOURCE_KINDS
 from balm.qual.readers import SUFFIXES, read_source_file
@@ -43,6 +46,10 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILES = 20
 HITS_PER_SOURCE = 5
 CONTEXT = 60
+
+
+NO_TIMEPOINT = "Not tied to a timepoint"
+TIMEPOINTS: list[tuple[str, str]] = [("", NO_TIMEPOINT), *Timepoint.choices]
 
 
 def _kinds(ws: Workspace) -> list[tuple[str, str]]:
@@ -79,6 +86,13 @@ class UploadForm(BalmForm):
         required=False,
         help_text="Whose words these are (you can change it for each file on the next page).",
         empty_label="No one in particular",
+    )
+    timepoint = forms.ChoiceField(
+        label="Timepoint",
+        choices=TIMEPOINTS,
+        required=False,
+        help_text="When in the programme the text was gathered, if it belongs to one of the "
+        "measurement timepoints.",
     )
 
     def __init__(self, *args: Any, ws: Workspace, **kwargs: Any) -> None:
@@ -139,6 +153,7 @@ class StagedFile:
     name: str
     kind: str
     participant_id: int | None
+    timepoint: str
     stored_name: str
     text: str
     marked: list[tuple[str, bool]]
@@ -183,6 +198,7 @@ def _preview(ws: Workspace, staged: dict[str, Any]) -> list[StagedFile]:
                 item["name"],
                 item["kind"],
                 item["participant"],
+                item.get("timepoint", ""),
                 clean.name,
                 text,
                 pieces,
@@ -231,6 +247,7 @@ def source_list(request: HttpRequest, project_id: int) -> HttpResponse:
                         **f,
                         "kind": form.cleaned_data["kind"],
                         "participant": participant.pk if participant else None,
+                        "timepoint": form.cleaned_data["timepoint"],
                     }
                     for f in files
                 ],
@@ -242,6 +259,13 @@ def source_list(request: HttpRequest, project_id: int) -> HttpResponse:
     cohort_id = request.GET.get("cohort", "")
     if cohort_id.isdigit():
         sources = sources.filter(enrolment__cohort_id=int(cohort_id))
+    timepoint = request.GET.get("timepoint", "")
+    if timepoint == "none":
+        sources = sources.filter(timepoint="")
+    elif timepoint in Timepoint.values:
+        sources = sources.filter(timepoint=timepoint)
+    else:
+        timepoint = ""
     query = request.GET.get("q", "").strip()
     if query:
         sources = sources.filter(text__icontains=query)
@@ -275,6 +299,8 @@ def source_list(request: HttpRequest, project_id: int) -> HttpResponse:
             sources=rows,
             cohorts=cohorts,
             cohort_id=int(cohort_id) if cohort_id.isdigit() else None,
+            timepoints=Timepoint.choices,
+            timepoint=timepoint,
             query=query,
             deleted=deleted,
             staged=_stage_key(project.pk) in request.session,
@@ -341,6 +367,7 @@ def review(request: HttpRequest, project_id: int) -> HttpResponse:
             terms=staged["terms"],
             participants=participants,
             kinds=_kinds(ws),
+            timepoints=TIMEPOINTS,
             problems=problems,
         ),
         status=400 if problems else 200,
@@ -355,6 +382,7 @@ def _apply_choices(ws: Workspace, staged: dict[str, Any], post: Any) -> list[str
     for i, item in enumerate(staged["files"]):
         participant = post.get(f"participant-{i}", "")
         kind = post.get(f"kind-{i}", item["kind"])
+        timepoint = post.get(f"timepoint-{i}", item.get("timepoint", ""))
         if participant == "":
             item["participant"] = None
         elif participant.isdigit() and int(participant) in known:
@@ -365,6 +393,10 @@ def _apply_choices(ws: Workspace, staged: dict[str, Any], post: Any) -> list[str
             item["kind"] = kind
         else:
             problems.append(f"{item['name']}: choose the kind from the list.")
+        if timepoint in Timepoint.values or timepoint == "":
+            item["timepoint"] = timepoint
+        else:
+            problems.append(f"{item['name']}: choose the timepoint from the list.")
     return problems
 
 
@@ -384,6 +416,7 @@ def _keep(ws: Workspace, staged: dict[str, Any], user: Any) -> list[Source]:
                     participant=participants.get(item["participant"]),
                     terms=terms,  # type: ignore[arg-type]
                     turns=turns_from_json(item["turns"]),
+                    timepoint=item.get("timepoint", ""),
                     by=user,
                 )
             except InvalidInput as error:
@@ -408,6 +441,30 @@ def delete(request: HttpRequest, project_id: int, source_id: int) -> HttpRespons
     actions.delete_source(source=source, by=request.user)
     messages.success(request, f"Deleted “{source.name}”; restore it below if that was a mistake.")
     return redirect("qual:sources", project_id=project_id)
+
+
+@login_required
+@require_POST
+def set_timepoint(request: HttpRequest, project_id: int, source_id: int) -> HttpResponse:
+    ws = workspace(request, project_id)
+    source = get_object_or_404(ws.sources(), pk=source_id)
+    try:
+        actions.set_source_timepoint(
+            source=source, timepoint=request.POST.get("timepoint", ""), by=request.user
+        )
+    except InvalidInput as error:
+        for problem in error.problems:
+            messages.error(request, f"{source.name}: {problem.message}")
+    else:
+        messages.success(
+            request,
+            f"“{source.name}”: {source.get_timepoint_display() or NO_TIMEPOINT.lower()}.",
+        )
+    # back to the list as it was filtered (only the list's own filters travel)
+    kept = QueryDict(request.POST.get("filters", "")).dict()
+    filters = urlencode({k: v for k, v in kept.items() if k in ("q", "cohort", "timepoint")})
+    url = reverse("qual:sources", kwargs={"project_id": project_id})
+    return redirect(f"{url}?{filters}" if filters else url)
 
 
 @login_required
