@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from balm.change import group_change, pre_post
+from balm.change import pre_post
 from balm.change.mixed import fit_growth_model
 from balm.report.engagement import PRACTICE
 from balm.report.inputs import ReportOptions, time_labels
 from balm.report.model import CHANGE_COLUMNS, OutcomeReport, Table
 from balm.report.outcomes import number
+from balm.report.reuse import Reused
 
 #: Groupings compared when the scores hold more than one level of them.
 GROUPINGS = ("site", "format", "cohort")
@@ -112,6 +113,8 @@ def completers(
     options: ReportOptions,
     outcomes: Sequence[OutcomeReport],
     enrolments: pd.DataFrame | None,
+    *,
+    reused: Reused | None = None,
 ) -> tuple[Table, str]:
     """Paired change (mean with 95% CI, d_z) for everyone who started and for completers
     (the growth model over everyone's scores is in the outcomes section).
@@ -120,6 +123,7 @@ def completers(
     with ``completed_on``. Without it: everyone = every enrolment in the scores, completers =
     those with a score at the post timepoint (said so in the report).
     """
+    reused = reused or Reused()
     frame = scores
     ids = frame[options.id].astype("string")
     if enrolments is not None:
@@ -148,10 +152,8 @@ def completers(
                 part, id=options.id, time=options.time, outcome=o.column,
                 pre=options.pre, post=options.post,
             ).complete if len(part) else pd.DataFrame({"pre": [], "post": []})  # fmt: skip
-            change = group_change(
-                pairs["pre"].to_numpy(dtype=np.float64),
-                pairs["post"].to_numpy(dtype=np.float64),
-                tests=False,
+            change = reused.group_change(
+                pairs["pre"].to_numpy(dtype=np.float64), pairs["post"].to_numpy(dtype=np.float64)
             )
             rows.append(
                 (
