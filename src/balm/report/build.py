@@ -277,7 +277,7 @@ def build_report(
         else:
             matched.append(m)
     # A Jacobson plot shows each person as a point: left out of a shareable report.
-    reused = Reused()
+    reused = Reused(scores, opts)
     outcomes = [
         analyse_outcome(scores, opts, m, figures=figures_on and not opts.shareable, reused=reused)
         for m in matched
@@ -411,7 +411,7 @@ def build_report(
     tables.append(completers_table)
     notes.append(f"completers and everyone: {completers_basis}")
     if inputs.enrolments is not None:
-        tables.append(comparisons.dose(scores, opts, outcomes, inputs.enrolments))
+        tables.append(comparisons.dose(scores, opts, outcomes, inputs.enrolments, reused=reused))
     compared, compare_notes = comparisons.comparisons(scores, opts, outcomes)
     notes.extend(compare_notes)
     if compared is not None:

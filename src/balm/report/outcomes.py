@@ -14,7 +14,6 @@ from balm.change import (
     EffectSize,
     MissingParameterError,
     analyse_change,
-    pre_post,
     timepoint_summary,
 )
 from balm.instruments import Instrument, Scale, catalogue
@@ -157,12 +156,11 @@ def analyse_outcome(
     slope of the growth model over all weeks (:func:`balm.change.mixed.fit_growth_model`).
     """
     column = matched.column
-    pairs = pre_post(
-        scores, id=options.id, time=options.time, outcome=column, pre=options.pre, post=options.post
-    )
-    complete = pairs.complete
+    reused = reused or Reused(scores, options)
+    assert reused.scores is scores and reused.options == options
+    complete = reused.complete_pairs(column)
     # The report shows no p-values: the tests are not run (see group_change).
-    group = (reused or Reused()).group_change(
+    group = reused.group_change(
         complete["pre"].to_numpy(dtype=np.float64), complete["post"].to_numpy(dtype=np.float64)
     )
     by_time = timepoint_summary(scores, id=options.id, time=options.time, outcome=column)

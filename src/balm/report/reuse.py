@@ -1,25 +1,46 @@
 """Results one report build would otherwise compute more than once.
 
-The outcomes section and the completers table both describe the paired change of the same
-people when everyone in the scores started (or completed) the group: the same pre and post
-arrays, so the same :func:`balm.change.group_change`, whose exact noncentral-t intervals are
-the slow part. A :class:`Reused` lives for one build; it returns the very object computed the
-first time, so every number is the one a fresh call gives.
+The outcomes section, the completers table and the dose table each pair every person's pre
+and post score of the same column (:func:`balm.change.pre_post`); the outcomes section and
+the completers table describe the paired change of the same people when everyone in the
+scores started (or completed) the group: the same pre and post arrays, so the same
+:func:`balm.change.group_change`, whose exact noncentral-t intervals are the slow part. A
+:class:`Reused` lives for one build over one scores frame; it returns the very object computed
+the first time, so every number is the one a fresh call gives.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
-from balm.change import GroupChange, group_change
+from balm.change import GroupChange, group_change, pre_post
+from balm.report.inputs import ReportOptions
 
 
 class Reused:
-    """Paired changes computed once per distinct (pre, post) pair of arrays in one build."""
+    """Complete pairs per column of ``scores``, and paired changes per distinct (pre, post)
+    pair of arrays, each computed once in one build. Callers only read what they get."""
 
-    def __init__(self) -> None:
+    def __init__(self, scores: pd.DataFrame, options: ReportOptions) -> None:
+        self.scores = scores
+        self.options = options
+        self._pairs: dict[str, pd.DataFrame] = {}
         self._changes: dict[tuple[bytes, bytes], GroupChange] = {}
+
+    def complete_pairs(self, column: str) -> pd.DataFrame:
+        """``pre_post(scores, ...).complete`` of ``column`` at the options' pre and post
+        (columns ``pre`` and ``post``, one row per person with both, in order of first
+        appearance); raises as :func:`balm.change.pre_post` does."""
+        found = self._pairs.get(column)
+        if found is None:
+            o = self.options
+            found = pre_post(
+                self.scores, id=o.id, time=o.time, outcome=column, pre=o.pre, post=o.post
+            ).complete
+            self._pairs[column] = found
+        return found
 
     def group_change(
         self, pre: npt.NDArray[np.float64], post: npt.NDArray[np.float64]
