@@ -136,6 +136,8 @@ def main() -> int:
                     "BALM_DATA_DIR": str(data_dir),
                     "BALM_ALLOWED_HOSTS": "testserver",
                     "BALM_LOG_LEVEL": "WARNING",
+                    # as the demo: the researcher is force-logged-in, with no code to give
+                    "BALM_STAFF_2FA": "0",
                     "DJANGO_SETTINGS_MODULE": "balm.web.settings",
                 }
             )
