@@ -26,6 +26,7 @@ from balm.report.model import (
 )
 from balm.report.outcomes import ScoreColumn, analyse_outcome, match_column, number
 from balm.report.qualitative import build_qualitative, session_feedback
+from balm.report.reuse import Reused
 
 
 def _inline(svg: str) -> str:
@@ -276,8 +277,10 @@ def build_report(
         else:
             matched.append(m)
     # A Jacobson plot shows each person as a point: left out of a shareable report.
+    reused = Reused(scores, opts)
     outcomes = [
-        analyse_outcome(scores, opts, m, figures=figures_on and not opts.shareable) for m in matched
+        analyse_outcome(scores, opts, m, figures=figures_on and not opts.shareable, reused=reused)
+        for m in matched
     ]
     outcomes, clinical_tables = clinical.with_clinical(scores, opts, outcomes)
     flow = engagement.participant_flow(scores, opts, inputs.enrolments)
@@ -403,12 +406,12 @@ def build_report(
                 )
             )
     completers_table, completers_basis = comparisons.completers(
-        scores, opts, outcomes, inputs.enrolments
+        scores, opts, outcomes, inputs.enrolments, reused=reused
     )
     tables.append(completers_table)
     notes.append(f"completers and everyone: {completers_basis}")
     if inputs.enrolments is not None:
-        tables.append(comparisons.dose(scores, opts, outcomes, inputs.enrolments))
+        tables.append(comparisons.dose(scores, opts, outcomes, inputs.enrolments, reused=reused))
     compared, compare_notes = comparisons.comparisons(scores, opts, outcomes)
     notes.extend(compare_notes)
     if compared is not None:

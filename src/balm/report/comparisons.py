@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from balm.change import group_change, pre_post
+from balm.change import pre_post
 from balm.change.mixed import fit_growth_model
 from balm.report.engagement import PRACTICE
 from balm.report.inputs import ReportOptions, time_labels
 from balm.report.model import CHANGE_COLUMNS, OutcomeReport, Table
 from balm.report.outcomes import number
+from balm.report.reuse import Reused
 
 #: Groupings compared when the scores hold more than one level of them.
 GROUPINGS = ("site", "format", "cohort")
@@ -112,6 +113,8 @@ def completers(
     options: ReportOptions,
     outcomes: Sequence[OutcomeReport],
     enrolments: pd.DataFrame | None,
+    *,
+    reused: Reused | None = None,
 ) -> tuple[Table, str]:
     """Paired change (mean with 95% CI, d_z) for everyone who started and for completers
     (the growth model over everyone's scores is in the outcomes section).
@@ -120,6 +123,7 @@ def completers(
     with ``completed_on``. Without it: everyone = every enrolment in the scores, completers =
     those with a score at the post timepoint (said so in the report).
     """
+    reused = reused or Reused(scores, options)
     frame = scores
     ids = frame[options.id].astype("string")
     if enrolments is not None:
@@ -142,16 +146,21 @@ def completers(
     rows = []
     for o in outcomes:
         for label, chosen in (("everyone who started", started), ("completers", done)):
-            part = frame.loc[ids.isin(chosen).fillna(False).to_numpy()]
-            # No one in the group yet (a group half-way has no completers): no pairs.
-            pairs = pre_post(
-                part, id=options.id, time=options.time, outcome=o.column,
-                pre=options.pre, post=options.post,
-            ).complete if len(part) else pd.DataFrame({"pre": [], "post": []})  # fmt: skip
-            change = group_change(
-                pairs["pre"].to_numpy(dtype=np.float64),
-                pairs["post"].to_numpy(dtype=np.float64),
-                tests=False,
+            keep = ids.isin(chosen).fillna(False).to_numpy()
+            part = frame.loc[keep]
+            if not len(part):
+                # No one in the group yet (a group half-way has no completers): no pairs.
+                pairs = pd.DataFrame({"pre": [], "post": []})
+            elif keep.all():
+                # Everyone in the scores: the very pairs of the outcomes section.
+                pairs = reused.complete_pairs(o.column)
+            else:
+                pairs = pre_post(
+                    part, id=options.id, time=options.time, outcome=o.column,
+                    pre=options.pre, post=options.post,
+                ).complete  # fmt: skip
+            change = reused.group_change(
+                pairs["pre"].to_numpy(dtype=np.float64), pairs["post"].to_numpy(dtype=np.float64)
             )
             rows.append(
                 (
@@ -200,19 +209,19 @@ def dose(
     options: ReportOptions,
     outcomes: Sequence[OutcomeReport],
     enrolments: pd.DataFrame,
+    *,
+    reused: Reused | None = None,
 ) -> Table:
     """Sessions attended against change (post - pre), per outcome: Pearson r with its CI,
     and the mean change of those below and at or above k sessions."""
+    reused = reused or Reused(scores, options)
     attended = pd.Series(
         pd.to_numeric(enrolments["sessions_attended"], errors="coerce").to_numpy(),
         index=enrolments[options.id].astype("string"),
     ).dropna()
     rows = []
     for o in outcomes:
-        pairs = pre_post(
-            scores, id=options.id, time=options.time, outcome=o.column,
-            pre=options.pre, post=options.post,
-        ).complete  # fmt: skip
+        pairs = reused.complete_pairs(o.column)
         change = (pairs["post"] - pairs["pre"]).astype(np.float64)
         change.index = change.index.astype("string")
         both = pd.concat([attended.rename("a"), change.rename("c")], axis=1, join="inner")

@@ -14,13 +14,12 @@ from balm.change import (
     EffectSize,
     MissingParameterError,
     analyse_change,
-    group_change,
-    pre_post,
     timepoint_summary,
 )
 from balm.instruments import Instrument, Scale, catalogue
 from balm.report.inputs import ReportOptions, time_labels
 from balm.report.model import Effect, Growth, OutcomeReport, Parameter, Summary
+from balm.report.reuse import Reused
 
 #: Jacobson plots of more people than this draw their points as one embedded image, so the
 #: PDF stays quick to lay out (the HTML keeps its data table beside the plot).
@@ -138,7 +137,12 @@ def _by_person(result: ChangeResult | None) -> dict[str, str]:
 
 
 def analyse_outcome(
-    scores: pd.DataFrame, options: ReportOptions, matched: ScoreColumn, *, figures: bool = True
+    scores: pd.DataFrame,
+    options: ReportOptions,
+    matched: ScoreColumn,
+    *,
+    figures: bool = True,
+    reused: Reused | None = None,
 ) -> OutcomeReport:
     """Descriptives, change, effect sizes, growth model and change categories of one column.
 
@@ -152,15 +156,12 @@ def analyse_outcome(
     slope of the growth model over all weeks (:func:`balm.change.mixed.fit_growth_model`).
     """
     column = matched.column
-    pairs = pre_post(
-        scores, id=options.id, time=options.time, outcome=column, pre=options.pre, post=options.post
-    )
-    complete = pairs.complete
+    reused = reused or Reused(scores, options)
+    assert reused.scores is scores and reused.options == options
+    complete = reused.complete_pairs(column)
     # The report shows no p-values: the tests are not run (see group_change).
-    group = group_change(
-        complete["pre"].to_numpy(dtype=np.float64),
-        complete["post"].to_numpy(dtype=np.float64),
-        tests=False,
+    group = reused.group_change(
+        complete["pre"].to_numpy(dtype=np.float64), complete["post"].to_numpy(dtype=np.float64)
     )
     by_time = timepoint_summary(scores, id=options.id, time=options.time, outcome=column)
     result: ChangeResult | None = None
