@@ -291,6 +291,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "uid": "keep",
         "name": "free_text",
         "kind": "keep",
+        "timepoint": "keep",
         "case": "keep",
         "participant": "pseudonym",
         "enrolment": "keep",
