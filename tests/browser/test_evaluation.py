@@ -57,7 +57,11 @@ def test_the_evaluation_page_of_the_demo_group(browser: Any, base_url: str, shot
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Evaluation: {demo.cohort.name}")
     report = page.get_by_role("article", name="Evaluation report")
     expect(report.get_by_role("heading", name="1. Summary")).to_be_visible()
-    # half-way through: compared with the mid-point; figures are pictures that loaded
+    # half-way through: compared with the mid-point. The page lists its figures, then its
+    # script fetches the drawings and puts each in place: pictures that loaded, none left
+    # waiting
+    expect(report.locator("figure.figure-listed")).to_have_count(0, timeout=240_000)
+    expect(report).not_to_have_attribute("aria-busy", "true")
     figures = report.locator("img.report-figure")
     assert figures.count() >= 2
     for n in range(figures.count()):
@@ -70,6 +74,7 @@ def test_the_evaluation_page_of_the_demo_group(browser: Any, base_url: str, shot
     page.get_by_role("button", name="Show the report").click()
     expect(page).to_have_url(re.compile(r"diagnosis=fibromyalgia"))
     expect(page.get_by_label("Diagnosis")).to_have_value("fibromyalgia")
+    expect(report.locator("figure.figure-listed")).to_have_count(0, timeout=240_000)
     shots.check(page, "evaluation-filtered")
 
     # --- every download is the filtered report ---------------------------------------------

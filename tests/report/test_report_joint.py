@@ -9,7 +9,10 @@ change categories and growth models are also checked against balm.change called 
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -21,6 +24,7 @@ from balm.qual import Case, Code, Coding, Project, Source, Theme, ThemeMember, U
 from balm.qual.integration import set_meta_inference, set_speaks_to
 from balm.report import ReportOptions, build_report, read_inputs, to_dict, to_html, to_json
 from balm.report.model import Report
+from balm.report.render import scoped_ids
 
 #            PHQ-9 pre, post   GAD-7 pre, post   NRS pre, post  site
 PEOPLE = {
@@ -180,7 +184,9 @@ def _files(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def _build(paths: dict[str, Path], options: ReportOptions, *, figures_on: bool = False) -> Report:
+def _build(
+    paths: dict[str, Path], options: ReportOptions, *, figures_on: bool | Literal["listed"] = False
+) -> Report:
     inputs = read_inputs(
         paths["scores"],
         options,
@@ -454,3 +460,54 @@ def test_every_html_table_holds_the_json_values_with_links(report: Report) -> No
                 else:
                     tolerance = 0.5 * 10 ** -digits_for(column) + 1e-9
                     assert abs(_number(text) - value) <= tolerance, (key, column)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("shareable", [False, True])
+def test_listed_figures_are_the_drawn_reports_without_their_drawings(
+    paths: dict[str, Path], shareable: bool
+) -> None:
+    """``figures_on="listed"`` (the web page's first view) holds every number, table and
+    figure caption of the drawn report, in the same order, with each figure's ``svg`` None;
+    a shareable report lists no Jacobson plot (its points are people), as it draws none."""
+    options = ReportOptions(shareable=shareable)
+    drawn = _build(paths, options, figures_on=True)
+    listed = _build(paths, options, figures_on="listed")
+    assert to_json(listed) == to_json(drawn)
+    assert listed.tables == drawn.tables
+    assert [(f.key, f.alt, f.table_key) for f in listed.figures] == [
+        (f.key, f.alt, f.table_key) for f in drawn.figures
+    ]
+    assert all(f.svg is None for f in listed.figures)
+    assert all(f.svg and f.svg.startswith("<") for f in drawn.figures)
+    jacobson = {f.key for f in listed.figures if f.key.startswith("jacobson_")}
+    # PHQ-9 and GAD-7 have published reliabilities and cut-offs; the pain NRS has none, so
+    # no change categories and no plot
+    assert jacobson == (set() if shareable else {"jacobson_phq9_total", "jacobson_gad7_total"})
+    html = to_html(listed)
+    assert "<svg" not in html
+    assert html.count('class="figure-listed"') == len(listed.figures)
+
+
+def test_scoped_ids_rename_definitions_and_references() -> None:
+    """Hand-made SVG: every id and every reference to it gain the prefix."""
+    svg = (
+        '<svg><defs><path id="m1" d="M 0 0"/><clipPath id="p2"><rect/></clipPath></defs>'
+        '<g id="patch_1" clip-path="url(#p2)"><use xlink:href="#m1"/><use href="#m1"/>'
+        '<text>m1</text></g><g id="patch_10"/></svg>'
+    )
+    assert scoped_ids(svg, "flow") == (
+        '<svg><defs><path id="flow-m1" d="M 0 0"/><clipPath id="flow-p2"><rect/></clipPath>'
+        '</defs><g id="flow-patch_1" clip-path="url(#flow-p2)"><use xlink:href="#flow-m1"/>'
+        '<use href="#flow-m1"/><text>m1</text></g><g id="flow-patch_10"/></svg>'
+    )
+
+
+def test_html_ids_are_unique_with_every_figure_drawn(paths: dict[str, Path]) -> None:
+    """An id is unique in an HTML document (HTML Living Standard, "The id attribute"), and
+    every ``url(#...)`` and ``href="#..."`` in the report points at one that exists."""
+    html = to_html(_build(paths, ReportOptions(), figures_on=True))
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert html.count("<svg") >= 5
+    assert [i for i, n in Counter(ids).items() if n > 1] == []
+    references = set(re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', html))
+    assert {a or b for a, b in references} <= set(ids)

@@ -10,9 +10,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from markupsafe import escape
 from tests.web import factories
 from tests.web.test_report_from_export import _answer
 from typer.testing import CliRunner
@@ -296,14 +298,58 @@ def test_every_format_downloads(world, scored) -> None:  # type: ignore[no-untyp
 
 
 def test_page_holds_nothing_a_strict_csp_blocks(world, scored) -> None:  # type: ignore[no-untyped-def]
-    """No inline style or script, no style attributes, no inline SVG: figures are images."""
-    page = _client(world.researcher_a).get(reverse("evaluation-cohort", args=[world.cohort_a.pk]))
-    html = page.getvalue().decode()
-    assert "<style" not in html and "style=" not in html and "<svg" not in html
-    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
-    assert not re.search(r"\son[a-z]+=", html) and "javascript:" not in html
-    assert html.count('src="data:image/svg+xml;base64,') >= 1
-    assert html.count("<main") == 1 and html.count("<h1") == 1
+    """No inline style or script, no style attributes, no inline SVG: figures are images,
+    on the page that lists its figures and on the page with them drawn."""
+    client = _client(world.researcher_a)
+    url = reverse("evaluation-cohort", args=[world.cohort_a.pk])
+    for query, images in (("", 0), ("?figures=drawn", 1)):
+        html = client.get(url + query).getvalue().decode()
+        assert "<style" not in html and "style=" not in html and "<svg" not in html
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+        assert not re.search(r"\son[a-z]+=", html) and "javascript:" not in html
+        assert html.count('src="data:image/svg+xml;base64,') >= images
+        assert html.count("<main") == 1 and html.count("<h1") == 1
+
+
+def _listed(html: str) -> list[str]:
+    return re.findall(r'<figure id="figure-([\w-]+)" class="figure-listed"', html)
+
+
+def test_page_lists_its_figures_and_fetches_them_in_one_answer(world, scored) -> None:  # type: ignore[no-untyped-def]
+    """The first view draws no figure: each is listed with its caption and a link to the page
+    with the figures drawn; ``?part=figures`` gives every drawing the page listed, as the
+    ``<img>`` the drawn page holds."""
+    cache.clear()  # reports kept by the tests before, for the same synthetic answers
+    client = _client(world.researcher_a)
+    url = reverse("evaluation-cohort", args=[world.cohort_a.pk])
+    html = client.get(url).getvalue().decode()
+    listed = _listed(html)
+    # the scored fixture: a flow diagram, the check-in charts and one Jacobson plot (PHQ-9)
+    assert {"flow", "jacobson_phq9_total"} <= set(listed)
+    assert "balm/evaluation.js" in html
+    assert f'data-figures="{url}?part=figures"' in html
+    assert html.count(f'href="{url}?figures=drawn#figure-') == len(listed)
+    answer = client.get(url + "?part=figures")
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
+    assert answer["Cache-Control"] == "no-store"
+    images = answer.json()
+    assert sorted(images) == sorted(listed)
+    drawn = client.get(url + "?figures=drawn").getvalue().decode()
+    assert _listed(drawn) == [] and "balm/evaluation.js" not in drawn
+    for key, image in images.items():
+        assert image["src"].startswith("data:image/svg+xml;base64,")
+        assert f'alt="{escape(image["alt"])}" src="{image["src"]}"' in drawn, key
+    # once drawn, the report kept in the cache serves the first view with its figures
+    assert _listed(client.get(url).getvalue().decode()) == []
+    assert client.get(url + "?part=other").status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["facilitator_b", "p1_user"])
+def test_figures_never_for_other_sites_or_participants(world, scored, persona) -> None:  # type: ignore[no-untyped-def]
+    client = _client(getattr(world, persona))
+    url = reverse("evaluation-cohort", args=[world.cohort_a.pk])
+    assert client.get(url + "?part=figures").status_code == 404
+    assert client.get(url + "?figures=drawn").status_code == 404
 
 
 def test_unknown_number_is_not_found(world, scored) -> None:  # type: ignore[no-untyped-def]

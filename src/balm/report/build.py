@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
@@ -244,9 +247,17 @@ def _outcome_tables(outcomes: list[OutcomeReport], options: ReportOptions) -> li
 
 
 def build_report(
-    inputs: ReportInputs, options: ReportOptions | None = None, *, figures_on: bool = True
+    inputs: ReportInputs,
+    options: ReportOptions | None = None,
+    *,
+    figures_on: bool | Literal["listed"] = True,
 ) -> Report:
     """Build the evaluation report from validated inputs (see :mod:`balm.report.inputs`).
+
+    ``figures_on``: True draws every figure; ``"listed"`` lists each figure (key, text
+    alternative, table) without drawing it (``Figure.svg`` is None), for a page that shows
+    the numbers first and fetches the drawings apart (drawing is most of a small report's
+    time); False leaves figures out.
 
     Raises :class:`balm.report.inputs.ReportInputError` when the frames have problems (so a
     caller that made its own frames gets the same checks as the command line).
@@ -279,7 +290,9 @@ def build_report(
     # A Jacobson plot shows each person as a point: left out of a shareable report.
     reused = Reused(scores, opts)
     outcomes = [
-        analyse_outcome(scores, opts, m, figures=figures_on and not opts.shareable, reused=reused)
+        analyse_outcome(
+            scores, opts, m, figures=figures_on is True and not opts.shareable, reused=reused
+        )
         for m in matched
     ]
     outcomes, clinical_tables = clinical.with_clinical(scores, opts, outcomes)
@@ -289,6 +302,11 @@ def build_report(
 
     tables: list[Table] = []
     figs: list[Figure] = []
+
+    def add_figure(key: str, draw: Callable[[], str], alt: str, table_key: str) -> None:
+        if figures_on is not False:
+            figs.append(Figure(key, draw() if figures_on is True else None, alt, table_key))
+
     flow_rows = [(label, value) for label, value in figures.flow_steps(flow)]
     flow_rows += [
         ("Withdrew", flow.withdrawn),
@@ -307,16 +325,13 @@ def build_report(
             tuple(flow.reasons.items()),
         )
     )
-    if figures_on:
-        figs.append(
-            Figure(
-                "flow",
-                figures.flow_diagram(flow),
-                "Flow diagram of enrolments from referral to follow-up; the numbers are in "
-                "the participant flow table.",
-                "flow",
-            )
-        )
+    add_figure(
+        "flow",
+        lambda: figures.flow_diagram(flow),
+        "Flow diagram of enrolments from referral to follow-up; the numbers are in "
+        "the participant flow table.",
+        "flow",
+    )
     if inputs.sessions is not None:
         by_session = engagement.attendance_by_session(inputs.sessions)
         tables.append(
@@ -337,19 +352,16 @@ def build_report(
                 ),
             )
         )
-        if figures_on:
-            figs.append(
-                Figure(
-                    "attendance",
-                    figures.attendance_chart(
-                        [int(s) for s in by_session["session"]],
-                        [number(r) for r in by_session["rate"]],
-                    ),
-                    "Bar chart of the share of enrolled people who attended each session; "
-                    "the numbers are in the attendance table.",
-                    "attendance",
-                )
-            )
+        add_figure(
+            "attendance",
+            lambda: figures.attendance_chart(
+                [int(s) for s in by_session["session"]],
+                [number(r) for r in by_session["rate"]],
+            ),
+            "Bar chart of the share of enrolled people who attended each session; "
+            "the numbers are in the attendance table.",
+            "attendance",
+        )
     if checkins.given:
         scale_names = sorted({s for w in checkins.by_week for s in w.scales})
         tables.append(
@@ -378,33 +390,27 @@ def build_report(
                 ),
             )
         )
-        if figures_on:
-            figs.append(
-                Figure(
-                    "checkins",
-                    figures.practice_chart(checkins.by_week),
-                    "Line chart of the median minutes of home practice reported each week; "
-                    "the numbers are in the check-ins table.",
-                    "checkins",
-                )
-            )
+        add_figure(
+            "checkins",
+            lambda: figures.practice_chart(checkins.by_week),
+            "Line chart of the median minutes of home practice reported each week; "
+            "the numbers are in the check-ins table.",
+            "checkins",
+        )
     tables.append(_completeness(scores, opts, matched))
     tables.extend(_baseline(scores, opts, matched))
     tables.extend(_outcome_tables(outcomes, opts))
     tables.extend(clinical_tables)
     if inputs.checkins is not None and checkins.given:
         tables.append(comparisons.checkin_growth(inputs.checkins, opts))
-        if figures_on:
-            figs.append(
-                Figure(
-                    "checkin_trajectories",
-                    figures.checkin_trajectories(checkins.by_week),
-                    "Line chart of the mean of each weekly check-in rating per week; the "
-                    "numbers are in the check-ins table, the growth models in the table "
-                    "below it.",
-                    "checkins",
-                )
-            )
+        add_figure(
+            "checkin_trajectories",
+            lambda: figures.checkin_trajectories(checkins.by_week),
+            "Line chart of the mean of each weekly check-in rating per week; the "
+            "numbers are in the check-ins table, the growth models in the table "
+            "below it.",
+            "checkins",
+        )
     completers_table, completers_basis = comparisons.completers(
         scores, opts, outcomes, inputs.enrolments, reused=reused
     )
@@ -416,27 +422,24 @@ def build_report(
     notes.extend(compare_notes)
     if compared is not None:
         tables.append(compared)
-        if figures_on:
-            figs.append(
-                Figure(
-                    "comparisons",
-                    figures.forest_plot(
-                        [
-                            (
-                                f"{g}: {c} {lv}" + ("" if kind == "reference" else " (diff.)"),
-                                e,
-                                lo,
-                                hi,
-                            )
-                            for g, c, lv, kind, e, lo, hi in compared.rows
-                        ]
-                    ),
-                    "Forest plot of the reference level's change per week and each other "
-                    "level's difference from it, with 95% confidence intervals; the numbers "
-                    "are in the comparisons table.",
-                    "comparisons",
-                )
-            )
+        add_figure(
+            "comparisons",
+            lambda: figures.forest_plot(
+                [
+                    (
+                        f"{g}: {c} {lv}" + ("" if kind == "reference" else " (diff.)"),
+                        e,
+                        lo,
+                        hi,
+                    )
+                    for g, c, lv, kind, e, lo, hi in compared.rows
+                ]
+            ),
+            "Forest plot of the reference level's change per week and each other "
+            "level's difference from it, with 95% confidence intervals; the numbers "
+            "are in the comparisons table.",
+            "comparisons",
+        )
     feedback = session_feedback(inputs.sessions, shareable=opts.shareable)
     if feedback is not None:
         tables.append(feedback)
@@ -457,11 +460,14 @@ def build_report(
             )
     tables.append(_methods(opts, matched))
     for o in outcomes:
-        if o.jacobson_svg is not None:
+        # the outcomes with change categories have a plot, unless shareable (points are people)
+        if o.jacobson_svg is not None or (
+            figures_on == "listed" and o.categories is not None and not opts.shareable
+        ):
             figs.append(
                 Figure(
                     f"jacobson_{o.column}",
-                    _inline(o.jacobson_svg),
+                    None if o.jacobson_svg is None else _inline(o.jacobson_svg),
                     f"Scatter plot of each person's {opts.pre} score against their "
                     f"{opts.post} score on {o.label}, coloured by change category; the "
                     "counts are in the change categories table.",
@@ -493,7 +499,7 @@ def build_report(
         versions=_versions(),
     )
     if opts.shareable:
-        report = shareable.suppress(report, figures_on=figures_on)
+        report = shareable.suppress(report)
     return text.with_words(report)
 
 

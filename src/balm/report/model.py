@@ -48,10 +48,11 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """An SVG figure with its text alternative and the key of the table beside it."""
+    """An SVG figure with its text alternative and the key of the table beside it; ``svg``
+    is None when the report lists its figures without drawing them."""
 
     key: str
-    svg: str
+    svg: str | None
     alt: str
     table_key: str
 

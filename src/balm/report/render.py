@@ -8,8 +8,9 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from importlib import resources
 from typing import Any
 
@@ -157,8 +158,30 @@ def _count_filter(report: Report) -> Callable[[int | None], str]:
     return lambda value: "—" if value is None else count_text(value, report.shareable)
 
 
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def scoped_ids(svg: str, prefix: str) -> str:
+    """``svg`` with each ``id`` it defines, and each reference to one (``url(#id)``,
+    ``href="#id"``, ``xlink:href="#id"``), renamed ``{prefix}-{id}``.
+
+    matplotlib numbers the ids of every drawing from the same start (``patch_1``,
+    ``text_1``, ...) and names markers and clip paths by a hash of their shape, so figures
+    inline in one document repeat ids, which HTML forbids (HTML Living Standard, "The id
+    attribute": unique in the element's tree) and which make references ambiguous.
+    """
+    ids = sorted(set(_ID.findall(svg)), key=len, reverse=True)
+    if not ids:
+        return svg
+    pattern = re.compile(
+        r'(\bid="|url\(#|href="#)(' + "|".join(re.escape(i) for i in ids) + r')(?=["\)])'
+    )
+    return pattern.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+
+
 def to_html(report: Report, link: Callable[[str], str] | None = None) -> str:
-    """Self-contained HTML: stylesheet inline, figures as inline SVG, no outside requests.
+    """Self-contained HTML: stylesheet inline, figures as inline SVG (their ids scoped to the
+    figure, :func:`scoped_ids`, as an id is unique in an HTML document), no outside requests.
 
     With ``link``, every number of a joint display that has people behind it
     (:meth:`Report.behind`) becomes ``<a href="{link(key)}">``; without it the HTML is the
@@ -174,7 +197,10 @@ def to_html(report: Report, link: Callable[[str], str] | None = None) -> str:
     css = resources.files("balm.report").joinpath("templates/report.css").read_text("utf-8")
     template = _environment().get_template("report.html")
     tables = {t.key: t for t in report.tables}
-    figures = {f.key: f for f in report.figures}
+    figures = {
+        f.key: f if f.svg is None else replace(f, svg=scoped_ids(f.svg, f.key))
+        for f in report.figures
+    }
     return str(
         template.render(
             report=report,

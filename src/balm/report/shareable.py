@@ -82,14 +82,14 @@ def suppress_json(value: Any, key: str = "") -> Any:
     return value
 
 
-def suppress(report: Report, *, figures_on: bool) -> Report:
+def suppress(report: Report) -> Report:
     """The report with every table suppressed and the flow diagram redrawn with ``<5``."""
     from balm.report import figures
 
     tables = tuple(suppress_table(t) for t in report.tables)
     figs = []
     for figure in report.figures:
-        if figure.key == "flow" and figures_on:
+        if figure.key == "flow" and figure.svg is not None:
             figure = Figure(
                 figure.key,
                 figures.flow_diagram(report.flow, shareable=True),

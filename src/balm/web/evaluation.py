@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from html import escape
+from typing import Literal
 
 import pandas as pd
 from django.core.cache import cache
@@ -47,6 +49,7 @@ from balm.report import (
     check_frames,
     to_html,
 )
+from balm.report.render import scoped_ids
 
 #: The download formats and their content types.
 DOWNLOADS = {
@@ -172,11 +175,17 @@ def latest_post(scores: bytes, pre: str) -> str:
 CACHE_SECONDS = 3600
 
 
-def cache_key(files: dict[str, bytes], options: ReportOptions, qual: Project | None) -> str:
-    """The key of a built report: the balm version, the options and the SHA-256 of every input
-    (the export bytes hold exactly what the user may see, free text included or not, so two
-    users share a report only when their inputs are the same bytes)."""
-    digest = hashlib.sha256(f"{__version__}\n{options!r}\n".encode())
+def cache_key(
+    files: dict[str, bytes],
+    options: ReportOptions,
+    qual: Project | None,
+    figures: bool | Literal["listed"] = True,
+) -> str:
+    """The key of a built report: the balm version, the options, whether its figures are
+    drawn and the SHA-256 of every input (the export bytes hold exactly what the user may
+    see, free text included or not, so two users share a report only when their inputs are
+    the same bytes)."""
+    digest = hashlib.sha256(f"{__version__}\n{options!r}\nfigures={figures}\n".encode())
     for role in sorted(files):
         digest.update(f"{role}:{hashlib.sha256(files[role]).hexdigest()}\n".encode())
     if qual is not None:
@@ -190,6 +199,7 @@ def build(
     free_text: bool,
     qual: Project | None = None,
     post: str | None = None,
+    figures: bool | Literal["listed"] = True,
 ) -> Report:
     """The report of ``enrolments`` (and the qualitative project ``qual``) with ``balm
     report``'s defaults, comparing baseline with ``post`` (None: :func:`latest_post`); raises
@@ -197,16 +207,21 @@ def build(
 
     Building takes seconds (a Jacobson plot and a growth model per score), so a report is
     kept in Django's cache under :func:`cache_key` for :data:`CACHE_SECONDS`; the export
-    frames are made every time, as the key."""
+    frames are made every time, as the key. ``figures="listed"`` builds the numbers without
+    drawing the figures (:func:`balm.report.build_report`), unless the report with its
+    figures is kept already: drawing is most of a small report's time, so the page shows the
+    numbers first and fetches the drawings apart (:func:`figure_images`)."""
     files = export_files(enrolments, free_text=free_text)
     defaults = ReportOptions()
     options = dataclasses.replace(defaults, post=post or latest_post(files["scores"], defaults.pre))
-    key = cache_key(files, options, qual)
-    found = cache.get(key)
-    if isinstance(found, Report):
-        return found
-    report = build_report(read_files(files, options, qual), options)
-    cache.set(key, report, CACHE_SECONDS)
+    drawn = cache_key(files, options, qual)
+    keys = [drawn] if figures is True else [drawn, cache_key(files, options, qual, figures)]
+    for key in keys:
+        found = cache.get(key)
+        if isinstance(found, Report):
+            return found
+    report = build_report(read_files(files, options, qual), options, figures_on=figures)
+    cache.set(keys[-1], report, CACHE_SECONDS)
     return report
 
 
@@ -233,22 +248,60 @@ _SWAPS = (
 )
 
 
+def _data_url(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
 def _image(match: re.Match[str]) -> str:
-    data = base64.b64encode(match.group(2).encode("utf-8")).decode("ascii")
-    return (
-        f'<img class="report-figure" alt="{match.group(1)}" src="data:image/svg+xml;base64,{data}">'
-    )
+    return f'<img class="report-figure" alt="{match.group(1)}" src="{_data_url(match.group(2))}">'
 
 
-def page_body(report: Report, link: Callable[[str], str] | None = None) -> str:
+def figure_images(report: Report) -> dict[str, dict[str, str]]:
+    """Each drawn figure of ``report`` as the page shows it: ``{key: {"alt", "src"}}`` with
+    its ``<svg>`` element as a ``data:`` URL (what :func:`page_body` puts in an ``<img>``),
+    for the page's script to put in place of a figure the page listed without drawing."""
+    images = {}
+    for f in report.figures:
+        if f.svg is not None:
+            svg = scoped_ids(f.svg, f.key)  # as :func:`balm.report.to_html` inlines it
+            element = svg[svg.index("<svg") : svg.rindex("</svg>") + len("</svg>")]
+            images[f.key] = {"alt": f.alt, "src": _data_url(element)}
+    return images
+
+
+_LISTED = re.compile(
+    r'<figure id="figure-([\w-]+)" class="figure-listed" data-figure="[\w-]+">\s*'
+    r'<p class="figure-wait">[^<]*</p>'
+)
+
+
+def page_body(
+    report: Report,
+    link: Callable[[str], str] | None = None,
+    drawn_url: str | None = None,
+) -> str:
     """The report's body for the balm layout under a strict Content-Security-Policy: the
     HTML of :func:`balm.report.to_html` without its document, inline stylesheet and landmarks
     (the layout has its own ``main``), its title as a line under the page's heading, and
     every inline SVG figure (whose style attributes the policy would block) as an ``<img>``
-    of a ``data:`` URL, where the policy does not reach inside the picture."""
+    of a ``data:`` URL, where the policy does not reach inside the picture.
+
+    A figure listed but not drawn keeps its caption and gets a link to ``drawn_url`` (the
+    page with its figures drawn), which works without JavaScript; the page's script puts the
+    drawing in its place when it arrives."""
     html = to_html(report, link=link)
     body = html[html.index("<body>") + len("<body>") : html.rindex("</body>")]
     body = _FIGURE.sub(_image, body)
+    if drawn_url is not None:
+        body = _LISTED.sub(
+            lambda m: (
+                f'<figure id="figure-{m.group(1)}" class="figure-listed" '
+                f'data-figure="{m.group(1)}">\n<p class="figure-wait">'
+                f'<a href="{escape(drawn_url)}#figure-{m.group(1)}">Show this figure</a> '
+                "(its numbers are in the table)</p>"
+            ),
+            body,
+        )
     for old, new in _SWAPS:
         body = body.replace(old, new)
     return body

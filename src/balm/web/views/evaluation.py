@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -123,7 +124,7 @@ def _projects(request: HttpRequest, scope: Scope) -> QuerySet[QualProject]:
     return permissions.visible_qual_projects(request.user).filter(site__in=scope.sites)
 
 
-def _build(request: HttpRequest, scope: Scope) -> Built:
+def _build(request: HttpRequest, scope: Scope, figures: bool | Literal["listed"] = True) -> Built:
     projects = _projects(request, scope)
     form = EvaluationFilterForm(request.GET, cohorts=scope.cohorts, projects=list(projects))
     if not form.is_valid():
@@ -137,7 +138,11 @@ def _build(request: HttpRequest, scope: Scope) -> Built:
         qual = export_project(project=projects.get(pk=filters.project), by=request.user)
     try:
         report = evaluation.build(
-            enrolments, free_text=_free_text(request, scope), qual=qual, post=filters.post
+            enrolments,
+            free_text=_free_text(request, scope),
+            qual=qual,
+            post=filters.post,
+            figures=figures,
         )
     except ReportInputError as error:
         return Built(form, filters, enrolments, None, error.problems)
@@ -155,12 +160,28 @@ def _linker(scope: Scope, filters: evaluation.Filters) -> Callable[[str], str]:
 def evaluation_page(
     request: HttpRequest, cohort_id: int | None = None, site_id: int | None = None
 ) -> HttpResponse:
-    """The report live; ``?download=html|pdf|xlsx|json`` gives it as a file."""
+    """The report live; ``?download=html|pdf|xlsx|json`` gives it as a file.
+
+    The page shows the numbers first, its figures listed but not drawn (drawing is most of
+    the build's time), unless they are drawn already or asked for (``?figures=drawn``, the
+    link each listed figure carries); the page's script fetches them all at once from
+    ``?part=figures`` (:func:`evaluation.figure_images`, JSON)."""
     scope = _scope(request, cohort_id, site_id)
-    built = _build(request, scope)
     download = request.GET.get("download")
     if download is not None and download not in evaluation.DOWNLOADS:
         raise Http404(f"No such format; choose one of {', '.join(evaluation.DOWNLOADS)}.")
+    part = request.GET.get("part")
+    if part is not None and part != "figures":
+        raise Http404("No such part; the only one is figures.")
+    drawn = download is not None or part is not None or request.GET.get("figures") == "drawn"
+    built = _build(request, scope, True if drawn else "listed")
+    if part is not None:
+        if built.report is None:
+            raise Http404("There is no report for these filters.")
+        # the drawings of the page just viewed (and audited as "evaluation.view")
+        answer = JsonResponse(evaluation.figure_images(built.report))
+        answer["Cache-Control"] = "no-store"
+        return answer
     if download and built.report is not None and built.filters is not None:
         content = render_report(built.report, f".{download}")
         _audit(
@@ -176,11 +197,20 @@ def evaluation_page(
         response["Cache-Control"] = "no-store"
         return response
     body = None
+    figures_url = None
     downloads: list[tuple[str, str]] = []
     if built.report is not None and built.filters is not None:
-        # The report's own renderer escapes every value (Jinja2 autoescape).
-        body = mark_safe(evaluation.page_body(built.report, _linker(scope, built.filters)))
         query = built.filters.query()
+        if any(f.svg is None for f in built.report.figures):
+            figures_url = f"{scope.url()}?{urlencode({**query, 'part': 'figures'})}"
+        # The report's own renderer escapes every value (Jinja2 autoescape).
+        body = mark_safe(
+            evaluation.page_body(
+                built.report,
+                _linker(scope, built.filters),
+                drawn_url=f"{scope.url()}?{urlencode({**query, 'figures': 'drawn'})}",
+            )
+        )
         downloads = [
             (name.upper(), f"{scope.url()}?{urlencode({**query, 'download': name})}")
             for name in evaluation.DOWNLOADS
@@ -194,6 +224,7 @@ def evaluation_page(
             "scope": scope,
             "form": built.form,
             "body": body,
+            "figures_url": figures_url,
             "problems": built.problems,
             "downloads": downloads,
         },
@@ -211,7 +242,7 @@ def evaluation_behind(
     """The participants (with links to their records) and the passages behind one number of
     a joint display: ``?key=jd:<table>:<row>:<column>`` and the report's filters."""
     scope = _scope(request, cohort_id, site_id)
-    built = _build(request, scope)
+    built = _build(request, scope, "listed")
     key = request.GET.get("key", "")
     behind = built.report.behind(key) if built.report is not None else None
     if behind is None or built.enrolments is None or built.filters is None:
