@@ -29,20 +29,21 @@ once and never scores: the platform scores the answers through the engine like a
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
 from balm.instruments.catalogue import catalogue, get_instrument
 from balm.instruments.fhir import DEFAULT_BASE_URL, LOINC
-from balm.instruments.schema import Instrument, Item, ItemKind
+from balm.instruments.schema import Bands, Instrument, Item, ItemKind, Scale
 
 UCUM = "http://unitsofmeasure.org"
 SURVEY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -51,6 +52,7 @@ COHORT_EXTENSION = "StructureDefinition/balm-cohort"
 SCORER_EXTENSION = "StructureDefinition/balm-scorer-version"
 # FHIR ids: [A-Za-z0-9\-\.]{1,64}.
 _NOT_ID = re.compile(r"[^A-Za-z0-9.\-]")
+_T = TypeVar("_T")
 
 
 class FhirResourceError(ValueError):
@@ -169,31 +171,80 @@ def _answer(instrument: Instrument, item: Item, value: object) -> dict[str, Any]
     return {"valueDecimal": _number(number)}
 
 
+class _Elements:
+    """Builds the elements of resources: each anew (:meth:`__call__` here), or, for an export
+    (:class:`_SharedElements`), each distinct one once."""
+
+    def __call__(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        return build()
+
+
+class _SharedElements(_Elements):
+    """Each distinct element of an export built once, keyed by what it is made of, and the
+    same object (never changed afterwards) handed to every resource that holds it: an
+    export's resources repeat their answers, codes, subjects, scores and bands, so this
+    builds a fraction of the objects, and :class:`Validator` validates each shared element
+    once. The JSON text is the same: a repeated object is written out in full each time."""
+
+    def __init__(self) -> None:
+        self._made: dict[Hashable, Any] = {}
+
+    def __call__(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = build()
+        return typing.cast(_T, found)
+
+
 def questionnaire_response(
     record: ResponseRecord, *, base_url: str = DEFAULT_BASE_URL
 ) -> dict[str, Any]:
     """The response as a FHIR R4 QuestionnaireResponse (JSON data; see the module notes).
     Items in the catalogue's order; blank answers left out."""
-    base = base_url.rstrip("/")
+    return _questionnaire_response(record, base_url.rstrip("/"), _Elements())
+
+
+def _questionnaire_response(
+    record: ResponseRecord, base: str, element: _Elements, authored: str | None = None
+) -> dict[str, Any]:
     instrument = get_instrument(record.instrument_id)
     items = []
     for item in instrument.items:
         value = record.answers.get(item.id)
         if _is_blank(value):
             continue
-        items.append({"linkId": item.id, "answer": [_answer(instrument, item, value)]})
+        # repr tells 1 from 1.0 and "1" (a text item writes them differently).
+        items.append(
+            element(
+                ("item", instrument.id, item.id, repr(value)),
+                lambda: {"linkId": item.id, "answer": [_answer(instrument, item, value)]},
+            )
+        )
     extensions = []
     if record.timepoint:
-        extensions.append({"url": f"{base}/{TIMEPOINT_EXTENSION}", "valueCode": record.timepoint})
+        extensions.append(
+            element(
+                ("timepoint", record.timepoint),
+                lambda: {"url": f"{base}/{TIMEPOINT_EXTENSION}", "valueCode": record.timepoint},
+            )
+        )
     if record.cohort:
-        extensions.append({"url": f"{base}/{COHORT_EXTENSION}", "valueString": record.cohort})
+        extensions.append(
+            element(
+                ("cohort", record.cohort),
+                lambda: {"url": f"{base}/{COHORT_EXTENSION}", "valueString": record.cohort},
+            )
+        )
     data: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": fhir_id(record.id),
         "questionnaire": f"{base}/Questionnaire/{instrument.id}|{record.instrument_version}",
         "status": "completed",
-        "subject": _subject(base, record.site, record.pseudonym),
-        "authored": record.authored.isoformat(),
+        "subject": element(
+            ("subject", record.site, record.pseudonym),
+            lambda: _subject(base, record.site, record.pseudonym),
+        ),
+        "authored": authored or record.authored.isoformat(),
     }
     if record.identifier:
         data["identifier"] = {"system": f"{base}/response", "value": record.identifier}
@@ -210,60 +261,80 @@ def observations(
     """One FHIR R4 Observation per scale the engine scored (a scale not computed under the
     missing-item rule has none): LOINC where the catalogue has it, UCUM ``{score}``, the band
     as ``interpretation``, ``derivedFrom`` the QuestionnaireResponse."""
-    base = base_url.rstrip("/")
+    return _observations(record, base_url.rstrip("/"), _Elements())
+
+
+def _code(base: str, instrument: Instrument, scale: Scale) -> dict[str, Any]:
+    codings = []
+    if scale.loinc:
+        codings.append({"system": LOINC, "code": scale.loinc})
+    codings.append(
+        {
+            "system": f"{base}/scale",
+            "code": f"{instrument.id}_{scale.id}",
+            "display": f"{instrument.short_name} {scale.name}",
+        }
+    )
+    return {"coding": codings, "text": f"{instrument.short_name} {scale.name}"}
+
+
+def _interpretation(
+    base: str, instrument: Instrument, scale: Scale, bands: Bands, band: str
+) -> list[dict[str, Any]]:
+    shown = next((b for b in bands.bands if b.label == band), None)
+    display = (shown.description if shown and shown.description else band).replace("_", " ")
+    coding = {"system": f"{base}/band/{instrument.id}_{scale.id}", "code": band, "display": display}
+    return [{"coding": [coding], "text": display}]
+
+
+def _observations(
+    record: ResponseRecord, base: str, element: _Elements, authored: str | None = None
+) -> list[dict[str, Any]]:
     instrument = get_instrument(record.instrument_id)
     response_id = fhir_id(record.id)
-    subject = _subject(base, record.site, record.pseudonym)
+    subject = element(
+        ("subject", record.site, record.pseudonym),
+        lambda: _subject(base, record.site, record.pseudonym),
+    )
+    effective = authored or record.authored.isoformat()
+    derived_from = [{"reference": f"QuestionnaireResponse/{response_id}"}]
     out = []
     for scale in instrument.scales:
         value = record.scores.get(scale.id)
         if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
             continue
-        codings = []
-        if scale.loinc:
-            codings.append({"system": LOINC, "code": scale.loinc})
-        codings.append(
-            {
-                "system": f"{base}/scale",
-                "code": f"{instrument.id}_{scale.id}",
-                "display": f"{instrument.short_name} {scale.name}",
-            }
-        )
         data: dict[str, Any] = {
             "resourceType": "Observation",
             "id": fhir_id(f"{response_id}-{scale.id}"),
-            "extension": [
-                {"url": f"{base}/{SCORER_EXTENSION}", "valueString": record.scorer_version}
-            ],
+            "extension": element(
+                ("scorer", record.scorer_version),
+                lambda: [
+                    {"url": f"{base}/{SCORER_EXTENSION}", "valueString": record.scorer_version}
+                ],
+            ),
             "status": "final",
-            "category": [{"coding": [{"system": SURVEY, "code": "survey", "display": "Survey"}]}],
-            "code": {"coding": codings, "text": f"{instrument.short_name} {scale.name}"},
+            "category": element(
+                ("category",),
+                lambda: [{"coding": [{"system": SURVEY, "code": "survey", "display": "Survey"}]}],
+            ),
+            "code": element(
+                ("code", instrument.id, scale.id), lambda: _code(base, instrument, scale)
+            ),
             "subject": subject,
-            "effectiveDateTime": record.authored.isoformat(),
-            "valueQuantity": {
-                "value": _number(value),
-                "unit": "score",
-                "system": UCUM,
-                "code": "{score}",
-            },
-            "derivedFrom": [{"reference": f"QuestionnaireResponse/{response_id}"}],
+            "effectiveDateTime": effective,
+            "valueQuantity": element(
+                ("quantity", repr(value)),
+                lambda: {"value": _number(value), "unit": "score", "system": UCUM, "code": "{score}"},
+            ),
+            "derivedFrom": derived_from,
         }
         band = record.scores.get(f"{scale.id}_band")
-        if isinstance(band, str) and band and scale.bands is not None:
-            shown = next((b for b in scale.bands.bands if b.label == band), None)
-            display = (shown.description if shown and shown.description else band).replace("_", " ")
-            data["interpretation"] = [
-                {
-                    "coding": [
-                        {
-                            "system": f"{base}/band/{instrument.id}_{scale.id}",
-                            "code": band,
-                            "display": display,
-                        }
-                    ],
-                    "text": display,
-                }
-            ]
+        bands = scale.bands
+        if isinstance(band, str) and band and bands is not None:
+            data["interpretation"] = element(
+                ("band", instrument.id, scale.id, band),
+                lambda: _interpretation(base, instrument, scale, bands, band),
+            )
         out.append(data)
     return out
 
@@ -310,50 +381,51 @@ def _element_model(model: Any, name: str) -> Any:
 
 class Validator:
     """Validates resources with their fhir.resources models, every element of every resource,
-    each distinct complex element once.
+    each element object once.
 
     A resource's validation is its own fields' checks plus each complex element's model
-    (which does not depend on where the element sits), so each distinct top-level element
-    (``item``, ``subject``, ``code``, ``valueQuantity`` ...) is validated by its model once
-    and handed, as the validated model, to the resource's model, which takes it as it is and
-    checks the rest (ids, dates, required elements, one ``value[x]``). What passes is what a
-    full validation passes (``tests/exchange/test_fhir_validation.py`` checks it on resources
-    good and bad). An export's resources repeat their answers, codes, subjects and scores, so
-    this is several times faster than validating each resource from scratch."""
+    (which does not depend on where the element sits), so each top-level element (``item``,
+    ``subject``, ``code``, ``valueQuantity`` ...) is validated by its model once and handed,
+    as the validated model, to the resource's model, which takes it as it is and checks the
+    rest (ids, dates, required elements, one ``value[x]``). What passes is what a full
+    validation passes (``tests/exchange/test_fhir_validation.py`` checks it on resources
+    good and bad). An export hands the same element object to every resource holding it
+    (:class:`_SharedElements`), so this is several times faster than validating each
+    resource from scratch.
+
+    An element is known by the object itself (kept here, so its identity is never reused):
+    a resource handed in is never changed afterwards, or a changed element would pass as
+    the one validated before."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[Any, str], Any] = {}
+        self._seen: dict[tuple[int, Any], tuple[object, Any]] = {}
 
     def __call__(self, resource: Mapping[str, Any]) -> None:
         model = _model(str(resource.get("resourceType", "")))
         data = dict(resource)
         for name, value in resource.items():
             element = _element_model(model, name)
-            if element is None:
-                continue
-            if isinstance(value, list):
-                data[name] = [self._element(element, name, v) for v in value]
-            else:
-                data[name] = self._element(element, name, value)
+            if element is not None:
+                data[name] = self._known(element, name, value)
         try:
             model.model_validate(data)
         except ValidationError as error:
             raise FhirResourceError(str(error)) from error
 
-    def _element(self, model: Any, name: str, value: object) -> object:
-        if not isinstance(value, Mapping):
-            return value  # the resource's own validation says what is wrong with it
-        # Plain JSON data: equal reprs are equal values (equal values built in another key
-        # order only miss the memo).
-        key = (model, repr(value))
-        found = self._seen.get(key)
+    def _known(self, model: Any, name: str, value: object) -> object:
+        found = self._seen.get((id(value), model))  # only elements are kept
         if found is None:
-            try:
-                found = model.model_validate(dict(value))
-            except ValidationError as error:
-                raise FhirResourceError(f"{name}: {error}") from error
-            self._seen[key] = found
-        return found
+            if not isinstance(value, Mapping | list):
+                return value  # the resource's own validation says what is wrong with it
+            if isinstance(value, list):
+                checked: object = [self._known(model, name, v) for v in value]
+            else:
+                try:
+                    checked = model.model_validate(dict(value))
+                except ValidationError as error:
+                    raise FhirResourceError(f"{name}: {error}") from error
+            found = self._seen[(id(value), model)] = (value, checked)
+        return found[1]
 
 
 Check = Literal["all", "none"]
@@ -365,14 +437,18 @@ def resources(
     records: Iterable[ResponseRecord], *, base_url: str = DEFAULT_BASE_URL, check: Check = "all"
 ) -> list[dict[str, Any]]:
     """Each response's QuestionnaireResponse followed by its Observations, validated with
-    fhir.resources as ``check`` says (:data:`Check`)."""
+    fhir.resources as ``check`` says (:data:`Check`); a distinct element is one object
+    shared by the resources holding it (:class:`_SharedElements`)."""
     if check not in ("all", "none"):
         raise ValueError(f"check is 'all' or 'none', not {check!r}")
+    base = base_url.rstrip("/")
+    element = _SharedElements()
     out: list[dict[str, Any]] = []
     validator = Validator() if check == "all" else None
     for record in records:
-        made = [questionnaire_response(record, base_url=base_url)]
-        made.extend(observations(record, base_url=base_url))
+        authored = record.authored.isoformat()
+        made = [_questionnaire_response(record, base, element, authored)]
+        made.extend(_observations(record, base, element, authored))
         if validator is not None:
             for resource in made:
                 validator(resource)
@@ -387,7 +463,8 @@ def bundle(
     check: Check = "all",
     timestamp: datetime | None = None,
 ) -> dict[str, Any]:
-    """A ``collection`` Bundle of :func:`resources` (each with its ``fullUrl``)."""
+    """A ``collection`` Bundle of :func:`resources` (each with its ``fullUrl``); the JSON
+    text is :func:`as_json`."""
     base = base_url.rstrip("/")
     entries = [
         {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r}
@@ -397,6 +474,16 @@ def bundle(
     if timestamp is not None:
         data["timestamp"] = timestamp.isoformat()
     return data
+
+
+_WRITER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+
+
+def as_json(data: Mapping[str, Any]) -> str:
+    """FHIR JSON text of resources built here (UTF-8 text, no ``\\u`` escapes). The check
+    for reference cycles is left out: built resources are trees, an element shared by
+    several resources is no cycle."""
+    return _WRITER.encode(data)
 
 
 # --- reading --------------------------------------------------------------------------------
