@@ -379,6 +379,15 @@ def _element_model(model: Any, name: str) -> Any:
     return None
 
 
+@cache
+def _complex_elements(model: Any) -> dict[str, Any]:
+    """:func:`_element_model` of each of ``model``'s complex elements, by name and alias."""
+    fields = model.model_fields
+    found = {f.alias: _element_model(model, f.alias) for f in fields.values() if f.alias}
+    found.update((name, _element_model(model, name)) for name in fields)
+    return {name: element for name, element in found.items() if element is not None}
+
+
 class Validator:
     """Validates resources with their fhir.resources models, every element of every resource,
     each element object once.
@@ -393,37 +402,37 @@ class Validator:
     (:class:`_SharedElements`), so this is several times faster than validating each
     resource from scratch.
 
-    An element is known by the object itself (kept here, so its identity is never reused):
-    a resource handed in is never changed afterwards, or a changed element would pass as
-    the one validated before."""
+    An element (a mapping) is known by the object itself, kept here so that its identity is
+    never reused: a resource handed in is never changed afterwards, or a changed element
+    would pass as the one validated before."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[int, Any], tuple[object, Any]] = {}
 
     def __call__(self, resource: Mapping[str, Any]) -> None:
         model = _model(str(resource.get("resourceType", "")))
-        data = dict(resource)
-        for name, value in resource.items():
-            element = _element_model(model, name)
-            if element is not None:
-                data[name] = self._known(element, name, value)
+        complex_elements = _complex_elements(model)
+        data = {
+            name: value if element is None else self._known(element, name, value)
+            for name, value in resource.items()
+            for element in (complex_elements.get(name),)
+        }
         try:
             model.model_validate(data)
         except ValidationError as error:
             raise FhirResourceError(str(error)) from error
 
     def _known(self, model: Any, name: str, value: object) -> object:
-        found = self._seen.get((id(value), model))  # only elements are kept
+        if isinstance(value, list):  # a list's elements are known, the list is the resource's
+            return [self._known(model, name, v) for v in value]
+        found = self._seen.get((id(value), model))
         if found is None:
-            if not isinstance(value, Mapping | list):
+            if not isinstance(value, Mapping):
                 return value  # the resource's own validation says what is wrong with it
-            if isinstance(value, list):
-                checked: object = [self._known(model, name, v) for v in value]
-            else:
-                try:
-                    checked = model.model_validate(dict(value))
-                except ValidationError as error:
-                    raise FhirResourceError(f"{name}: {error}") from error
+            try:
+                checked = model.model_validate(dict(value))
+            except ValidationError as error:
+                raise FhirResourceError(f"{name}: {error}") from error
             found = self._seen[(id(value), model)] = (value, checked)
         return found[1]
 
@@ -480,9 +489,10 @@ _WRITER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
 
 
 def as_json(data: Mapping[str, Any]) -> str:
-    """FHIR JSON text of resources built here (UTF-8 text, no ``\\u`` escapes). The check
-    for reference cycles is left out: built resources are trees, an element shared by
-    several resources is no cycle."""
+    """FHIR JSON text of resources balm builds, as the API and ``balm fhir export`` send it
+    (UTF-8 text, no ``\\u`` escapes; the same text as ``json.dumps(data,
+    ensure_ascii=False)``). The check for reference cycles is left out: built resources are
+    trees, and an element shared by several resources is no cycle."""
     return _WRITER.encode(data)
 
 
