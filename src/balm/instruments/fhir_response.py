@@ -29,15 +29,17 @@ once and never scores: the platform scores the answers through the engine like a
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
 import typing
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
@@ -53,6 +55,7 @@ SCORER_EXTENSION = "StructureDefinition/balm-scorer-version"
 # FHIR ids: [A-Za-z0-9\-\.]{1,64}.
 _NOT_ID = re.compile(r"[^A-Za-z0-9.\-]")
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
 class FhirResourceError(ValueError):
@@ -172,11 +175,13 @@ def _answer(instrument: Instrument, item: Item, value: object) -> dict[str, Any]
 
 
 class _Elements:
-    """Builds the elements of resources: each anew (:meth:`__call__` here), or, for an export
-    (:class:`_SharedElements`), each distinct one once."""
+    """Builds the elements of resources (``build(*args)``): each anew (here), or, for an
+    export (:class:`_SharedElements`), each distinct one once, known by ``key``."""
 
-    def __call__(self, key: Hashable, build: Callable[[], _T]) -> _T:
-        return build()
+    def __call__(
+        self, key: Hashable, build: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
+        return build(*args, **kwargs)
 
 
 class _SharedElements(_Elements):
@@ -189,11 +194,13 @@ class _SharedElements(_Elements):
     def __init__(self) -> None:
         self._made: dict[Hashable, Any] = {}
 
-    def __call__(self, key: Hashable, build: Callable[[], _T]) -> _T:
-        found = self._made.get(key)
+    def __call__(
+        self, key: Hashable, build: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
+        found: _T | None = self._made.get(key)
         if found is None:
-            found = self._made[key] = build()
-        return typing.cast(_T, found)
+            found = self._made[key] = build(*args, **kwargs)
+        return found
 
 
 def questionnaire_response(
@@ -202,6 +209,14 @@ def questionnaire_response(
     """The response as a FHIR R4 QuestionnaireResponse (JSON data; see the module notes).
     Items in the catalogue's order; blank answers left out."""
     return _questionnaire_response(record, base_url.rstrip("/"), _Elements())
+
+
+def _item(instrument: Instrument, item: Item, value: object) -> dict[str, Any]:
+    return {"linkId": item.id, "answer": [_answer(instrument, item, value)]}
+
+
+def _extension_of(url: str, kind: str, value: str) -> dict[str, Any]:
+    return {"url": url, kind: value}
 
 
 def _questionnaire_response(
@@ -215,26 +230,17 @@ def _questionnaire_response(
             continue
         # repr tells 1 from 1.0 and "1" (a text item writes them differently).
         items.append(
-            element(
-                ("item", instrument.id, item.id, repr(value)),
-                lambda: {"linkId": item.id, "answer": [_answer(instrument, item, value)]},
-            )
+            element(("item", instrument.id, item.id, repr(value)), _item, instrument, item, value)
         )
     extensions = []
     if record.timepoint:
-        extensions.append(
-            element(
-                ("timepoint", record.timepoint),
-                lambda: {"url": f"{base}/{TIMEPOINT_EXTENSION}", "valueCode": record.timepoint},
-            )
-        )
+        url = f"{base}/{TIMEPOINT_EXTENSION}"
+        key = ("timepoint", record.timepoint)
+        extensions.append(element(key, _extension_of, url, "valueCode", record.timepoint))
     if record.cohort:
-        extensions.append(
-            element(
-                ("cohort", record.cohort),
-                lambda: {"url": f"{base}/{COHORT_EXTENSION}", "valueString": record.cohort},
-            )
-        )
+        url = f"{base}/{COHORT_EXTENSION}"
+        key = ("cohort", record.cohort)
+        extensions.append(element(key, _extension_of, url, "valueString", record.cohort))
     data: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": fhir_id(record.id),
@@ -242,7 +248,10 @@ def _questionnaire_response(
         "status": "completed",
         "subject": element(
             ("subject", record.site, record.pseudonym),
-            lambda: _subject(base, record.site, record.pseudonym),
+            _subject,
+            base,
+            record.site,
+            record.pseudonym,
         ),
         "authored": authored or record.authored.isoformat(),
     }
@@ -264,6 +273,14 @@ def observations(
     return _observations(record, base_url.rstrip("/"), _Elements())
 
 
+def _scorer(base: str, version: str) -> list[dict[str, Any]]:
+    return [{"url": f"{base}/{SCORER_EXTENSION}", "valueString": version}]
+
+
+def _survey() -> list[dict[str, Any]]:
+    return [{"coding": [{"system": SURVEY, "code": "survey", "display": "Survey"}]}]
+
+
 def _code(base: str, instrument: Instrument, scale: Scale) -> dict[str, Any]:
     codings = []
     if scale.loinc:
@@ -276,6 +293,10 @@ def _code(base: str, instrument: Instrument, scale: Scale) -> dict[str, Any]:
         }
     )
     return {"coding": codings, "text": f"{instrument.short_name} {scale.name}"}
+
+
+def _quantity(value: float) -> dict[str, Any]:
+    return {"value": _number(value), "unit": "score", "system": UCUM, "code": "{score}"}
 
 
 def _interpretation(
@@ -293,8 +314,7 @@ def _observations(
     instrument = get_instrument(record.instrument_id)
     response_id = fhir_id(record.id)
     subject = element(
-        ("subject", record.site, record.pseudonym),
-        lambda: _subject(base, record.site, record.pseudonym),
+        ("subject", record.site, record.pseudonym), _subject, base, record.site, record.pseudonym
     )
     effective = authored or record.authored.isoformat()
     derived_from = [{"reference": f"QuestionnaireResponse/{response_id}"}]
@@ -307,33 +327,22 @@ def _observations(
             "resourceType": "Observation",
             "id": fhir_id(f"{response_id}-{scale.id}"),
             "extension": element(
-                ("scorer", record.scorer_version),
-                lambda: [
-                    {"url": f"{base}/{SCORER_EXTENSION}", "valueString": record.scorer_version}
-                ],
+                ("scorer", record.scorer_version), _scorer, base, record.scorer_version
             ),
             "status": "final",
-            "category": element(
-                ("category",),
-                lambda: [{"coding": [{"system": SURVEY, "code": "survey", "display": "Survey"}]}],
-            ),
-            "code": element(
-                ("code", instrument.id, scale.id), lambda: _code(base, instrument, scale)
-            ),
+            "category": element(("category",), _survey),
+            "code": element(("code", instrument.id, scale.id), _code, base, instrument, scale),
             "subject": subject,
             "effectiveDateTime": effective,
-            "valueQuantity": element(
-                ("quantity", repr(value)),
-                lambda: {"value": _number(value), "unit": "score", "system": UCUM, "code": "{score}"},
-            ),
+            "valueQuantity": element(("quantity", repr(value)), _quantity, value),
             "derivedFrom": derived_from,
         }
         band = record.scores.get(f"{scale.id}_band")
         bands = scale.bands
         if isinstance(band, str) and band and bands is not None:
+            key = ("band", instrument.id, scale.id, band)
             data["interpretation"] = element(
-                ("band", instrument.id, scale.id, band),
-                lambda: _interpretation(base, instrument, scale, bands, band),
+                key, _interpretation, base, instrument, scale, bands, band
             )
         out.append(data)
     return out
@@ -407,25 +416,31 @@ class Validator:
     would pass as the one validated before."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[int, Any], tuple[object, Any]] = {}
+        # element model -> id of a mapping -> (the mapping, its validated model)
+        self._seen: dict[Any, dict[int, tuple[object, Any]]] = {}
 
     def __call__(self, resource: Mapping[str, Any]) -> None:
         model = _model(str(resource.get("resourceType", "")))
         complex_elements = _complex_elements(model)
-        data = {
-            name: value if element is None else self._known(element, name, value)
-            for name, value in resource.items()
-            for element in (complex_elements.get(name),)
-        }
+        data = {}
+        for name, value in resource.items():
+            element = complex_elements.get(name)
+            if element is None:
+                data[name] = value
+            elif isinstance(value, list):  # its elements are known, the list is the resource's
+                data[name] = [self._known(element, name, v) for v in value]
+            else:
+                data[name] = self._known(element, name, value)
         try:
             model.model_validate(data)
         except ValidationError as error:
             raise FhirResourceError(str(error)) from error
 
     def _known(self, model: Any, name: str, value: object) -> object:
-        if isinstance(value, list):  # a list's elements are known, the list is the resource's
-            return [self._known(model, name, v) for v in value]
-        found = self._seen.get((id(value), model))
+        seen = self._seen.get(model)
+        if seen is None:
+            seen = self._seen[model] = {}
+        found = seen.get(id(value))
         if found is None:
             if not isinstance(value, Mapping):
                 return value  # the resource's own validation says what is wrong with it
@@ -433,7 +448,7 @@ class Validator:
                 checked = model.model_validate(dict(value))
             except ValidationError as error:
                 raise FhirResourceError(f"{name}: {error}") from error
-            found = self._seen[(id(value), model)] = (value, checked)
+            found = seen[id(value)] = (value, checked)
         return found[1]
 
 
@@ -465,6 +480,25 @@ def resources(
     return out
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while an export is built. The export's hundreds of
+    thousands of objects live until it is written, so each of the collector's full passes,
+    due every time the heap has grown by a quarter, walked them all again: a tenth of the
+    export's time (``bench/exchange.py``). Reference counting frees as usual meanwhile; the
+    objects made are collected once at the end (there, not at some later moment, so the
+    export's time includes it)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
+
+
 def bundle(
     records: Iterable[ResponseRecord],
     *,
@@ -475,10 +509,11 @@ def bundle(
     """A ``collection`` Bundle of :func:`resources` (each with its ``fullUrl``); the JSON
     text is :func:`as_json`."""
     base = base_url.rstrip("/")
-    entries = [
-        {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r}
-        for r in resources(records, base_url=base_url, check=check)
-    ]
+    with _collector_paused():
+        entries = [
+            {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r}
+            for r in resources(records, base_url=base_url, check=check)
+        ]
     data: dict[str, Any] = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     if timestamp is not None:
         data["timestamp"] = timestamp.isoformat()
