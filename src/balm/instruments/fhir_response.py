@@ -428,28 +428,31 @@ class Validator:
             if element is None:
                 data[name] = value
             elif isinstance(value, list):  # its elements are known, the list is the resource's
-                data[name] = [self._known(element, name, v) for v in value]
-            else:
                 data[name] = self._known(element, name, value)
+            else:
+                data[name] = self._known(element, name, [value])[0]
         try:
             model.model_validate(data)
         except ValidationError as error:
             raise FhirResourceError(str(error)) from error
 
-    def _known(self, model: Any, name: str, value: object) -> object:
-        seen = self._seen.get(model)
-        if seen is None:
-            seen = self._seen[model] = {}
-        found = seen.get(id(value))
-        if found is None:
-            if not isinstance(value, Mapping):
-                return value  # the resource's own validation says what is wrong with it
-            try:
-                checked = model.model_validate(dict(value))
-            except ValidationError as error:
-                raise FhirResourceError(f"{name}: {error}") from error
-            found = seen[id(value)] = (value, checked)
-        return found[1]
+    def _known(self, model: Any, name: str, values: list[object]) -> list[object]:
+        """``values``, elements ``name`` of model ``model``, each as its validated model."""
+        seen = self._seen.setdefault(model, {})
+        out = []
+        for value in values:
+            found = seen.get(id(value))
+            if found is None:
+                if not isinstance(value, Mapping):
+                    out.append(value)  # the resource's own validation says what is wrong
+                    continue
+                try:
+                    checked = model.model_validate(dict(value))
+                except ValidationError as error:
+                    raise FhirResourceError(f"{name}: {error}") from error
+                found = seen[id(value)] = (value, checked)
+            out.append(found[1])
+        return out
 
 
 Check = Literal["all", "none"]
