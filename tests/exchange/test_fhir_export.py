@@ -3,17 +3,22 @@ resource holding it), is byte for byte the JSON text of the same resources built
 with nothing shared and written by ``json.dumps``; and every resource of it validates in full
 with fhir.resources. The responses repeat answers and scores, differ in an answer's type
 only (1 and 1.0 are equal in Python but a text item writes them differently), leave items
-blank, and carry non-ASCII text."""
+blank, and carry non-ASCII text. The cycle collector, paused while an export is built, is as
+the caller had it afterwards, also when the export fails."""
 
 from __future__ import annotations
 
+import gc
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from balm.instruments import get_instrument, score_one
+from balm.instruments.catalogue import UnknownInstrumentError
 from balm.instruments.fhir import DEFAULT_BASE_URL
 from balm.instruments.fhir_response import (
     ResponseRecord,
@@ -108,3 +113,20 @@ def test_every_resource_of_the_export_validates_in_full() -> None:
     # (mood, outlook, acceptance, comfort, pain and minutes of practice, q1-q6 all answered).
     assert kinds.count("QuestionnaireResponse") == 16
     assert kinds.count("Observation") == 12 + 4 * len(get_instrument("checkin").scales)
+
+
+def test_the_collector_is_as_it_was_after_an_export_good_or_failed() -> None:
+    good = _records()[:2]
+    unknown = replace(good[0], instrument_id="no_such_questionnaire")
+    assert gc.isenabled()
+    bundle(good)
+    assert gc.isenabled()
+    with pytest.raises(UnknownInstrumentError):
+        bundle([*good, unknown])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        bundle(good)
+        assert not gc.isenabled()  # left off, as the caller had it
+    finally:
+        gc.enable()
