@@ -146,11 +146,12 @@ def test_good_resources_pass_both_ways_and_the_bundle_validates_in_full() -> Non
     Bundle.model_validate(data)
 
 
+@pytest.mark.parametrize("built", ["one by one", "shared"])
 @pytest.mark.parametrize("kind, breaks", [("QR", QR_BREAKS), ("Observation", OBSERVATION_BREAKS)])
-def test_broken_resources_fail_both_ways(kind: str, breaks: dict[str, Any]) -> None:
-    good = _good()
+def test_broken_resources_fail_both_ways(built: str, kind: str, breaks: dict[str, Any]) -> None:
+    good = _good() if built == "one by one" else _shared()
     validator = Validator()
-    for resource in good:  # every good element is in the memo before the broken ones come
+    for resource in good:  # every good element is known before the broken ones come
         validator(resource)
     target = next(
         r for r in good if (r["resourceType"] == "QuestionnaireResponse") == (kind == "QR")
@@ -158,31 +159,16 @@ def test_broken_resources_fail_both_ways(kind: str, breaks: dict[str, Any]) -> N
     for name, change in breaks.items():
         broken = copy.deepcopy(target)
         change(broken)
+        if built == "shared":  # beside the very element objects validated before
+            broken = _sharing(target, broken)
+            kept = [
+                k for k, v in broken.items() if isinstance(v, dict | list) and v is target.get(k)
+            ]
+            assert kept, name
         assert not _full(broken), name  # the break is a real one
         assert not _memo(validator, broken), name
+        assert not _memo(validator, broken), name  # a refusal is not remembered as a pass
         assert not _memo(Validator(), broken), name
-
-
-@pytest.mark.parametrize("kind, breaks", [("QR", QR_BREAKS), ("Observation", OBSERVATION_BREAKS)])
-def test_broken_resources_beside_shared_elements_validated_before_fail(
-    kind: str, breaks: dict[str, Any]
-) -> None:
-    shared = _shared()
-    validator = Validator()
-    for resource in shared:  # every shared element is known before the broken ones come
-        validator(resource)
-    target = next(
-        r for r in shared if (r["resourceType"] == "QuestionnaireResponse") == (kind == "QR")
-    )
-    for name, change in breaks.items():
-        broken = copy.deepcopy(target)
-        change(broken)
-        beside = _sharing(target, broken)
-        kept = [v for k, v in beside.items() if isinstance(v, dict | list) and v is target.get(k)]
-        assert kept, name
-        assert not _full(beside), name
-        assert not _memo(validator, beside), name
-        assert not _memo(validator, beside), name  # a refusal is not remembered as a pass
 
 
 def test_an_unknown_check_is_refused() -> None:
