@@ -1,6 +1,8 @@
-"""The export's validator (each distinct element validated once) passes and refuses exactly what
-fhir.resources' full validation of each resource passes and refuses, on good resources and on
-resources broken at the top, inside an element, and in an element met before in a good one."""
+"""The export's validator (each element object validated once) passes and refuses exactly what
+fhir.resources' full validation of each resource passes and refuses, on good resources (built
+one by one, and built as the export builds them, sharing each distinct element) and on
+resources broken at the top, inside an element, and beside elements validated before in good
+ones."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from balm.instruments.fhir_response import (
     bundle,
     observations,
     questionnaire_response,
+    resources,
 )
 
 
@@ -49,13 +52,30 @@ def _record(number: int, instrument_id: str, person: str) -> ResponseRecord:
     )
 
 
+def _records() -> list[ResponseRecord]:
+    return [
+        _record(number, ["phq9", "gad7", "dass21", "scs_sf"][number % 4], f"P{number % 5}")
+        for number in range(24)
+    ]
+
+
 def _good() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for number in range(24):
-        record = _record(number, ["phq9", "gad7", "dass21", "scs_sf"][number % 4], f"P{number % 5}")
+    for record in _records():
         out.append(questionnaire_response(record))
         out.extend(observations(record))
     return out
+
+
+def _shared() -> list[dict[str, Any]]:
+    """The same resources as the export builds them: each distinct element one object."""
+    return resources(_records(), check="none")
+
+
+def _sharing(target: dict[str, Any], broken: dict[str, Any]) -> dict[str, Any]:
+    """``broken`` with each top-level element it left as it was being the very object in
+    ``target`` (so the validator has met it before)."""
+    return {k: target[k] if k in target and target[k] == v else v for k, v in broken.items()}
 
 
 def _full(resource: dict[str, Any]) -> bool:
@@ -116,17 +136,22 @@ def test_good_resources_pass_both_ways_and_the_bundle_validates_in_full() -> Non
     good = _good()
     validator = Validator()
     assert all(_full(r) and _memo(validator, r) for r in good)
+    shared = _shared()
+    assert shared == good
+    validator = Validator()
+    assert all(_full(r) and _memo(validator, r) for r in shared)
     records = [_record(n, "phq9", "P1") for n in range(3)]
     data = bundle(records)
     assert data == bundle(records, check="none")  # validating changes nothing
     Bundle.model_validate(data)
 
 
+@pytest.mark.parametrize("built", ["one by one", "shared"])
 @pytest.mark.parametrize("kind, breaks", [("QR", QR_BREAKS), ("Observation", OBSERVATION_BREAKS)])
-def test_broken_resources_fail_both_ways(kind: str, breaks: dict[str, Any]) -> None:
-    good = _good()
+def test_broken_resources_fail_both_ways(built: str, kind: str, breaks: dict[str, Any]) -> None:
+    good = _good() if built == "one by one" else _shared()
     validator = Validator()
-    for resource in good:  # every good element is in the memo before the broken ones come
+    for resource in good:  # every good element is known before the broken ones come
         validator(resource)
     target = next(
         r for r in good if (r["resourceType"] == "QuestionnaireResponse") == (kind == "QR")
@@ -134,8 +159,15 @@ def test_broken_resources_fail_both_ways(kind: str, breaks: dict[str, Any]) -> N
     for name, change in breaks.items():
         broken = copy.deepcopy(target)
         change(broken)
+        if built == "shared":  # beside the very element objects validated before
+            broken = _sharing(target, broken)
+            kept = [
+                k for k, v in broken.items() if isinstance(v, dict | list) and v is target.get(k)
+            ]
+            assert kept, name
         assert not _full(broken), name  # the break is a real one
         assert not _memo(validator, broken), name
+        assert not _memo(validator, broken), name  # a refusal is not remembered as a pass
         assert not _memo(Validator(), broken), name
 
 

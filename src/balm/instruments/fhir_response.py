@@ -29,20 +29,23 @@ once and never scores: the platform scores the answers through the engine like a
 
 from __future__ import annotations
 
+import gc
+import json
 import math
 import re
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
 from balm.instruments.catalogue import catalogue, get_instrument
 from balm.instruments.fhir import DEFAULT_BASE_URL, LOINC
-from balm.instruments.schema import Instrument, Item, ItemKind
+from balm.instruments.schema import Bands, Instrument, Item, ItemKind, Scale
 
 UCUM = "http://unitsofmeasure.org"
 SURVEY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -51,6 +54,8 @@ COHORT_EXTENSION = "StructureDefinition/balm-cohort"
 SCORER_EXTENSION = "StructureDefinition/balm-scorer-version"
 # FHIR ids: [A-Za-z0-9\-\.]{1,64}.
 _NOT_ID = re.compile(r"[^A-Za-z0-9.\-]")
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
 class FhirResourceError(ValueError):
@@ -169,31 +174,86 @@ def _answer(instrument: Instrument, item: Item, value: object) -> dict[str, Any]
     return {"valueDecimal": _number(number)}
 
 
+class _Elements:
+    """Builds the elements of resources (``build(*args)``): each anew (here), or, for an
+    export (:class:`_SharedElements`), each distinct one once, known by ``key``."""
+
+    def __call__(
+        self, key: Hashable, build: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
+        return build(*args, **kwargs)
+
+
+class _SharedElements(_Elements):
+    """Each distinct element of an export built once, keyed by what it is made of, and the
+    same object (never changed afterwards) handed to every resource that holds it: an
+    export's resources repeat their answers, codes, subjects, scores and bands, so this
+    builds a fraction of the objects, and :class:`Validator` validates each shared element
+    once. The JSON text is the same: a repeated object is written out in full each time."""
+
+    def __init__(self) -> None:
+        self._made: dict[Hashable, Any] = {}
+
+    def __call__(
+        self, key: Hashable, build: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
+        found: _T | None = self._made.get(key)
+        if found is None:
+            found = self._made[key] = build(*args, **kwargs)
+        return found
+
+
 def questionnaire_response(
     record: ResponseRecord, *, base_url: str = DEFAULT_BASE_URL
 ) -> dict[str, Any]:
     """The response as a FHIR R4 QuestionnaireResponse (JSON data; see the module notes).
     Items in the catalogue's order; blank answers left out."""
-    base = base_url.rstrip("/")
+    return _questionnaire_response(record, base_url.rstrip("/"), _Elements())
+
+
+def _item(instrument: Instrument, item: Item, value: object) -> dict[str, Any]:
+    return {"linkId": item.id, "answer": [_answer(instrument, item, value)]}
+
+
+def _extension_of(url: str, kind: str, value: str) -> dict[str, Any]:
+    return {"url": url, kind: value}
+
+
+def _questionnaire_response(
+    record: ResponseRecord, base: str, element: _Elements, authored: str | None = None
+) -> dict[str, Any]:
     instrument = get_instrument(record.instrument_id)
     items = []
     for item in instrument.items:
         value = record.answers.get(item.id)
         if _is_blank(value):
             continue
-        items.append({"linkId": item.id, "answer": [_answer(instrument, item, value)]})
+        # repr tells 1 from 1.0 and "1" (a text item writes them differently).
+        items.append(
+            element(("item", instrument.id, item.id, repr(value)), _item, instrument, item, value)
+        )
     extensions = []
     if record.timepoint:
-        extensions.append({"url": f"{base}/{TIMEPOINT_EXTENSION}", "valueCode": record.timepoint})
+        url = f"{base}/{TIMEPOINT_EXTENSION}"
+        key = ("timepoint", record.timepoint)
+        extensions.append(element(key, _extension_of, url, "valueCode", record.timepoint))
     if record.cohort:
-        extensions.append({"url": f"{base}/{COHORT_EXTENSION}", "valueString": record.cohort})
+        url = f"{base}/{COHORT_EXTENSION}"
+        key = ("cohort", record.cohort)
+        extensions.append(element(key, _extension_of, url, "valueString", record.cohort))
     data: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": fhir_id(record.id),
         "questionnaire": f"{base}/Questionnaire/{instrument.id}|{record.instrument_version}",
         "status": "completed",
-        "subject": _subject(base, record.site, record.pseudonym),
-        "authored": record.authored.isoformat(),
+        "subject": element(
+            ("subject", record.site, record.pseudonym),
+            _subject,
+            base,
+            record.site,
+            record.pseudonym,
+        ),
+        "authored": authored or record.authored.isoformat(),
     }
     if record.identifier:
         data["identifier"] = {"system": f"{base}/response", "value": record.identifier}
@@ -210,60 +270,80 @@ def observations(
     """One FHIR R4 Observation per scale the engine scored (a scale not computed under the
     missing-item rule has none): LOINC where the catalogue has it, UCUM ``{score}``, the band
     as ``interpretation``, ``derivedFrom`` the QuestionnaireResponse."""
-    base = base_url.rstrip("/")
+    return _observations(record, base_url.rstrip("/"), _Elements())
+
+
+def _scorer(base: str, version: str) -> list[dict[str, Any]]:
+    return [{"url": f"{base}/{SCORER_EXTENSION}", "valueString": version}]
+
+
+def _survey() -> list[dict[str, Any]]:
+    return [{"coding": [{"system": SURVEY, "code": "survey", "display": "Survey"}]}]
+
+
+def _code(base: str, instrument: Instrument, scale: Scale) -> dict[str, Any]:
+    codings = []
+    if scale.loinc:
+        codings.append({"system": LOINC, "code": scale.loinc})
+    codings.append(
+        {
+            "system": f"{base}/scale",
+            "code": f"{instrument.id}_{scale.id}",
+            "display": f"{instrument.short_name} {scale.name}",
+        }
+    )
+    return {"coding": codings, "text": f"{instrument.short_name} {scale.name}"}
+
+
+def _quantity(value: float) -> dict[str, Any]:
+    return {"value": _number(value), "unit": "score", "system": UCUM, "code": "{score}"}
+
+
+def _interpretation(
+    base: str, instrument: Instrument, scale: Scale, bands: Bands, band: str
+) -> list[dict[str, Any]]:
+    shown = next((b for b in bands.bands if b.label == band), None)
+    display = (shown.description if shown and shown.description else band).replace("_", " ")
+    coding = {"system": f"{base}/band/{instrument.id}_{scale.id}", "code": band, "display": display}
+    return [{"coding": [coding], "text": display}]
+
+
+def _observations(
+    record: ResponseRecord, base: str, element: _Elements, authored: str | None = None
+) -> list[dict[str, Any]]:
     instrument = get_instrument(record.instrument_id)
     response_id = fhir_id(record.id)
-    subject = _subject(base, record.site, record.pseudonym)
+    subject = element(
+        ("subject", record.site, record.pseudonym), _subject, base, record.site, record.pseudonym
+    )
+    effective = authored or record.authored.isoformat()
+    derived_from = [{"reference": f"QuestionnaireResponse/{response_id}"}]
     out = []
     for scale in instrument.scales:
         value = record.scores.get(scale.id)
         if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
             continue
-        codings = []
-        if scale.loinc:
-            codings.append({"system": LOINC, "code": scale.loinc})
-        codings.append(
-            {
-                "system": f"{base}/scale",
-                "code": f"{instrument.id}_{scale.id}",
-                "display": f"{instrument.short_name} {scale.name}",
-            }
-        )
         data: dict[str, Any] = {
             "resourceType": "Observation",
             "id": fhir_id(f"{response_id}-{scale.id}"),
-            "extension": [
-                {"url": f"{base}/{SCORER_EXTENSION}", "valueString": record.scorer_version}
-            ],
+            "extension": element(
+                ("scorer", record.scorer_version), _scorer, base, record.scorer_version
+            ),
             "status": "final",
-            "category": [{"coding": [{"system": SURVEY, "code": "survey", "display": "Survey"}]}],
-            "code": {"coding": codings, "text": f"{instrument.short_name} {scale.name}"},
+            "category": element(("category",), _survey),
+            "code": element(("code", instrument.id, scale.id), _code, base, instrument, scale),
             "subject": subject,
-            "effectiveDateTime": record.authored.isoformat(),
-            "valueQuantity": {
-                "value": _number(value),
-                "unit": "score",
-                "system": UCUM,
-                "code": "{score}",
-            },
-            "derivedFrom": [{"reference": f"QuestionnaireResponse/{response_id}"}],
+            "effectiveDateTime": effective,
+            "valueQuantity": element(("quantity", repr(value)), _quantity, value),
+            "derivedFrom": derived_from,
         }
         band = record.scores.get(f"{scale.id}_band")
-        if isinstance(band, str) and band and scale.bands is not None:
-            shown = next((b for b in scale.bands.bands if b.label == band), None)
-            display = (shown.description if shown and shown.description else band).replace("_", " ")
-            data["interpretation"] = [
-                {
-                    "coding": [
-                        {
-                            "system": f"{base}/band/{instrument.id}_{scale.id}",
-                            "code": band,
-                            "display": display,
-                        }
-                    ],
-                    "text": display,
-                }
-            ]
+        bands = scale.bands
+        if isinstance(band, str) and band and bands is not None:
+            key = ("band", instrument.id, scale.id, band)
+            data["interpretation"] = element(
+                key, _interpretation, base, instrument, scale, bands, band
+            )
         out.append(data)
     return out
 
@@ -308,52 +388,71 @@ def _element_model(model: Any, name: str) -> Any:
     return None
 
 
+@cache
+def _complex_elements(model: Any) -> dict[str, Any]:
+    """:func:`_element_model` of each of ``model``'s complex elements, by name and alias."""
+    fields = model.model_fields
+    found = {f.alias: _element_model(model, f.alias) for f in fields.values() if f.alias}
+    found.update((name, _element_model(model, name)) for name in fields)
+    return {name: element for name, element in found.items() if element is not None}
+
+
 class Validator:
     """Validates resources with their fhir.resources models, every element of every resource,
-    each distinct complex element once.
+    each element object once.
 
     A resource's validation is its own fields' checks plus each complex element's model
-    (which does not depend on where the element sits), so each distinct top-level element
-    (``item``, ``subject``, ``code``, ``valueQuantity`` ...) is validated by its model once
-    and handed, as the validated model, to the resource's model, which takes it as it is and
-    checks the rest (ids, dates, required elements, one ``value[x]``). What passes is what a
-    full validation passes (``tests/exchange/test_fhir_validation.py`` checks it on resources
-    good and bad). An export's resources repeat their answers, codes, subjects and scores, so
-    this is several times faster than validating each resource from scratch."""
+    (which does not depend on where the element sits), so each top-level element (``item``,
+    ``subject``, ``code``, ``valueQuantity`` ...) is validated by its model once and handed,
+    as the validated model, to the resource's model, which takes it as it is and checks the
+    rest (ids, dates, required elements, one ``value[x]``). What passes is what a full
+    validation passes (``tests/exchange/test_fhir_validation.py`` checks it on resources
+    good and bad). An export hands the same element object to every resource holding it
+    (:class:`_SharedElements`), so this is several times faster than validating each
+    resource from scratch.
+
+    An element (a mapping) is known by the object itself, kept here so that its identity is
+    never reused: a resource handed in is never changed afterwards, or a changed element
+    would pass as the one validated before."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[Any, str], Any] = {}
+        # element model -> id of a mapping -> (the mapping, its validated model)
+        self._seen: dict[Any, dict[int, tuple[object, Any]]] = {}
 
     def __call__(self, resource: Mapping[str, Any]) -> None:
         model = _model(str(resource.get("resourceType", "")))
-        data = dict(resource)
+        complex_elements = _complex_elements(model)
+        data = {}
         for name, value in resource.items():
-            element = _element_model(model, name)
+            element = complex_elements.get(name)
             if element is None:
-                continue
-            if isinstance(value, list):
-                data[name] = [self._element(element, name, v) for v in value]
+                data[name] = value
+            elif isinstance(value, list):  # its elements are known, the list is the resource's
+                data[name] = self._known(element, name, value)
             else:
-                data[name] = self._element(element, name, value)
+                data[name] = self._known(element, name, [value])[0]
         try:
             model.model_validate(data)
         except ValidationError as error:
             raise FhirResourceError(str(error)) from error
 
-    def _element(self, model: Any, name: str, value: object) -> object:
-        if not isinstance(value, Mapping):
-            return value  # the resource's own validation says what is wrong with it
-        # Plain JSON data: equal reprs are equal values (equal values built in another key
-        # order only miss the memo).
-        key = (model, repr(value))
-        found = self._seen.get(key)
-        if found is None:
-            try:
-                found = model.model_validate(dict(value))
-            except ValidationError as error:
-                raise FhirResourceError(f"{name}: {error}") from error
-            self._seen[key] = found
-        return found
+    def _known(self, model: Any, name: str, values: list[object]) -> list[object]:
+        """``values``, elements ``name`` of model ``model``, each as its validated model."""
+        seen = self._seen.setdefault(model, {})
+        out = []
+        for value in values:
+            found = seen.get(id(value))
+            if found is None:
+                if not isinstance(value, Mapping):
+                    out.append(value)  # the resource's own validation says what is wrong
+                    continue
+                try:
+                    checked = model.model_validate(dict(value))
+                except ValidationError as error:
+                    raise FhirResourceError(f"{name}: {error}") from error
+                found = seen[id(value)] = (value, checked)
+            out.append(found[1])
+        return out
 
 
 Check = Literal["all", "none"]
@@ -365,19 +464,42 @@ def resources(
     records: Iterable[ResponseRecord], *, base_url: str = DEFAULT_BASE_URL, check: Check = "all"
 ) -> list[dict[str, Any]]:
     """Each response's QuestionnaireResponse followed by its Observations, validated with
-    fhir.resources as ``check`` says (:data:`Check`)."""
+    fhir.resources as ``check`` says (:data:`Check`); a distinct element is one object
+    shared by the resources holding it (:class:`_SharedElements`)."""
     if check not in ("all", "none"):
         raise ValueError(f"check is 'all' or 'none', not {check!r}")
+    base = base_url.rstrip("/")
+    element = _SharedElements()
     out: list[dict[str, Any]] = []
     validator = Validator() if check == "all" else None
     for record in records:
-        made = [questionnaire_response(record, base_url=base_url)]
-        made.extend(observations(record, base_url=base_url))
+        authored = record.authored.isoformat()
+        made = [_questionnaire_response(record, base, element, authored)]
+        made.extend(_observations(record, base, element, authored))
         if validator is not None:
             for resource in made:
                 validator(resource)
         out.extend(made)
     return out
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while an export is built. The export's hundreds of
+    thousands of objects live until it is written, so each of the collector's full passes,
+    due every time the heap has grown by a quarter, walked them all again: a tenth of the
+    export's time (``bench/exchange.py``). Reference counting frees as usual meanwhile; the
+    objects made are collected once at the end (there, not at some later moment, so the
+    export's time includes it)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
 
 
 def bundle(
@@ -387,16 +509,29 @@ def bundle(
     check: Check = "all",
     timestamp: datetime | None = None,
 ) -> dict[str, Any]:
-    """A ``collection`` Bundle of :func:`resources` (each with its ``fullUrl``)."""
+    """A ``collection`` Bundle of :func:`resources` (each with its ``fullUrl``); the JSON
+    text is :func:`as_json`."""
     base = base_url.rstrip("/")
-    entries = [
-        {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r}
-        for r in resources(records, base_url=base_url, check=check)
-    ]
+    with _collector_paused():
+        entries = [
+            {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r}
+            for r in resources(records, base_url=base_url, check=check)
+        ]
     data: dict[str, Any] = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     if timestamp is not None:
         data["timestamp"] = timestamp.isoformat()
     return data
+
+
+_WRITER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+
+
+def as_json(data: Mapping[str, Any]) -> str:
+    """FHIR JSON text of resources balm builds, as the API and ``balm fhir export`` send it
+    (UTF-8 text, no ``\\u`` escapes; the same text as ``json.dumps(data,
+    ensure_ascii=False)``). The check for reference cycles is left out: built resources are
+    trees, and an element shared by several resources is no cycle."""
+    return _WRITER.encode(data)
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from balm.api.schemas import (
 )
 from balm.instruments import catalogue, get_instrument
 from balm.instruments.fhir import DEFAULT_BASE_URL, questionnaire_dict
-from balm.instruments.fhir_response import bundle, observations, questionnaire_response
+from balm.instruments.fhir_response import as_json, bundle, observations, questionnaire_response
 from balm.outcomes.fhir_exchange import import_fhir, response_records
 from balm.outcomes.models import Response
 
@@ -63,7 +63,7 @@ def _documented_as_fhir(*statuses: int) -> dict[str, Any]:
 
 
 def _fhir(data: dict[str, Any], status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(data, ensure_ascii=False), content_type=FHIR_JSON, status=status)
+    return HttpResponse(as_json(data), content_type=FHIR_JSON, status=status)
 
 
 def _searchset(resources: list[dict[str, Any]], total: int) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from balm.audit.models import record
-from balm.instruments.fhir_response import bundle
+from balm.instruments.fhir_response import as_json, bundle
 from balm.outcomes.command_support import site_and_user
 from balm.outcomes.fhir_exchange import response_records
 from balm.outcomes.models import Response
@@ -32,7 +31,7 @@ class Command(BaseCommand):
             if not responses.exists():
                 raise CommandError(f"no responses of group {options['cohort']} at {site.slug}")
         data = bundle(response_records(responses), timestamp=timezone.now())
-        options["output"].write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        options["output"].write_text(as_json(data), encoding="utf-8")
         record(
             "export.fhir",
             by=None,
