@@ -1,12 +1,15 @@
 """Benchmark: one site with years of groups, on PostgreSQL — do pages and exports stay flat?
 
 Starts a throwaway PostgreSQL cluster (``tests.support.pgcluster``), migrates it and builds one
-synthetic site through the actions layer (``create_cohort_from_template``,
-``enrol_participant``, ``submit_response``, ``submit_checkin``, ``change_cohort_status``): groups
-of 12 started a week apart going back in time, three in four of each course's questionnaires
-answered once open (entered as an import, the answers drawn from each instrument's printed
-options), a weekly check-in for every week gone by, groups older than 12 weeks finished. It
-grows the site to each size in ``--sizes`` (10, 100, 500 groups) and at each prints, measured
+synthetic site (``tests/support/scale_site.py``): groups of 12 started a week apart going back
+in time, three in four of each course's questionnaires answered once open (entered as an
+import, the answers drawn from each instrument's printed options), a weekly check-in for every
+week gone by, groups older than 12 weeks finished. The first ``--actions`` groups are built
+through the actions layer (``create_participant``, ``enrol_participant``, ``submit_response``,
+``submit_checkin``: about 300 actions a group), the rest by the bulk builder, which writes the
+same rows (audit events and their hash chain included) with one ``bulk_create`` per table;
+``tests/web/test_scale_bulk.py`` builds one group both ways and compares every row. It grows
+the site to each size in ``--sizes`` (10, 100, 500 groups) and at each prints, measured
 in-process with Django's test client (the app's own time, no network):
 
 - time (median of ``--repeats``) and queries of the staff home page, a running group's page,
@@ -18,15 +21,16 @@ Goals (issue 15): every page within 20% of its 10-group time at 500 groups with 
 count; exports at least 50,000 rows per second with memory growth under 30 MB. Figures are
 printed, never asserted; the machine may be loaded, so rerun on a quiet one.
 
-Usage: ``.venv/bin/python bench/scale.py [--sizes 10,100,500] [--repeats 5] [--durable]``.
-Building is the slow part (about 300 actions per group); 500 groups take a long while.
+At the end it checks the audit trail's hash chains (as ``balm manage verify_audit``).
+
+Usage: ``.venv/bin/python bench/scale.py [--sizes 10,100,500] [--repeats 5] [--actions 3]
+[--durable]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
 import statistics
 import sys
@@ -34,28 +38,13 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # for tests.support.pgcluster
 
-from tests.support import pgcluster  # noqa: E402
-
-GROUP_SIZE = 12
-ANSWERED = 0.75
-CHECKIN = {"q1": 6, "q2": 5, "q3": 4, "q4": 5, "q5": 7, "q6": 20}
-
-
-@dataclass
-class Site:
-    site: Any
-    template: Any
-    staff: Any
-    groups: list[Any] = field(default_factory=list)
-    rng: random.Random = field(default_factory=lambda: random.Random(15))
+from tests.support import pgcluster, scale_site  # noqa: E402
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -64,92 +53,6 @@ def setup_django(env: dict[str, str]) -> None:
     import django
 
     django.setup()
-
-
-def answers_for(instrument_id: str, rng: random.Random) -> dict[str, float]:
-    """Every choice or number item answered with a printed option (or a value in range)."""
-    from balm.instruments import get_instrument
-    from balm.instruments.schema import ItemKind
-
-    instrument = get_instrument(instrument_id)
-    out: dict[str, float] = {}
-    for item in instrument.items:
-        if item.kind is ItemKind.CHOICE:
-            options = instrument.options_for(item)
-            out[item.id] = rng.choice(options).value
-        elif item.minimum is not None and item.maximum is not None:
-            out[item.id] = rng.randint(int(item.minimum), int(item.maximum))
-    return out
-
-
-def new_site() -> Site:
-    from balm.accounts import actions as accounts
-    from balm.accounts.models import User
-    from balm.programmes.loader import load_template
-    from balm.wording.actions import declare_printed_order
-
-    site = accounts.create_site(
-        name="Scale pain service (synthetic)",
-        slug="scale",
-        crisis_contacts="Call 999 in an emergency (synthetic benchmark site).",
-        by=None,
-    )
-    # The default template schedules CPAQ-8, whose printed order a site declares first.
-    declare_printed_order(site=site, instrument_id="cpaq8", variant="alternating", by=None)
-    staff = User.objects.create_user("scale-facilitator", password=uuid.uuid4().hex)
-    accounts.add_membership(user=staff, site=site, role="facilitator", by=None)
-    template, _ = load_template()
-    return Site(site, template, staff)
-
-
-def add_group(state: Site) -> None:
-    """One more group of 12, started a week before the oldest so far, with its history."""
-    from django.utils import timezone
-
-    from balm.accounts import actions as accounts
-    from balm.outcomes import actions as outcomes
-    from balm.programmes import actions as programmes
-
-    today = timezone.localdate()
-    number = len(state.groups)
-    start = today - timedelta(weeks=number)
-    group = programmes.create_cohort_from_template(
-        template=state.template,
-        site=state.site,
-        name=f"Group {number + 1:04d}",
-        start_date=start,
-        format="in_person",
-        by=None,
-    )
-    programmes.change_cohort_status(
-        cohort=group, status="running" if number < 12 else "finished", by=None
-    )
-    rng = state.rng
-    for seat in range(GROUP_SIZE):
-        person = accounts.create_participant(
-            site=state.site, pseudonym=f"S{number:04d}{seat:02d}", by=None
-        )
-        enrolment = programmes.enrol_participant(
-            participant=person, cohort=group, diagnosis_category="other", by=None
-        )
-        for assessment in enrolment.assessments.all():
-            if assessment.opens_on <= today and rng.random() < ANSWERED:
-                outcomes.submit_response(
-                    assessment=assessment,
-                    answers=answers_for(assessment.instrument_id, rng),
-                    client_id=uuid.uuid4().hex,
-                    entry_mode="import",
-                    by=None,
-                )
-        for week in range(1, min(12, (today - start).days // 7) + 1):
-            outcomes.submit_checkin(
-                enrolment=enrolment,
-                week=week,
-                answers={**CHECKIN, "q1": rng.randint(0, 10)},
-                client_id=uuid.uuid4().hex,
-                by=None,
-            )
-    state.groups.append(group)
 
 
 class Counter:
@@ -205,7 +108,7 @@ def timed_export(client: Any, url: str) -> tuple[int, float, int, float]:
     return lines - 1, seconds, counter.count, peak / 2**20
 
 
-def measure(state: Site, repeats: int) -> None:
+def measure(state: scale_site.Site, repeats: int) -> None:
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
@@ -255,6 +158,12 @@ def main() -> int:
         default=False,
         help="PostgreSQL with fsync (slower to build); default without, as the tests run it",
     )
+    parser.add_argument(
+        "--actions",
+        type=int,
+        default=3,
+        help="groups built through the actions before the bulk builder takes over (3)",
+    )
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     if not sizes or sizes[0] < 1:
@@ -279,18 +188,30 @@ def main() -> int:
             )
             from django.core.management import call_command
 
+            from balm.audit.verify import first_broken_links
+
             call_command("migrate", verbosity=0)
             call_command("collectstatic", verbosity=0, interactive=False)
-            print(f"PostgreSQL {bin_dir.parent.name}; groups of {GROUP_SIZE}; sizes {sizes}")
-            state = new_site()
+            print(
+                f"PostgreSQL {bin_dir.parent.name}; groups of {scale_site.GROUP_SIZE}; "
+                f"sizes {sizes}; the first {args.actions} groups through the actions, "
+                "the rest in bulk"
+            )
+            state = scale_site.new_site()
             for size in sizes:
                 began = time.perf_counter()
-                while len(state.groups) < size:
-                    add_group(state)
+                scale_site.grow(state, size, actions=args.actions)
                 print(
                     f"(built to {size} groups in {time.perf_counter() - began:.0f} s)", flush=True
                 )
                 measure(state, args.repeats)
+            began = time.perf_counter()
+            checked, broken = first_broken_links()
+            print(
+                f"\naudit trail: {checked} events, "
+                f"{'chains intact' if not broken else f'BROKEN: {broken}'} "
+                f"(verify_audit, {time.perf_counter() - began:.0f} s)"
+            )
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     return 0
