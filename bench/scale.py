@@ -14,8 +14,10 @@ in-process with Django's test client (the app's own time, no network):
 
 - time (median of ``--repeats``) and queries of the staff home page, a running group's page,
   a participant record and the due list (``GET /api/assessments/due``);
-- both site exports (scores, check-ins): rows, seconds, rows per second, queries, and the
-  peak of Python memory allocated while streaming them (``tracemalloc``).
+- both site exports (scores, check-ins): rows, seconds, rows per second (median of up to
+  three), this process's CPU (the Python side), the time spent executing the statements (the
+  database side, fetching excluded), queries, and the peak of Python memory allocated while
+  streaming them (``tracemalloc``).
 
 Goals (issue 15): every page within 20% of its 10-group time at 500 groups with the same query
 count; exports at least 50,000 rows per second with memory growth under 30 MB. Figures are
@@ -38,6 +40,7 @@ import tempfile
 import time
 import tracemalloc
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +64,15 @@ class Counter:
 
     def __init__(self) -> None:
         self.count = 0
+        self.seconds = 0.0  # inside the statements' execute calls (not fetching their rows)
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         self.count += 1
-        return execute(sql, params, many, context)
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - began
 
     def __enter__(self) -> Counter:
         from django.db import connection
@@ -91,13 +99,26 @@ def timed_page(client: Any, url: str, repeats: int) -> tuple[float, int]:
     return statistics.median(times), queries
 
 
-def timed_export(client: Any, url: str) -> tuple[int, float, int, float]:
-    """Rows, seconds and queries of one streamed download; then, in a second pass, the peak
-    Python memory allocated while streaming it (MB)."""
-    with Counter() as counter:
-        began = time.perf_counter()
-        lines = sum(chunk.count(b"\n") for chunk in client.get(url).streaming_content)
-        seconds = time.perf_counter() - began
+@dataclass(frozen=True)
+class Export:
+    rows: int
+    seconds: float  # wall, median of the runs
+    cpu: float  # this process's CPU (Python), median
+    executing: float  # inside the statements' execute calls, median
+    queries: int
+    peak_mb: float
+
+
+def timed_export(client: Any, url: str, repeats: int) -> Export:
+    """Rows, wall seconds, Python CPU seconds, seconds executing statements and queries of a
+    streamed download (medians of ``repeats``); then, in another pass, the peak Python memory
+    allocated while streaming it (MB)."""
+    runs = []
+    for _ in range(repeats):
+        with Counter() as counter:
+            began, cpu = time.perf_counter(), time.process_time()
+            lines = sum(chunk.count(b"\n") for chunk in client.get(url).streaming_content)
+            runs.append((time.perf_counter() - began, time.process_time() - cpu, counter.seconds))
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
@@ -105,7 +126,8 @@ def timed_export(client: Any, url: str) -> tuple[int, float, int, float]:
         pass
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
-    return lines - 1, seconds, counter.count, peak / 2**20
+    wall, cpu, executing = (statistics.median(run[n] for run in runs) for n in range(3))
+    return Export(lines - 1, wall, cpu, executing, counter.count, peak / 2**20)
 
 
 def measure(state: scale_site.Site, repeats: int) -> None:
@@ -140,10 +162,11 @@ def measure(state: scale_site.Site, repeats: int) -> None:
         "check-ins export": reverse("export-checkins") + f"?site={state.site.pk}",
     }
     for name, url in exports.items():
-        rows, seconds, queries, peak = timed_export(client, url)
+        e = timed_export(client, url, min(repeats, 3))
         print(
-            f"  {name:<20} {rows:7d} rows {seconds:6.2f} s {rows / seconds:9.0f} rows/s "
-            f"{queries:3d} queries  peak +{peak:.1f} MB",
+            f"  {name:<20} {e.rows:7d} rows {e.seconds:6.2f} s {e.rows / e.seconds:7.0f} rows/s "
+            f"(Python CPU {e.cpu:5.2f} s, executing statements {e.executing:5.2f} s) "
+            f"{e.queries:3d} queries  peak +{e.peak_mb:.1f} MB",
             flush=True,
         )
 
