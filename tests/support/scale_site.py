@@ -6,7 +6,8 @@ actions layer (:func:`build_with_actions`: ``create_participant``, ``enrol_parti
 ``submit_response``, ``submit_checkin``, about 300 actions a group of 12) or in bulk
 (:func:`build_in_bulk`: the cohort through its two actions, then one ``bulk_create`` per table
 of the rows those actions would write, audit events included and linked into the site's hash
-chain). The answers are checked and scored by the same function the actions call
+chain). In finished groups the facilitator acknowledges each safety alert as it is raised
+(``acknowledge_alert``). The answers are checked and scored by the same function the actions call
 (``balm.outcomes.answers.check_answers``). ``tests/web/test_scale_bulk.py`` builds one plan both
 ways and compares the rows table by table, so the bulk rows stay what the actions write.
 
@@ -26,8 +27,10 @@ from typing import Any
 GROUP_SIZE = 12
 ANSWERED = 0.75
 CHECKIN = {"q1": 6, "q2": 5, "q3": 4, "q4": 5, "q5": 7, "q6": 20}
-#: Groups started within this many weeks are still running; older ones finished.
+#: Groups started within this many weeks are still running; older ones finished, and their
+#: safety alerts acknowledged by the facilitator (a service does not leave years of alerts open).
 RUNNING_GROUPS = 12
+ACKNOWLEDGED = "Called and followed up (synthetic)."
 
 
 @dataclass
@@ -55,6 +58,11 @@ class GroupPlan:
     start: date
     status: str
     seats: list[Seat]
+
+    @property
+    def acknowledged(self) -> bool:
+        """Whether the facilitator acknowledges the group's alerts as they are raised."""
+        return self.status == "finished"
 
 
 def answers_for(instrument_id: str, rng: random.Random) -> dict[str, float]:
@@ -166,13 +174,16 @@ def build_with_actions(state: Site, plan: GroupPlan) -> Any:
         )
         assessments = {(a.instrument_id, a.timepoint): a for a in enrolment.assessments.all()}
         for instrument_id, timepoint, answers in seat.responses:
-            outcomes.submit_response(
+            response = outcomes.submit_response(
                 assessment=assessments[instrument_id, timepoint],
                 answers=answers,
                 client_id=uuid.uuid4().hex,
                 entry_mode="import",
                 by=None,
             )
+            if plan.acknowledged:
+                for alert in response.alerts.order_by("pk"):
+                    outcomes.acknowledge_alert(alert=alert, by=state.staff, note=ACKNOWLEDGED)
         for week, answers in enumerate(seat.checkins, start=1):
             outcomes.submit_checkin(
                 enrolment=enrolment,
@@ -227,9 +238,12 @@ def build_in_bulk(state: Site, plan: GroupPlan) -> Any:
     }
     events: list[AuditEvent] = []
 
-    def event(action: str, obj: Any, participant_id: int, details: dict[str, Any]) -> None:
+    def event(
+        action: str, obj: Any, participant_id: int, details: dict[str, Any], by: Any = None
+    ) -> None:
         events.append(
             AuditEvent(
+                actor=by,
                 action=action,
                 object_type=obj._meta.label_lower,
                 object_id=str(obj.pk),
@@ -301,6 +315,7 @@ def build_in_bulk(state: Site, plan: GroupPlan) -> Any:
                 )
                 flags.append((checked.flagged, answers))
         Response.objects.bulk_create(responses)
+        acknowledged = {"acknowledged_by": state.staff, "acknowledgement_note": ACKNOWLEDGED}
         alerts = SafetyAlert.objects.bulk_create(
             SafetyAlert(
                 response=response,
@@ -308,13 +323,16 @@ def build_in_bulk(state: Site, plan: GroupPlan) -> Any:
                 value=float(str(answers[item])),
                 email_attempts=1,
                 email_last_attempt_at=timezone.now(),
+                **(
+                    {**acknowledged, "acknowledged_at": timezone.now()} if plan.acknowledged else {}
+                ),
             )
             for response, (flagged, answers) in zip(responses, flags, strict=True)
             for item in flagged
         )
-        alerts_of: dict[int, list[int]] = {}
+        alerts_of: dict[int, list[SafetyAlert]] = {}
         for alert in alerts:
-            alerts_of.setdefault(alert.response_id, []).append(alert.pk)
+            alerts_of.setdefault(alert.response_id, []).append(alert)
         checkins = []
         for enrolment, seat in zip(enrolments, plan.seats, strict=True):
             for week, answers in enumerate(seat.checkins, start=1):
@@ -358,9 +376,12 @@ def build_in_bulk(state: Site, plan: GroupPlan) -> Any:
                     "entry_mode": EntryMode.IMPORT,
                     "variant": response.variant,
                     "api_token": None,
-                    "alerts": alerts_of.get(response.pk, []),
+                    "alerts": [alert.pk for alert in alerts_of.get(response.pk, [])],
                 }
                 event("response.submit", response, person.pk, details)
+                for alert in alerts_of.get(response.pk, []) if plan.acknowledged else []:
+                    note = {"note": ACKNOWLEDGED}
+                    event("alert.acknowledge", alert, person.pk, note, by=state.staff)
             for checkin in checkins_of.get(enrolment.pk, []):
                 details = {
                     "week": checkin.week,
