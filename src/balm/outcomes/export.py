@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
+import orjson
 import pandas as pd
 
 from balm.programmes.templates import Timepoint
@@ -195,6 +196,16 @@ def _merge_scores(
         yield out
 
 
+def _as_text(*fields: str) -> dict[str, Any]:
+    """``<field>_text``: a JSON field as the text the database holds, decoded by the export
+    with orjson (the ORM's decoding per row was most of the streamed exports' Python time;
+    the values, and so the bytes written, are the same)."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    return {f"{field}_text": Cast(field, TextField()) for field in fields}
+
+
 def _export_order(row: dict[str, Any]) -> tuple[Any, ...]:
     return (
         row["cohort"],
@@ -296,38 +307,51 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
         default=Value(len(TIMEPOINT_ORDER)),
         output_field=IntegerField(),
     )
-    ordered = responses.order_by(
-        _text_order(f"{enrolment}cohort__name"),
-        _text_order(f"{enrolment}participant__pseudonym"),
-        _text_order(Cast(f"{enrolment}cohort_id", CharField())),
-        rank,
-        "assessment__week",
-    ).values_list(
-        f"{enrolment}participant__pseudonym",
-        f"{enrolment}cohort_id",
-        f"{enrolment}cohort__name",
-        f"{enrolment}cohort__site__slug",
-        f"{enrolment}format",
-        f"{enrolment}diagnosis_category",
-        "assessment__timepoint",
-        "assessment__week",
-        "instrument_id",
-        "scores",
-        *(["answers"] if items else []),
+    ordered = (
+        responses.annotate(**_as_text("scores", *(["answers"] if items else [])))
+        .order_by(
+            _text_order(f"{enrolment}cohort__name"),
+            _text_order(f"{enrolment}participant__pseudonym"),
+            _text_order(Cast(f"{enrolment}cohort_id", CharField())),
+            rank,
+            "assessment__week",
+        )
+        .values_list(
+            f"{enrolment}participant__pseudonym",
+            f"{enrolment}cohort_id",
+            f"{enrolment}cohort__name",
+            f"{enrolment}cohort__site__slug",
+            f"{enrolment}format",
+            f"{enrolment}diagnosis_category",
+            "assessment__timepoint",
+            "assessment__week",
+            "instrument_id",
+            "scores_text",
+            *(["answers_text"] if items else []),
+        )
     )
     count = responses.values(f"{enrolment}id", "assessment__timepoint").distinct().count()
     attended, minutes = _course_totals(enrolments)
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        for pseudonym, cohort_id, *rest in ordered.iterator(chunk_size=CHUNK_ROWS):
-            yield (enrolment_id(pseudonym, cohort_id), pseudonym, *rest)
+        loads = orjson.loads
+        for pseudonym, cohort_id, *rest, scores in ordered.iterator(chunk_size=CHUNK_ROWS):
+            yield (enrolment_id(pseudonym, cohort_id), pseudonym, *rest, loads(scores))
+
+    def rows_with_items() -> Iterator[tuple[Any, ...]]:
+        loads = orjson.loads
+        for pseudonym, cohort_id, *rest, scores, answers in ordered.iterator(chunk_size=CHUNK_ROWS):
+            name = enrolment_id(pseudonym, cohort_id)
+            yield (name, pseudonym, *rest, loads(scores), loads(answers))
 
     def totals(key: str) -> tuple[int, float | None]:
         return attended.get(key, 0), minutes.get(key)
 
     return Table(
         [*ID_COLUMNS, *COURSE_COLUMNS, *measures],
-        _merge_scores(rows(), measures, totals, bands=bands, items=items),
+        _merge_scores(
+            (rows_with_items if items else rows)(), measures, totals, bands=bands, items=items
+        ),
         count,
     )
 
@@ -401,23 +425,27 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
         (*CHECKIN_ID_COLUMNS, *tail),
     )
     at = {column: len(CHECKIN_ID_COLUMNS) + n for n, column in enumerate(measures)}
-    ordered = checkins.order_by(
-        _text_order("enrolment__cohort__name"),
-        _text_order("enrolment__participant__pseudonym"),
-        _text_order(Cast("enrolment__cohort_id", CharField())),
-        "week",
-    ).values_list(
-        "enrolment__participant__pseudonym",
-        "enrolment__cohort_id",
-        "enrolment__cohort__name",
-        "enrolment__cohort__site__slug",
-        "enrolment__format",
-        "enrolment__diagnosis_category",
-        "week",
-        "instrument_id",
-        "scores",
-        "practice_type",
-        *(["note"] if notes else []),
+    ordered = (
+        checkins.annotate(**_as_text("scores"))
+        .order_by(
+            _text_order("enrolment__cohort__name"),
+            _text_order("enrolment__participant__pseudonym"),
+            _text_order(Cast("enrolment__cohort_id", CharField())),
+            "week",
+        )
+        .values_list(
+            "enrolment__participant__pseudonym",
+            "enrolment__cohort_id",
+            "enrolment__cohort__name",
+            "enrolment__cohort__site__slug",
+            "enrolment__format",
+            "enrolment__diagnosis_category",
+            "week",
+            "instrument_id",
+            "scores_text",
+            "practice_type",
+            *(["note"] if notes else []),
+        )
     )
 
     # A scale named like a fixed column never displaces it: only measures have a slot.
@@ -426,10 +454,11 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
 
     def rows() -> Iterator[list[Any]]:
         fixed = len(CHECKIN_ID_COLUMNS) - 2  # the pseudonym and cohort id become two columns
+        loads = orjson.loads
         for pseudonym, cohort_id, *rest in ordered.iterator(chunk_size=CHUNK_ROWS):
             out = [enrolment_id(pseudonym, cohort_id), pseudonym, *rest[:fixed], *blank]
             out += rest[fixed + 2 :]
-            slots.fill(out, rest[fixed], rest[fixed + 1])
+            slots.fill(out, rest[fixed], loads(rest[fixed + 1]))
             yield out
 
     return Table([*CHECKIN_ID_COLUMNS, *measures, *tail], rows(), checkins.count())
