@@ -1,0 +1,88 @@
+"""The hot-path reads compiled once (balm.web.compiled_query) run the very SQL the ORM runs
+for the same queryset and give the same objects, related objects included.
+
+Expected values come from the ORM itself, run beside them: the query text each sends (with its
+parameters, as the database connection logs it) and every concrete field of every object.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
+
+from balm.accounts.actions import issue_participant_link
+from balm.accounts.models import ParticipantLink
+from balm.api.auth import _LINK_ASSESSMENT
+from balm.outcomes.models import Assessment
+from balm.web.compiled_query import CompiledQuery
+from balm.web.participant_session import _LINK
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj: Model) -> dict[str, object]:
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+def _sql_of(run) -> list[str]:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_the_questionnaire_read_is_the_orms(world) -> None:  # type: ignore[no-untyped-def]
+    own = world.enrolment_p1.assessments.order_by("pk")
+    other = Assessment.objects.exclude(enrolment__participant=world.p1).order_by("pk").first()
+    assert own.count() > 1 and other is not None
+    cases = [(world.p1.pk, a.pk) for a in own] + [
+        (world.p1.pk, other.pk),  # someone else's: nothing
+        (world.p1.pk, 10**12),  # no such questionnaire
+    ]
+    for participant_id, pk in cases:
+        expected = list(_LINK_ASSESSMENT.queryset(participant_id, pk))
+        got = _LINK_ASSESSMENT.fetch(participant_id, pk)
+        assert _sql_of(lambda: list(_LINK_ASSESSMENT.queryset(participant_id, pk))) == _sql_of(
+            lambda: _LINK_ASSESSMENT.fetch(participant_id, pk)  # noqa: B023
+        )
+        assert [_fields(a) for a in got] == [_fields(a) for a in expected]
+        for found, orm in zip(got, expected, strict=True):
+            with CaptureQueriesContext(connection) as captured:
+                pairs = [
+                    (found.enrolment, orm.enrolment),
+                    (found.enrolment.cohort, orm.enrolment.cohort),
+                    (found.enrolment.cohort.site, orm.enrolment.cohort.site),
+                ]
+            assert not captured.captured_queries  # selected with it, as by the ORM
+            assert all(_fields(a) == _fields(b) for a, b in pairs)
+    assert len(_LINK_ASSESSMENT.fetch(world.p1.pk, own[0].pk)) == 1
+    assert _LINK_ASSESSMENT.fetch(world.p1.pk, other.pk) == []
+
+
+def test_the_link_read_is_the_orms_first(world) -> None:  # type: ignore[no-untyped-def]
+    issue_participant_link(participant=world.p1, by=None)
+    link = ParticipantLink.objects.get(participant=world.p1)
+
+    def orm() -> ParticipantLink | None:
+        return ParticipantLink.objects.select_related("participant__site").filter(pk=link.pk).first()
+
+    assert _sql_of(orm) == _sql_of(lambda: _LINK.fetch(link.pk))
+    (found,) = _LINK.fetch(link.pk)
+    expected = orm()
+    assert expected is not None
+    assert _fields(found) == _fields(expected)
+    assert _fields(found.participant) == _fields(expected.participant)
+    assert _fields(found.participant.site) == _fields(expected.participant.site)
+    assert _LINK.fetch(link.pk + 1000) == []
+
+
+def test_an_argument_that_is_not_one_parameter_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    unused = CompiledQuery(lambda pk: Assessment.objects.all()[:1], arity=1)
+    with pytest.raises(ValueError, match="argument 0"):
+        unused.fetch(1)
+    twice = CompiledQuery(lambda pk: Assessment.objects.filter(pk=pk, enrolment=pk), arity=1)
+    with pytest.raises(ValueError, match="argument 0"):
+        twice.fetch(1)
+    with pytest.raises(TypeError):
+        _LINK.fetch(1, 2)
