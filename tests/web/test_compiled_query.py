@@ -7,10 +7,17 @@ parameters, as the database connection logs it) and every concrete field of ever
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from unittest import mock
+
 import pytest
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from balm.accounts.actions import issue_participant_link
 from balm.accounts.models import ParticipantLink
@@ -18,12 +25,21 @@ from balm.api.auth import _LINK_ASSESSMENT
 from balm.outcomes.models import Assessment
 from balm.web.compiled_query import CompiledQuery
 from balm.web.participant_session import _LINK
+from balm.web.session_store import SessionStore
 
 pytestmark = pytest.mark.django_db
 
 
 def _fields(obj: Model) -> dict[str, object]:
     return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+@contextmanager
+def freeze_now() -> Iterator[None]:
+    """The same "now" for both stores, so their queries' text can be compared."""
+    now = timezone.now()
+    with mock.patch("django.utils.timezone.now", return_value=now):  # both stores' clock
+        yield
 
 
 def _sql_of(run) -> list[str]:  # type: ignore[no-untyped-def]
@@ -78,11 +94,31 @@ def test_the_link_read_is_the_orms_first(world) -> None:  # type: ignore[no-unty
 
 
 def test_an_argument_that_is_not_one_parameter_is_refused(world) -> None:  # type: ignore[no-untyped-def]
-    unused = CompiledQuery(lambda pk: Assessment.objects.all()[:1], arity=1)
+    unused = CompiledQuery(lambda pk: Assessment.objects.all()[:1], kinds=(int,))
     with pytest.raises(ValueError, match="argument 0"):
         unused.fetch(1)
-    twice = CompiledQuery(lambda pk: Assessment.objects.filter(pk=pk, enrolment=pk), arity=1)
+    twice = CompiledQuery(lambda pk: Assessment.objects.filter(pk=pk, enrolment=pk), kinds=(int,))
     with pytest.raises(ValueError, match="argument 0"):
         twice.fetch(1)
     with pytest.raises(TypeError):
         _LINK.fetch(1, 2)
+
+
+def test_the_session_read_is_djangos() -> None:
+    """balm's session store reads a session with the SQL of Django's database store and
+    loads the same data; an expired or unknown session loads empty and loses its key."""
+    stored = DjangoSessionStore()
+    stored["balm_participant_link"] = 7
+    stored.create()
+    key = stored.session_key
+    assert key is not None
+    ours, theirs = SessionStore(key), DjangoSessionStore(key)
+    with freeze_now():
+        assert _sql_of(ours.load) == _sql_of(theirs.load)
+    assert SessionStore(key).load() == DjangoSessionStore(key).load() == {"balm_participant_link": 7}
+
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now())
+    expired = SessionStore(key)
+    assert expired.load() == {} and expired.session_key is None
+    unknown = SessionStore("x" * 32)
+    assert unknown.load() == {} and unknown.session_key is None

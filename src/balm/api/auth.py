@@ -36,7 +36,7 @@ _LINK_ASSESSMENT = CompiledQuery(
         .filter(pk=pk)
         .order_by()[:MAX_GET_RESULTS]
     ),
-    arity=2,
+    kinds=(int, int),
 )
 from balm.web.staff_session import second_step_missing
 

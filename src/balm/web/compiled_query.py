@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -29,8 +30,30 @@ from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
 
-# Marker arguments: integers no id will ever be, so each is found once among the parameters.
+# Marker arguments, found once each among the compiled parameters: integers no id will ever
+# be, strings no key will be, datetimes at the start of 1900 with the argument's number as
+# microseconds.
 _MARKER_BASE = -(2**62)
+Kind = type[int] | type[str] | type[datetime]
+
+
+def _marker(kind: Kind, number: int) -> Any:
+    if kind is int:
+        return _MARKER_BASE - number
+    if kind is str:
+        return f"\x00compiled-query-marker-{number}"
+    if kind is datetime:
+        return datetime(1900, 1, 1, 0, 0, 0, number, tzinfo=UTC)
+    raise TypeError(f"arguments are int, str or datetime, not {kind}")
+
+
+def _prepared(kind: Kind, value: Any, connection: BaseDatabaseWrapper) -> Any:
+    """``value`` as the ORM passes it to the database for a field of this kind."""
+    if kind is datetime:
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, not {type(value).__name__}")
+        return connection.ops.adapt_datetimefield_value(value)
+    return kind(value)
 
 
 @dataclass(frozen=True)
@@ -46,20 +69,21 @@ class _Compiled:
 
 
 class CompiledQuery(Generic[M]):
-    """``build(*ids)`` must return the queryset, sliced and ordered as it is to run, for
-    integer arguments (ids); :meth:`fetch` runs it for given ids and returns the objects."""
+    """``build(*args)`` must return the queryset, sliced and ordered as it is to run, for
+    arguments of the ``kinds`` given (int, str or datetime: each compared with a field of
+    that kind); :meth:`fetch` runs it for given arguments and returns the objects."""
 
-    def __init__(self, build: Callable[..., QuerySet[M]], arity: int) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]], kinds: tuple[Kind, ...]) -> None:
         self._build = build
-        self._arity = arity
+        self._kinds = kinds
         self._local = threading.local()
 
-    def queryset(self, *ids: int) -> QuerySet[M]:
-        """The ORM's queryset for these ids (what :meth:`fetch` runs the SQL of)."""
-        return self._build(*ids)
+    def queryset(self, *args: Any) -> QuerySet[M]:
+        """The ORM's queryset for these arguments (what :meth:`fetch` runs the SQL of)."""
+        return self._build(*args)
 
     def sql(self) -> tuple[str, tuple[Any, ...]]:
-        """The compiled SQL and its parameters, with the markers in place of the ids."""
+        """The compiled SQL and its parameters, with the markers in place of the arguments."""
         compiled = self._compiled()
         return compiled.sql, compiled.params
 
@@ -72,15 +96,16 @@ class CompiledQuery(Generic[M]):
         return compiled
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
-        markers = [_MARKER_BASE - number for number in range(self._arity)]
+        markers = [_marker(kind, number) for number, kind in enumerate(self._kinds)]
         queryset = self._build(*markers)
         if queryset._known_related_objects or queryset.query.annotation_select:
             raise ValueError("CompiledQuery takes plain model querysets only")
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         slots = []
-        for number, marker in enumerate(markers):
-            found = [position for position, value in enumerate(params) if value == marker]
+        for number, (kind, marker) in enumerate(zip(self._kinds, markers, strict=True)):
+            wanted = _prepared(kind, marker, connection)
+            found = [position for position, value in enumerate(params) if value == wanted]
             if len(found) != 1:
                 raise ValueError(f"argument {number} is not one parameter of the SQL")
             slots.append((found[0], number))
@@ -97,14 +122,14 @@ class CompiledQuery(Generic[M]):
             populators=get_related_populators(compiler.klass_info, compiler.select, queryset.db),
         )
 
-    def fetch(self, *ids: int) -> list[M]:
-        """The objects the queryset for ``ids`` gives (in its order), from the kept SQL."""
-        if len(ids) != self._arity:
-            raise TypeError(f"expected {self._arity} ids, got {len(ids)}")
+    def fetch(self, *args: Any) -> list[M]:
+        """The objects the queryset for ``args`` gives (in its order), from the kept SQL."""
+        if len(args) != len(self._kinds):
+            raise TypeError(f"expected {len(self._kinds)} arguments, got {len(args)}")
         compiled = self._compiled()
         params = list(compiled.params)
         for position, number in compiled.slots:
-            params[position] = int(ids[number])
+            params[position] = _prepared(self._kinds[number], args[number], compiled.connection)
         with compiled.connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

@@ -32,7 +32,7 @@ _LINK = CompiledQuery(
     lambda link_id: (
         ParticipantLink.objects.select_related("participant__site").filter(pk=link_id)[:1]
     ),
-    arity=1,
+    kinds=(int,),
 )
 
 
