@@ -25,6 +25,7 @@ from balm.outcomes.models import Assessment
 from balm.programmes.models import Cohort, Enrolment
 from balm.web.compiled_query import CompiledQuery
 from balm.web.participant_session import current_participant
+from balm.web.staff_session import second_step_missing
 
 # A personal link's questionnaire for a submission, with its enrolment, group and site: the
 # SQL of ``get_object_or_404(visible_assessments().select_related(...), pk=...)``, compiled
@@ -38,7 +39,6 @@ _LINK_ASSESSMENT = CompiledQuery(
     ),
     kinds=(int, int),
 )
-from balm.web.staff_session import second_step_missing
 
 
 @dataclass(frozen=True)

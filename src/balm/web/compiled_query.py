@@ -17,7 +17,7 @@ compiled again if the thread's connection object changes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -63,6 +63,7 @@ class _Compiled:
     params: tuple[Any, ...]
     slots: tuple[tuple[int, int], ...]  # (position in params, argument number)
     compiler: SQLCompiler
+    converters: dict[int, Any]  # the ORM's converters of the selected columns, found once
     init_list: tuple[str, ...]
     model_slice: slice
     populators: list[Any]
@@ -102,6 +103,9 @@ class CompiledQuery(Generic[M]):
             raise ValueError("CompiledQuery takes plain model querysets only")
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
+        columns = [column[0] for column in compiler.select[: compiler.col_count]]
+        if compiler.has_composite_fields(columns) or compiler.has_extra_select:
+            raise ValueError("CompiledQuery takes plain model querysets only")
         slots = []
         for number, (kind, marker) in enumerate(zip(self._kinds, markers, strict=True)):
             wanted = _prepared(kind, marker, connection)
@@ -117,6 +121,7 @@ class CompiledQuery(Generic[M]):
             params=tuple(params),
             slots=tuple(slots),
             compiler=compiler,
+            converters=compiler.get_converters(columns),
             init_list=tuple(column[0].target.attname for column in compiler.select[model_slice]),
             model_slice=model_slice,
             populators=get_related_populators(compiler.klass_info, compiler.select, queryset.db),
@@ -136,7 +141,10 @@ class CompiledQuery(Generic[M]):
         model = compiled.compiler.klass_info["model"]
         alias = compiled.connection.alias
         objects = []
-        for row in compiled.compiler.results_iter([rows]):
+        converted: Iterable[Sequence[Any]] = rows
+        if compiled.converters:  # as the ORM's results_iter, with the converters kept
+            converted = compiled.compiler.apply_converters(rows, compiled.converters)
+        for row in converted:
             obj = model.from_db(alias, compiled.init_list, row[compiled.model_slice])
             for populator in compiled.populators:
                 populator.populate(row, obj)

@@ -29,9 +29,9 @@ LINK_IDLE_SECONDS = 30 * 60
 # The session's link with its participant and site, read on every participant request: the
 # SQL of ``...filter(pk=link_id).first()``, compiled once (``balm.web.compiled_query``).
 _LINK = CompiledQuery(
-    lambda link_id: (
-        ParticipantLink.objects.select_related("participant__site").filter(pk=link_id)[:1]
-    ),
+    lambda link_id: ParticipantLink.objects.select_related("participant__site").filter(pk=link_id)[
+        :1
+    ],
     kinds=(int,),
 )
 

@@ -20,9 +20,9 @@ from balm.web.compiled_query import CompiledQuery
 
 # The queryset of Django's ``_get_session_from_db`` as ``get()`` runs it.
 _SESSION = CompiledQuery(
-    lambda key, now: (
-        Session.objects.filter(session_key=key, expire_date__gt=now).order_by()[:MAX_GET_RESULTS]
-    ),
+    lambda key, now: Session.objects.filter(session_key=key, expire_date__gt=now).order_by()[
+        :MAX_GET_RESULTS
+    ],
     kinds=(str, datetime),
 )
 
