@@ -193,8 +193,9 @@ def gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> Iter
 # --- CPU accounting -----------------------------------------------------------------------
 
 
-def _cpu_of(pid_dir: Path) -> tuple[str, int, float] | None:
-    """(command name, session id, CPU seconds) of one process from /proc, or None if gone."""
+def _cpu_of(pid_dir: Path) -> tuple[str, int, float, int] | None:
+    """(command name, session id, CPU seconds, parent's pid) of one process from /proc, or
+    None if gone."""
     try:
         stat = (pid_dir / "stat").read_text()
     except OSError:
@@ -204,11 +205,26 @@ def _cpu_of(pid_dir: Path) -> tuple[str, int, float] | None:
     # utime + stime, and cutime + cstime: the CPU of its children that have exited (a
     # PostgreSQL backend whose connection closed, a restarted worker), so nothing is lost.
     ticks = sum(int(value) for value in fields[11:15])
-    return name, int(fields[3]), ticks / os.sysconf("SC_CLK_TCK")
+    return name, int(fields[3]), ticks / os.sysconf("SC_CLK_TCK"), int(fields[1])
 
 
-def cpu_seconds(server_session: int) -> dict[str, float]:
-    """CPU time used so far by the app server (its process session), PostgreSQL's processes,
+def database_postmaster() -> int | None:
+    """The pid of this benchmark's PostgreSQL server (the parent of every process of the
+    cluster, which each start a session of their own), found from the backend of the Django
+    connection; None if it cannot be read. With it, :func:`cpu_seconds` counts this cluster
+    only, not other PostgreSQL servers on a shared machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    seen = _cpu_of(Path("/proc") / str(pid))
+    return seen[3] if seen is not None else None
+
+
+def cpu_seconds(server_session: int, database: int | None = None) -> dict[str, float]:
+    """CPU time used so far by the app server (its process session), PostgreSQL's processes
+    (the server ``database`` and its children if given, else every process named postgres),
     and this process (the clients), read from /proc (Linux)."""
     used = {"server": 0.0, "database": 0.0, "clients": time.process_time()}
     for pid_dir in Path("/proc").iterdir():
@@ -217,10 +233,10 @@ def cpu_seconds(server_session: int) -> dict[str, float]:
         seen = _cpu_of(pid_dir)
         if seen is None:
             continue
-        name, session, seconds = seen
+        name, session, seconds, parent = seen
         if session == server_session:
             used["server"] += seconds
-        elif name == "postgres":
+        elif name == "postgres" and database in (None, int(pid_dir.name), parent):
             used["database"] += seconds
     return used
 

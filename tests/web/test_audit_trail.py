@@ -56,6 +56,25 @@ def test_each_event_links_to_the_one_before_it_in_its_site(world) -> None:  # ty
     assert first_broken_links()[1] == []
 
 
+def test_the_last_hash_is_the_newest_of_the_sites_chain(world) -> None:  # type: ignore[no-untyped-def]
+    """``chain.last_hash`` (plain SQL) reads what the ORM's query for it reads: per site, and
+    the events without a site as a chain of their own; nothing yet: the start."""
+    empty = factories.site("site-empty")
+    assert chain.last_hash(empty.pk) == chain.GENESIS
+    events = _events(world)
+    unsited = record("test.event", by=None, obj=world.p1)
+    for site_id in (world.site_a.pk, world.site_b.pk, None, empty.pk):
+        orm = (
+            AuditEvent.objects.filter(site_id=site_id)
+            .order_by("-id")
+            .values_list("hash", flat=True)
+            .first()
+        )
+        assert chain.last_hash(site_id) == (orm or chain.GENESIS)
+    assert chain.last_hash(world.site_a.pk) == events[-1].hash
+    assert chain.last_hash(None) == unsited.hash != ""
+
+
 def test_an_edited_row_is_caught_and_named(world) -> None:  # type: ignore[no-untyped-def]
     _, middle, _ = _events(world)
     call_command("verify_audit", stdout=io.StringIO())

@@ -12,7 +12,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models.query import MAX_GET_RESULTS
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from ninja.security import APIKeyCookie, HttpBearer
 
 from balm.accounts import permissions
@@ -21,8 +23,22 @@ from balm.api.actions import note_api_token_used
 from balm.api.models import ApiToken
 from balm.outcomes.models import Assessment
 from balm.programmes.models import Cohort, Enrolment
+from balm.web.compiled_query import CompiledQuery
 from balm.web.participant_session import current_participant
 from balm.web.staff_session import second_step_missing
+
+# A personal link's questionnaire for a submission, with its enrolment, group and site: the
+# SQL of ``get_object_or_404(visible_assessments().select_related(...), pk=...)``, compiled
+# once (``balm.web.compiled_query``); building it was the dearest step of a submission.
+_LINK_ASSESSMENT = CompiledQuery(
+    lambda participant_id, pk: (
+        Assessment.objects.filter(enrolment__participant=participant_id)
+        .select_related("enrolment__cohort__site")
+        .filter(pk=pk)
+        .order_by()[:MAX_GET_RESULTS]
+    ),
+    kinds=(int, int),
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,17 @@ class Caller:
         if self.user is not None:
             return permissions.visible_assessments(self.user)
         return Assessment.objects.filter(enrolment__participant=self.link_participant)
+
+    def assessment(self, pk: int) -> Assessment:
+        """One of :meth:`visible_assessments`, with ``enrolment__cohort__site`` selected;
+        404 when it is not one of them."""
+        if self.user is not None or self.link_participant is None:
+            query = self.visible_assessments().select_related("enrolment__cohort__site")
+            return get_object_or_404(query, pk=pk)
+        found = _LINK_ASSESSMENT.fetch(self.link_participant.pk, pk)
+        if len(found) != 1:  # none (a pk is unique, so never more)
+            raise Http404("No Assessment matches the given query.")
+        return found[0]
 
     def is_staff_at(self, site: Site) -> bool:
         return self.user is not None and permissions.can_view_pseudonymised(self.user, site)

@@ -129,13 +129,7 @@ def record(
     # savepoint=False: inside an action's transaction this adds no savepoint statements.
     with transaction.atomic(savepoint=False):
         chain.lock_chain(site_id)
-        last = (
-            AuditEvent.objects.filter(site_id=site_id)
-            .order_by("-id")
-            .values_list("hash", flat=True)
-            .first()
-        )
-        event.prev_hash = last or chain.GENESIS
+        event.prev_hash = chain.last_hash(site_id)
         event.hash = chain.digest(event.prev_hash, event.hashed_values())
         event.save(force_insert=True)
     return event

@@ -18,12 +18,22 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from balm.accounts.models import Participant, ParticipantLink
+from balm.web.compiled_query import CompiledQuery
 
 SESSION_KEY = "balm_participant_link"
 SEEN_KEY = "balm_participant_seen"
 #: Thirty minutes without a page: long enough for one questionnaire page, short enough that
 #: the next person to pick up a clinic tablet does not find it open.
 LINK_IDLE_SECONDS = 30 * 60
+
+# The session's link with its participant and site, read on every participant request: the
+# SQL of ``...filter(pk=link_id).first()``, compiled once (``balm.web.compiled_query``).
+_LINK = CompiledQuery(
+    lambda link_id: ParticipantLink.objects.select_related("participant__site").filter(pk=link_id)[
+        :1
+    ],
+    kinds=(int,),
+)
 
 
 def remember_link(request: HttpRequest, link: ParticipantLink) -> None:
@@ -66,9 +76,8 @@ def forget_link(request: HttpRequest) -> None:
 def current_participant(request: HttpRequest) -> Participant | None:
     link_id = request.session.get(SESSION_KEY)
     if link_id is not None:
-        link = (
-            ParticipantLink.objects.select_related("participant__site").filter(pk=link_id).first()
-        )
+        found = _LINK.fetch(link_id) if isinstance(link_id, int) else []
+        link = found[0] if found else None
         if link is not None and link.is_active() and _still_active(request):
             return link.participant
         request.session.pop(SESSION_KEY, None)

@@ -268,6 +268,7 @@ if not 1 <= _email_timeout < BALM_REMINDER_RETRY_MINUTES * 60:
     )
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_ENGINE = "balm.web.session_store"  # Django's database store, its read compiled once
 SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if SESSION_COOKIE_SECURE:

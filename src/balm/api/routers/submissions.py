@@ -107,10 +107,7 @@ def checkin_out(checkin: CheckIn) -> dict:
 )
 def submit_response(request: HttpRequest, payload: ResponseIn):  # type: ignore[no-untyped-def]
     caller: Caller = request.auth  # type: ignore[attr-defined]
-    assessment = get_object_or_404(
-        caller.visible_assessments().select_related("enrolment__cohort__site"),
-        pk=payload.assessment_id,
-    )
+    assessment = caller.assessment(payload.assessment_id)
     permissions.require(
         permissions.can_answer_as(caller.actor, assessment.enrolment),
         "You cannot submit answers for this person.",
