@@ -5,7 +5,7 @@ One row per participant per group per timepoint, with these columns:
 ==================  =========================================================================
 ``participant``     the pseudonym (never a name), at most 40 characters
 ``cohort``          the group's name, at most 200 characters
-``cohort_start``    the date of its first session, ``YYYY-MM-DD``
+``cohort_start``    the date of its first session, ``YYYY-MM-DD``, from 1900 to today
 ``diagnosis``       the diagnosis category code (``fibromyalgia``, ``back_spinal`` ...)
 ``timepoint``       ``baseline``, ``mid``, ``end`` or ``follow_up``
 ``template``        optional: the programme template's slug (default the shipped 12-week one)
@@ -24,12 +24,15 @@ platform (:mod:`balm.outcomes.past_import`) through the same engine as every oth
 
 from __future__ import annotations
 
+import math
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
 
 from balm.exchange.redcap import TIMEPOINTS, item_columns
 
@@ -38,6 +41,7 @@ OPTIONAL = ("template", "format", "status", "status_reason")
 DEFAULT_TEMPLATE = "cft-persistent-pain-12"
 FORMATS = ("in_person", "online", "hybrid")
 STATUSES = ("completed", "withdrawn")
+EARLIEST = date(1900, 1, 1)
 
 
 class PastFileError(ValueError):
@@ -70,7 +74,9 @@ def read_file(path: Path) -> pd.DataFrame:
         if suffix == ".csv":
             frame = pd.read_csv(path, dtype="string", keep_default_na=False)
         elif suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            # keep_default_na=False: a cell of "NA" or "NULL" is what was typed (as in a CSV),
+            # not a blank.
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl", keep_default_na=False)
             frame = frame.map(_cell_text).astype("string")
         else:
             raise PastFileError([f"{path.name}: send a .csv or .xlsx file"])
@@ -78,6 +84,10 @@ def read_file(path: Path) -> pd.DataFrame:
         if isinstance(error, PastFileError):
             raise
         raise PastFileError([f"{path.name}: cannot read it ({error})"]) from error
+    except (zipfile.BadZipFile, KeyError, SyntaxError, InvalidFileException) as error:
+        # What openpyxl raises for a file that is not a workbook, or a broken one: not a zip,
+        # a zip without a workbook's parts, parts that are not XML.
+        raise PastFileError([f"{path.name}: cannot read it as a workbook ({error})"]) from error
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -94,10 +104,13 @@ def _cell_text(value: object) -> str:
 
 def _number(text: str) -> object:
     """An answer as given: a whole number, a decimal, or the text itself (the engine says
-    what is wrong with it)."""
+    what is wrong with it). "nan" and "inf" stay text: read as floats, "nan" would be taken
+    for a blank answer and a typed cell would be lost without a word."""
     try:
         number = float(text)
     except ValueError:
+        return text
+    if not math.isfinite(number):
         return text
     return int(number) if number.is_integer() else number
 
@@ -157,6 +170,16 @@ def check_rows(frame: pd.DataFrame, *, diagnoses: Sequence[str]) -> Checked:
         except ValueError:
             bad("cohort_start", values["cohort_start"], "is not a date (YYYY-MM-DD)")
             start = date.min
+        else:
+            # A past group started on or before today; near date.max its sessions and
+            # follow-up would fall past the last date there is.
+            if not EARLIEST <= start <= date.today():
+                bad(
+                    "cohort_start",
+                    values["cohort_start"],
+                    f"is not a date from {EARLIEST} to today (a past group's first session)",
+                )
+                start = date.min
         diagnosis = values["diagnosis"]
         if diagnosis not in diagnoses:
             bad("diagnosis", diagnosis, f"is not one of {', '.join(diagnoses)}")

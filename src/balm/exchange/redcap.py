@@ -206,8 +206,15 @@ def parse_map(raw: Any, *, where: str = "mapping") -> RecordMap:
             problems.append(
                 f"{where} events.{event}: {timepoint!r} is not one of {', '.join(TIMEPOINTS)}"
             )
+    for key in ("records", "weeks"):
+        if not isinstance(raw.get(key) or {}, dict):
+            problems.append(f"{where} {key}: a mapping (key: value, one a line), not {raw[key]!r}")
+    for key in ("cohort", *PLATFORM_KEYS):
+        if isinstance(raw.get(key), list | dict):
+            problems.append(f"{where} {key}: one value, not {raw[key]!r}")
     records: dict[str, Person] = {}
-    for record, person in (raw.get("records") or {}).items():
+    raw_records = raw.get("records") if isinstance(raw.get("records"), dict) else {}
+    for record, person in raw_records.items():
         if isinstance(person, str) and person.strip():
             records[str(record)] = Person(person.strip())
         elif isinstance(person, dict) and str(person.get("pseudonym") or "").strip():
@@ -221,7 +228,7 @@ def parse_map(raw: Any, *, where: str = "mapping") -> RecordMap:
         else:
             problems.append(f"{where} records.{record}: give a pseudonym (and optionally cohort)")
     weeks = dict(DEFAULT_WEEKS)
-    for timepoint, week in (raw.get("weeks") or {}).items():
+    for timepoint, week in (raw.get("weeks") if isinstance(raw.get("weeks"), dict) else {}).items():
         if timepoint not in TIMEPOINTS or not isinstance(week, int) or isinstance(week, bool):
             problems.append(f"{where} weeks.{timepoint}: a timepoint and a whole number of weeks")
         else:
