@@ -442,3 +442,23 @@ def test_a_mapping_key_of_the_wrong_shape_is_a_problem(
     mapping = {"events": EVENTS, "cohort": "W", "cohort_start": "2022-01-10", key: value}
     (tmp_path / "map.yaml").write_text(yaml.safe_dump(mapping), "utf-8")
     assert refused(_redcap_import(new_site(), records, tmp_path / "map.yaml")) == [said]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        {"participant": "P\x0001"},
+        {"cohort": "G\x00"},
+        {"participant": "P\u202e10"},
+        {"status": "withdrawn", "status_reason": "moved\x00"},
+        {"phq9_q1": "1\x00"},
+    ],
+)
+def test_a_nul_or_an_invisible_character_in_a_name_is_a_problem(tmp_path, template, cells) -> None:  # type: ignore[no-untyped-def]
+    """A NUL was a ``DataError`` on PostgreSQL ("text fields cannot contain NUL"; SQLite stored
+    it); names hold printable text only."""
+    path = write_past(tmp_path / "past.csv", HEAD[:7] + PHQ, [one_row(**cells)])
+    column, value = list(cells.items())[-1]
+    assert refused(_import_past(new_site(), path)) == [
+        f"line 2, {column}: {value!r} holds a control or invisible character (printable text only)"
+    ]

@@ -42,6 +42,7 @@ DEFAULT_TEMPLATE = "cft-persistent-pain-12"
 FORMATS = ("in_person", "online", "hybrid")
 STATUSES = ("completed", "withdrawn")
 EARLIEST = date(1900, 1, 1)
+NAMES = (*REQUIRED, "template", "format", "status")
 
 
 class PastFileError(ValueError):
@@ -160,6 +161,12 @@ def check_rows(frame: pd.DataFrame, *, diagnoses: Sequence[str]) -> Checked:
         def bad(column: str, value: str, allowed: str, line: int = line) -> None:
             problems.append((line, f"line {line}, {column}: {value!r} {allowed}"))
 
+        # Names and codes are printable text (no control or invisible character); no cell
+        # holds a NUL, which PostgreSQL cannot store in text or JSON (a reason or a free-text
+        # answer may hold a line break).
+        for column, value in values.items():
+            if "\x00" in value or (column in NAMES and not value.isprintable()):
+                bad(column, value, "holds a control or invisible character (printable text only)")
         participant, cohort = values["participant"], values["cohort"]
         if not participant or len(participant) > 40:
             bad("participant", participant, "must be a pseudonym of 1 to 40 characters")
