@@ -462,3 +462,17 @@ def test_a_nul_or_an_invisible_character_in_a_name_is_a_problem(tmp_path, templa
     assert refused(_import_past(new_site(), path)) == [
         f"line 2, {column}: {value!r} holds a control or invisible character (printable text only)"
     ]
+
+
+def test_a_reader_error_is_one_problem_on_one_line(tmp_path, template) -> None:  # type: ignore[no-untyped-def]
+    """YAML's errors (and the CSV parser's) run over several lines, which read as several
+    problems."""
+    records = tmp_path / "records.csv"
+    records.write_text("record_id,redcap_event_name,phq9_q1\n101,baseline_arm_1,1\n", "utf-8")
+    (tmp_path / "map.yaml").write_bytes(b"events: {a: baseline\n  - [")
+    (problem,) = refused(_redcap_import(new_site(), records, tmp_path / "map.yaml"))
+    assert problem.startswith("map.yaml: cannot read the mapping (while parsing a flow mapping")
+    (tmp_path / "map.yaml").write_text(yaml.safe_dump({"events": EVENTS, "cohort": "W"}))
+    records.write_text('record_id,redcap_event_name\n"101,baseline_arm_1\n', "utf-8")
+    (problem,) = refused(_redcap_import(new_site(), records, tmp_path / "map.yaml"))
+    assert problem.startswith("records.csv: cannot read as CSV (Error tokenizing data.")

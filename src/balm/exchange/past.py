@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
-from balm.exchange.redcap import TIMEPOINTS, item_columns
+from balm.exchange.redcap import TIMEPOINTS, error_text, item_columns
 
 REQUIRED = ("participant", "cohort", "cohort_start", "diagnosis", "timepoint")
 OPTIONAL = ("template", "format", "status", "status_reason")
@@ -84,11 +84,13 @@ def read_file(path: Path) -> pd.DataFrame:
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
         if isinstance(error, PastFileError):
             raise
-        raise PastFileError([f"{path.name}: cannot read it ({error})"]) from error
+        raise PastFileError([f"{path.name}: cannot read it ({error_text(error)})"]) from error
     except (zipfile.BadZipFile, KeyError, SyntaxError, InvalidFileException) as error:
         # What openpyxl raises for a file that is not a workbook, or a broken one: not a zip,
         # a zip without a workbook's parts, parts that are not XML.
-        raise PastFileError([f"{path.name}: cannot read it as a workbook ({error})"]) from error
+        raise PastFileError(
+            [f"{path.name}: cannot read it as a workbook ({error_text(error)})"]
+        ) from error
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 

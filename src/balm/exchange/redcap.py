@@ -71,6 +71,12 @@ class RedcapError(ValueError):
         super().__init__(f"{len(self.problems)} problem(s):\n" + "\n".join(self.problems))
 
 
+def error_text(error: BaseException) -> str:
+    """A reader's error on one line (YAML and CSV parsers say where over several), so each
+    problem of a refused file stays one line."""
+    return " ".join(str(error).split())
+
+
 def field_name(instrument_id: str, item_id: str) -> str:
     """The REDCap field (and balm export column) of an item: ``<instrument>_<item>``."""
     return f"{instrument_id}_{item_id}"
@@ -184,7 +190,9 @@ def read_map(path: Path) -> RecordMap:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise RedcapError([f"{path}: cannot read the mapping ({error})"]) from error
+        raise RedcapError(
+            [f"{path.name}: cannot read the mapping ({error_text(error)})"]
+        ) from error
     return parse_map(raw, where=path.name)
 
 
@@ -249,7 +257,7 @@ def read_records(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype="string", keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise RedcapError([f"{path}: cannot read as CSV ({error})"]) from error
+        raise RedcapError([f"{path.name}: cannot read as CSV ({error_text(error)})"]) from error
     return frame
 
 
