@@ -157,7 +157,7 @@ PEOPLE = {  # pseudonym: diagnosis, status, reason (one course per person and gr
 GROUPS = {"Spring 2023": "2023-03-06", "Autumn 2023": "2023-09-04"}
 HEAD = ["participant", "cohort", "cohort_start", "diagnosis", "timepoint", "status"]
 HEAD += ["status_reason", "template", "format", *PHQ, *GAD]
-EXTRA = ["pdi_q1", "phq9_q10", "phq9_complete", "notes", "gad7_", "participant"]
+EXTRA = ["pdi_q1", "phq9_q10", "bdi_q1", "phq9_complete", "notes", "gad7_", "participant"]
 
 
 @st.composite

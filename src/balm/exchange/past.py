@@ -145,7 +145,11 @@ def check_rows(frame: pd.DataFrame, *, diagnoses: Sequence[str]) -> Checked:
     problems.extend((1, p) for p in column_problems)
     known = set(REQUIRED) | set(OPTIONAL) | {c for cols in items.values() for c in cols}
     problems.extend(
-        (1, f"column {c}: not a column of this file (see docs/exchange.md)")
+        (
+            1,
+            f"column {c}: not a column of this file (columns: {', '.join(REQUIRED + OPTIONAL)} "
+            "and the answers, <instrument>_<item>; see docs/exchange.md)",
+        )
         for c in frame.columns
         if c not in known and not c.endswith("_complete")
     )

@@ -221,8 +221,8 @@ def parse_map(raw: Any, *, where: str = "mapping") -> RecordMap:
         if isinstance(raw.get(key), list | dict):
             problems.append(f"{where} {key}: one value, not {raw[key]!r}")
     records: dict[str, Person] = {}
-    raw_records = raw.get("records") if isinstance(raw.get("records"), dict) else {}
-    for record, person in raw_records.items():
+    raw_records = raw.get("records")
+    for record, person in (raw_records if isinstance(raw_records, dict) else {}).items():
         if isinstance(person, str) and person.strip():
             records[str(record)] = Person(person.strip())
         elif isinstance(person, dict) and str(person.get("pseudonym") or "").strip():
@@ -236,7 +236,8 @@ def parse_map(raw: Any, *, where: str = "mapping") -> RecordMap:
         else:
             problems.append(f"{where} records.{record}: give a pseudonym (and optionally cohort)")
     weeks = dict(DEFAULT_WEEKS)
-    for timepoint, week in (raw.get("weeks") if isinstance(raw.get("weeks"), dict) else {}).items():
+    raw_weeks = raw.get("weeks")
+    for timepoint, week in (raw_weeks if isinstance(raw_weeks, dict) else {}).items():
         if timepoint not in TIMEPOINTS or not isinstance(week, int) or isinstance(week, bool):
             problems.append(f"{where} weeks.{timepoint}: a timepoint and a whole number of weeks")
         else:
