@@ -245,7 +245,7 @@ def test_bad_cells_all_listed_and_nothing_written(tmp_path: Path) -> None:
     assert result.exit_code == 2
     for line in (
         "row B, q5: 7 is not one of 0, 1, 2, 3",
-        "row C, q1: x is not a number",
+        "row C, q1: x is not a number (one of 0, 1, 2, 3)",
         "row C, q9: -1 is not one of 0, 1, 2, 3",
         "row D, q3: 1.5 is not one of 0, 1, 2, 3",
     ):

@@ -114,7 +114,7 @@ def test_every_problem_of_the_records_at_once() -> None:
         tidy(values, parse_map(MAP))
     assert error.value.problems == [
         "line 2, phq9_q2: 4 is not one of 0, 1, 2, 3",
-        "line 4, gad7_q1: x is not a number",
+        "line 4, gad7_q1: x is not a number (one of 0, 1, 2, 3)",
     ]
     with pytest.raises(RedcapError, match="is not one of baseline"):
         parse_map({"events": {"a": "week 1"}, "colour": 1})

@@ -156,7 +156,7 @@ def test_every_bad_cell_reported_in_one_pass_with_row_labels() -> None:
         score("phq9", frame(rows, id=["A", "B", "C", "D"]))
     assert [str(problem) for problem in caught.value.problems] == [
         "row B, q5: 7 is not one of 0, 1, 2, 3",
-        "row C, q1: x is not a number",
+        "row C, q1: x is not a number (one of 0, 1, 2, 3)",
         "row C, q9: -1 is not one of 0, 1, 2, 3",
         "row D, q3: 1.5 is not one of 0, 1, 2, 3",
     ]
@@ -172,7 +172,7 @@ def test_bad_cells_in_string_and_categorical_columns() -> None:
         with pytest.raises(ResponseValidationError) as caught:
             score("phq9", data)
         assert [str(problem) for problem in caught.value.problems] == [
-            "row A, q2: two is not a number",
+            "row A, q2: two is not a number (one of 0, 1, 2, 3)",
             "row B, q5: 7 is not one of 0, 1, 2, 3",
         ]
 

@@ -5,7 +5,7 @@ One row per participant per group per timepoint, with these columns:
 ==================  =========================================================================
 ``participant``     the pseudonym (never a name), at most 40 characters
 ``cohort``          the group's name, at most 200 characters
-``cohort_start``    the date of its first session, ``YYYY-MM-DD``
+``cohort_start``    the date of its first session, ``YYYY-MM-DD``, from 1900 to today
 ``diagnosis``       the diagnosis category code (``fibromyalgia``, ``back_spinal`` ...)
 ``timepoint``       ``baseline``, ``mid``, ``end`` or ``follow_up``
 ``template``        optional: the programme template's slug (default the shipped 12-week one)
@@ -24,20 +24,25 @@ platform (:mod:`balm.outcomes.past_import`) through the same engine as every oth
 
 from __future__ import annotations
 
+import math
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
 
-from balm.exchange.redcap import TIMEPOINTS, item_columns
+from balm.exchange.redcap import TIMEPOINTS, error_text, item_columns
 
 REQUIRED = ("participant", "cohort", "cohort_start", "diagnosis", "timepoint")
 OPTIONAL = ("template", "format", "status", "status_reason")
 DEFAULT_TEMPLATE = "cft-persistent-pain-12"
 FORMATS = ("in_person", "online", "hybrid")
 STATUSES = ("completed", "withdrawn")
+EARLIEST = date(1900, 1, 1)
+NAMES = (*REQUIRED, "template", "format", "status")
 
 
 class PastFileError(ValueError):
@@ -70,14 +75,22 @@ def read_file(path: Path) -> pd.DataFrame:
         if suffix == ".csv":
             frame = pd.read_csv(path, dtype="string", keep_default_na=False)
         elif suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            # keep_default_na=False: a cell of "NA" or "NULL" is what was typed (as in a CSV),
+            # not a blank.
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl", keep_default_na=False)
             frame = frame.map(_cell_text).astype("string")
         else:
             raise PastFileError([f"{path.name}: send a .csv or .xlsx file"])
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
         if isinstance(error, PastFileError):
             raise
-        raise PastFileError([f"{path.name}: cannot read it ({error})"]) from error
+        raise PastFileError([f"{path.name}: cannot read it ({error_text(error)})"]) from error
+    except (zipfile.BadZipFile, KeyError, SyntaxError, InvalidFileException) as error:
+        # What openpyxl raises for a file that is not a workbook, or a broken one: not a zip,
+        # a zip without a workbook's parts, parts that are not XML.
+        raise PastFileError(
+            [f"{path.name}: cannot read it as a workbook ({error_text(error)})"]
+        ) from error
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -94,10 +107,13 @@ def _cell_text(value: object) -> str:
 
 def _number(text: str) -> object:
     """An answer as given: a whole number, a decimal, or the text itself (the engine says
-    what is wrong with it)."""
+    what is wrong with it). "nan" and "inf" stay text: read as floats, "nan" would be taken
+    for a blank answer and a typed cell would be lost without a word."""
     try:
         number = float(text)
     except ValueError:
+        return text
+    if not math.isfinite(number):
         return text
     return int(number) if number.is_integer() else number
 
@@ -129,7 +145,11 @@ def check_rows(frame: pd.DataFrame, *, diagnoses: Sequence[str]) -> Checked:
     problems.extend((1, p) for p in column_problems)
     known = set(REQUIRED) | set(OPTIONAL) | {c for cols in items.values() for c in cols}
     problems.extend(
-        (1, f"column {c}: not a column of this file (see docs/exchange.md)")
+        (
+            1,
+            f"column {c}: not a column of this file (columns: {', '.join(REQUIRED + OPTIONAL)} "
+            "and the answers, <instrument>_<item>; see docs/exchange.md)",
+        )
         for c in frame.columns
         if c not in known and not c.endswith("_complete")
     )
@@ -147,6 +167,12 @@ def check_rows(frame: pd.DataFrame, *, diagnoses: Sequence[str]) -> Checked:
         def bad(column: str, value: str, allowed: str, line: int = line) -> None:
             problems.append((line, f"line {line}, {column}: {value!r} {allowed}"))
 
+        # Names and codes are printable text (no control or invisible character); no cell
+        # holds a NUL, which PostgreSQL cannot store in text or JSON (a reason or a free-text
+        # answer may hold a line break).
+        for column, value in values.items():
+            if "\x00" in value or (column in NAMES and not value.isprintable()):
+                bad(column, value, "holds a control or invisible character (printable text only)")
         participant, cohort = values["participant"], values["cohort"]
         if not participant or len(participant) > 40:
             bad("participant", participant, "must be a pseudonym of 1 to 40 characters")
@@ -157,6 +183,16 @@ def check_rows(frame: pd.DataFrame, *, diagnoses: Sequence[str]) -> Checked:
         except ValueError:
             bad("cohort_start", values["cohort_start"], "is not a date (YYYY-MM-DD)")
             start = date.min
+        else:
+            # A past group started on or before today; near date.max its sessions and
+            # follow-up would fall past the last date there is.
+            if not EARLIEST <= start <= date.today():
+                bad(
+                    "cohort_start",
+                    values["cohort_start"],
+                    f"is not a date from {EARLIEST} to today (a past group's first session)",
+                )
+                start = date.min
         diagnosis = values["diagnosis"]
         if diagnosis not in diagnoses:
             bad("diagnosis", diagnosis, f"is not one of {', '.join(diagnoses)}")

@@ -71,6 +71,12 @@ class RedcapError(ValueError):
         super().__init__(f"{len(self.problems)} problem(s):\n" + "\n".join(self.problems))
 
 
+def error_text(error: BaseException) -> str:
+    """A reader's error on one line (YAML and CSV parsers say where over several), so each
+    problem of a refused file stays one line."""
+    return " ".join(str(error).split())
+
+
 def field_name(instrument_id: str, item_id: str) -> str:
     """The REDCap field (and balm export column) of an item: ``<instrument>_<item>``."""
     return f"{instrument_id}_{item_id}"
@@ -184,7 +190,9 @@ def read_map(path: Path) -> RecordMap:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise RedcapError([f"{path}: cannot read the mapping ({error})"]) from error
+        raise RedcapError(
+            [f"{path.name}: cannot read the mapping ({error_text(error)})"]
+        ) from error
     return parse_map(raw, where=path.name)
 
 
@@ -206,8 +214,15 @@ def parse_map(raw: Any, *, where: str = "mapping") -> RecordMap:
             problems.append(
                 f"{where} events.{event}: {timepoint!r} is not one of {', '.join(TIMEPOINTS)}"
             )
+    for key in ("records", "weeks"):
+        if not isinstance(raw.get(key) or {}, dict):
+            problems.append(f"{where} {key}: a mapping (key: value, one a line), not {raw[key]!r}")
+    for key in ("cohort", *PLATFORM_KEYS):
+        if isinstance(raw.get(key), list | dict):
+            problems.append(f"{where} {key}: one value, not {raw[key]!r}")
     records: dict[str, Person] = {}
-    for record, person in (raw.get("records") or {}).items():
+    raw_records = raw.get("records")
+    for record, person in (raw_records if isinstance(raw_records, dict) else {}).items():
         if isinstance(person, str) and person.strip():
             records[str(record)] = Person(person.strip())
         elif isinstance(person, dict) and str(person.get("pseudonym") or "").strip():
@@ -221,7 +236,8 @@ def parse_map(raw: Any, *, where: str = "mapping") -> RecordMap:
         else:
             problems.append(f"{where} records.{record}: give a pseudonym (and optionally cohort)")
     weeks = dict(DEFAULT_WEEKS)
-    for timepoint, week in (raw.get("weeks") or {}).items():
+    raw_weeks = raw.get("weeks")
+    for timepoint, week in (raw_weeks if isinstance(raw_weeks, dict) else {}).items():
         if timepoint not in TIMEPOINTS or not isinstance(week, int) or isinstance(week, bool):
             problems.append(f"{where} weeks.{timepoint}: a timepoint and a whole number of weeks")
         else:
@@ -242,7 +258,7 @@ def read_records(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype="string", keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise RedcapError([f"{path}: cannot read as CSV ({error})"]) from error
+        raise RedcapError([f"{path.name}: cannot read as CSV ({error_text(error)})"]) from error
     return frame
 
 

@@ -116,6 +116,18 @@ def _describe_allowed(instrument: Instrument, item: Item) -> str:
     return f"is not {whole}from {_format_number(low)} to {_format_number(high)}"
 
 
+def _shown(value: object) -> str:
+    """A bad answer as a problem shows it: as typed, or quoted with escapes when it holds a
+    line break or another unprintable character (one problem stays one line)."""
+    text = str(value).strip()
+    return text if text.isprintable() else repr(text)
+
+
+def _not_a_number(allowed: str) -> str:
+    """ "x is not a number (one of 0, 1, 2, 3)": the problem names what the item takes."""
+    return f"is not a number ({allowed.removeprefix('is not ')})"
+
+
 def _row_labels(
     frame: pd.DataFrame, row_labels: Sequence[Hashable] | pd.Series | None
 ) -> list[str]:
@@ -213,10 +225,10 @@ def parse_answers(
             matrix[:, position] = np.take(np.append(clean, np.nan), codes)
         else:
             matrix[:, position] = clean
+        reason = _describe_allowed(instrument, item)
         for bad_row in np.flatnonzero(not_a_number):
-            bad_cells.append((int(bad_row), position, "is not a number"))
+            bad_cells.append((int(bad_row), position, _not_a_number(reason)))
         if out_of_key.any():
-            reason = _describe_allowed(instrument, item)
             for bad_row in np.flatnonzero(out_of_key):
                 bad_cells.append((int(bad_row), position, reason))
     if not bad_cells:
@@ -225,7 +237,7 @@ def parse_answers(
     raw = frame[[item.id for item in items]]
     problems = []
     for row, position, reason in sorted(bad_cells):
-        shown = str(raw.iat[row, position]).strip()
+        shown = _shown(raw.iat[row, position])
         problems.append(Problem(row, items[position].id, f"{shown} {reason}", labels[row]))
     return matrix, problems
 
@@ -492,7 +504,7 @@ def _check_one(
         if blank:
             continue
         if not_a_number:
-            reason = "is not a number"
+            reason = _not_a_number(check.reason)
         elif check.allowed is not None:
             reason = "" if number in check.allowed else check.reason
         elif number < check.low or number > check.high or (check.whole and number != round(number)):
@@ -500,7 +512,7 @@ def _check_one(
         else:
             reason = ""
         if reason:
-            problems.append(Problem(0, check.id, f"{str(raw).strip()} {reason}", "response"))
+            problems.append(Problem(0, check.id, f"{_shown(raw)} {reason}", "response"))
         else:
             matrix[0, position] = number
     return matrix, problems
