@@ -83,7 +83,8 @@ def suppress_json(value: Any, key: str = "") -> Any:
 
 
 def suppress(report: Report) -> Report:
-    """The report with every table suppressed and the flow diagram redrawn with ``<5``."""
+    """The report with every table suppressed and the flow diagram, if drawn, redrawn with
+    ``<5`` (a listed figure stays listed)."""
     from balm.report import figures
 
     tables = tuple(suppress_table(t) for t in report.tables)
