@@ -18,7 +18,10 @@ is p95 under 100 ms at 50 per second, and under 5 ms of server plus database CPU
 submission; figures are printed, never asserted.
 
 Usage: ``.venv/bin/python bench/submit_openloop.py [--rate 50] [--seconds 20] [--senders 32]
-[--workers N] [--threads N] [--no-durable] [--server-side-binding]``. ``--server-side-binding``
+[--workers N] [--threads N] [--servers gthread:5x4,sync:5] [--rounds N] [--no-durable]
+[--server-side-binding]``. ``--servers`` runs each server configuration in turn (``--rounds``
+times) against the same cluster, each with its own participants: configurations compared
+alternately on a shared machine. ``--server-side-binding``
 runs psycopg with server-side parameters (``OPTIONS["server_side_binding"]``), with which it
 prepares a statement run five times on a connection: to measure what prepared statements
 would save PostgreSQL; balm does not run that way.
@@ -106,10 +109,21 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--durable", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--server-side-binding", action="store_true")
+    parser.add_argument(
+        "--servers",
+        help="server configurations run in turn on the same cluster, e.g. "
+        "gthread:5x4,sync:5 (instead of --workers/--threads)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="times through --servers (1)")
     args = parser.parse_args()
     count = int(args.rate * args.seconds)
-    if count < 1 or args.senders < 1:
-        parser.error("need rate x seconds >= 1 and senders >= 1")
+    if count < 1 or args.senders < 1 or args.rounds < 1:
+        parser.error("need rate x seconds >= 1, senders >= 1 and rounds >= 1")
+    if args.servers:
+        try:
+            parse_servers(args.servers)
+        except ValueError as error:
+            parser.error(str(error))
     try:
         bin_dir = web.pgcluster.find_bin_dir()
     except web.pgcluster.PostgresUnavailable as error:
@@ -126,24 +140,58 @@ def main() -> int:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def parse_servers(text: str) -> list[tuple[str, int, int]]:
+    """``gthread:5x4,sync:5x1`` -> [("gthread", 5, 4), ("sync", 5, 1)]."""
+    servers = []
+    for item in text.split(","):
+        kind, _, size = item.strip().partition(":")
+        workers, _, threads = size.partition("x")
+        if kind not in ("gthread", "sync") or not workers.isdigit():
+            raise ValueError(f"server {item!r}: expected gthread:WxT or sync:W")
+        servers.append((kind, int(workers), int(threads or 1)))
+    return servers
+
+
 def bench(args: argparse.Namespace, env: dict[str, str], count: int) -> int:
     web.setup_django(env)
     from django.core.management import call_command
     from django.db import connections
 
+    servers = (
+        parse_servers(args.servers) if args.servers else [("gthread", args.workers, args.threads)]
+    )
     call_command("migrate", verbosity=0)
     call_command("collectstatic", verbosity=0, interactive=False)
-    people = web.create_data(count)
+    runs = [server for _ in range(args.rounds) for server in servers]
+    people = web.create_data(count * len(runs))
     database = web.database_postmaster()  # this cluster's processes only
     connections.close_all()
-    port = web.pgcluster.free_port()
     print(
-        f"{count} participants; {args.rate:g} submissions/s offered for {args.seconds:g} s; "
-        f"gunicorn {args.workers} x {args.threads} threads; {args.senders} senders; "
-        f"PostgreSQL {'durable' if args.durable else 'no fsync'}"
+        f"{len(people)} participants; {args.rate:g} submissions/s offered for {args.seconds:g} s "
+        f"per run; {args.senders} senders; PostgreSQL {'durable' if args.durable else 'no fsync'}"
         f"{', server-side binding' if args.server_side_binding else ''}"
     )
-    with web.gunicorn(env, port, args.workers, args.threads) as server:
+    stored_before = 0
+    for number, (kind, workers, threads) in enumerate(runs):
+        batch = people[number * count : (number + 1) * count]
+        print(f"--- run {number + 1}: gunicorn {kind} {workers} x {threads} threads")
+        stored_before = run(args, env, batch, (kind, workers, threads), database, stored_before)
+    return 0
+
+
+def run(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace,
+    env: dict[str, str],
+    people,
+    server_kind: tuple[str, int, int],
+    database: int | None,
+    stored_before: int,
+) -> int:
+    """One server configuration offered ``people``'s submissions; the responses now stored."""
+    kind, workers, threads = server_kind
+    count = len(people)
+    port = web.pgcluster.free_port()
+    with web.gunicorn(env, port, workers, threads, kind) as server:
         rng = random.Random(15)
         jobs = []
         for n, person in enumerate(people):
@@ -185,10 +233,10 @@ def bench(args: argparse.Namespace, env: dict[str, str], count: int) -> int:
         print("error:", error)
     stored = web.count_responses()
     print(
-        f"responses stored: {stored}; 201s: {statuses.get(201, 0)} (each stored once: "
-        f"{'yes' if stored == statuses.get(201, 0) else 'NO'})"
+        f"responses stored: {stored - stored_before}; 201s: {statuses.get(201, 0)} (each stored "
+        f"once: {'yes' if stored - stored_before == statuses.get(201, 0) else 'NO'})"
     )
-    return 0
+    return stored
 
 
 if __name__ == "__main__":

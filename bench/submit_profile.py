@@ -11,7 +11,8 @@ cProfile over the submissions and prints the functions with the most cumulative 
 
 The CPU counted is this process's only: PostgreSQL's share is in ``bench/submit_openloop.py``.
 
-Usage: ``.venv/bin/python bench/submit_profile.py [--submissions 400] [--profile] [--top 40]``.
+Usage: ``.venv/bin/python bench/submit_profile.py [--submissions 400] [--profile] [--top 40]
+[--dump FILE]`` (``--dump``: cProfile's statistics to a file, for ``pstats``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=40, help="untimed submissions first")
     parser.add_argument("--profile", action="store_true", help="run cProfile as well")
     parser.add_argument("--top", type=int, default=40, help="functions listed by cProfile")
+    parser.add_argument("--dump", help="also write cProfile's statistics to this file")
     parser.add_argument("--durable", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
     try:
@@ -110,6 +112,8 @@ def bench(args: argparse.Namespace, env: dict[str, str]) -> int:
         for item in rest[args.submissions :]:
             submit(*item)
         profiler.disable()
+        if args.dump:
+            profiler.dump_stats(args.dump)
         stats = pstats.Stats(profiler).strip_dirs()
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)

@@ -155,12 +155,14 @@ def count_responses() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> Iterator[int]:
+def gunicorn(
+    env: dict[str, str], port: int, workers: int, threads: int, worker_class: str = "gthread"
+) -> Iterator[int]:
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "balm.web.wsgi:application",
         f"--bind={HOST}:{port}",
-        "--worker-class=gthread",
+        f"--worker-class={worker_class}",
         f"--workers={workers}",
         f"--threads={threads}",
         "--keep-alive=30",

@@ -32,6 +32,7 @@ from balm.outcomes.models import (
     SafetyAlert,
 )
 from balm.programmes.models import Enrolment
+from balm.web.row_insert import create_row
 from balm.wording.lookup import answerable_online, current_wording
 from balm.wording.printed_order import declared_variant, undeclared_problems
 
@@ -248,7 +249,8 @@ def record_submission(
         with transaction.atomic():
             _lock_assessment(assessment.pk)
             now = timezone.now()
-            response = Response.objects.create(
+            response = create_row(
+                Response,
                 assessment=assessment,
                 instrument_id=checked.instrument.id,
                 instrument_version=checked.instrument.version,
