@@ -12,7 +12,6 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
-from tests.web import factories
 
 from balm.audit.models import AuditEvent
 from balm.outcomes.models import Assessment, EntryMode, Response

@@ -56,12 +56,33 @@ def digest(prev_hash: str, values: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the previous hash and the event's fields, in a canonical JSON form
     (sorted keys, UTC times to the microsecond) that reads back the same from SQLite and
     PostgreSQL."""
+    return hashlib.sha256(_canonical_text(prev_hash, values).encode("ascii")).hexdigest()
+
+
+def _canonical_text(prev_hash: str, values: Mapping[str, Any]) -> str:
     content = {name: values[name] for name in HASHED_FIELDS}
     content["at"] = _canonical_time(values["at"])
     content["details"] = canonical_details(values["details"])
     content["prev_hash"] = prev_hash
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def digest_around(values: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The canonical text of :func:`digest` cut where the previous hash goes: ``(head, tail)``
+    with ``digest(prev, values) == sha256(head + prev + tail)`` for any hexadecimal ``prev``
+    (which JSON writes as it is). None when the cut is not certain (the details hold the
+    marker used to find it)."""
+    text = _canonical_text(_MARKER, values)
+    quoted = json.dumps(_MARKER)
+    if text.count(quoted) != 1:
+        return None
+    head, tail = text.split(quoted)
+    return head + '"', '"' + tail
+
+
+# Stands in for the previous hash in :func:`digest_around`; not hexadecimal, so no stored hash
+# is ever this.
+_MARKER = "<previous hash: 7b1c9f0e-balm-audit-chain>"
 
 
 def lock_chain(site_id: int | None) -> None:

@@ -6,11 +6,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from balm.audit import chain
-from balm.web.row_insert import insert_new
+from balm.web.row_insert import insert_new, prepared_values, save_would_do_more
 
 
 class AuditEvent(models.Model):
@@ -130,7 +130,76 @@ def record(
     # savepoint=False: inside an action's transaction this adds no savepoint statements.
     with transaction.atomic(savepoint=False):
         chain.lock_chain(site_id)
-        event.prev_hash = chain.last_hash(site_id)
-        event.hash = chain.digest(event.prev_hash, event.hashed_values())
-        insert_new(event)  # event.save(force_insert=True), its SQL compiled once
+        if not _insert_linked(event):
+            event.prev_hash = chain.last_hash(site_id)
+            event.hash = chain.digest(event.prev_hash, event.hashed_values())
+            insert_new(event)  # event.save(force_insert=True), its SQL compiled once
     return event
+
+
+# The event's columns but its key and the two hashes, in the model's order.
+_LINKED_FIELDS = tuple(
+    f
+    for f in AuditEvent._meta.local_concrete_fields
+    if not f.primary_key and f.attname not in ("prev_hash", "hash")
+)
+
+
+def _linked_insert_sql(site_is_null: bool) -> str:
+    """One statement that reads the chain's last hash (the query of :func:`chain.last_hash`),
+    hashes the event after it (``sha256`` of the canonical text's head, that hash and its
+    tail, as :func:`chain.digest`) and inserts it. Its snapshot is taken when it starts,
+    after :func:`chain.lock_chain` returned, so it sees every event committed before the lock
+    was granted, as the separate read did."""
+    quote = connection.ops.quote_name
+    table = quote(AuditEvent._meta.db_table)
+    where = "IS NULL" if site_is_null else "= %s"
+    columns = ", ".join(quote(f.column) for f in _LINKED_FIELDS)
+    values = ", ".join(["%s"] * len(_LINKED_FIELDS))
+    return (
+        f"WITH previous AS (SELECT COALESCE((SELECT {table}.{quote('hash')} FROM {table} "
+        f"WHERE {table}.{quote('site_id')} {where} ORDER BY {table}.{quote('id')} DESC "
+        f"LIMIT 1), %s) AS hash) "
+        f"INSERT INTO {table} ({columns}, {quote('prev_hash')}, {quote('hash')}) "
+        f"VALUES ({values}, (SELECT hash FROM previous), encode(sha256(convert_to("
+        f"%s || (SELECT hash FROM previous) || %s, 'UTF8')), 'hex')) "
+        f"RETURNING {table}.{quote('id')}, {table}.{quote('prev_hash')}, {table}.{quote('hash')}"
+    )
+
+
+_LINKED_SQL: dict[bool, str] = {}  # by whether the site is null
+
+
+def _insert_linked(event: AuditEvent) -> bool:
+    """On PostgreSQL, read the previous hash, hash and insert ``event`` in one statement
+    (after the lock; otherwise :func:`chain.last_hash`, :func:`chain.digest` and the insert
+    are three): False where that is not done (SQLite, a receiver of the model's save
+    signals, details holding the digest's marker), for the caller to do it in steps."""
+    if connection.vendor != "postgresql" or save_would_do_more(event):
+        return False
+    hashed = event.hashed_values()
+    around = chain.digest_around(hashed)
+    values = prepared_values(event, _LINKED_FIELDS, connection)
+    if around is None or values is None:
+        return False
+    site_is_null = event.site_id is None
+    if site_is_null not in _LINKED_SQL:
+        _LINKED_SQL[site_is_null] = _linked_insert_sql(site_is_null)
+    sql = _LINKED_SQL[site_is_null]
+    site = [] if site_is_null else [event.site_id]
+    with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+        cursor.execute(sql, [*site, chain.GENESIS, *values, *around])
+        event.pk, event.prev_hash, event.hash = cursor.fetchone()
+        expected = chain.digest(event.prev_hash, hashed)
+        if event.hash != expected:
+            # Only a previous hash that is not hexadecimal (an edited row, which
+            # ``verify_audit`` reports) is written differently by JSON: store the digest.
+            cursor.execute(
+                f"UPDATE {connection.ops.quote_name(AuditEvent._meta.db_table)} "
+                "SET hash = %s WHERE id = %s",
+                [expected, event.pk],
+            )
+            event.hash = expected
+    event._state.adding = False
+    event._state.db = connection.alias
+    return True

@@ -88,30 +88,45 @@ def _cached_plan(model: type[Model], obj: Model, connection: BaseDatabaseWrapper
     return _plans[key]
 
 
+def save_would_do_more(obj: Model) -> bool:
+    """Whether ``obj.save()`` would do more than insert its row: receivers of ``pre_save`` or
+    ``post_save`` for its model, or a primary key already set."""
+    model = type(obj)
+    return pre_save.has_listeners(model) or post_save.has_listeners(model) or obj.pk is not None
+
+
+def prepared_values(
+    obj: Model, fields: tuple[Field[Any, Any], ...], connection: BaseDatabaseWrapper
+) -> list[Any] | None:
+    """``fields``' values of the new ``obj`` as ``save`` passes them to the database
+    (``pre_save`` then ``get_db_prep_save``), or None if one is an expression (for ``save``
+    to compile). As ``save`` does, an unsaved related object is refused first, and a foreign
+    key set through its object takes that object's current primary key."""
+    obj._prepare_related_fields_for_save(operation_name="save")
+    values = []
+    for field in fields:
+        value = field.pre_save(obj, True)
+        if hasattr(value, "resolve_expression"):
+            return None
+        values.append(field.get_db_prep_save(value, connection=connection))
+    return values
+
+
 def insert_new(obj: Model) -> None:
     """Store the new instance ``obj`` as ``obj.save(force_insert=True)`` would, and set its
     primary key. Call inside the caller's transaction where the write must be atomic with
     others (as with ``save``)."""
     model = type(obj)
-    if pre_save.has_listeners(model) or post_save.has_listeners(model) or obj.pk is not None:
+    if save_would_do_more(obj):
         obj.save(force_insert=True)
         return
     using = router.db_for_write(model, instance=obj)
     connection = connections[using]
     plan = _cached_plan(model, obj, connection)
-    if plan is None:
+    values = None if plan is None else prepared_values(obj, plan.fields, connection)
+    if plan is None or values is None:
         obj.save(force_insert=True)
         return
-    # As save() does: an unsaved related object is refused, and a foreign key set through
-    # its object takes that object's current primary key.
-    obj._prepare_related_fields_for_save(operation_name="save")
-    values = []
-    for field in plan.fields:
-        value = field.pre_save(obj, True)
-        if hasattr(value, "resolve_expression"):
-            obj.save(force_insert=True)
-            return
-        values.append(field.get_db_prep_save(value, connection=connection))
     # As save() does: a failed insert inside an atomic block marks it for rollback.
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(plan.sql, (*values, *plan.returning_params))
