@@ -127,7 +127,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "balm.web.staff_session.staff_session",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "balm.web.csp_header.CSPMiddleware",  # django-csp's, the settings' policy built once
     "django_htmx.middleware.HtmxMiddleware",
     "balm.web.middleware.no_store",
     "balm.web.middleware.permission_lookups_once",
