@@ -98,9 +98,11 @@ def lock_chain(site_id: int | None) -> None:
 
 def last_hash(site_id: int | None) -> str:
     """The hash of the chain's newest event (:data:`GENESIS` for an empty chain); read after
-    :func:`lock_chain`. The SQL of the ORM's ``AuditEvent.objects.filter(site_id=site_id)
-    .order_by("-id").values_list("hash", flat=True).first()`` (index ``site, id``), written
-    out: every change is audited, and compiling it cost more than running it."""
+    :func:`lock_chain` (on PostgreSQL ``balm.audit.models.record`` reads it inside the
+    event's insert instead, the same query, a statement less). The SQL of the ORM's
+    ``AuditEvent.objects.filter(site_id=site_id).order_by("-id").values_list("hash",
+    flat=True).first()`` (index ``site, id``), written out: every change is audited, and
+    compiling it cost more than running it."""
     where, params = ("= %s", [site_id]) if site_id is not None else ("IS NULL", [])
     with connection.cursor() as cursor:
         cursor.execute(
