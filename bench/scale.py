@@ -13,8 +13,11 @@ the site to each size in ``--sizes`` (10, 100, 500 groups) and at each prints, m
 in-process with Django's test client (the app's own time, no network):
 
 - time (median of ``--repeats``) and queries of the staff home page, a running group's page,
-  a participant record and the due list (``GET /api/assessments/due``);
-- both site exports (scores, check-ins): rows, seconds, rows per second (median of up to
+  a participant record and the due list (``GET /api/assessments/due``: its first page of 100,
+  and ``?limit=10``, the same answer size at every size), with how many are open;
+- the site exports (scores, read from the rows kept merged as responses are written; scores
+  with ``?items=1``, merged from the responses at download; check-ins): rows, seconds, rows
+  per second (median of up to
   three), this process's CPU (the Python side), the time spent executing the statements (the
   database side, fetching excluded), queries, and the peak of Python memory allocated while
   streaming them (``tracemalloc``).
@@ -146,6 +149,9 @@ def measure(state: scale_site.Site, repeats: int) -> None:
         "group page": reverse("cohort", args=[running.pk]),
         "participant record": reverse("record", args=[enrolment.pk]),
         "due list (API)": "/api/assessments/due",
+        # The same answer size at every size: the first page holds 100 of the open ones,
+        # fewer at 10 groups (all under ten weeks old: no end or follow-up open yet).
+        "due list, first 10": "/api/assessments/due?limit=10",
     }
     from balm.outcomes.models import Assessment, CheckIn, Response
 
@@ -157,8 +163,11 @@ def measure(state: scale_site.Site, repeats: int) -> None:
     for name, url in pages.items():
         seconds, queries = timed_page(client, url, repeats)
         print(f"  {name:<20} {seconds * 1000:8.1f} ms  {queries:3d} queries", flush=True)
+    due = client.get(pages["due list (API)"]).json()
+    print(f"  (due list: {due['count']} open, {len(due['items'])} on the first page)")
     exports = {
         "scores export": reverse("export-site", args=[state.site.pk]),
+        "scores with items": reverse("export-site", args=[state.site.pk]) + "?items=1",
         "check-ins export": reverse("export-checkins") + f"?site={state.site.pk}",
     }
     for name, url in exports.items():

@@ -220,6 +220,7 @@ def build_in_bulk(state: Site, plan: GroupPlan) -> Any:
     from balm.audit import chain
     from balm.audit.models import AuditEvent
     from balm.instruments import SCORER_VERSION, get_instrument
+    from balm.outcomes import score_rows
     from balm.outcomes.answers import stored_answers
     from balm.outcomes.models import Assessment, CheckIn, EntryMode, Response, SafetyAlert
     from balm.outcomes.scheduling import assessment_window
@@ -315,6 +316,7 @@ def build_in_bulk(state: Site, plan: GroupPlan) -> Any:
                 )
                 flags.append((checked.flagged, answers))
         Response.objects.bulk_create(responses)
+        score_rows.rebuild(e.pk for e in enrolments)
         acknowledged = {"acknowledged_by": state.staff, "acknowledgement_note": ACKNOWLEDGED}
         alerts = SafetyAlert.objects.bulk_create(
             SafetyAlert(

@@ -207,6 +207,14 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "by": "drop",
         "at": "keep",
     },
+    "outcomes.timepointscores": {
+        "id": "drop",
+        "enrolment": "keep",
+        "timepoint": "keep",
+        "week": "keep",
+        "scores": "keep",
+        "kinds": "keep",
+    },
     "outcomes.draft": {"id": "drop", "assessment": "drop", "answers": "drop", "updated_at": "drop"},
     "outcomes.checkin": {
         "id": "keep",

@@ -289,7 +289,9 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     ``sessions_attended`` (sessions marked present) and ``practice_minutes`` (home practice
     summed over its check-ins, blank when it sent none), and with ``items`` each item's
     answer as ``<instrument>_<item>``."""
-    from django.db.models import Case, CharField, IntegerField, Value, When
+    if not items:
+        return _kept_scores_table(enrolments, bands=bands)
+    from django.db.models import CharField
     from django.db.models.functions import Cast
 
     from balm.outcomes.jsonsql import json_keys
@@ -302,18 +304,13 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
         columns |= _columns_of(json_keys(responses, "answers", "instrument_id"), bands=False)
     measures = sorted(columns)
     enrolment = "assessment__enrolment__"
-    rank = Case(
-        *(When(assessment__timepoint=v, then=Value(n)) for v, n in TIMEPOINT_ORDER.items()),
-        default=Value(len(TIMEPOINT_ORDER)),
-        output_field=IntegerField(),
-    )
     ordered = (
         responses.annotate(**_as_text("scores", *(["answers"] if items else [])))
         .order_by(
             _text_order(f"{enrolment}cohort__name"),
             _text_order(f"{enrolment}participant__pseudonym"),
             _text_order(Cast(f"{enrolment}cohort_id", CharField())),
-            rank,
+            _timepoint_rank("assessment__timepoint"),
             "assessment__week",
         )
         .values_list(
@@ -358,6 +355,77 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
 
 #: Rows fetched from the database at a time by the streamed exports.
 CHUNK_ROWS = 2000
+
+
+def _timepoint_rank(field: str) -> Any:
+    """The place of the timepoint in ``field`` in :data:`TIMEPOINT_ORDER` (unknown ones last)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return Case(
+        *(When(**{field: v}, then=Value(n)) for v, n in TIMEPOINT_ORDER.items()),
+        default=Value(len(TIMEPOINT_ORDER)),
+        output_field=IntegerField(),
+    )
+
+
+def _kept_scores_table(enrolments: Any, *, bands: bool) -> Table:
+    """:func:`scores_table` without items, read from the rows kept merged as the responses were
+    written (:mod:`balm.outcomes.score_rows`): one stored row per output row. The columns come
+    from the rows' few distinct ``kinds``; a value is written where :func:`score_columns`
+    would write it (numbers; with ``bands``, the ``*_band`` texts)."""
+    from django.db.models import CharField, TextField
+    from django.db.models.functions import Cast
+
+    from balm.outcomes.models import TimepointScores
+    from balm.outcomes.score_rows import NUMBER, TEXT
+
+    kept = TimepointScores.objects.filter(enrolment__in=enrolments).order_by()
+    wanted = {NUMBER, TEXT} if bands else {NUMBER}
+    columns: set[str] = set()
+    for kinds in (
+        kept.annotate(kinds_text=Cast("kinds", TextField()))
+        .values_list("kinds_text", flat=True)
+        .distinct()
+    ):
+        columns.update(c for c, kind in orjson.loads(kinds).items() if kind in wanted)
+    measures = sorted(columns)
+    ordered = (
+        kept.annotate(**_as_text("scores"))
+        .order_by(
+            _text_order("enrolment__cohort__name"),
+            _text_order("enrolment__participant__pseudonym"),
+            _text_order(Cast("enrolment__cohort_id", CharField())),
+            _timepoint_rank("timepoint"),
+            "week",
+        )
+        .values_list(
+            "enrolment__participant__pseudonym",
+            "enrolment__cohort_id",
+            "enrolment__cohort__name",
+            "enrolment__cohort__site__slug",
+            "enrolment__format",
+            "enrolment__diagnosis_category",
+            "timepoint",
+            "week",
+            "scores_text",
+        )
+    )
+    attended, minutes = _course_totals(enrolments)
+    at = {column: len(ID_COLUMNS) + len(COURSE_COLUMNS) + n for n, column in enumerate(measures)}
+    blank = [None] * len(measures)
+
+    def rows() -> Iterator[list[Any]]:
+        loads, cell_of = orjson.loads, at.get
+        for pseudonym, cohort_id, *rest, scores in ordered.iterator(chunk_size=CHUNK_ROWS):
+            name = enrolment_id(pseudonym, cohort_id)
+            out = [name, pseudonym, *rest, attended.get(name, 0), minutes.get(name), *blank]
+            for column, value in loads(scores).items():
+                cell = cell_of(column)
+                if cell is not None and (type(value) in _JSON_NUMBERS or bands):
+                    out[cell] = value
+            yield out
+
+    return Table([*ID_COLUMNS, *COURSE_COLUMNS, *measures], rows(), kept.count())
 
 
 def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -> pd.DataFrame:

@@ -224,6 +224,37 @@ class ResponseAmendment(models.Model):
         return f"amendment of {self.response} at {self.at:%Y-%m-%d}"
 
 
+class TimepointScores(models.Model):
+    """One course's scores at one timepoint, merged from its responses as they are written: the
+    row of the scores export, kept ready so a download reads one row per output row instead of
+    merging five or six responses into each (issue 15).
+
+    ``scores`` maps the export's column (``<instrument>_<key>``) to each number and ``*_band``
+    text the responses' scores hold; ``kinds`` maps the same columns to ``"number"`` or
+    ``"text"`` (few distinct values: the exports find their columns from them); ``week`` is the
+    earliest scheduled week of the responses' questionnaires. Written by
+    :mod:`balm.outcomes.score_rows` (a submission adds to its row; amending, importing and
+    erasing rebuild the course's rows from its responses); ``balm manage score_rows --check``
+    compares them with a rebuild.
+    """
+
+    enrolment = models.ForeignKey(
+        "programmes.Enrolment", on_delete=models.CASCADE, related_name="timepoint_scores"
+    )
+    timepoint = models.CharField(max_length=20, choices=Timepoint.choices)
+    week = models.PositiveSmallIntegerField()
+    scores = models.JSONField(encoder=DjangoJSONEncoder)
+    kinds = models.JSONField(encoder=DjangoJSONEncoder)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["enrolment", "timepoint"], name="one_score_row_each"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.timepoint} scores of {self.enrolment}"
+
+
 class Draft(models.Model):
     """Answers saved as a participant goes, so they can stop and resume."""
 
