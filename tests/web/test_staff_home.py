@@ -78,18 +78,21 @@ def test_query_count_does_not_grow_with_groups(world: Any) -> None:
     assert queries() == few
 
 
+def _raise_alert(world: Any, pseudonym: str) -> None:
+    """A new course in cohort A whose baseline PHQ-9 has item 9 above 0: a safety alert."""
+    enrolment = factories.enrol(factories.participant(world.site_a, pseudonym), world.cohort_a)
+    submit_response(
+        assessment=enrolment.assessments.get(instrument_id="phq9", timepoint="baseline"),
+        answers={**{f"q{i}": 0 for i in range(1, 9)}, "q9": 1},
+        client_id=factories.client_id(),
+        entry_mode="staff_paper",
+        by=None,
+    )
+
+
 def test_alerts_bounded_with_a_link_to_all(world: Any) -> None:
     for n in range(12):
-        enrolment = factories.enrol(
-            factories.participant(world.site_a, f"A{n:02d}"), world.cohort_a
-        )
-        submit_response(  # PHQ-9 item 9 above 0 raises a safety alert
-            assessment=enrolment.assessments.get(instrument_id="phq9", timepoint="baseline"),
-            answers={**{f"q{i}": 0 for i in range(1, 9)}, "q9": 1},
-            client_id=factories.client_id(),
-            entry_mode="staff_paper",
-            by=None,
-        )
+        _raise_alert(world, f"A{n:02d}")
     home = client_for(world.facilitator_a).get(reverse("home"))
     assert len(home.context["alerts"]) == 10 and home.context["alert_count"] == "12"
     assert b"All 12 safety answers to review" in home.content
@@ -128,16 +131,7 @@ def test_the_count_of_open_alerts_stops_at_its_cap(
     page no more than a hundred: here the cap lowered to 3, with 3 and then 4 open alerts."""
     monkeypatch.setattr(staff_home, "ALERT_COUNT_CAP", 3)
     for n in range(4):
-        enrolment = factories.enrol(
-            factories.participant(world.site_a, f"C{n:02d}"), world.cohort_a
-        )
-        submit_response(  # PHQ-9 item 9 above 0 raises a safety alert
-            assessment=enrolment.assessments.get(instrument_id="phq9", timepoint="baseline"),
-            answers={**{f"q{i}": 0 for i in range(1, 9)}, "q9": 1},
-            client_id=factories.client_id(),
-            entry_mode="staff_paper",
-            by=None,
-        )
+        _raise_alert(world, f"C{n:02d}")
         home = client_for(world.facilitator_a).get(reverse("home"))
         expected = "3+" if n == 3 else str(n + 1)
         assert home.context["alert_count"] == expected

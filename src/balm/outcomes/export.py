@@ -274,6 +274,36 @@ def _text_order(expression: Any) -> Any:
     return Collate(expression, "C" if connection.vendor == "postgresql" else "BINARY")
 
 
+def _by_course(enrolment: str) -> tuple[Any, ...]:
+    """The export order's first keys, through the enrolment path ``enrolment`` (``"..__"``):
+    cohort name, pseudonym and cohort id, each compared by code point."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    return (
+        _text_order(f"{enrolment}cohort__name"),
+        _text_order(f"{enrolment}participant__pseudonym"),
+        _text_order(Cast(f"{enrolment}cohort_id", CharField())),
+    )
+
+
+def _course_fields(enrolment: str) -> tuple[str, ...]:
+    """What every export row says of its course, through the enrolment path ``enrolment``:
+    pseudonym and cohort id (the ``enrolment`` column is made of them), cohort name, site,
+    format, diagnosis."""
+    return tuple(
+        f"{enrolment}{field}"
+        for field in (
+            "participant__pseudonym",
+            "cohort_id",
+            "cohort__name",
+            "cohort__site__slug",
+            "format",
+            "diagnosis_category",
+        )
+    )
+
+
 def _columns_of(keys: set[tuple[str, str, str]], *, bands: bool) -> set[str]:
     return {
         f"{label}_{key}"
@@ -291,8 +321,6 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     answer as ``<instrument>_<item>``."""
     if not items:
         return _kept_scores_table(enrolments, bands=bands)
-    from django.db.models import CharField
-    from django.db.models.functions import Cast
 
     from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import Response
@@ -307,19 +335,10 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     ordered = (
         responses.annotate(**_as_text("scores", *(["answers"] if items else [])))
         .order_by(
-            _text_order(f"{enrolment}cohort__name"),
-            _text_order(f"{enrolment}participant__pseudonym"),
-            _text_order(Cast(f"{enrolment}cohort_id", CharField())),
-            _timepoint_rank("assessment__timepoint"),
-            "assessment__week",
+            *_by_course(enrolment), _timepoint_rank("assessment__timepoint"), "assessment__week"
         )
         .values_list(
-            f"{enrolment}participant__pseudonym",
-            f"{enrolment}cohort_id",
-            f"{enrolment}cohort__name",
-            f"{enrolment}cohort__site__slug",
-            f"{enrolment}format",
-            f"{enrolment}diagnosis_category",
+            *_course_fields(enrolment),
             "assessment__timepoint",
             "assessment__week",
             "instrument_id",
@@ -373,7 +392,7 @@ def _kept_scores_table(enrolments: Any, *, bands: bool) -> Table:
     written (:mod:`balm.outcomes.score_rows`): one stored row per output row. The columns come
     from the rows' few distinct ``kinds``; a value is written where :func:`score_columns`
     would write it (numbers; with ``bands``, the ``*_band`` texts)."""
-    from django.db.models import CharField, TextField
+    from django.db.models import TextField
     from django.db.models.functions import Cast
 
     from balm.outcomes.models import TimepointScores
@@ -391,20 +410,9 @@ def _kept_scores_table(enrolments: Any, *, bands: bool) -> Table:
     measures = sorted(columns)
     ordered = (
         kept.annotate(**_as_text("scores"))
-        .order_by(
-            _text_order("enrolment__cohort__name"),
-            _text_order("enrolment__participant__pseudonym"),
-            _text_order(Cast("enrolment__cohort_id", CharField())),
-            _timepoint_rank("timepoint"),
-            "week",
-        )
+        .order_by(*_by_course("enrolment__"), _timepoint_rank("timepoint"), "week")
         .values_list(
-            "enrolment__participant__pseudonym",
-            "enrolment__cohort_id",
-            "enrolment__cohort__name",
-            "enrolment__cohort__site__slug",
-            "enrolment__format",
-            "enrolment__diagnosis_category",
+            *_course_fields("enrolment__"),
             "timepoint",
             "week",
             "scores_text",
@@ -480,8 +488,6 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     scales as ``checkin_<scale>`` and the practice type (a code); with ``notes`` (the caller
     has checked who may have them) the participant's ``note``. Their other free-text answers
     are never exported."""
-    from django.db.models import CharField
-    from django.db.models.functions import Cast
 
     from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import CheckIn
@@ -495,19 +501,9 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     at = {column: len(CHECKIN_ID_COLUMNS) + n for n, column in enumerate(measures)}
     ordered = (
         checkins.annotate(**_as_text("scores"))
-        .order_by(
-            _text_order("enrolment__cohort__name"),
-            _text_order("enrolment__participant__pseudonym"),
-            _text_order(Cast("enrolment__cohort_id", CharField())),
-            "week",
-        )
+        .order_by(*_by_course("enrolment__"), "week")
         .values_list(
-            "enrolment__participant__pseudonym",
-            "enrolment__cohort_id",
-            "enrolment__cohort__name",
-            "enrolment__cohort__site__slug",
-            "enrolment__format",
-            "enrolment__diagnosis_category",
+            *_course_fields("enrolment__"),
             "week",
             "instrument_id",
             "scores_text",
