@@ -16,8 +16,8 @@ from django.utils import timezone
 from tests.web import factories
 
 from balm.outcomes.actions import submit_response
-from balm.web.views import staff_home
 from balm.programmes.models import Cohort
+from balm.web.views import staff_home
 
 pytestmark = pytest.mark.django_db
 
