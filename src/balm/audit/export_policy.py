@@ -213,6 +213,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "timepoint": "keep",
         "week": "keep",
         "scores": "keep",
+        "bands": "keep",
         "kinds": "keep",
     },
     "outcomes.draft": {"id": "drop", "assessment": "drop", "answers": "drop", "updated_at": "drop"},

@@ -389,49 +389,44 @@ def _timepoint_rank(field: str) -> Any:
 
 def _kept_scores_table(enrolments: Any, *, bands: bool) -> Table:
     """:func:`scores_table` without items, read from the rows kept merged as the responses were
-    written (:mod:`balm.outcomes.score_rows`): one stored row per output row. The columns come
-    from the rows' few distinct ``kinds``; a value is written where :func:`score_columns`
-    would write it (numbers; with ``bands``, the ``*_band`` texts)."""
-    from django.db.models import TextField
-    from django.db.models.functions import Cast
-
+    written (:mod:`balm.outcomes.score_rows`): one stored row per output row, its numbers (and
+    with ``bands`` its band texts) as JSON text keyed by column. The columns come from the
+    rows' few distinct ``kinds``: the numbers', and with ``bands`` the band texts', as
+    :func:`score_columns` writes them."""
     from balm.outcomes.models import TimepointScores
-    from balm.outcomes.score_rows import NUMBER, TEXT
+    from balm.outcomes.score_rows import NUMBER
 
     kept = TimepointScores.objects.filter(enrolment__in=enrolments).order_by()
-    wanted = {NUMBER, TEXT} if bands else {NUMBER}
     columns: set[str] = set()
-    for kinds in (
-        kept.annotate(kinds_text=Cast("kinds", TextField()))
-        .values_list("kinds_text", flat=True)
-        .distinct()
-    ):
-        columns.update(c for c, kind in orjson.loads(kinds).items() if kind in wanted)
+    for kinds in kept.values_list("kinds", flat=True).distinct():
+        columns.update(c for c, kind in orjson.loads(kinds).items() if bands or kind == NUMBER)
     measures = sorted(columns)
-    ordered = (
-        kept.annotate(**_as_text("scores"))
-        .order_by(*_by_course("enrolment__"), _timepoint_rank("timepoint"), "week")
-        .values_list(
-            *_course_fields("enrolment__"),
-            "timepoint",
-            "week",
-            "scores_text",
-        )
+    ordered = kept.order_by(
+        *_by_course("enrolment__"), _timepoint_rank("timepoint"), "week"
+    ).values_list(
+        *_course_fields("enrolment__"),
+        "timepoint",
+        "week",
+        "scores",
+        *(["bands"] if bands else []),
     )
     attended, minutes = _course_totals(enrolments)
-    at = {column: len(ID_COLUMNS) + len(COURSE_COLUMNS) + n for n, column in enumerate(measures)}
-    blank = [None] * len(measures)
 
     def rows() -> Iterator[list[Any]]:
-        loads, cell_of = orjson.loads, at.get
-        for pseudonym, cohort_id, *rest, scores in ordered.iterator(chunk_size=CHUNK_ROWS):
+        loads = orjson.loads
+        for pseudonym, cohort_id, *rest in ordered.iterator(chunk_size=CHUNK_ROWS):
             name = enrolment_id(pseudonym, cohort_id)
-            out = [name, pseudonym, *rest, attended.get(name, 0), minutes.get(name), *blank]
-            for column, value in loads(scores).items():
-                cell = cell_of(column)
-                if cell is not None and (type(value) in _JSON_NUMBERS or bands):
-                    out[cell] = value
-            yield out
+            values = loads(rest[6])
+            if bands:
+                values.update(loads(rest[7]))
+            yield [
+                name,
+                pseudonym,
+                *rest[:6],
+                attended.get(name, 0),
+                minutes.get(name),
+                *map(values.get, measures),
+            ]
 
     return Table([*ID_COLUMNS, *COURSE_COLUMNS, *measures], rows(), kept.count())
 

@@ -229,13 +229,14 @@ class TimepointScores(models.Model):
     row of the scores export, kept ready so a download reads one row per output row instead of
     merging five or six responses into each (issue 15).
 
-    ``scores`` maps the export's column (``<instrument>_<key>``) to each number and ``*_band``
-    text the responses' scores hold; ``kinds`` maps the same columns to ``"number"`` or
-    ``"text"`` (few distinct values: the exports find their columns from them); ``week`` is the
-    earliest scheduled week of the responses' questionnaires. Written by
-    :mod:`balm.outcomes.score_rows` (a submission adds to its row; amending, importing and
-    erasing rebuild the course's rows from its responses); ``balm manage score_rows --check``
-    compares them with a rebuild.
+    Three JSON objects kept as JSON text, the form the export reads (PostgreSQL turning
+    ``jsonb`` into text for every row cost the export more than the rest of its statements),
+    each keyed by the export's column ``<instrument>_<key>``: ``scores`` the numbers, ``bands``
+    the ``*_band`` texts, ``kinds`` each column's kind (``"number"`` or ``"text"``: few distinct
+    values, from which the export finds its columns). ``week`` is the earliest scheduled week of
+    the responses' questionnaires. Written by :mod:`balm.outcomes.score_rows` (a submission adds
+    to its row; amending, importing and erasing rebuild the course's rows from its responses);
+    ``balm manage score_rows`` compares them with a rebuild.
     """
 
     enrolment = models.ForeignKey(
@@ -243,8 +244,9 @@ class TimepointScores(models.Model):
     )
     timepoint = models.CharField(max_length=20, choices=Timepoint.choices)
     week = models.PositiveSmallIntegerField()
-    scores = models.JSONField(encoder=DjangoJSONEncoder)
-    kinds = models.JSONField(encoder=DjangoJSONEncoder)
+    scores = models.TextField(help_text="JSON: {column: number}")
+    bands = models.TextField(help_text="JSON: {column: band text}")
+    kinds = models.TextField(help_text='JSON: {column: "number" or "text"}')
 
     class Meta:
         constraints = (

@@ -30,30 +30,28 @@ TEXT = "text"
 #: Rebuilt in batches of this many courses (a bounded ``IN`` list and bounded memory).
 BATCH = 500
 
+#: A row's columns: ``(numbers, bands)``, each ``{column: value}``.
+Columns = tuple[dict[str, Any], dict[str, str]]
 
-def columns_of(instrument_id: str, scores: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The columns one response gives its row: ``(values, kinds)``, both keyed by the export's
-    column ``<instrument>_<key>``. Values are the numbers (``true``/``false`` are not) and the
-    ``*_band`` texts of ``scores`` (decoded JSON), the values the scores export can write
-    (``balm.outcomes.export.score_columns`` with and without ``bands``)."""
-    values: dict[str, Any] = {}
-    kinds: dict[str, str] = {}
+
+def columns_of(instrument_id: str, scores: dict[str, Any]) -> Columns:
+    """The columns one response gives its row, keyed by the export's column
+    ``<instrument>_<key>``: the numbers of ``scores`` (decoded JSON; ``true``/``false`` are
+    not numbers) and the texts of its ``*_band`` keys: what the scores export writes without
+    and with ``bands`` (``balm.outcomes.export.score_columns``)."""
+    numbers: dict[str, Any] = {}
+    bands: dict[str, str] = {}
     for key, value in scores.items():
-        kind = value_kind(key, value)
-        if kind is not None:
-            column = f"{instrument_id}_{key}"
-            values[column] = value
-            kinds[column] = kind
-    return values, kinds
+        if type(value) in (int, float):
+            numbers[f"{instrument_id}_{key}"] = value
+        elif type(value) is str and key.endswith("_band"):
+            bands[f"{instrument_id}_{key}"] = value
+    return numbers, bands
 
 
-def value_kind(key: str, value: Any) -> str | None:
-    """``number`` for a number, ``text`` for the text of a ``*_band`` key, else None."""
-    if type(value) in (int, float):
-        return NUMBER
-    if type(value) is str and key.endswith("_band"):
-        return TEXT
-    return None
+def kinds_of(numbers: dict[str, Any], bands: dict[str, str]) -> dict[str, str]:
+    """``{column: "number" or "text"}`` of a row's columns."""
+    return {**dict.fromkeys(numbers, NUMBER), **dict.fromkeys(bands, TEXT)}
 
 
 def _as_stored(scores: dict[str, Any]) -> dict[str, Any]:
@@ -63,10 +61,47 @@ def _as_stored(scores: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-def _table() -> tuple[str, Any]:
+def _insert_sql(*, merge: bool) -> str:
+    """The INSERT of one row (``enrolment_id, timepoint, week`` and the three JSON texts), each
+    JSON text in the database's own form (PostgreSQL's ``jsonb`` text, SQLite's minified JSON)
+    so the same content is the same text whichever way it was written; with ``merge``, into an
+    existing row: its week the earlier, its JSON objects joined (a key in both takes the new
+    value)."""
     from balm.outcomes.models import TimepointScores
 
-    return connection.ops.quote_name(TimepointScores._meta.db_table), connection.ops.quote_name
+    quote = connection.ops.quote_name
+    table = quote(TimepointScores._meta.db_table)
+    texts = [quote(c) for c in ("scores", "bands", "kinds")]
+    if connection.vendor == "postgresql":
+        value, joined, earlier = (
+            "%s::jsonb::text",
+            "({t}.{c}::jsonb || EXCLUDED.{c}::jsonb)::text",
+            "LEAST",
+        )
+    else:  # SQLite: json_patch joins two flat objects (no null values here to delete keys)
+        value, joined, earlier = "json(%s)", "json_patch({t}.{c}, EXCLUDED.{c})", "min"
+    sql = (
+        f"INSERT INTO {table} (enrolment_id, timepoint, week, {', '.join(texts)}) "
+        f"VALUES (%s, %s, %s, {value}, {value}, {value})"
+    )
+    if not merge:
+        return sql
+    sets = ", ".join(
+        [f"week = {earlier}({table}.week, EXCLUDED.week)"]
+        + [f"{c} = {joined.format(t=table, c=c)}" for c in texts]
+    )
+    return f"{sql} ON CONFLICT (enrolment_id, timepoint) DO UPDATE SET {sets}"
+
+
+def _values(
+    enrolment_id: int,
+    timepoint: str,
+    week: int,
+    numbers: dict[str, Any],
+    bands: dict[str, str],
+    kinds: dict[str, str],
+) -> list[Any]:
+    return [enrolment_id, timepoint, week, *(json.dumps(t) for t in (numbers, bands, kinds))]
 
 
 def add_response(
@@ -76,50 +111,32 @@ def add_response(
     the row's week the earlier of the two. One statement; call inside the response's
     transaction. A response of an instrument the row already holds goes through
     :func:`rebuild` instead (an amendment)."""
-    values, kinds = columns_of(instrument_id, _as_stored(scores))
-    table, quote = _table()
-    if connection.vendor == "postgresql":
-        merge, earlier, cast = (
-            "{t}.{c} || EXCLUDED.{c}",
-            "LEAST({t}.week, EXCLUDED.week)",
-            "::jsonb",
-        )
-    else:  # SQLite: json_patch merges two flat objects (no null values here to delete keys)
-        merge, earlier, cast = (
-            "json_patch({t}.{c}, EXCLUDED.{c})",
-            "min({t}.week, EXCLUDED.week)",
-            "",
-        )
-    sets = ", ".join(
-        [f"week = {earlier.format(t=table)}"]
-        + [f"{c} = {merge.format(t=table, c=c)}" for c in (quote("scores"), quote("kinds"))]
-    )
-    sql = (
-        f"INSERT INTO {table} (enrolment_id, timepoint, week, scores, kinds) "
-        f"VALUES (%s, %s, %s, %s{cast}, %s{cast}) "
-        f"ON CONFLICT (enrolment_id, timepoint) DO UPDATE SET {sets}"
-    )
+    numbers, bands = columns_of(instrument_id, _as_stored(scores))
+    row = _values(enrolment_id, timepoint, week, numbers, bands, kinds_of(numbers, bands))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [enrolment_id, timepoint, week, json.dumps(values), json.dumps(kinds)])
+        cursor.execute(_insert_sql(merge=True), row)
 
 
-def merged_rows(
-    responses: Iterable[tuple[int, str, int, str, dict[str, Any]]],
-) -> dict[tuple[int, str], tuple[int, dict[str, Any], dict[str, str]]]:
-    """``{(enrolment id, timepoint): (week, values, kinds)}`` from ``(enrolment id, timepoint,
-    week, instrument id, scores)`` of stored responses in the order they were written: what
-    :func:`add_response` leaves after adding them one by one. Pure."""
-    rows: dict[tuple[int, str], tuple[int, dict[str, Any], dict[str, str]]] = {}
+Merged = dict[tuple[int, str], tuple[int, dict[str, Any], dict[str, str], dict[str, str]]]
+
+
+def merged_rows(responses: Iterable[tuple[int, str, int, str, dict[str, Any]]]) -> Merged:
+    """``{(enrolment id, timepoint): (week, numbers, bands, kinds)}`` from ``(enrolment id,
+    timepoint, week, instrument id, scores)`` of stored responses in the order they were
+    written: what :func:`add_response` leaves after adding them one by one (keys in the same
+    order). Pure."""
+    rows: Merged = {}
     for enrolment_id, timepoint, week, instrument_id, scores in responses:
-        values, kinds = columns_of(instrument_id, scores)
+        numbers, bands = columns_of(instrument_id, scores)
+        kinds = kinds_of(numbers, bands)
         key = (enrolment_id, timepoint)
         held = rows.get(key)
         if held is None:
-            rows[key] = (week, values, kinds)
+            rows[key] = (week, numbers, bands, kinds)
         else:
-            held[1].update(values)
-            held[2].update(kinds)
-            rows[key] = (min(held[0], week), held[1], held[2])
+            for row_part, part in zip(held[1:], (numbers, bands, kinds), strict=True):
+                row_part.update(part)
+            rows[key] = (min(held[0], week), *held[1:])
     return rows
 
 
@@ -154,19 +171,14 @@ def rebuild(enrolment_ids: Iterable[int]) -> int:
     written = 0
     for ids in _batches(enrolment_ids):
         TimepointScores.objects.filter(enrolment_id__in=ids).delete()
-        made = TimepointScores.objects.bulk_create(
-            TimepointScores(
-                enrolment_id=enrolment_id,
-                timepoint=timepoint,
-                week=week,
-                scores=values,
-                kinds=kinds,
-            )
-            for (enrolment_id, timepoint), (week, values, kinds) in merged_rows(
-                _stored_responses(ids)
-            ).items()
-        )
-        written += len(made)
+        rows = [
+            _values(enrolment_id, timepoint, *held)
+            for (enrolment_id, timepoint), held in merged_rows(_stored_responses(ids)).items()
+        ]
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(_insert_sql(merge=False), rows)
+        written += len(rows)
     return written
 
 
@@ -179,10 +191,10 @@ def differences(enrolment_ids: Iterable[int]) -> list[str]:
     for ids in _batches(enrolment_ids):
         expected = merged_rows(_stored_responses(ids))
         stored = {
-            (e, t): (w, s, k)
-            for e, t, w, s, k in TimepointScores.objects.filter(enrolment_id__in=ids).values_list(
-                "enrolment_id", "timepoint", "week", "scores", "kinds"
-            )
+            (e, t): (w, json.loads(s), json.loads(b), json.loads(k))
+            for e, t, w, s, b, k in TimepointScores.objects.filter(
+                enrolment_id__in=ids
+            ).values_list("enrolment_id", "timepoint", "week", "scores", "bands", "kinds")
         }
         for key in sorted(expected.keys() | stored.keys()):
             if key not in stored:

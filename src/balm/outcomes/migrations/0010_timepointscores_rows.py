@@ -1,4 +1,6 @@
 # ruff: noqa: RUF012  (the shape Django makemigrations writes)
+import json
+
 from django.db import migrations
 
 from balm.outcomes.score_rows import merged_rows
@@ -25,10 +27,13 @@ def fill(apps, schema_editor):
                 enrolment_id=enrolment_id,
                 timepoint=timepoint,
                 week=week,
-                scores=values,
-                kinds=kinds,
+                scores=json.dumps(numbers),
+                bands=json.dumps(bands),
+                kinds=json.dumps(kinds),
             )
-            for (enrolment_id, timepoint), (week, values, kinds) in merged_rows(stored).items()
+            for (enrolment_id, timepoint), (week, numbers, bands, kinds) in merged_rows(
+                stored
+            ).items()
         ),
         batch_size=1000,
     )
