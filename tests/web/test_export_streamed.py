@@ -20,6 +20,7 @@ from tests.web import factories
 
 from balm.outcomes import score_rows
 from balm.outcomes.actions import submit_checkin, submit_response
+from balm.outcomes.export import checkins_table, scores_table
 from balm.outcomes.models import Response
 from balm.programmes.models import Enrolment
 from balm.web import downloads
@@ -128,6 +129,33 @@ def test_csv_chunks_neutralise_text_only() -> None:
     rows = [["\tTAB", -3, "\rCR"], ["-dash", -1.5, None], ["plain", 0, "+"]]
     text = b"".join(csv_chunks(columns, iter(rows))).decode()
     assert text == "name,value,note\n'\tTAB,-3,'\rCR\n'-dash,-1.5,\nplain,0,'+\n"
+
+
+def test_csv_chunks_check_only_the_cells_said_to_hold_text() -> None:
+    rows = [["=x", -3, "+y"]]
+    text = b"".join(csv_chunks(["a", "b", "c"], iter(rows), text_cells=(0,))).decode()
+    assert text == "a,b,c\n'=x,-3,+y\n"
+
+
+def test_only_the_text_cells_an_export_names_hold_text(world: Any) -> None:
+    """The cells a table says hold no text (so are not checked for formulas) hold none: every
+    cell of every row of the scores (without bands: with them, every cell is checked) and
+    check-ins exports, with a pseudonym and a group name a spreadsheet would run."""
+    plus = factories.cohort(world.site_a, name="+cmd")
+    enrolment = factories.enrol(factories.participant(world.site_a, FORMULA), plus)
+    _uniform(enrolment, "baseline", 1)
+    _uniform(world.enrolment_p1, "baseline", 2)
+    _checkin(enrolment, 1, 15, "@x")
+    enrolments = Enrolment.objects.filter(cohort__site=world.site_a)
+    tables = [scores_table(enrolments), checkins_table(enrolments, notes=True)]
+    assert scores_table(enrolments, bands=True).text_cells is None
+    for table in tables:
+        assert table.text_cells is not None
+        rows = list(table.rows)
+        assert len(rows) == table.count > 0
+        for row in rows:
+            texts = {n for n, value in enumerate(row) if isinstance(value, str)}
+            assert texts <= set(table.text_cells), [table.columns[n] for n in texts]
 
 
 def test_exports_stream_in_chunks(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -258,11 +258,14 @@ def item_columns(instrument_id: str, answers: dict[str, Any]) -> dict[str, Any]:
 
 class Table(NamedTuple):
     """An export before it is written: its columns and an iterator over its rows (lists in
-    column order, read once). ``rows`` counts the rows the iterator will give."""
+    column order, read once). ``rows`` counts the rows the iterator will give; ``text_cells``
+    are the only cells that can hold text (None: any), the ones a file writer must make safe
+    for spreadsheets (:func:`balm.cells.neutralise_cells`)."""
 
     columns: list[str]
     rows: Iterator[list[Any]]
     count: int
+    text_cells: tuple[int, ...] | None = None
 
 
 def _text_order(expression: Any) -> Any:
@@ -428,7 +431,9 @@ def _kept_scores_table(enrolments: Any, *, bands: bool) -> Table:
                 *map(values.get, measures),
             ]
 
-    return Table([*ID_COLUMNS, *COURSE_COLUMNS, *measures], rows(), kept.count())
+    # The kept numbers are numbers; band texts are text (asked for: any cell may be text).
+    texts = None if bands else tuple(range(ID_COLUMNS.index("week")))
+    return Table([*ID_COLUMNS, *COURSE_COLUMNS, *measures], rows(), kept.count(), texts)
 
 
 def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -> pd.DataFrame:
@@ -520,7 +525,11 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
             slots.fill(out, rest[fixed], loads(rest[fixed + 1]))
             yield out
 
-    return Table([*CHECKIN_ID_COLUMNS, *measures, *tail], rows(), checkins.count())
+    # Measures are filled with numbers only; the fixed columns before the week and the tail
+    # (practice type, note) are text.
+    width = len(CHECKIN_ID_COLUMNS) + len(measures)
+    texts = (*range(CHECKIN_ID_COLUMNS.index("week")), *range(width, width + len(tail)))
+    return Table([*CHECKIN_ID_COLUMNS, *measures, *tail], rows(), checkins.count(), texts)
 
 
 def checkins_frame(enrolments: Any, *, notes: bool = False) -> pd.DataFrame:
