@@ -21,7 +21,7 @@ from tests.web import factories
 from balm.outcomes import score_rows
 from balm.outcomes.actions import submit_checkin, submit_response
 from balm.outcomes.export import checkins_table, scores_table
-from balm.outcomes.models import Response
+from balm.outcomes.models import CheckIn, Response
 from balm.programmes.models import Enrolment
 from balm.web import downloads
 from balm.web.downloads import csv_chunks
@@ -170,3 +170,18 @@ def test_exports_stream_in_chunks(world: Any, monkeypatch: pytest.MonkeyPatch) -
     pieces = list(page.streaming_content)
     assert len(pieces) >= 4
     assert _read(b"".join(pieces))["week"].tolist() == [1, 2, 3]
+
+
+def test_the_database_keeps_each_checkins_practice_minutes(world: Any) -> None:
+    """``CheckIn.practice_minutes`` (a generated column) is the number under
+    ``practice_minutes`` in the scores, whatever writes them, and blank for anything else."""
+    _checkin(world.enrolment_p1, 1, 25, "")
+    checkin = CheckIn.objects.get(enrolment=world.enrolment_p1, week=1)
+    assert checkin.practice_minutes == 25.0
+    for stored, kept in ((12.5, 12.5), (0, 0.0), ("30", None), (True, None), (None, None)):
+        CheckIn.objects.filter(pk=checkin.pk).update(scores={"practice_minutes": stored})
+        checkin.refresh_from_db()
+        assert checkin.practice_minutes == kept, stored
+    CheckIn.objects.filter(pk=checkin.pk).update(scores={"mood": 3})
+    checkin.refresh_from_db()
+    assert checkin.practice_minutes is None

@@ -233,6 +233,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "entry_mode": "keep",
         "client_id": "drop",
         "created_at": "keep",
+        "practice_minutes": "keep",
     },
     "outcomes.safetyalert": {
         "id": "drop",

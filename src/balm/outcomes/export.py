@@ -62,7 +62,7 @@ SOURCE_FIELDS: dict[str, tuple[str, str]] = {
     "checkin_<scale>": ("outcomes.checkin", "scores"),
     "practice_type": ("outcomes.checkin", "practice_type"),
     "sessions_attended": ("programmes.attendance", "mark"),
-    "practice_minutes": ("outcomes.checkin", "scores"),
+    "practice_minutes": ("outcomes.checkin", "practice_minutes"),
     "<instrument>_<item>": ("outcomes.response", "answers"),
     "<step>_on": ("programmes.enrolmentstatuschange", "on"),
     "session": ("programmes.session", "number"),
@@ -354,12 +354,12 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
 
     def rows() -> Iterator[tuple[Any, ...]]:
         loads = orjson.loads
-        for pseudonym, cohort_id, *rest, scores in ordered.iterator(chunk_size=CHUNK_ROWS):
+        for pseudonym, cohort_id, *rest, scores in _streamed(ordered):
             yield (enrolment_id(pseudonym, cohort_id), pseudonym, *rest, loads(scores))
 
     def rows_with_items() -> Iterator[tuple[Any, ...]]:
         loads = orjson.loads
-        for pseudonym, cohort_id, *rest, scores, answers in ordered.iterator(chunk_size=CHUNK_ROWS):
+        for pseudonym, cohort_id, *rest, scores, answers in _streamed(ordered):
             name = enrolment_id(pseudonym, cohort_id)
             yield (name, pseudonym, *rest, loads(scores), loads(answers))
 
@@ -377,6 +377,17 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
 
 #: Rows fetched from the database at a time by the streamed exports.
 CHUNK_ROWS = 2000
+
+
+def _streamed(rows: Any) -> Iterator[Any]:
+    """The rows of a query from a server-side cursor, inside a transaction: PostgreSQL then
+    sends them as it makes them. Outside one, Django declares the cursor ``WITH HOLD``, and
+    PostgreSQL makes and stores every row (to disk, for a site's years) before the first is
+    sent. Read only; a download stopped half-way rolls back nothing."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        yield from rows.iterator(chunk_size=CHUNK_ROWS)
 
 
 def _timepoint_rank(field: str) -> Any:
@@ -417,7 +428,7 @@ def _kept_scores_table(enrolments: Any, *, bands: bool) -> Table:
 
     def rows() -> Iterator[list[Any]]:
         loads = orjson.loads
-        for pseudonym, cohort_id, *rest in ordered.iterator(chunk_size=CHUNK_ROWS):
+        for pseudonym, cohort_id, *rest in _streamed(ordered):
             name = enrolment_id(pseudonym, cohort_id)
             values = loads(rest[6])
             if bands:
@@ -445,9 +456,8 @@ def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -
 def _course_totals(enrolments: Any) -> tuple[dict[str, int], dict[str, float]]:
     """Per ``enrolment`` column value: sessions marked present; home-practice minutes (only
     courses with a number of minutes in some check-in). Counted and summed by the database."""
-    from django.db.models import Count
+    from django.db.models import Count, Sum
 
-    from balm.outcomes.jsonsql import json_number_sums
     from balm.outcomes.models import CheckIn
     from balm.programmes.models import Attendance, Enrolment
 
@@ -467,10 +477,13 @@ def _course_totals(enrolments: Any) -> tuple[dict[str, int], dict[str, float]]:
     ):
         attended[names[pk]] = attended.get(names[pk], 0) + n
     minutes: dict[str, float] = {}
-    sums = json_number_sums(
-        CheckIn.objects.filter(enrolment__in=enrolments), "scores", "practice_minutes", "enrolment"
-    )
-    for pk, total in sums.items():
+    for pk, total in (
+        CheckIn.objects.filter(enrolment__in=enrolments, practice_minutes__isnull=False)
+        .values("enrolment_id")
+        .annotate(total=Sum("practice_minutes"))
+        .values_list("enrolment_id", "total")
+        .order_by()
+    ):
         minutes[names[pk]] = minutes.get(names[pk], 0.0) + total
     return attended, minutes
 
@@ -519,7 +532,7 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     def rows() -> Iterator[list[Any]]:
         fixed = len(CHECKIN_ID_COLUMNS) - 2  # the pseudonym and cohort id become two columns
         loads = orjson.loads
-        for pseudonym, cohort_id, *rest in ordered.iterator(chunk_size=CHUNK_ROWS):
+        for pseudonym, cohort_id, *rest in _streamed(ordered):
             out = [enrolment_id(pseudonym, cohort_id), pseudonym, *rest[:fixed], *blank]
             out += rest[fixed + 2 :]
             slots.fill(out, rest[fixed], loads(rest[fixed + 1]))

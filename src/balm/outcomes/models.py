@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from balm.outcomes.jsonsql import JsonNumber
 from balm.outcomes.status import AssessmentStatus, assessment_status
 from balm.programmes.templates import Timepoint
 
@@ -309,6 +310,13 @@ class CheckIn(models.Model):
     entry_mode = models.CharField(max_length=30, choices=EntryMode.choices)
     client_id = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    practice_minutes = models.GeneratedField(
+        expression=JsonNumber("scores", "practice_minutes"),
+        output_field=models.FloatField(),
+        db_persist=True,
+        help_text="The home-practice minutes of its scores, kept by the database (blank when "
+        "they hold no number): the exports sum them per course.",
+    )
 
     class Meta:
         ordering = ("enrolment", "week")
