@@ -324,19 +324,18 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     answer as ``<instrument>_<item>``."""
     if not items:
         return _kept_scores_table(enrolments, bands=bands)
-
+    # The answers are not kept merged: with items, the responses are merged as they are read.
     from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import Response
 
     # No default ordering: in the key and count queries it was a sort of every response.
     responses = Response.objects.filter(assessment__enrolment__in=enrolments).order_by()
     columns = _columns_of(json_keys(responses, "scores", "instrument_id"), bands=bands)
-    if items:
-        columns |= _columns_of(json_keys(responses, "answers", "instrument_id"), bands=False)
+    columns |= _columns_of(json_keys(responses, "answers", "instrument_id"), bands=False)
     measures = sorted(columns)
     enrolment = "assessment__enrolment__"
     ordered = (
-        responses.annotate(**_as_text("scores", *(["answers"] if items else [])))
+        responses.annotate(**_as_text("scores", "answers"))
         .order_by(
             *_by_course(enrolment), _timepoint_rank("assessment__timepoint"), "assessment__week"
         )
@@ -346,18 +345,13 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
             "assessment__week",
             "instrument_id",
             "scores_text",
-            *(["answers_text"] if items else []),
+            "answers_text",
         )
     )
     count = responses.values(f"{enrolment}id", "assessment__timepoint").distinct().count()
     attended, minutes = _course_totals(enrolments)
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        loads = orjson.loads
-        for pseudonym, cohort_id, *rest, scores in _streamed(ordered):
-            yield (enrolment_id(pseudonym, cohort_id), pseudonym, *rest, loads(scores))
-
-    def rows_with_items() -> Iterator[tuple[Any, ...]]:
         loads = orjson.loads
         for pseudonym, cohort_id, *rest, scores, answers in _streamed(ordered):
             name = enrolment_id(pseudonym, cohort_id)
@@ -366,13 +360,8 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     def totals(key: str) -> tuple[int, float | None]:
         return attended.get(key, 0), minutes.get(key)
 
-    return Table(
-        [*ID_COLUMNS, *COURSE_COLUMNS, *measures],
-        _merge_scores(
-            (rows_with_items if items else rows)(), measures, totals, bands=bands, items=items
-        ),
-        count,
-    )
+    merged = _merge_scores(rows(), measures, totals, bands=bands, items=True)
+    return Table([*ID_COLUMNS, *COURSE_COLUMNS, *measures], merged, count)
 
 
 #: Rows fetched from the database at a time by the streamed exports.
