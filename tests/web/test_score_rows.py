@@ -12,6 +12,7 @@ import importlib
 import json
 from typing import Any
 
+import pandas as pd
 import pytest
 from django.apps import apps
 from django.core.management import call_command
@@ -21,7 +22,7 @@ from tests.web import factories
 from balm.accounts.erasure import erase_participant
 from balm.outcomes import score_rows
 from balm.outcomes.actions import amend_response, submit_response
-from balm.outcomes.export import ID_COLUMNS, enrolment_id, score_columns, scores_frame, tidy_scores
+from balm.outcomes.export import ID_COLUMNS, enrolment_id, scores_frame, tidy_scores
 from balm.outcomes.models import Response, TimepointScores
 from balm.programmes.models import Enrolment
 
@@ -56,23 +57,6 @@ def _all_courses() -> list[int]:
     return list(Enrolment.objects.values_list("pk", flat=True))
 
 
-def test_columns_of_keeps_what_the_export_can_write() -> None:
-    """Every kind of JSON value: numbers, and text only under a ``*_band`` key."""
-    scores = {"a": 1, "b": 2.5, "c": True, "d": False, "e": "x", "f_band": "mild", "g": None}
-    scores |= {"h_band": 4, "i": [1], "j": {"k": 1}}
-    numbers, bands = score_rows.columns_of("m", scores)
-    assert numbers == {"m_a": 1, "m_b": 2.5, "m_h_band": 4}
-    assert bands == {"m_f_band": "mild"}
-    assert score_rows.kinds_of(numbers, bands) == {
-        "m_a": "number",
-        "m_b": "number",
-        "m_h_band": "number",
-        "m_f_band": "text",
-    }
-    assert numbers == score_columns("m", scores, bands=False)
-    assert numbers | bands == score_columns("m", scores, bands=True)
-
-
 def test_a_submission_adds_its_columns_to_its_row(world: Any) -> None:
     p1 = world.enrolment_p1
     _submit(p1, "phq9", "baseline", PHQ_ALL_1)
@@ -85,11 +69,15 @@ def test_a_submission_adds_its_columns_to_its_row(world: Any) -> None:
         "gad7_total": 14,
         "gad7_total_band": "moderate",
     }
+    items = {**{f"phq9_q{i}": 1 for i in range(1, 10)}, **{f"gad7_q{i}": 2 for i in range(1, 8)}}
+    assert json.loads(row.answers) == items
     assert json.loads(row.kinds) == {
         "phq9_total": "number",
         "phq9_total_band": "text",
+        **dict.fromkeys((c for c in items if c.startswith("phq9")), "item"),
         "gad7_total": "number",
         "gad7_total_band": "text",
+        **dict.fromkeys((c for c in items if c.startswith("gad7")), "item"),
     }
     weeks = p1.assessments.filter(timepoint="baseline", instrument_id__in=["phq9", "gad7"])
     assert row.week == min(weeks.values_list("week", flat=True))
@@ -207,3 +195,31 @@ def test_the_export_holds_what_merging_the_responses_gives(world: Any, bands: bo
     assert got.astype(object).where(got.notna(), None).values.tolist() == (
         expected.astype(object).where(expected.notna(), None).values.tolist()
     )
+
+
+def test_the_item_columns_are_each_responses_numeric_answers(world: Any) -> None:
+    """``?items=1``: each course and timepoint's row holds every numeric answer of its
+    responses as ``<instrument>_<item>``, read here from the responses themselves; a blank item
+    stays blank."""
+    p1, p2 = world.enrolment_p1, world.enrolment_p2
+    _submit(p1, "phq9", "baseline", {**PHQ_ALL_1, "q9": None})
+    _submit(p1, "gad7", "end", GAD_ALL_2)
+    _submit(p2, "gad7", "baseline", {f"q{i}": i % 4 for i in range(1, 8)})
+    frame = scores_frame(Enrolment.objects.filter(pk__in=[p1.pk, p2.pk]), items=True)
+    expected: dict[tuple[str, str], dict[str, Any]] = {}
+    for response in Response.objects.select_related("assessment__enrolment__participant"):
+        enrolment = response.assessment.enrolment
+        key = (
+            enrolment_id(enrolment.participant.pseudonym, enrolment.cohort_id),
+            response.assessment.timepoint,
+        )
+        for item, value in response.answers.items():
+            if isinstance(value, int | float):
+                expected.setdefault(key, {})[f"{response.instrument_id}_{item}"] = value
+    item_columns = sorted({c for answers in expected.values() for c in answers})
+    assert "phq9_q9" not in item_columns  # blank in the only PHQ-9: no column at all
+    assert set(item_columns) <= set(frame.columns)
+    for row in frame.itertuples(index=False):
+        key = (row.enrolment, row.timepoint)
+        got = {c: getattr(row, c) for c in item_columns if not pd.isna(getattr(row, c))}
+        assert got == expected[key], key

@@ -214,6 +214,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "week": "keep",
         "scores": "keep",
         "bands": "keep",
+        "answers": "keep",
         "kinds": "keep",
     },
     "outcomes.draft": {"id": "drop", "assessment": "drop", "answers": "drop", "updated_at": "drop"},

@@ -271,6 +271,7 @@ def record_submission(
                 week=assessment.week,
                 instrument_id=response.instrument_id,
                 scores=response.scores,
+                answers=response.answers,
             )
             if online:
                 _delete_draft(assessment.pk)

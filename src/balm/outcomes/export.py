@@ -26,7 +26,7 @@ is computed here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 import orjson
@@ -162,40 +162,6 @@ class _Slots:
                 out[cell] = value
 
 
-def _merge_scores(
-    rows: Iterable[tuple[Any, ...]],
-    measures: list[str],
-    totals: Callable[[str], tuple[int, float | None]],
-    *,
-    bands: bool,
-    items: bool = False,
-) -> Iterator[list[Any]]:
-    """One output row per run of ``(enrolment, timepoint)`` in ``rows`` (already in export
-    order): ``(*ID_COLUMNS, instrument, scores)`` tuples (with ``items``, then ``answers``)
-    merged, the week the earliest; an item's numeric answer takes the cell of a scale of
-    the same name."""
-    at = {column: len(ID_COLUMNS) + len(COURSE_COLUMNS) + n for n, column in enumerate(measures)}
-    scales = _Slots(at, bands=bands)
-    answers = _Slots(at, bands=False)
-    blank = [None] * len(measures)
-    width = len(ID_COLUMNS)
-    key: tuple[Any, Any] | None = None
-    out: list[Any] = []
-    for row in rows:
-        if (row[0], row[6]) != key:
-            if key is not None:
-                yield out
-            key = (row[0], row[6])
-            out = [*row[:width], *totals(row[0]), *blank]
-        elif row[7] < out[7]:
-            out[7] = row[7]
-        scales.fill(out, row[width], row[width + 1])
-        if items:
-            answers.fill(out, row[width], row[width + 2])
-    if key is not None:
-        yield out
-
-
 def _as_text(*fields: str) -> dict[str, Any]:
     """``<field>_text``: a JSON field as the text the database holds, decoded by the export
     with orjson (the ORM's decoding per row was most of the streamed exports' Python time;
@@ -248,12 +214,6 @@ def tidy_scores(rows: Iterable[dict[str, Any]], *, bands: bool = False) -> pd.Da
     frame = pd.DataFrame(merged, columns=[*ID_COLUMNS, *measures])
     frame["week"] = frame["week"].astype("int64")
     return frame
-
-
-def item_columns(instrument_id: str, answers: dict[str, Any]) -> dict[str, Any]:
-    """``{"<instrument>_<item>": weight}`` for the numeric answers as given (a blank item is
-    absent, never 0). Pure."""
-    return {f"{instrument_id}_{k}": v for k, v in answers.items() if _is_number(v)}
 
 
 class Table(NamedTuple):
@@ -321,47 +281,46 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     cohort, participant, enrolment, timepoint) in constant memory; with the course's
     ``sessions_attended`` (sessions marked present) and ``practice_minutes`` (home practice
     summed over its check-ins, blank when it sent none), and with ``items`` each item's
-    answer as ``<instrument>_<item>``."""
-    if not items:
-        return _kept_scores_table(enrolments, bands=bands)
-    # The answers are not kept merged: with items, the responses are merged as they are read.
-    from balm.outcomes.jsonsql import json_keys
-    from balm.outcomes.models import Response
+    answer as ``<instrument>_<item>``.
 
-    # No default ordering: in the key and count queries it was a sort of every response.
-    responses = Response.objects.filter(assessment__enrolment__in=enrolments).order_by()
-    columns = _columns_of(json_keys(responses, "scores", "instrument_id"), bands=bands)
-    columns |= _columns_of(json_keys(responses, "answers", "instrument_id"), bands=False)
+    Read from the rows kept merged as the responses were written
+    (:mod:`balm.outcomes.score_rows`): one stored row per output row. The columns come from
+    the rows' few distinct ``kinds``; a cell holds what :func:`score_columns` gives (numbers;
+    with ``bands`` the band texts) or the item's numeric answer."""
+    from balm.outcomes.models import TimepointScores
+    from balm.outcomes.score_rows import ITEM, NUMBER, TEXT
+
+    kept = TimepointScores.objects.filter(enrolment__in=enrolments).order_by()
+    wanted = {NUMBER, *([TEXT] if bands else []), *([ITEM] if items else [])}
+    columns: set[str] = set()
+    for kinds in kept.values_list("kinds", flat=True).distinct():
+        columns.update(c for c, kind in orjson.loads(kinds).items() if kind in wanted)
     measures = sorted(columns)
-    enrolment = "assessment__enrolment__"
-    ordered = (
-        responses.annotate(**_as_text("scores", "answers"))
-        .order_by(
-            *_by_course(enrolment), _timepoint_rank("assessment__timepoint"), "assessment__week"
-        )
-        .values_list(
-            *_course_fields(enrolment),
-            "assessment__timepoint",
-            "assessment__week",
-            "instrument_id",
-            "scores_text",
-            "answers_text",
-        )
-    )
-    count = responses.values(f"{enrolment}id", "assessment__timepoint").distinct().count()
+    texts = ["scores", *(["bands"] if bands else []), *(["answers"] if items else [])]
+    ordered = kept.order_by(
+        *_by_course("enrolment__"), _timepoint_rank("timepoint"), "week"
+    ).values_list(*_course_fields("enrolment__"), "timepoint", "week", *texts)
     attended, minutes = _course_totals(enrolments)
 
-    def rows() -> Iterator[tuple[Any, ...]]:
+    def rows() -> Iterator[list[Any]]:
         loads = orjson.loads
-        for pseudonym, cohort_id, *rest, scores, answers in _streamed(ordered):
+        for pseudonym, cohort_id, *rest in _streamed(ordered):
             name = enrolment_id(pseudonym, cohort_id)
-            yield (name, pseudonym, *rest, loads(scores), loads(answers))
+            values = loads(rest[6])
+            for more in rest[7:]:  # band texts, then answers (an item never shares a scale's name)
+                values.update(loads(more))
+            yield [
+                name,
+                pseudonym,
+                *rest[:6],
+                attended.get(name, 0),
+                minutes.get(name),
+                *map(values.get, measures),
+            ]
 
-    def totals(key: str) -> tuple[int, float | None]:
-        return attended.get(key, 0), minutes.get(key)
-
-    merged = _merge_scores(rows(), measures, totals, bands=bands, items=True)
-    return Table([*ID_COLUMNS, *COURSE_COLUMNS, *measures], merged, count)
+    # The kept numbers and answers are numbers; band texts are text (asked for: any cell may be).
+    text_cells = None if bands else tuple(range(ID_COLUMNS.index("week")))
+    return Table([*ID_COLUMNS, *COURSE_COLUMNS, *measures], rows(), kept.count(), text_cells)
 
 
 #: Rows fetched from the database at a time by the streamed exports.
@@ -388,52 +347,6 @@ def _timepoint_rank(field: str) -> Any:
         default=Value(len(TIMEPOINT_ORDER)),
         output_field=IntegerField(),
     )
-
-
-def _kept_scores_table(enrolments: Any, *, bands: bool) -> Table:
-    """:func:`scores_table` without items, read from the rows kept merged as the responses were
-    written (:mod:`balm.outcomes.score_rows`): one stored row per output row, its numbers (and
-    with ``bands`` its band texts) as JSON text keyed by column. The columns come from the
-    rows' few distinct ``kinds``: the numbers', and with ``bands`` the band texts', as
-    :func:`score_columns` writes them."""
-    from balm.outcomes.models import TimepointScores
-    from balm.outcomes.score_rows import NUMBER
-
-    kept = TimepointScores.objects.filter(enrolment__in=enrolments).order_by()
-    columns: set[str] = set()
-    for kinds in kept.values_list("kinds", flat=True).distinct():
-        columns.update(c for c, kind in orjson.loads(kinds).items() if bands or kind == NUMBER)
-    measures = sorted(columns)
-    ordered = kept.order_by(
-        *_by_course("enrolment__"), _timepoint_rank("timepoint"), "week"
-    ).values_list(
-        *_course_fields("enrolment__"),
-        "timepoint",
-        "week",
-        "scores",
-        *(["bands"] if bands else []),
-    )
-    attended, minutes = _course_totals(enrolments)
-
-    def rows() -> Iterator[list[Any]]:
-        loads = orjson.loads
-        for pseudonym, cohort_id, *rest in _streamed(ordered):
-            name = enrolment_id(pseudonym, cohort_id)
-            values = loads(rest[6])
-            if bands:
-                values.update(loads(rest[7]))
-            yield [
-                name,
-                pseudonym,
-                *rest[:6],
-                attended.get(name, 0),
-                minutes.get(name),
-                *map(values.get, measures),
-            ]
-
-    # The kept numbers are numbers; band texts are text (asked for: any cell may be text).
-    texts = None if bands else tuple(range(ID_COLUMNS.index("week")))
-    return Table([*ID_COLUMNS, *COURSE_COLUMNS, *measures], rows(), kept.count(), texts)
 
 
 def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -> pd.DataFrame:

@@ -230,14 +230,16 @@ class TimepointScores(models.Model):
     row of the scores export, kept ready so a download reads one row per output row instead of
     merging five or six responses into each (issue 15).
 
-    Three JSON objects kept as JSON text, the form the export reads (PostgreSQL turning
-    ``jsonb`` into text for every row cost the export more than the rest of its statements),
-    each keyed by the export's column ``<instrument>_<key>``: ``scores`` the numbers, ``bands``
-    the ``*_band`` texts, ``kinds`` each column's kind (``"number"`` or ``"text"``: few distinct
-    values, from which the export finds its columns). ``week`` is the earliest scheduled week of
-    the responses' questionnaires. Written by :mod:`balm.outcomes.score_rows` (a submission adds
-    to its row; amending, importing and erasing rebuild the course's rows from its responses);
-    ``balm manage score_rows`` compares them with a rebuild.
+    JSON objects kept as JSON text, the form the export reads (PostgreSQL turning ``jsonb``
+    into text for every row cost the export more than the rest of its statements), each keyed
+    by the export's column: ``scores`` the numbers and ``bands`` the ``*_band`` texts
+    (``<instrument>_<scale>``), ``answers`` the numeric answers (``<instrument>_<item>``; the
+    catalogue keeps item and scale names apart), ``kinds`` each column's kind (``"number"``,
+    ``"text"`` or ``"item"``: few distinct values, from which the export finds its columns).
+    ``week`` is the earliest scheduled week of the responses' questionnaires. Written by
+    :mod:`balm.outcomes.score_rows` (a submission adds to its row; amending, importing and
+    erasing rebuild the course's rows from its responses); ``balm manage score_rows`` compares
+    them with a rebuild.
     """
 
     enrolment = models.ForeignKey(
@@ -247,6 +249,7 @@ class TimepointScores(models.Model):
     week = models.PositiveSmallIntegerField()
     scores = models.TextField(help_text="JSON: {column: number}")
     bands = models.TextField(help_text="JSON: {column: band text}")
+    answers = models.TextField(help_text="JSON: {column: numeric answer}")
     kinds = models.TextField(help_text='JSON: {column: "number" or "text"}')
 
     class Meta:

@@ -26,19 +26,21 @@ from django.db import connection
 
 NUMBER = "number"
 TEXT = "text"
+ITEM = "item"
 
 #: Rebuilt in batches of this many courses (a bounded ``IN`` list and bounded memory).
 BATCH = 500
 
-#: A row's columns: ``(numbers, bands)``, each ``{column: value}``.
-Columns = tuple[dict[str, Any], dict[str, str]]
+#: A response's (or a row's) columns: ``(numbers, bands, answers)``, each ``{column: value}``.
+Columns = tuple[dict[str, Any], dict[str, str], dict[str, Any]]
 
 
-def columns_of(instrument_id: str, scores: dict[str, Any]) -> Columns:
+def columns_of(instrument_id: str, scores: dict[str, Any], answers: dict[str, Any]) -> Columns:
     """The columns one response gives its row, keyed by the export's column
     ``<instrument>_<key>``: the numbers of ``scores`` (decoded JSON; ``true``/``false`` are
-    not numbers) and the texts of its ``*_band`` keys: what the scores export writes without
-    and with ``bands`` (``balm.outcomes.export.score_columns``)."""
+    not numbers), the texts of its ``*_band`` keys, and the numeric ``answers`` (a blank item
+    is absent, never 0): what the scores export writes, with ``bands`` and ``items`` asked for
+    or not (``balm.outcomes.export.score_columns``)."""
     numbers: dict[str, Any] = {}
     bands: dict[str, str] = {}
     for key, value in scores.items():
@@ -46,18 +48,25 @@ def columns_of(instrument_id: str, scores: dict[str, Any]) -> Columns:
             numbers[f"{instrument_id}_{key}"] = value
         elif type(value) is str and key.endswith("_band"):
             bands[f"{instrument_id}_{key}"] = value
-    return numbers, bands
+    items = {f"{instrument_id}_{k}": v for k, v in answers.items() if type(v) in (int, float)}
+    return numbers, bands, items
 
 
-def kinds_of(numbers: dict[str, Any], bands: dict[str, str]) -> dict[str, str]:
-    """``{column: "number" or "text"}`` of a row's columns."""
-    return {**dict.fromkeys(numbers, NUMBER), **dict.fromkeys(bands, TEXT)}
+def kinds_of(
+    numbers: dict[str, Any], bands: dict[str, str], answers: dict[str, Any]
+) -> dict[str, str]:
+    """``{column: "number", "text" or "item"}`` of a row's columns."""
+    return {
+        **dict.fromkeys(numbers, NUMBER),
+        **dict.fromkeys(bands, TEXT),
+        **dict.fromkeys(answers, ITEM),
+    }
 
 
-def _as_stored(scores: dict[str, Any]) -> dict[str, Any]:
-    """``scores`` as the JSON column gives them back (a Decimal is stored as text, so it is no
-    number there): the row must hold what a rebuild from the stored responses would."""
-    decoded: dict[str, Any] = json.loads(json.dumps(scores, cls=DjangoJSONEncoder))
+def _as_stored(document: dict[str, Any]) -> dict[str, Any]:
+    """Scores or answers as the JSON column gives them back (a Decimal is stored as text, so
+    it is no number there): the row must hold what a rebuild from the stored responses would."""
+    decoded: dict[str, Any] = json.loads(json.dumps(document, cls=DjangoJSONEncoder))
     return decoded
 
 
@@ -71,7 +80,7 @@ def _insert_sql(*, merge: bool) -> str:
 
     quote = connection.ops.quote_name
     table = quote(TimepointScores._meta.db_table)
-    texts = [quote(c) for c in ("scores", "bands", "kinds")]
+    texts = [quote(c) for c in TEXT_FIELDS]
     if connection.vendor == "postgresql":
         value, joined, earlier = (
             "%s::jsonb::text",
@@ -82,7 +91,7 @@ def _insert_sql(*, merge: bool) -> str:
         value, joined, earlier = "json(%s)", "json_patch({t}.{c}, EXCLUDED.{c})", "min"
     sql = (
         f"INSERT INTO {table} (enrolment_id, timepoint, week, {', '.join(texts)}) "
-        f"VALUES (%s, %s, %s, {value}, {value}, {value})"
+        f"VALUES (%s, %s, %s, {', '.join([value] * len(texts))})"
     )
     if not merge:
         return sql
@@ -93,54 +102,59 @@ def _insert_sql(*, merge: bool) -> str:
     return f"{sql} ON CONFLICT (enrolment_id, timepoint) DO UPDATE SET {sets}"
 
 
-def _values(
-    enrolment_id: int,
-    timepoint: str,
-    week: int,
-    numbers: dict[str, Any],
-    bands: dict[str, str],
-    kinds: dict[str, str],
-) -> list[Any]:
-    return [enrolment_id, timepoint, week, *(json.dumps(t) for t in (numbers, bands, kinds))]
+#: The JSON text fields of a row, in the order :func:`_values` gives them.
+TEXT_FIELDS = ("scores", "bands", "answers", "kinds")
+
+
+def _values(enrolment_id: int, timepoint: str, week: int, *documents: dict[str, Any]) -> list[Any]:
+    """A row's values: ids, week and the JSON texts of :data:`TEXT_FIELDS`."""
+    return [enrolment_id, timepoint, week, *(json.dumps(d) for d in documents)]
 
 
 def add_response(
-    *, enrolment_id: int, timepoint: str, week: int, instrument_id: str, scores: dict[str, Any]
+    *,
+    enrolment_id: int,
+    timepoint: str,
+    week: int,
+    instrument_id: str,
+    scores: dict[str, Any],
+    answers: dict[str, Any],
 ) -> None:
     """Add a new response's columns to the row of its course and timepoint (creating the row),
     the row's week the earlier of the two. One statement; call inside the response's
     transaction. A response of an instrument the row already holds goes through
     :func:`rebuild` instead (an amendment)."""
-    numbers, bands = columns_of(instrument_id, _as_stored(scores))
-    row = _values(enrolment_id, timepoint, week, numbers, bands, kinds_of(numbers, bands))
+    columns = columns_of(instrument_id, _as_stored(scores), _as_stored(answers))
+    row = _values(enrolment_id, timepoint, week, *columns, kinds_of(*columns))
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(merge=True), row)
 
 
-Merged = dict[tuple[int, str], tuple[int, dict[str, Any], dict[str, str], dict[str, str]]]
+Merged = dict[tuple[int, str], tuple[Any, ...]]
+Stored = tuple[int, str, int, str, dict[str, Any], dict[str, Any]]
 
 
-def merged_rows(responses: Iterable[tuple[int, str, int, str, dict[str, Any]]]) -> Merged:
-    """``{(enrolment id, timepoint): (week, numbers, bands, kinds)}`` from ``(enrolment id,
-    timepoint, week, instrument id, scores)`` of stored responses in the order they were
-    written: what :func:`add_response` leaves after adding them one by one (keys in the same
-    order). Pure."""
+def merged_rows(responses: Iterable[Stored]) -> Merged:
+    """``{(enrolment id, timepoint): (week, numbers, bands, answers, kinds)}`` from
+    ``(enrolment id, timepoint, week, instrument id, scores, answers)`` of stored responses in
+    the order they were written: what :func:`add_response` leaves after adding them one by one
+    (keys in the same order). Pure."""
     rows: Merged = {}
-    for enrolment_id, timepoint, week, instrument_id, scores in responses:
-        numbers, bands = columns_of(instrument_id, scores)
-        kinds = kinds_of(numbers, bands)
+    for enrolment_id, timepoint, week, instrument_id, scores, answers in responses:
+        columns = columns_of(instrument_id, scores, answers)
+        parts = (*columns, kinds_of(*columns))
         key = (enrolment_id, timepoint)
         held = rows.get(key)
         if held is None:
-            rows[key] = (week, numbers, bands, kinds)
+            rows[key] = (week, *parts)
         else:
-            for row_part, part in zip(held[1:], (numbers, bands, kinds), strict=True):
+            for row_part, part in zip(held[1:], parts, strict=True):
                 row_part.update(part)
             rows[key] = (min(held[0], week), *held[1:])
     return rows
 
 
-def _stored_responses(enrolment_ids: list[int]) -> Iterator[tuple[int, str, int, str, Any]]:
+def _stored_responses(enrolment_ids: list[int]) -> Iterator[Stored]:
     from balm.outcomes.models import Response
 
     return iter(
@@ -152,6 +166,7 @@ def _stored_responses(enrolment_ids: list[int]) -> Iterator[tuple[int, str, int,
             "assessment__week",
             "instrument_id",
             "scores",
+            "answers",
         )
     )
 
@@ -191,10 +206,10 @@ def differences(enrolment_ids: Iterable[int]) -> list[str]:
     for ids in _batches(enrolment_ids):
         expected = merged_rows(_stored_responses(ids))
         stored = {
-            (e, t): (w, json.loads(s), json.loads(b), json.loads(k))
-            for e, t, w, s, b, k in TimepointScores.objects.filter(
-                enrolment_id__in=ids
-            ).values_list("enrolment_id", "timepoint", "week", "scores", "bands", "kinds")
+            (e, t): (w, *(json.loads(text) for text in texts))
+            for e, t, w, *texts in TimepointScores.objects.filter(enrolment_id__in=ids).values_list(
+                "enrolment_id", "timepoint", "week", *TEXT_FIELDS
+            )
         }
         for key in sorted(expected.keys() | stored.keys()):
             if key not in stored:

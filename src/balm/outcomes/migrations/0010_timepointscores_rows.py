@@ -18,6 +18,7 @@ def fill(apps, schema_editor):
             "assessment__week",
             "instrument_id",
             "scores",
+            "answers",
         )
         .iterator(chunk_size=2000)
     )
@@ -29,9 +30,10 @@ def fill(apps, schema_editor):
                 week=week,
                 scores=json.dumps(numbers),
                 bands=json.dumps(bands),
+                answers=json.dumps(answers),
                 kinds=json.dumps(kinds),
             )
-            for (enrolment_id, timepoint), (week, numbers, bands, kinds) in merged_rows(
+            for (enrolment_id, timepoint), (week, numbers, bands, answers, kinds) in merged_rows(
                 stored
             ).items()
         ),
