@@ -6,7 +6,7 @@ asked; true/false are not numbers); answers are their own columns, blanks stay b
 from __future__ import annotations
 
 from balm.outcomes.export import score_columns
-from balm.outcomes.score_rows import columns_of, kinds_of, merged_rows
+from balm.outcomes.score_rows import columns_of, items_of, kinds_of, merged_rows
 
 
 def test_numbers_band_text_and_answers_land_in_their_columns() -> None:
@@ -17,7 +17,7 @@ def test_numbers_band_text_and_answers_land_in_their_columns() -> None:
     ]
     merged = merged_rows(rows)
     assert list(merged) == [(7, "baseline"), (7, "end")]
-    week, numbers, bands, answers, kinds = merged[7, "baseline"]
+    week, numbers, bands, answers, kinds, items = merged[7, "baseline"]
     assert week == 1  # the earliest of the timepoint's questionnaires
     assert numbers == {"phq9_total": 12, "gad7_total": 7.5, "gad7_unknown": 3}
     assert bands == {"phq9_total_band": "moderate"}
@@ -27,9 +27,9 @@ def test_numbers_band_text_and_answers_land_in_their_columns() -> None:
         "phq9_total_band": "text",
         "gad7_total": "number",
         "gad7_unknown": "number",
-        "gad7_q1": "item",
     }
-    assert merged[7, "end"] == (12, {"phq9_total": 4}, {}, {}, {"phq9_total": "number"})
+    assert items == {"gad7": ["q1"]}
+    assert merged[7, "end"] == (12, {"phq9_total": 4}, {}, {}, {"phq9_total": "number"}, {})
 
 
 def test_the_same_cells_as_score_columns() -> None:
@@ -48,10 +48,11 @@ def test_the_same_cells_as_score_columns() -> None:
     )
     assert numbers | bands == score_columns("m", scores, bands=True)
     assert answers == {"m_q1": 1}
-    assert kinds_of(numbers, bands, answers) == {
+    assert kinds_of(numbers, bands) == {
         "m_a": "number",
         "m_b": "number",
         "m_h_band": "number",
         "m_f_band": "text",
-        "m_q1": "item",
     }
+    assert items_of("m", {"q1": 1, "q2": True, "q3": "2", "q4": 0.5}) == {"m": ["q1", "q4"]}
+    assert items_of("m", {"q1": None}) == {}

@@ -216,6 +216,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "bands": "keep",
         "answers": "keep",
         "kinds": "keep",
+        "items": "keep",
     },
     "outcomes.draft": {"id": "drop", "assessment": "drop", "answers": "drop", "updated_at": "drop"},
     "outcomes.checkin": {

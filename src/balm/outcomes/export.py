@@ -288,13 +288,16 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     the rows' few distinct ``kinds``; a cell holds what :func:`score_columns` gives (numbers;
     with ``bands`` the band texts) or the item's numeric answer."""
     from balm.outcomes.models import TimepointScores
-    from balm.outcomes.score_rows import ITEM, NUMBER, TEXT
+    from balm.outcomes.score_rows import NUMBER, TEXT
 
     kept = TimepointScores.objects.filter(enrolment__in=enrolments).order_by()
-    wanted = {NUMBER, *([TEXT] if bands else []), *([ITEM] if items else [])}
+    wanted = {NUMBER, TEXT} if bands else {NUMBER}
     columns: set[str] = set()
     for kinds in kept.values_list("kinds", flat=True).distinct():
         columns.update(c for c, kind in orjson.loads(kinds).items() if kind in wanted)
+    for answered in kept.values_list("items", flat=True).distinct() if items else ():
+        for instrument, ids in orjson.loads(answered).items():
+            columns.update(f"{instrument}_{item}" for item in ids)
     measures = sorted(columns)
     texts = ["scores", *(["bands"] if bands else []), *(["answers"] if items else [])]
     ordered = kept.order_by(

@@ -234,8 +234,9 @@ class TimepointScores(models.Model):
     into text for every row cost the export more than the rest of its statements), each keyed
     by the export's column: ``scores`` the numbers and ``bands`` the ``*_band`` texts
     (``<instrument>_<scale>``), ``answers`` the numeric answers (``<instrument>_<item>``; the
-    catalogue keeps item and scale names apart), ``kinds`` each column's kind (``"number"``,
-    ``"text"`` or ``"item"``: few distinct values, from which the export finds its columns).
+    catalogue keeps item and scale names apart), ``kinds`` each score column's kind
+    (``"number"`` or ``"text"``) and ``items`` the items answered with a number per instrument
+    (few distinct values of either: the export finds its columns from them).
     ``week`` is the earliest scheduled week of the responses' questionnaires. Written by
     :mod:`balm.outcomes.score_rows` (a submission adds to its row; amending, importing and
     erasing rebuild the course's rows from its responses); ``balm manage score_rows`` compares
@@ -251,6 +252,7 @@ class TimepointScores(models.Model):
     bands = models.TextField(help_text="JSON: {column: band text}")
     answers = models.TextField(help_text="JSON: {column: numeric answer}")
     kinds = models.TextField(help_text='JSON: {column: "number" or "text"}')
+    items = models.TextField(help_text="JSON: {instrument: [item answered with a number]}")
 
     class Meta:
         constraints = (

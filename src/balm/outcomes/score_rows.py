@@ -26,7 +26,6 @@ from django.db import connection
 
 NUMBER = "number"
 TEXT = "text"
-ITEM = "item"
 
 #: Rebuilt in batches of this many courses (a bounded ``IN`` list and bounded memory).
 BATCH = 500
@@ -52,15 +51,17 @@ def columns_of(instrument_id: str, scores: dict[str, Any], answers: dict[str, An
     return numbers, bands, items
 
 
-def kinds_of(
-    numbers: dict[str, Any], bands: dict[str, str], answers: dict[str, Any]
-) -> dict[str, str]:
-    """``{column: "number", "text" or "item"}`` of a row's columns."""
-    return {
-        **dict.fromkeys(numbers, NUMBER),
-        **dict.fromkeys(bands, TEXT),
-        **dict.fromkeys(answers, ITEM),
-    }
+def kinds_of(numbers: dict[str, Any], bands: dict[str, str]) -> dict[str, str]:
+    """``{column: "number" or "text"}`` of a row's score columns."""
+    return {**dict.fromkeys(numbers, NUMBER), **dict.fromkeys(bands, TEXT)}
+
+
+def items_of(instrument_id: str, answers: dict[str, Any]) -> dict[str, list[str]]:
+    """``{instrument: [item, ...]}`` of the items answered with a number (nothing when none):
+    the item columns, kept short (the kinds of a hundred item columns made every row's text
+    long enough for the database to store it apart)."""
+    answered = [k for k, v in answers.items() if type(v) in (int, float)]
+    return {instrument_id: answered} if answered else {}
 
 
 def _as_stored(document: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def _insert_sql(*, merge: bool) -> str:
 
 
 #: The JSON text fields of a row, in the order :func:`_values` gives them.
-TEXT_FIELDS = ("scores", "bands", "answers", "kinds")
+TEXT_FIELDS = ("scores", "bands", "answers", "kinds", "items")
 
 
 def _values(enrolment_id: int, timepoint: str, week: int, *documents: dict[str, Any]) -> list[Any]:
@@ -124,8 +125,10 @@ def add_response(
     the row's week the earlier of the two. One statement; call inside the response's
     transaction. A response of an instrument the row already holds goes through
     :func:`rebuild` instead (an amendment)."""
-    columns = columns_of(instrument_id, _as_stored(scores), _as_stored(answers))
-    row = _values(enrolment_id, timepoint, week, *columns, kinds_of(*columns))
+    answers = _as_stored(answers)
+    numbers, bands, items = columns_of(instrument_id, _as_stored(scores), answers)
+    described = (kinds_of(numbers, bands), items_of(instrument_id, answers))
+    row = _values(enrolment_id, timepoint, week, numbers, bands, items, *described)
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(merge=True), row)
 
@@ -135,14 +138,14 @@ Stored = tuple[int, str, int, str, dict[str, Any], dict[str, Any]]
 
 
 def merged_rows(responses: Iterable[Stored]) -> Merged:
-    """``{(enrolment id, timepoint): (week, numbers, bands, answers, kinds)}`` from
+    """``{(enrolment id, timepoint): (week, numbers, bands, answers, kinds, items)}`` from
     ``(enrolment id, timepoint, week, instrument id, scores, answers)`` of stored responses in
     the order they were written: what :func:`add_response` leaves after adding them one by one
     (keys in the same order). Pure."""
     rows: Merged = {}
     for enrolment_id, timepoint, week, instrument_id, scores, answers in responses:
-        columns = columns_of(instrument_id, scores, answers)
-        parts = (*columns, kinds_of(*columns))
+        numbers, bands, items = columns_of(instrument_id, scores, answers)
+        parts = (numbers, bands, items, kinds_of(numbers, bands), items_of(instrument_id, answers))
         key = (enrolment_id, timepoint)
         held = rows.get(key)
         if held is None:

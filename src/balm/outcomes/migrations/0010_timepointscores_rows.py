@@ -32,10 +32,16 @@ def fill(apps, schema_editor):
                 bands=json.dumps(bands),
                 answers=json.dumps(answers),
                 kinds=json.dumps(kinds),
+                items=json.dumps(items),
             )
-            for (enrolment_id, timepoint), (week, numbers, bands, answers, kinds) in merged_rows(
-                stored
-            ).items()
+            for (enrolment_id, timepoint), (
+                week,
+                numbers,
+                bands,
+                answers,
+                kinds,
+                items,
+            ) in merged_rows(stored).items()
         ),
         batch_size=1000,
     )
