@@ -109,6 +109,7 @@ def timed_page(client: Any, url: str, repeats: int) -> tuple[float, Counter]:
 @dataclass(frozen=True)
 class Export:
     rows: int
+    columns: int
     seconds: float  # wall, median of the runs
     cpu: float  # this process's CPU (Python), median
     executing: float  # inside the statements' execute calls, median
@@ -141,7 +142,9 @@ def timed_export(client: Any, url: str, repeats: int) -> Export:
     for _ in range(repeats):
         with Counter() as counter:
             began, cpu = time.perf_counter(), time.process_time()
-            lines = sum(chunk.count(b"\n") for chunk in client.get(url).streaming_content)
+            chunks = list(client.get(url).streaming_content)
+            lines = sum(chunk.count(b"\n") for chunk in chunks)
+            width = chunks[0].split(b"\n", 1)[0].count(b",") + 1  # the header's columns
             runs.append((time.perf_counter() - began, time.process_time() - cpu, counter.seconds))
     tracemalloc.start()
     tracemalloc.reset_peak()
@@ -151,7 +154,7 @@ def timed_export(client: Any, url: str, repeats: int) -> Export:
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     wall, cpu, executing = (statistics.median(run[n] for run in runs) for n in range(3))
-    return Export(lines - 1, wall, cpu, executing, counter.count, peak / 2**20, counter)
+    return Export(lines - 1, width, wall, cpu, executing, counter.count, peak / 2**20, counter)
 
 
 def measure(
@@ -198,7 +201,8 @@ def measure(
     for name, url in exports.items():
         e = timed_export(client, url, min(repeats, 3))
         print(
-            f"  {name:<20} {e.rows:7d} rows {e.seconds:6.2f} s {e.rows / e.seconds:7.0f} rows/s "
+            f"  {name:<20} {e.rows:7d} rows x {e.columns:3d} {e.seconds:6.2f} s "
+            f"{e.rows / e.seconds:7.0f} rows/s "
             f"(Python CPU {e.cpu:5.2f} s, executing statements {e.executing:5.2f} s) "
             f"{e.queries:3d} queries  peak +{e.peak_mb:.1f} MB",
             flush=True,
