@@ -72,7 +72,7 @@ def _as_stored(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _insert_sql(*, merge: bool) -> str:
-    """The INSERT of one row (``enrolment_id, timepoint, week`` and the three JSON texts), each
+    """The INSERT of one row (``enrolment_id, timepoint, week`` and the :data:`TEXT_FIELDS`), each
     JSON text in the database's own form (PostgreSQL's ``jsonb`` text, SQLite's minified JSON)
     so the same content is the same text whichever way it was written; with ``merge``, into an
     existing row: its week the earlier, its JSON objects joined (a key in both takes the new
@@ -126,9 +126,9 @@ def add_response(
     transaction. A response of an instrument the row already holds goes through
     :func:`rebuild` instead (an amendment)."""
     answers = _as_stored(answers)
-    numbers, bands, items = columns_of(instrument_id, _as_stored(scores), answers)
+    numbers, bands, answered = columns_of(instrument_id, _as_stored(scores), answers)
     described = (kinds_of(numbers, bands), items_of(instrument_id, answers))
-    row = _values(enrolment_id, timepoint, week, numbers, bands, items, *described)
+    row = _values(enrolment_id, timepoint, week, numbers, bands, answered, *described)
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(merge=True), row)
 
@@ -144,8 +144,9 @@ def merged_rows(responses: Iterable[Stored]) -> Merged:
     (keys in the same order). Pure."""
     rows: Merged = {}
     for enrolment_id, timepoint, week, instrument_id, scores, answers in responses:
-        numbers, bands, items = columns_of(instrument_id, scores, answers)
-        parts = (numbers, bands, items, kinds_of(numbers, bands), items_of(instrument_id, answers))
+        numbers, bands, answered = columns_of(instrument_id, scores, answers)
+        described = (kinds_of(numbers, bands), items_of(instrument_id, answers))
+        parts = (numbers, bands, answered, *described)
         key = (enrolment_id, timepoint)
         held = rows.get(key)
         if held is None:
