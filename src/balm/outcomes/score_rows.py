@@ -185,10 +185,19 @@ def rebuild(enrolment_ids: Iterable[int]) -> int:
     """Write again, from their stored responses, the rows of these courses (removing those of a
     timepoint left with no response). Returns the number of rows written. Call inside the
     transaction that changed the responses."""
-    from balm.outcomes.models import TimepointScores
+    from balm.outcomes.models import Assessment, TimepointScores
 
     written = 0
     for ids in _batches(enrolment_ids):
+        # A submission locks its questionnaire before it adds to its row: holding the courses'
+        # questionnaires, the rebuild waits for those under way and sees them (else one adding
+        # a new timepoint between the delete and the insert below would make the insert fail).
+        list(
+            Assessment.objects.select_for_update()
+            .filter(enrolment_id__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         TimepointScores.objects.filter(enrolment_id__in=ids).delete()
         rows = [
             _values(enrolment_id, timepoint, *held)
