@@ -10,7 +10,8 @@ row, written in the same transaction as the response:
   database's ``one_assessment_each`` constraint, so adding never overwrites another response's
   column);
 - anything else that changes or removes responses (an amendment, an import, an erasure)
-  rebuilds the rows of the courses it touched from their responses (:func:`rebuild`).
+  rebuilds the rows of the courses it touched from their responses (:func:`rebuild`), after
+  locking the courses' questionnaires as a submission locks its own, so the two never cross.
 
 :func:`differences` compares the stored rows with a rebuild (``balm manage score_rows``).
 """
