@@ -1,10 +1,12 @@
 """Benchmark: one site with years of groups, on PostgreSQL — do pages and exports stay flat?
 
 Starts a throwaway PostgreSQL cluster (``tests.support.pgcluster``), migrates it and builds one
-synthetic site (``tests/support/scale_site.py``): groups of 12 started a week apart going back
-in time, three in four of each course's questionnaires answered once open (entered as an
-import, the answers drawn from each instrument's printed options), a weekly check-in for every
-week gone by, groups older than 12 weeks finished. The first ``--actions`` groups are built
+synthetic site (``tests/support/scale_site.py``): groups of 12 started four weeks apart going
+back in time (the ten newest hold every questionnaire open today, so the present is the same at
+every size and growing the site adds only history), three in four of each course's
+questionnaires answered once open (entered as an import, the answers drawn from each
+instrument's printed options), a weekly check-in for every week gone by, groups older than 12
+weeks finished. The first ``--actions`` groups are built
 through the actions layer (``create_participant``, ``enrol_participant``, ``submit_response``,
 ``submit_checkin``: about 300 actions a group), the rest by the bulk builder, which writes the
 same rows (audit events and their hash chain included) with one ``bulk_create`` per table;
@@ -13,8 +15,11 @@ the site to each size in ``--sizes`` (10, 100, 500 groups) and at each prints, m
 in-process with Django's test client (the app's own time, no network):
 
 - time (median of ``--repeats``) and queries of the staff home page, a running group's page,
-  a participant record and the due list (``GET /api/assessments/due``);
-- both site exports (scores, check-ins): rows, seconds, rows per second (median of up to
+  a participant record and the due list (``GET /api/assessments/due``: its first page of 100,
+  and ``?limit=10``, the same answer size at every size), with how many are open;
+- the site exports (scores, read from the rows kept merged as responses are written; scores
+  with ``?items=1``, merged from the responses at download; check-ins): rows, seconds, rows
+  per second (median of up to
   three), this process's CPU (the Python side), the time spent executing the statements (the
   database side, fetching excluded), queries, and the peak of Python memory allocated while
   streaming them (``tracemalloc``).
@@ -65,6 +70,7 @@ class Counter:
     def __init__(self) -> None:
         self.count = 0
         self.seconds = 0.0  # inside the statements' execute calls (not fetching their rows)
+        self.each: list[tuple[float, str, Any]] = []  # (seconds, statement, its parameters)
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         self.count += 1
@@ -72,7 +78,9 @@ class Counter:
         try:
             return execute(sql, params, many, context)
         finally:
-            self.seconds += time.perf_counter() - began
+            took = time.perf_counter() - began
+            self.seconds += took
+            self.each.append((took, sql, params))
 
     def __enter__(self) -> Counter:
         from django.db import connection
@@ -85,9 +93,9 @@ class Counter:
         self._wrapped.__exit__(*exc)
 
 
-def timed_page(client: Any, url: str, repeats: int) -> tuple[float, int]:
+def timed_page(client: Any, url: str, repeats: int) -> tuple[float, Counter]:
+    """Median seconds of ``repeats`` views, and the statements of the last."""
     times = []
-    queries = 0
     for _ in range(repeats):
         with Counter() as counter:
             began = time.perf_counter()
@@ -95,18 +103,35 @@ def timed_page(client: Any, url: str, repeats: int) -> tuple[float, int]:
             page.getvalue()
             times.append(time.perf_counter() - began)
         assert page.status_code == 200, (url, page.status_code)
-        queries = counter.count
-    return statistics.median(times), queries
+    return statistics.median(times), counter
 
 
 @dataclass(frozen=True)
 class Export:
     rows: int
+    columns: int
     seconds: float  # wall, median of the runs
     cpu: float  # this process's CPU (Python), median
     executing: float  # inside the statements' execute calls, median
     queries: int
     peak_mb: float
+    last: Counter  # the statements of the last timed run
+
+
+def show_statements(counter: Counter, most: int = 6, *, explain: int = 0) -> None:
+    """The dearest statements of the last run (a server-side cursor's execute only declares
+    it: the fetching, where its rows are made, is not in these times); the ``EXPLAIN ANALYZE``
+    of the ``explain`` dearest SELECTs."""
+    from django.db import connection
+
+    dearest = sorted(counter.each, key=lambda each: -each[0])[:most]
+    for took, sql, _params in dearest:
+        print(f"      {took * 1000:7.1f} ms  {' '.join(sql.split())[:110]}")
+    selects = [(sql, params) for _, sql, params in dearest if sql.lstrip().startswith("SELECT")]
+    for sql, params in selects[:explain]:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            print("\n".join(f"        {line}" for (line,) in cursor.fetchall()))
 
 
 def timed_export(client: Any, url: str, repeats: int) -> Export:
@@ -117,7 +142,9 @@ def timed_export(client: Any, url: str, repeats: int) -> Export:
     for _ in range(repeats):
         with Counter() as counter:
             began, cpu = time.perf_counter(), time.process_time()
-            lines = sum(chunk.count(b"\n") for chunk in client.get(url).streaming_content)
+            chunks = list(client.get(url).streaming_content)
+            lines = sum(chunk.count(b"\n") for chunk in chunks)
+            width = chunks[0].split(b"\n", 1)[0].count(b",") + 1  # the header's columns
             runs.append((time.perf_counter() - began, time.process_time() - cpu, counter.seconds))
     tracemalloc.start()
     tracemalloc.reset_peak()
@@ -127,10 +154,12 @@ def timed_export(client: Any, url: str, repeats: int) -> Export:
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     wall, cpu, executing = (statistics.median(run[n] for run in runs) for n in range(3))
-    return Export(lines - 1, wall, cpu, executing, counter.count, peak / 2**20)
+    return Export(lines - 1, width, wall, cpu, executing, counter.count, peak / 2**20, counter)
 
 
-def measure(state: scale_site.Site, repeats: int) -> None:
+def measure(
+    state: scale_site.Site, repeats: int, *, statements: bool = False, explain: int = 0
+) -> None:
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
@@ -139,13 +168,16 @@ def measure(state: scale_site.Site, repeats: int) -> None:
         cursor.execute("ANALYZE")
     client = Client()
     client.force_login(state.staff)
-    running = state.groups[min(3, len(state.groups) - 1)]
+    running = state.groups[min(1, len(state.groups) - 1)]  # started four weeks ago
     enrolment = running.enrolments.first()
     pages = {
         "home": reverse("home"),
         "group page": reverse("cohort", args=[running.pk]),
         "participant record": reverse("record", args=[enrolment.pk]),
         "due list (API)": "/api/assessments/due",
+        # The same answer size at every size: the first page holds 100 of the open ones,
+        # fewer at 10 groups (all under ten weeks old: no end or follow-up open yet).
+        "due list, first 10": "/api/assessments/due?limit=10",
     }
     from balm.outcomes.models import Assessment, CheckIn, Response
 
@@ -155,20 +187,28 @@ def measure(state: scale_site.Site, repeats: int) -> None:
         f"{CheckIn.objects.count()} check-ins"
     )
     for name, url in pages.items():
-        seconds, queries = timed_page(client, url, repeats)
-        print(f"  {name:<20} {seconds * 1000:8.1f} ms  {queries:3d} queries", flush=True)
+        seconds, counter = timed_page(client, url, repeats)
+        print(f"  {name:<20} {seconds * 1000:8.1f} ms  {counter.count:3d} queries", flush=True)
+        if statements or explain:
+            show_statements(counter, most=3, explain=explain)
+    due = client.get(pages["due list (API)"]).json()
+    print(f"  (due list: {due['count']} open, {len(due['items'])} on the first page)")
     exports = {
         "scores export": reverse("export-site", args=[state.site.pk]),
+        "scores with items": reverse("export-site", args=[state.site.pk]) + "?items=1",
         "check-ins export": reverse("export-checkins") + f"?site={state.site.pk}",
     }
     for name, url in exports.items():
         e = timed_export(client, url, min(repeats, 3))
         print(
-            f"  {name:<20} {e.rows:7d} rows {e.seconds:6.2f} s {e.rows / e.seconds:7.0f} rows/s "
+            f"  {name:<20} {e.rows:7d} rows x {e.columns:3d} {e.seconds:6.2f} s "
+            f"{e.rows / e.seconds:7.0f} rows/s "
             f"(Python CPU {e.cpu:5.2f} s, executing statements {e.executing:5.2f} s) "
             f"{e.queries:3d} queries  peak +{e.peak_mb:.1f} MB",
             flush=True,
         )
+        if statements or explain:
+            show_statements(e.last, explain=explain)
 
 
 def main() -> int:
@@ -186,6 +226,17 @@ def main() -> int:
         type=int,
         default=3,
         help="groups built through the actions before the bulk builder takes over (3)",
+    )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="print each export's dearest statements (their execute time)",
+    )
+    parser.add_argument(
+        "--explain",
+        type=int,
+        default=0,
+        help="with the statements, EXPLAIN ANALYZE the N dearest SELECTs of each (0)",
     )
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -227,7 +278,7 @@ def main() -> int:
                 print(
                     f"(built to {size} groups in {time.perf_counter() - began:.0f} s)", flush=True
                 )
-                measure(state, args.repeats)
+                measure(state, args.repeats, statements=args.statements, explain=args.explain)
             began = time.perf_counter()
             checked, broken = first_broken_links()
             print(

@@ -9,6 +9,7 @@ with a leading apostrophe, which the spreadsheet shows as text. Numbers are neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 #: The starts a spreadsheet reads as a formula (OWASP, "CSV Injection").
@@ -29,3 +30,13 @@ def neutralise_row(row: list[Any] | tuple[Any, ...]) -> list[Any]:
         "'" + value if type(value) is str and value.startswith(FORMULA_STARTS) else value
         for value in row
     ]
+
+
+def neutralise_cells(row: list[Any], cells: Sequence[int]) -> list[Any]:
+    """:func:`neutralise` applied to the given cells of ``row`` only, in place (a writer that
+    knows which cells can hold text: the others are numbers or blank); returns ``row``."""
+    for cell in cells:
+        value = row[cell]
+        if type(value) is str and value.startswith(FORMULA_STARTS):
+            row[cell] = "'" + value
+    return row

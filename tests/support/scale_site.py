@@ -27,9 +27,11 @@ from typing import Any
 GROUP_SIZE = 12
 ANSWERED = 0.75
 CHECKIN = {"q1": 6, "q2": 5, "q3": 4, "q4": 5, "q5": 7, "q6": 20}
-#: Groups started within this many weeks are still running; older ones finished, and their
-#: safety alerts acknowledged by the facilitator (a service does not leave years of alerts open).
-RUNNING_GROUPS = 12
+#: A group starts every four weeks (a service's monthly intake). A course has questionnaires
+#: open until 28 weeks after its start (follow-up at week 24, closing four weeks later), so the
+#: ten newest groups hold the whole present of a site of any size: growing it past ten adds
+#: only finished history, and what a page shows of the present stays the same.
+WEEKS_APART = 4
 ACKNOWLEDGED = "Called and followed up (synthetic)."
 
 
@@ -124,11 +126,13 @@ def _schedule(state: Site) -> tuple[list[Any], list[str]]:
 def plan_group(
     state: Site, number: int, today: date, *, size: int = GROUP_SIZE, rng: random.Random
 ) -> GroupPlan:
-    """Group ``number`` (0: the newest): started ``number`` weeks before ``today``; three in
+    """Group ``number`` (0: the newest): started ``number`` x :data:`WEEKS_APART` weeks before
+    ``today``; running until its programme's weeks are over, then finished (its safety alerts
+    acknowledged by the facilitator: a service does not leave years of alerts open); three in
     four of its questionnaires answered once open; a check-in for every week gone by."""
     from balm.outcomes.scheduling import assessment_window
 
-    start = today - timedelta(weeks=number)
+    start = today - timedelta(weeks=number * WEEKS_APART)
     entries, _ = _schedule(state)
     seats = []
     for seat in range(size):
@@ -141,7 +145,7 @@ def plan_group(
         weeks = min(state.template.weeks, (today - start).days // 7)
         checkins = [{**CHECKIN, "q1": rng.randint(0, 10)} for _ in range(weeks)]
         seats.append(Seat(f"S{number:04d}{seat:02d}", responses, checkins))
-    status = "running" if number < RUNNING_GROUPS else "finished"
+    status = "running" if (today - start).days < 7 * state.template.weeks else "finished"
     return GroupPlan(f"Group {number + 1:04d}", start, status, seats)
 
 
@@ -220,6 +224,7 @@ def build_in_bulk(state: Site, plan: GroupPlan) -> Any:
     from balm.audit import chain
     from balm.audit.models import AuditEvent
     from balm.instruments import SCORER_VERSION, get_instrument
+    from balm.outcomes import score_rows
     from balm.outcomes.answers import stored_answers
     from balm.outcomes.models import Assessment, CheckIn, EntryMode, Response, SafetyAlert
     from balm.outcomes.scheduling import assessment_window
@@ -315,6 +320,7 @@ def build_in_bulk(state: Site, plan: GroupPlan) -> Any:
                 )
                 flags.append((checked.flagged, answers))
         Response.objects.bulk_create(responses)
+        score_rows.rebuild(e.pk for e in enrolments)
         acknowledged = {"acknowledged_by": state.staff, "acknowledgement_note": ACKNOWLEDGED}
         alerts = SafetyAlert.objects.bulk_create(
             SafetyAlert(
@@ -401,8 +407,8 @@ def build_in_bulk(state: Site, plan: GroupPlan) -> Any:
 
 
 def grow(state: Site, size: int, *, actions: int, group_size: int = GROUP_SIZE) -> None:
-    """Add groups, each a week older than the last, until the site has ``size``: the first
-    ``actions`` through the actions, the rest in bulk."""
+    """Add groups, each :data:`WEEKS_APART` weeks older than the last, until the site has
+    ``size``: the first ``actions`` through the actions, the rest in bulk."""
     from django.utils import timezone
 
     today = timezone.localdate()

@@ -1,52 +1,58 @@
-"""The streamed scores export's merge (``balm.outcomes.export._merge_scores``): which stored
-values land in which cell, worked by hand. The rule is :func:`score_columns`' (numbers; band
-text only when asked; true/false are not numbers), looked up once per instrument and key."""
+"""The scores export's merge of a course's responses into one row per timepoint
+(``balm.outcomes.score_rows.merged_rows`` and ``columns_of``, pure): which stored values land in
+which column, worked by hand. The rule is :func:`score_columns`' (numbers; band text only when
+asked; true/false are not numbers); answers are their own columns, blanks stay blank."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from balm.outcomes.export import _merge_scores, score_columns
-
-IDS = ("P1-c1", "P1", "Group", "site-a", "in_person", "fibromyalgia")
+from balm.outcomes.export import score_columns
+from balm.outcomes.score_rows import columns_of, items_of, kinds_of, merged_rows
 
 
-def _merge(rows: list[tuple[Any, ...]], measures: list[str], **options: Any) -> list[list[Any]]:
-    return list(_merge_scores(iter(rows), measures, lambda key: (3, 40.0), **options))
-
-
-def test_numbers_and_asked_for_band_text_land_in_their_cells() -> None:
-    measures = ["gad7_total", "phq9_severity_band", "phq9_total", "phq9_q1"]
+def test_numbers_band_text_and_answers_land_in_their_columns() -> None:
     rows = [
-        (*IDS, "baseline", 2, "phq9", {"total": 12, "severity_band": "moderate", "flag": True}),
-        (*IDS, "baseline", 1, "gad7", {"total": 7.5, "unknown": 3}),
-        (*IDS, "end", 12, "phq9", {"total": 4, "severity_band": None}),
+        (7, "baseline", 2, "phq9", {"total": 12, "total_band": "moderate", "flag": True}, {}),
+        (7, "baseline", 1, "gad7", {"total": 7.5, "unknown": 3}, {"q1": 2, "q2": None}),
+        (7, "end", 12, "phq9", {"total": 4, "total_band": None}, {"q1": "x"}),
     ]
-    merged = _merge(rows, measures, bands=True)
-    assert merged == [
-        # week 1: the earliest of the timepoint's rows; the course totals after the ids
-        [*IDS, "baseline", 1, 3, 40.0, 7.5, "moderate", 12, None],
-        [*IDS, "end", 12, 3, 40.0, None, None, 4, None],
-    ]
-    without_bands = _merge(rows, measures, bands=False)
-    assert [row[-3] for row in without_bands] == [None, None]
-
-
-def test_an_items_numeric_answer_is_its_own_column_and_blanks_stay_blank() -> None:
-    measures = ["phq9_q1", "phq9_q2", "phq9_total"]
-    rows = [(*IDS, "baseline", 0, "phq9", {"total": 3}, {"q1": 2, "q2": None, "q3": "x"})]
-    assert _merge(rows, measures, bands=False, items=True) == [
-        [*IDS, "baseline", 0, 3, 40.0, 2, None, 3]
-    ]
+    merged = merged_rows(rows)
+    assert list(merged) == [(7, "baseline"), (7, "end")]
+    week, numbers, bands, answers, kinds, items = merged[7, "baseline"]
+    assert week == 1  # the earliest of the timepoint's questionnaires
+    assert numbers == {"phq9_total": 12, "gad7_total": 7.5, "gad7_unknown": 3}
+    assert bands == {"phq9_total_band": "moderate"}
+    assert answers == {"gad7_q1": 2}  # q2 blank: absent, never 0
+    assert kinds == {
+        "phq9_total": "number",
+        "phq9_total_band": "text",
+        "gad7_total": "number",
+        "gad7_unknown": "number",
+    }
+    assert items == {"gad7": ["q1"]}
+    assert merged[7, "end"] == (12, {"phq9_total": 4}, {}, {}, {"phq9_total": "number"}, {})
 
 
 def test_the_same_cells_as_score_columns() -> None:
     """Every kind of JSON value, against the reference rule, band text asked for or not."""
     scores = {"a": 1, "b": 2.5, "c": True, "d": False, "e": "x", "f_band": "mild", "g": None}
     scores |= {"h_band": 4, "i": [1], "j": {"k": 1}}
-    measures = sorted(f"m_{key}" for key in scores)
-    for bands in (False, True):
-        expected = score_columns("m", scores, bands=bands)
-        (row,) = _merge([(*IDS, "mid", 6, "m", scores)], measures, bands=bands)
-        got = {m: v for m, v in zip(measures, row[10:], strict=True) if v is not None}
-        assert got == expected
+    numbers, bands, answers = columns_of("m", scores, {"q1": 1, "q2": True, "q3": "2"})
+    assert (
+        numbers
+        == score_columns("m", scores, bands=False)
+        == {
+            "m_a": 1,
+            "m_b": 2.5,
+            "m_h_band": 4,
+        }
+    )
+    assert numbers | bands == score_columns("m", scores, bands=True)
+    assert answers == {"m_q1": 1}
+    assert kinds_of(numbers, bands) == {
+        "m_a": "number",
+        "m_b": "number",
+        "m_h_band": "number",
+        "m_f_band": "text",
+    }
+    assert items_of("m", {"q1": 1, "q2": True, "q3": "2", "q4": 0.5}) == {"m": ["q1", "q4"]}
+    assert items_of("m", {"q1": None}) == {}

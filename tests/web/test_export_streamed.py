@@ -18,8 +18,10 @@ from django.test import Client
 from django.urls import reverse
 from tests.web import factories
 
+from balm.outcomes import score_rows
 from balm.outcomes.actions import submit_checkin, submit_response
-from balm.outcomes.models import Response
+from balm.outcomes.export import checkins_table, scores_table
+from balm.outcomes.models import CheckIn, Response
 from balm.programmes.models import Enrolment
 from balm.web import downloads
 from balm.web.downloads import csv_chunks
@@ -106,7 +108,9 @@ def test_text_a_spreadsheet_would_run_is_written_as_text(world: Any) -> None:
     plus = factories.cohort(world.site_a, name="+cmd")
     enrolment = factories.enrol(factories.participant(world.site_a, FORMULA), plus)
     _uniform(enrolment, "baseline", 1)
+    # No instrument gives -3; stored as if it had, and the export's kept row made again from it.
     Response.objects.filter(assessment__enrolment=enrolment).update(scores={"total": -3})
+    score_rows.rebuild([enrolment.pk])
     _checkin(enrolment, 1, 15, "@x")
     client = client_for(world.facilitator_a)
     scores = client.get(reverse("export-cohort", args=[plus.pk])).getvalue().decode()
@@ -127,6 +131,33 @@ def test_csv_chunks_neutralise_text_only() -> None:
     assert text == "name,value,note\n'\tTAB,-3,'\rCR\n'-dash,-1.5,\nplain,0,'+\n"
 
 
+def test_csv_chunks_check_only_the_cells_said_to_hold_text() -> None:
+    rows = [["=x", -3, "+y"]]
+    text = b"".join(csv_chunks(["a", "b", "c"], iter(rows), text_cells=(0,))).decode()
+    assert text == "a,b,c\n'=x,-3,+y\n"
+
+
+def test_only_the_text_cells_an_export_names_hold_text(world: Any) -> None:
+    """The cells a table says hold no text (so are not checked for formulas) hold none: every
+    cell of every row of the scores (without bands: with them, every cell is checked) and
+    check-ins exports, with a pseudonym and a group name a spreadsheet would run."""
+    plus = factories.cohort(world.site_a, name="+cmd")
+    enrolment = factories.enrol(factories.participant(world.site_a, FORMULA), plus)
+    _uniform(enrolment, "baseline", 1)
+    _uniform(world.enrolment_p1, "baseline", 2)
+    _checkin(enrolment, 1, 15, "@x")
+    enrolments = Enrolment.objects.filter(cohort__site=world.site_a)
+    tables = [scores_table(enrolments), checkins_table(enrolments, notes=True)]
+    assert scores_table(enrolments, bands=True).text_cells is None
+    for table in tables:
+        assert table.text_cells is not None
+        rows = list(table.rows)
+        assert len(rows) == table.count > 0
+        for row in rows:
+            texts = {n for n, value in enumerate(row) if isinstance(value, str)}
+            assert texts <= set(table.text_cells), [table.columns[n] for n in texts]
+
+
 def test_exports_stream_in_chunks(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """More rows than a chunk: several pieces sent, nothing lost."""
     monkeypatch.setattr(downloads, "CHUNK_ROWS", 1)
@@ -139,3 +170,18 @@ def test_exports_stream_in_chunks(world: Any, monkeypatch: pytest.MonkeyPatch) -
     pieces = list(page.streaming_content)
     assert len(pieces) >= 4
     assert _read(b"".join(pieces))["week"].tolist() == [1, 2, 3]
+
+
+def test_the_database_keeps_each_checkins_practice_minutes(world: Any) -> None:
+    """``CheckIn.practice_minutes`` (a generated column) is the number under
+    ``practice_minutes`` in the scores, whatever writes them, and blank for anything else."""
+    _checkin(world.enrolment_p1, 1, 25, "")
+    checkin = CheckIn.objects.get(enrolment=world.enrolment_p1, week=1)
+    assert checkin.practice_minutes == 25.0
+    for stored, kept in ((12.5, 12.5), (0, 0.0), ("30", None), (True, None), (None, None)):
+        CheckIn.objects.filter(pk=checkin.pk).update(scores={"practice_minutes": stored})
+        checkin.refresh_from_db()
+        assert checkin.practice_minutes == kept, stored
+    CheckIn.objects.filter(pk=checkin.pk).update(scores={"mood": 3})
+    checkin.refresh_from_db()
+    assert checkin.practice_minutes is None

@@ -16,10 +16,11 @@ from tests.web import factories
 from balm.accounts.errors import NotAllowed
 from balm.audit.models import AuditEvent
 from balm.exchange.past import check_rows, read_file
+from balm.outcomes import score_rows
 from balm.outcomes.actions import record_submission
 from balm.outcomes.bulk_rows import insert_rows
 from balm.outcomes.export import scores_frame
-from balm.outcomes.models import Assessment, EntryMode, Response
+from balm.outcomes.models import Assessment, EntryMode, Response, TimepointScores
 from balm.outcomes.past_import import client_id_for, import_past
 from balm.programmes.models import Cohort, DiagnosisCategory, Enrolment, EnrolmentStatusChange
 
@@ -117,6 +118,9 @@ def test_import_creates_groups_courses_and_scored_responses(place, tmp_path) -> 
     assert got[("P01", "end")] == (9, "mild", 14)
     assert got[("P03", "end")][:2] == (9, "mild")
     assert pd.isna(got[("P02", "baseline")][2])  # GAD-7 left blank: no response, never 0
+    # The export's kept rows: one per course and timepoint of the file's five lines.
+    assert TimepointScores.objects.filter(enrolment__cohort__site=site).count() == 5
+    assert score_rows.differences(Enrolment.objects.values_list("pk", flat=True)) == []
     # PHQ-9 and GAD-7 at each of their 4 scheduled timepoints (answered or not); nothing of
     # the instruments the file does not hold.
     assert Assessment.objects.filter(enrolment=completed).count() == 8

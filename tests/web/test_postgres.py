@@ -166,3 +166,48 @@ def test_concurrent_copies_with_one_short_name_store_one(world) -> None:  # type
     )
     copied = ProgrammeTemplate.objects.get(slug="site-a-race")
     assert copied.plans.count() == shipped.plans.count()
+
+
+def test_concurrent_submissions_and_an_amendment_keep_the_score_row_whole(world) -> None:  # type: ignore[no-untyped-def]
+    """Several questionnaires of one course sent at once, while another of its answers is
+    amended: the kept score rows hold every response's columns (``balm.outcomes.score_rows``:
+    the submissions merge into the row, the amendment rebuilds the course's rows after taking
+    its questionnaires' locks)."""
+    from balm.outcomes import score_rows
+
+    course = world.enrolment_p1
+    baseline = {a.instrument_id: a for a in course.assessments.filter(timepoint="baseline")}
+    phq9 = actions.submit_response(
+        assessment=baseline["phq9"],
+        answers=factories.PHQ9_ZEROS,
+        client_id=factories.client_id(),
+        by=None,
+    )
+    jobs = [("gad7", "baseline"), ("gad7", "end"), ("phq9", "end"), ("amend", "")]
+    taken = iter(jobs)
+    lock = threading.Lock()
+
+    def work() -> None:
+        with lock:
+            instrument, timepoint = next(taken)
+        if instrument == "amend":
+            actions.amend_response(
+                response=phq9, answers={**factories.PHQ9_ZEROS, "q1": 1}, reason="typo", by=None
+            )
+            return
+        assessment = course.assessments.get(instrument_id=instrument, timepoint=timepoint)
+        answers = (
+            factories.PHQ9_ZEROS if instrument == "phq9" else {f"q{i}": 1 for i in range(1, 8)}
+        )
+        actions.submit_response(
+            assessment=assessment,
+            answers=answers,
+            client_id=factories.client_id(),
+            entry_mode="staff_paper",  # the system may file answers not open yet
+            by=None,
+        )
+
+    assert _in_threads(work, count=len(jobs)) == []
+    assert score_rows.differences([course.pk]) == []
+    kept = {row.timepoint for row in course.timepoint_scores.all()}
+    assert kept == {"baseline", "end"}

@@ -17,6 +17,7 @@ from tests.web import factories
 
 from balm.outcomes.actions import submit_response
 from balm.programmes.models import Cohort
+from balm.web.views import staff_home
 
 pytestmark = pytest.mark.django_db
 
@@ -77,20 +78,23 @@ def test_query_count_does_not_grow_with_groups(world: Any) -> None:
     assert queries() == few
 
 
+def _raise_alert(world: Any, pseudonym: str) -> None:
+    """A new course in cohort A whose baseline PHQ-9 has item 9 above 0: a safety alert."""
+    enrolment = factories.enrol(factories.participant(world.site_a, pseudonym), world.cohort_a)
+    submit_response(
+        assessment=enrolment.assessments.get(instrument_id="phq9", timepoint="baseline"),
+        answers={**{f"q{i}": 0 for i in range(1, 9)}, "q9": 1},
+        client_id=factories.client_id(),
+        entry_mode="staff_paper",
+        by=None,
+    )
+
+
 def test_alerts_bounded_with_a_link_to_all(world: Any) -> None:
     for n in range(12):
-        enrolment = factories.enrol(
-            factories.participant(world.site_a, f"A{n:02d}"), world.cohort_a
-        )
-        submit_response(  # PHQ-9 item 9 above 0 raises a safety alert
-            assessment=enrolment.assessments.get(instrument_id="phq9", timepoint="baseline"),
-            answers={**{f"q{i}": 0 for i in range(1, 9)}, "q9": 1},
-            client_id=factories.client_id(),
-            entry_mode="staff_paper",
-            by=None,
-        )
+        _raise_alert(world, f"A{n:02d}")
     home = client_for(world.facilitator_a).get(reverse("home"))
-    assert len(home.context["alerts"]) == 10 and home.context["alert_count"] == 12
+    assert len(home.context["alerts"]) == 10 and home.context["alert_count"] == "12"
     assert b"All 12 safety answers to review" in home.content
     listing = client_for(world.facilitator_a).get(reverse("alerts"))
     assert listing.status_code == 200 and len(listing.context["alerts"]) == 12
@@ -118,3 +122,18 @@ def test_search_by_group_name_and_pseudonym(world: Any) -> None:
     assert researcher.context["found_people"] is None and b"Participants" not in researcher.content
     # participants have no staff home
     assert client_for(world.p1_user).get(url + "p1").status_code in (302, 403)
+
+
+def test_the_count_of_open_alerts_stops_at_its_cap(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted up to ALERT_COUNT_CAP ("N+" beyond), so years of unreviewed alerts cost the
+    page no more than a hundred: here the cap lowered to 3, with 3 and then 4 open alerts."""
+    monkeypatch.setattr(staff_home, "ALERT_COUNT_CAP", 3)
+    for n in range(4):
+        _raise_alert(world, f"C{n:02d}")
+        home = client_for(world.facilitator_a).get(reverse("home"))
+        expected = "3+" if n == 3 else str(n + 1)
+        assert home.context["alert_count"] == expected
+        assert f"Safety answers to review ({expected})".encode() in home.content
+        assert (b"All 3+ safety answers to review" in home.content) == (n == 3)

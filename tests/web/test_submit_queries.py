@@ -32,9 +32,12 @@ pytestmark = pytest.mark.django_db
 # the reply knows whether the action raised an alert. (Before: 17 at first, then 12, with the
 # client id looked up before the insert, the assessment searched for an earlier response, and
 # the alerts queried for the reply.) The audit event's hash chain adds two: take the site's
-# chain lock, read the hash of the event before (balm.audit.chain). On PostgreSQL the read,
-# the hash and the audit insert are one statement (balm.audit.models._insert_linked): 10.
-SUBMIT_QUERIES = 10 if connection.vendor == "postgresql" else 11
+# chain lock, read the hash of the event before (balm.audit.chain). The scores export's kept
+# row adds one: the response's columns merged into its course's row for its timepoint
+# (balm.outcomes.score_rows), so a download reads one row per row it writes. On PostgreSQL
+# the chain's read, the hash and the audit insert are one statement
+# (balm.audit.models._insert_linked): 11 there, 12 on SQLite.
+SUBMIT_QUERIES = 11 if connection.vendor == "postgresql" else 12
 # A repeat pays instead: session, link, assessment, savepoint, the lock, the insert the
 # constraint refuses, rollback to and release of the savepoint, the stored response by client
 # id. Nothing is stored.

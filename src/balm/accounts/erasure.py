@@ -68,6 +68,7 @@ def erase_participant(
 ) -> dict[str, int]:
     """Erase ``participant`` as the module says; returns the counts the audit event holds.
     Keeping research data needs research consent recorded on one of their enrolments."""
+    from balm.outcomes import score_rows
     from balm.outcomes.models import (
         Assessment,
         CheckIn,
@@ -76,7 +77,7 @@ def erase_participant(
         ResponseAmendment,
         SafetyAlert,
     )
-    from balm.programmes.models import EnrolmentStatusChange
+    from balm.programmes.models import Enrolment, EnrolmentStatusChange
     from balm.qualitative.models import PseudonymEntry
 
     if by is not None and not permissions.can_erase_participant(by, participant):
@@ -108,6 +109,9 @@ def erase_participant(
             ).delete()[0]
             counts["responses"] = responses.count()
             responses.delete()  # their amendments and alerts go with them
+            score_rows.rebuild(
+                Enrolment.objects.filter(participant=person).values_list("pk", flat=True)
+            )
             counts["checkins"] = checkins.delete()[0]
             counts["transcripts"] = person.qual_sources.update(
                 text="", turns=[], deleted_at=_now(), deleted_by=by

@@ -207,6 +207,17 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "by": "drop",
         "at": "keep",
     },
+    "outcomes.timepointscores": {
+        "id": "drop",
+        "enrolment": "keep",
+        "timepoint": "keep",
+        "week": "keep",
+        "scores": "keep",
+        "bands": "keep",
+        "answers": "keep",
+        "kinds": "keep",
+        "items": "keep",
+    },
     "outcomes.draft": {"id": "drop", "assessment": "drop", "answers": "drop", "updated_at": "drop"},
     "outcomes.checkin": {
         "id": "keep",
@@ -224,6 +235,7 @@ EXPORT_POLICY: dict[str, dict[str, Policy]] = {
         "entry_mode": "keep",
         "client_id": "drop",
         "created_at": "keep",
+        "practice_minutes": "keep",
     },
     "outcomes.safetyalert": {
         "id": "drop",

@@ -19,6 +19,7 @@ from balm.accounts.models import Participant, User
 from balm.api.models import ApiToken
 from balm.audit.models import record
 from balm.instruments import SCORER_VERSION
+from balm.outcomes import score_rows
 from balm.outcomes.answers import check_answers, stored_answers
 from balm.outcomes.models import (
     Assessment,
@@ -266,6 +267,14 @@ def record_submission(
                 created_at=now,
                 updated_at=now,
             )
+            score_rows.add_response(
+                enrolment_id=assessment.enrolment_id,
+                timepoint=assessment.timepoint,
+                week=assessment.week,
+                instrument_id=response.instrument_id,
+                scores=response.scores,
+                answers=response.answers,
+            )
             if online:
                 _delete_draft(assessment.pk)
             alerts = _raise_alerts(response, checked.flagged, answers, new=True)
@@ -411,6 +420,7 @@ def amend_response(
         locked.scorer_version = SCORER_VERSION
         locked.updated_at = timezone.now()
         locked.save()
+        score_rows.rebuild([enrolment.pk])
         alerts = _raise_alerts(locked, checked.flagged, answers)
         record(
             "response.amend",

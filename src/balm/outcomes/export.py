@@ -26,7 +26,7 @@ is computed here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 import orjson
@@ -62,7 +62,7 @@ SOURCE_FIELDS: dict[str, tuple[str, str]] = {
     "checkin_<scale>": ("outcomes.checkin", "scores"),
     "practice_type": ("outcomes.checkin", "practice_type"),
     "sessions_attended": ("programmes.attendance", "mark"),
-    "practice_minutes": ("outcomes.checkin", "scores"),
+    "practice_minutes": ("outcomes.checkin", "practice_minutes"),
     "<instrument>_<item>": ("outcomes.response", "answers"),
     "<step>_on": ("programmes.enrolmentstatuschange", "on"),
     "session": ("programmes.session", "number"),
@@ -162,40 +162,6 @@ class _Slots:
                 out[cell] = value
 
 
-def _merge_scores(
-    rows: Iterable[tuple[Any, ...]],
-    measures: list[str],
-    totals: Callable[[str], tuple[int, float | None]],
-    *,
-    bands: bool,
-    items: bool = False,
-) -> Iterator[list[Any]]:
-    """One output row per run of ``(enrolment, timepoint)`` in ``rows`` (already in export
-    order): ``(*ID_COLUMNS, instrument, scores)`` tuples (with ``items``, then ``answers``)
-    merged, the week the earliest; an item's numeric answer takes the cell of a scale of
-    the same name."""
-    at = {column: len(ID_COLUMNS) + len(COURSE_COLUMNS) + n for n, column in enumerate(measures)}
-    scales = _Slots(at, bands=bands)
-    answers = _Slots(at, bands=False)
-    blank = [None] * len(measures)
-    width = len(ID_COLUMNS)
-    key: tuple[Any, Any] | None = None
-    out: list[Any] = []
-    for row in rows:
-        if (row[0], row[6]) != key:
-            if key is not None:
-                yield out
-            key = (row[0], row[6])
-            out = [*row[:width], *totals(row[0]), *blank]
-        elif row[7] < out[7]:
-            out[7] = row[7]
-        scales.fill(out, row[width], row[width + 1])
-        if items:
-            answers.fill(out, row[width], row[width + 2])
-    if key is not None:
-        yield out
-
-
 def _as_text(*fields: str) -> dict[str, Any]:
     """``<field>_text``: a JSON field as the text the database holds, decoded by the export
     with orjson (the ORM's decoding per row was most of the streamed exports' Python time;
@@ -250,19 +216,16 @@ def tidy_scores(rows: Iterable[dict[str, Any]], *, bands: bool = False) -> pd.Da
     return frame
 
 
-def item_columns(instrument_id: str, answers: dict[str, Any]) -> dict[str, Any]:
-    """``{"<instrument>_<item>": weight}`` for the numeric answers as given (a blank item is
-    absent, never 0). Pure."""
-    return {f"{instrument_id}_{k}": v for k, v in answers.items() if _is_number(v)}
-
-
 class Table(NamedTuple):
     """An export before it is written: its columns and an iterator over its rows (lists in
-    column order, read once). ``rows`` counts the rows the iterator will give."""
+    column order, read once). ``rows`` counts the rows the iterator will give; ``text_cells``
+    are the only cells that can hold text (None: any), the ones a file writer must make safe
+    for spreadsheets (:func:`balm.cells.neutralise_cells`)."""
 
     columns: list[str]
     rows: Iterator[list[Any]]
     count: int
+    text_cells: tuple[int, ...] | None = None
 
 
 def _text_order(expression: Any) -> Any:
@@ -272,6 +235,36 @@ def _text_order(expression: Any) -> Any:
     from django.db.models.functions import Collate
 
     return Collate(expression, "C" if connection.vendor == "postgresql" else "BINARY")
+
+
+def _by_course(enrolment: str) -> tuple[Any, ...]:
+    """The export order's first keys, through the enrolment path ``enrolment`` (``"..__"``):
+    cohort name, pseudonym and cohort id, each compared by code point."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    return (
+        _text_order(f"{enrolment}cohort__name"),
+        _text_order(f"{enrolment}participant__pseudonym"),
+        _text_order(Cast(f"{enrolment}cohort_id", CharField())),
+    )
+
+
+def _course_fields(enrolment: str) -> tuple[str, ...]:
+    """What every export row says of its course, through the enrolment path ``enrolment``:
+    pseudonym and cohort id (the ``enrolment`` column is made of them), cohort name, site,
+    format, diagnosis."""
+    return tuple(
+        f"{enrolment}{field}"
+        for field in (
+            "participant__pseudonym",
+            "cohort_id",
+            "cohort__name",
+            "cohort__site__slug",
+            "format",
+            "diagnosis_category",
+        )
+    )
 
 
 def _columns_of(keys: set[tuple[str, str, str]], *, bands: bool) -> set[str]:
@@ -288,76 +281,75 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     cohort, participant, enrolment, timepoint) in constant memory; with the course's
     ``sessions_attended`` (sessions marked present) and ``practice_minutes`` (home practice
     summed over its check-ins, blank when it sent none), and with ``items`` each item's
-    answer as ``<instrument>_<item>``."""
-    from django.db.models import Case, CharField, IntegerField, Value, When
-    from django.db.models.functions import Cast
+    answer as ``<instrument>_<item>``.
 
-    from balm.outcomes.jsonsql import json_keys
-    from balm.outcomes.models import Response
+    Read from the rows kept merged as the responses were written
+    (:mod:`balm.outcomes.score_rows`): one stored row per output row. The columns come from
+    the rows' few distinct ``kinds``; a cell holds what :func:`score_columns` gives (numbers;
+    with ``bands`` the band texts) or the item's numeric answer."""
+    from balm.outcomes.models import TimepointScores
+    from balm.outcomes.score_rows import NUMBER, TEXT
 
-    # No default ordering: in the key and count queries it was a sort of every response.
-    responses = Response.objects.filter(assessment__enrolment__in=enrolments).order_by()
-    columns = _columns_of(json_keys(responses, "scores", "instrument_id"), bands=bands)
-    if items:
-        columns |= _columns_of(json_keys(responses, "answers", "instrument_id"), bands=False)
+    kept = TimepointScores.objects.filter(enrolment__in=enrolments).order_by()
+    wanted = {NUMBER, TEXT} if bands else {NUMBER}
+    columns: set[str] = set()
+    for kinds in kept.values_list("kinds", flat=True).distinct():
+        columns.update(c for c, kind in orjson.loads(kinds).items() if kind in wanted)
+    for answered in kept.values_list("items", flat=True).distinct() if items else ():
+        for instrument, ids in orjson.loads(answered).items():
+            columns.update(f"{instrument}_{item}" for item in ids)
     measures = sorted(columns)
-    enrolment = "assessment__enrolment__"
-    rank = Case(
-        *(When(assessment__timepoint=v, then=Value(n)) for v, n in TIMEPOINT_ORDER.items()),
-        default=Value(len(TIMEPOINT_ORDER)),
-        output_field=IntegerField(),
-    )
-    ordered = (
-        responses.annotate(**_as_text("scores", *(["answers"] if items else [])))
-        .order_by(
-            _text_order(f"{enrolment}cohort__name"),
-            _text_order(f"{enrolment}participant__pseudonym"),
-            _text_order(Cast(f"{enrolment}cohort_id", CharField())),
-            rank,
-            "assessment__week",
-        )
-        .values_list(
-            f"{enrolment}participant__pseudonym",
-            f"{enrolment}cohort_id",
-            f"{enrolment}cohort__name",
-            f"{enrolment}cohort__site__slug",
-            f"{enrolment}format",
-            f"{enrolment}diagnosis_category",
-            "assessment__timepoint",
-            "assessment__week",
-            "instrument_id",
-            "scores_text",
-            *(["answers_text"] if items else []),
-        )
-    )
-    count = responses.values(f"{enrolment}id", "assessment__timepoint").distinct().count()
+    texts = ["scores", *(["bands"] if bands else []), *(["answers"] if items else [])]
+    ordered = kept.order_by(
+        *_by_course("enrolment__"), _timepoint_rank("timepoint"), "week"
+    ).values_list(*_course_fields("enrolment__"), "timepoint", "week", *texts)
     attended, minutes = _course_totals(enrolments)
 
-    def rows() -> Iterator[tuple[Any, ...]]:
+    def rows() -> Iterator[list[Any]]:
         loads = orjson.loads
-        for pseudonym, cohort_id, *rest, scores in ordered.iterator(chunk_size=CHUNK_ROWS):
-            yield (enrolment_id(pseudonym, cohort_id), pseudonym, *rest, loads(scores))
-
-    def rows_with_items() -> Iterator[tuple[Any, ...]]:
-        loads = orjson.loads
-        for pseudonym, cohort_id, *rest, scores, answers in ordered.iterator(chunk_size=CHUNK_ROWS):
+        for pseudonym, cohort_id, *rest in _streamed(ordered):
             name = enrolment_id(pseudonym, cohort_id)
-            yield (name, pseudonym, *rest, loads(scores), loads(answers))
+            values = loads(rest[6])
+            for more in rest[7:]:  # band texts, then answers (an item never shares a scale's name)
+                values.update(loads(more))
+            yield [
+                name,
+                pseudonym,
+                *rest[:6],
+                attended.get(name, 0),
+                minutes.get(name),
+                *map(values.get, measures),
+            ]
 
-    def totals(key: str) -> tuple[int, float | None]:
-        return attended.get(key, 0), minutes.get(key)
-
-    return Table(
-        [*ID_COLUMNS, *COURSE_COLUMNS, *measures],
-        _merge_scores(
-            (rows_with_items if items else rows)(), measures, totals, bands=bands, items=items
-        ),
-        count,
-    )
+    # The kept numbers and answers are numbers; band texts are text (asked for: any cell may be).
+    text_cells = None if bands else tuple(range(ID_COLUMNS.index("week")))
+    return Table([*ID_COLUMNS, *COURSE_COLUMNS, *measures], rows(), kept.count(), text_cells)
 
 
 #: Rows fetched from the database at a time by the streamed exports.
 CHUNK_ROWS = 2000
+
+
+def _streamed(rows: Any) -> Iterator[Any]:
+    """The rows of a query from a server-side cursor, inside a transaction: PostgreSQL then
+    sends them as it makes them. Outside one, Django declares the cursor ``WITH HOLD``, and
+    PostgreSQL makes and stores every row (to disk, for a site's years) before the first is
+    sent. Read only; a download stopped half-way rolls back nothing."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        yield from rows.iterator(chunk_size=CHUNK_ROWS)
+
+
+def _timepoint_rank(field: str) -> Any:
+    """The place of the timepoint in ``field`` in :data:`TIMEPOINT_ORDER` (unknown ones last)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return Case(
+        *(When(**{field: v}, then=Value(n)) for v, n in TIMEPOINT_ORDER.items()),
+        default=Value(len(TIMEPOINT_ORDER)),
+        output_field=IntegerField(),
+    )
 
 
 def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -> pd.DataFrame:
@@ -369,9 +361,8 @@ def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -
 def _course_totals(enrolments: Any) -> tuple[dict[str, int], dict[str, float]]:
     """Per ``enrolment`` column value: sessions marked present; home-practice minutes (only
     courses with a number of minutes in some check-in). Counted and summed by the database."""
-    from django.db.models import Count
+    from django.db.models import Count, Sum
 
-    from balm.outcomes.jsonsql import json_number_sums
     from balm.outcomes.models import CheckIn
     from balm.programmes.models import Attendance, Enrolment
 
@@ -391,10 +382,13 @@ def _course_totals(enrolments: Any) -> tuple[dict[str, int], dict[str, float]]:
     ):
         attended[names[pk]] = attended.get(names[pk], 0) + n
     minutes: dict[str, float] = {}
-    sums = json_number_sums(
-        CheckIn.objects.filter(enrolment__in=enrolments), "scores", "practice_minutes", "enrolment"
-    )
-    for pk, total in sums.items():
+    for pk, total in (
+        CheckIn.objects.filter(enrolment__in=enrolments, practice_minutes__isnull=False)
+        .values("enrolment_id")
+        .annotate(total=Sum("practice_minutes"))
+        .values_list("enrolment_id", "total")
+        .order_by()
+    ):
         minutes[names[pk]] = minutes.get(names[pk], 0.0) + total
     return attended, minutes
 
@@ -412,8 +406,6 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     scales as ``checkin_<scale>`` and the practice type (a code); with ``notes`` (the caller
     has checked who may have them) the participant's ``note``. Their other free-text answers
     are never exported."""
-    from django.db.models import CharField
-    from django.db.models.functions import Cast
 
     from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import CheckIn
@@ -427,19 +419,9 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     at = {column: len(CHECKIN_ID_COLUMNS) + n for n, column in enumerate(measures)}
     ordered = (
         checkins.annotate(**_as_text("scores"))
-        .order_by(
-            _text_order("enrolment__cohort__name"),
-            _text_order("enrolment__participant__pseudonym"),
-            _text_order(Cast("enrolment__cohort_id", CharField())),
-            "week",
-        )
+        .order_by(*_by_course("enrolment__"), "week")
         .values_list(
-            "enrolment__participant__pseudonym",
-            "enrolment__cohort_id",
-            "enrolment__cohort__name",
-            "enrolment__cohort__site__slug",
-            "enrolment__format",
-            "enrolment__diagnosis_category",
+            *_course_fields("enrolment__"),
             "week",
             "instrument_id",
             "scores_text",
@@ -455,13 +437,17 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     def rows() -> Iterator[list[Any]]:
         fixed = len(CHECKIN_ID_COLUMNS) - 2  # the pseudonym and cohort id become two columns
         loads = orjson.loads
-        for pseudonym, cohort_id, *rest in ordered.iterator(chunk_size=CHUNK_ROWS):
+        for pseudonym, cohort_id, *rest in _streamed(ordered):
             out = [enrolment_id(pseudonym, cohort_id), pseudonym, *rest[:fixed], *blank]
             out += rest[fixed + 2 :]
             slots.fill(out, rest[fixed], loads(rest[fixed + 1]))
             yield out
 
-    return Table([*CHECKIN_ID_COLUMNS, *measures, *tail], rows(), checkins.count())
+    # Measures are filled with numbers only; the fixed columns before the week and the tail
+    # (practice type, note) are text.
+    width = len(CHECKIN_ID_COLUMNS) + len(measures)
+    texts = (*range(CHECKIN_ID_COLUMNS.index("week")), *range(width, width + len(tail)))
+    return Table([*CHECKIN_ID_COLUMNS, *measures, *tail], rows(), checkins.count(), texts)
 
 
 def checkins_frame(enrolments: Any, *, notes: bool = False) -> pd.DataFrame:

@@ -1,9 +1,10 @@
 """Questions about the keys and numbers inside JSON columns, answered by the database.
 
-The exports need the set of score columns before their first row (a CSV header comes first)
-and per-course sums of a number kept in JSON; reading every JSON document into Python for
-that would double the cost of an export. PostgreSQL (``jsonb_each``, ``jsonb_typeof``) and
-SQLite (``json_each``, ``json_type``) answer both in one query each.
+The exports need the set of score columns before their first row (a CSV header comes first);
+reading every JSON document into Python for that would double the cost of an export.
+PostgreSQL (``jsonb_each``, ``jsonb_typeof``) and SQLite (``json_each``, ``json_type``) answer
+it in one query. A number kept in JSON that the exports sum (home-practice minutes) is a
+generated column (:class:`JsonNumber`), kept by the database with its row.
 """
 
 from __future__ import annotations
@@ -11,25 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import F, FloatField, Func, QuerySet
 
 NUMBER = "number"
 TEXT = "text"
 
 
-def _parts(queryset: QuerySet[Any], field: str) -> tuple[Any, str, str, str, list[Any]]:
+def _rows(queryset: QuerySet[Any], *fields: str) -> tuple[Any, str, list[Any], list[str]]:
+    """The rows of ``queryset`` as a subquery selecting the columns of ``fields`` (its own
+    filters, no ordering: an ``id IN (...)`` of the same rows cost the database a second scan
+    and a sort of every row), with the connection and the columns' quoted names."""
     connection = connections[queryset.db]
-    quote = connection.ops.quote_name
     meta = queryset.model._meta
-    ids, params = queryset.values("pk").query.sql_with_params()
-    where = f"{quote(meta.pk.column)} IN ({ids})"
-    return (
-        connection,
-        quote(meta.db_table),
-        quote(meta.get_field(field).column),
-        where,
-        list(params),
-    )
+    columns = [meta.get_field(field).column for field in fields]
+    sql, params = queryset.order_by().values_list(*columns).query.sql_with_params()
+    return connection, sql, list(params), [connection.ops.quote_name(c) for c in columns]
 
 
 def json_keys(queryset: QuerySet[Any], field: str, label: str) -> set[tuple[str, str, str]]:
@@ -37,8 +34,7 @@ def json_keys(queryset: QuerySet[Any], field: str, label: str) -> set[tuple[str,
     of the JSON object in ``field`` holding a number (kind ``number``: true and false are not
     numbers) or text (kind ``text``); ``label`` is another column of the row (an instrument id).
     """
-    connection, table, column, ids, params = _parts(queryset, field)
-    label_column = connection.ops.quote_name(queryset.model._meta.get_field(label).column)
+    connection, rows, params, (column, label_column) = _rows(queryset, field, label)
     if connection.vendor == "postgresql":
         kind = (
             "CASE jsonb_typeof(e.value) WHEN 'number' THEN 'number' WHEN 'string' THEN 'text' END"
@@ -52,38 +48,41 @@ def json_keys(queryset: QuerySet[Any], field: str, label: str) -> set[tuple[str,
         source = f"CROSS JOIN json_each(t.{column}) AS e"
     else:  # pragma: no cover - balm runs on PostgreSQL and SQLite
         raise NotImplementedError(connection.vendor)
-    sql = (
-        f"SELECT DISTINCT t.{label_column}, e.key, {kind} FROM {table} AS t {source} WHERE t.{ids}"
-    )
+    sql = f"SELECT DISTINCT t.{label_column}, e.key, {kind} FROM ({rows}) AS t {source}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {(str(a), str(k), str(kind)) for a, k, kind in cursor.fetchall() if kind}
 
 
-def json_number_sums(queryset: QuerySet[Any], field: str, key: str, by: str) -> dict[Any, float]:
-    """``{row's by: sum}`` of the number at ``field -> key`` over the rows of ``queryset``
-    whose value there is a number (rows without one add nothing; a group with none is
-    absent)."""
-    connection, table, column, ids, params = _parts(queryset, field)
-    group = connection.ops.quote_name(queryset.model._meta.get_field(by).column)
-    if connection.vendor == "postgresql":
-        value = f"(t.{column} -> %s)"
-        number, is_number = (
-            f"({value} #>> '{{}}')::double precision",
-            f"jsonb_typeof({value}) = 'number'",
+class JsonNumber(Func):
+    """The number under ``key`` of the JSON object in ``field``, NULL where it holds anything
+    else (``true``/``false`` are not numbers): the expression of a generated column, so the
+    database keeps it with its row. The key is written into the SQL (a column's definition
+    takes no parameters), so it must be a plain name."""
+
+    output_field = FloatField()
+
+    def __init__(self, field: str, key: str) -> None:
+        if not key.replace("_", "").isalnum() or not key.isascii():
+            raise ValueError(f"not a plain key name: {key!r}")
+        self.key = key
+        super().__init__(F(field))
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        (field,) = self.source_expressions
+        return "balm.outcomes.jsonsql.JsonNumber", (field.name, self.key), {}
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        value = f"({column} -> '{self.key}')"
+        number = f"({value} #>> '{{}}')::double precision"
+        return f"CASE WHEN jsonb_typeof({value}) = 'number' THEN {number} END", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        path = f"'$.{self.key}'"
+        sql = (
+            f"CASE WHEN json_type({column}, {path}) IN ('integer', 'real') "
+            f"THEN json_extract({column}, {path}) END"
         )
-        key_params = [key, key]
-    elif connection.vendor == "sqlite":
-        path = "$." + '"' + key.replace('"', '""') + '"'
-        number = f"json_extract(t.{column}, %s)"
-        is_number = f"json_type(t.{column}, %s) IN ('integer', 'real')"
-        key_params = [path, path]
-    else:  # pragma: no cover - balm runs on PostgreSQL and SQLite
-        raise NotImplementedError(connection.vendor)
-    sql = (
-        f"SELECT t.{group}, SUM({number}) FROM {table} AS t "
-        f"WHERE t.{ids} AND {is_number} GROUP BY t.{group}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key_params[0], *params, key_params[1]])
-        return {group_value: float(total) for group_value, total in cursor.fetchall()}
+        return sql, params

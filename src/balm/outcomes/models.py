@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from balm.outcomes.jsonsql import JsonNumber
 from balm.outcomes.status import AssessmentStatus, assessment_status
 from balm.programmes.templates import Timepoint
 
@@ -224,6 +225,44 @@ class ResponseAmendment(models.Model):
         return f"amendment of {self.response} at {self.at:%Y-%m-%d}"
 
 
+class TimepointScores(models.Model):
+    """One course's scores at one timepoint, merged from its responses as they are written: the
+    row of the scores export, kept ready so a download reads one row per output row instead of
+    merging five or six responses into each (issue 15).
+
+    JSON objects kept as JSON text, the form the export reads (PostgreSQL turning ``jsonb``
+    into text for every row cost the export more than the rest of its statements), each keyed
+    by the export's column: ``scores`` the numbers and ``bands`` the ``*_band`` texts
+    (``<instrument>_<scale>``), ``answers`` the numeric answers (``<instrument>_<item>``; the
+    catalogue keeps item and scale names apart), ``kinds`` each score column's kind
+    (``"number"`` or ``"text"``) and ``items`` the items answered with a number per instrument
+    (few distinct values of either: the export finds its columns from them).
+    ``week`` is the earliest scheduled week of the responses' questionnaires. Written by
+    :mod:`balm.outcomes.score_rows` (a submission adds to its row; amending, importing and
+    erasing rebuild the course's rows from its responses); ``balm manage score_rows`` compares
+    them with a rebuild.
+    """
+
+    enrolment = models.ForeignKey(
+        "programmes.Enrolment", on_delete=models.CASCADE, related_name="timepoint_scores"
+    )
+    timepoint = models.CharField(max_length=20, choices=Timepoint.choices)
+    week = models.PositiveSmallIntegerField()
+    scores = models.TextField(help_text="JSON: {column: number}")
+    bands = models.TextField(help_text="JSON: {column: band text}")
+    answers = models.TextField(help_text="JSON: {column: numeric answer}")
+    kinds = models.TextField(help_text='JSON: {column: "number" or "text"}')
+    items = models.TextField(help_text="JSON: {instrument: [item answered with a number]}")
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["enrolment", "timepoint"], name="one_score_row_each"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.timepoint} scores of {self.enrolment}"
+
+
 class Draft(models.Model):
     """Answers saved as a participant goes, so they can stop and resume."""
 
@@ -276,6 +315,13 @@ class CheckIn(models.Model):
     entry_mode = models.CharField(max_length=30, choices=EntryMode.choices)
     client_id = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    practice_minutes = models.GeneratedField(
+        expression=JsonNumber("scores", "practice_minutes"),
+        output_field=models.FloatField(),
+        db_persist=True,
+        help_text="The home-practice minutes of its scores, kept by the database (blank when "
+        "they hold no number): the exports sum them per course.",
+    )
 
     class Meta:
         ordering = ("enrolment", "week")

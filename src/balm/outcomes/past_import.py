@@ -49,6 +49,7 @@ from balm.audit.models import record
 from balm.exchange.past import PastRow
 from balm.exchange.redcap import field_name
 from balm.instruments import SCORER_VERSION
+from balm.outcomes import score_rows
 from balm.outcomes.answers import check_many, stored_answers
 from balm.outcomes.bulk_rows import insert_rows
 from balm.outcomes.models import Assessment, EntryMode, Response
@@ -467,6 +468,7 @@ def _write(
     if problems:
         raise InvalidInput(problems)  # inside the transaction: nothing is kept
     insert_rows(Response, responses)
+    score_rows.rebuild(enrolment_ids[(item.row.participant, item.row.cohort)] for item in new)
 
 
 def _version(instrument_id: str) -> str:

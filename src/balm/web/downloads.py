@@ -6,25 +6,31 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.http import StreamingHttpResponse
 
-from balm.cells import neutralise_row
+from balm.cells import neutralise_cells, neutralise_row
 
 #: Rows written per chunk sent to the client.
 CHUNK_ROWS = 1000
 
 
-def csv_chunks(columns: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
-    """UTF-8 CSV (``\\n`` line ends, minimal quoting, blank for None) in chunks of rows."""
+def csv_chunks(
+    columns: list[str], rows: Iterable[list[Any]], text_cells: Sequence[int] | None = None
+) -> Iterator[bytes]:
+    """UTF-8 CSV (``\\n`` line ends, minimal quoting, blank for None) in chunks of rows; only
+    ``text_cells`` are checked for text a spreadsheet would run when the caller knows the
+    others hold numbers (None: every cell)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(neutralise_row(columns))
     batch: list[list[Any]] = []
     for row in rows:
-        batch.append(neutralise_row(row))
+        batch.append(
+            neutralise_row(row) if text_cells is None else neutralise_cells(row, text_cells)
+        )
         if len(batch) == CHUNK_ROWS:
             writer.writerows(batch)
             batch.clear()
@@ -36,11 +42,15 @@ def csv_chunks(columns: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]
 
 
 def streamed_csv(
-    filename: str, columns: list[str], rows: Iterable[list[Any]]
+    filename: str,
+    columns: list[str],
+    rows: Iterable[list[Any]],
+    text_cells: Sequence[int] | None = None,
 ) -> StreamingHttpResponse:
-    """An attachment ``filename`` streaming ``columns`` then ``rows``; never cached."""
+    """An attachment ``filename`` streaming ``columns`` then ``rows`` (see :func:`csv_chunks`);
+    never cached."""
     response = StreamingHttpResponse(
-        csv_chunks(columns, rows), content_type="text/csv; charset=utf-8"
+        csv_chunks(columns, rows, text_cells), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
