@@ -14,6 +14,9 @@ from typing import Any
 
 #: The starts a spreadsheet reads as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The same, as a set of first characters (each start is one character): looking one up is a
+#: third cheaper than ``str.startswith`` with the tuple, on the exports' hot path.
+_FIRST = frozenset(FORMULA_STARTS)
 
 
 def neutralise(value: Any) -> Any:
@@ -26,10 +29,7 @@ def neutralise(value: Any) -> Any:
 
 def neutralise_row(row: list[Any] | tuple[Any, ...]) -> list[Any]:
     """:func:`neutralise` applied to every cell of a row (the hot path of the exports)."""
-    return [
-        "'" + value if type(value) is str and value.startswith(FORMULA_STARTS) else value
-        for value in row
-    ]
+    return ["'" + value if type(value) is str and value[:1] in _FIRST else value for value in row]
 
 
 def neutralise_cells(row: list[Any], cells: Sequence[int]) -> list[Any]:
@@ -37,6 +37,6 @@ def neutralise_cells(row: list[Any], cells: Sequence[int]) -> list[Any]:
     knows which cells can hold text: the others are numbers or blank); returns ``row``."""
     for cell in cells:
         value = row[cell]
-        if type(value) is str and value.startswith(FORMULA_STARTS):
+        if type(value) is str and value[:1] in _FIRST:
             row[cell] = "'" + value
     return row

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from tests.web import factories
 
+from balm import cells
 from balm.outcomes import score_rows
 from balm.outcomes.actions import submit_checkin, submit_response
 from balm.outcomes.export import checkins_table, scores_table
@@ -185,3 +186,18 @@ def test_the_database_keeps_each_checkins_practice_minutes(world: Any) -> None:
     CheckIn.objects.filter(pk=checkin.pk).update(scores={"mood": 3})
     checkin.refresh_from_db()
     assert checkin.practice_minutes is None
+
+
+def test_the_fast_formula_checks_agree_with_the_rule() -> None:
+    """The row and cell checks look at the first character; every start of the rule (OWASP,
+    "CSV Injection") is one character, so they agree with ``neutralise`` on every value."""
+    assert all(len(start) == 1 for start in cells.FORMULA_STARTS)
+    values = ["", "plain", "'=quoted", "a=b", 3, -3, 2.5, None, True]
+    values += [start + "x" for start in cells.FORMULA_STARTS] + list(cells.FORMULA_STARTS)
+    expected = [cells.neutralise(v) for v in values]
+    assert cells.neutralise_row(values) == expected
+    assert cells.neutralise_cells(list(values), range(len(values))) == expected
+    assert [e for v, e in zip(values, expected, strict=True) if e != v] == [
+        *("'" + start + "x" for start in cells.FORMULA_STARTS),
+        *("'" + start for start in cells.FORMULA_STARTS),
+    ]
