@@ -1,4 +1,4 @@
-"""``balm.web.row_insert``: a new instance stored with the INSERT the ORM compiled once is
+"""``balm.row_insert``: a new instance stored with the INSERT the ORM compiled once is
 stored exactly as ``Model.save()`` stores it (the same SQL text, every column equal, the same
 primary key set, the same rollback marking on a failed insert), on SQLite and PostgreSQL
 (``python -m tests.support.pgcluster -- pytest tests/web/test_row_insert.py``)."""
@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from balm.audit.models import AuditEvent
 from balm.outcomes.models import Assessment, EntryMode, Response
-from balm.web.row_insert import create_row, insert_new
+from balm.row_insert import create_row, insert_new
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from balm.audit import chain
-from balm.web.row_insert import insert_new, prepared_values, save_would_do_more
+from balm.row_insert import insert_new, prepared_values, save_would_do_more
 
 
 class AuditEvent(models.Model):

@@ -33,7 +33,7 @@ from balm.outcomes.models import (
     SafetyAlert,
 )
 from balm.programmes.models import Enrolment
-from balm.web.row_insert import create_row
+from balm.row_insert import create_row
 from balm.wording.lookup import answerable_online, current_wording
 from balm.wording.printed_order import declared_variant, undeclared_problems
 
