@@ -17,12 +17,11 @@ in-process with Django's test client (the app's own time, no network):
 - time (median of ``--repeats``) and queries of the staff home page, a running group's page,
   a participant record and the due list (``GET /api/assessments/due``: its first page of 100,
   and ``?limit=10``, the same answer size at every size), with how many are open;
-- the site exports (scores, read from the rows kept merged as responses are written; scores
-  with ``?items=1``, merged from the responses at download; check-ins): rows, seconds, rows
-  per second (median of up to
+- the site exports (scores and scores with ``?items=1``, both read from the rows kept merged
+  as responses are written; check-ins): rows, seconds, rows per second (median of up to
   three), this process's CPU (the Python side), the time spent executing the statements (the
   database side, fetching excluded), queries, and the peak of Python memory allocated while
-  streaming them (``tracemalloc``).
+  streaming them (``tracemalloc``); with ``--profile``, each one's dearest functions.
 
 Goals (issue 15): every page within 20% of its 10-group time at 500 groups with the same query
 count; exports at least 50,000 rows per second with memory growth under 30 MB. Figures are
@@ -31,7 +30,7 @@ printed, never asserted; the machine may be loaded, so rerun on a quiet one.
 At the end it checks the audit trail's hash chains (as ``balm manage verify_audit``).
 
 Usage: ``.venv/bin/python bench/scale.py [--sizes 10,100,500] [--repeats 5] [--actions 3]
-[--durable]``.
+[--durable] [--statements] [--explain N] [--profile]``.
 """
 
 from __future__ import annotations
@@ -157,8 +156,27 @@ def timed_export(client: Any, url: str, repeats: int) -> Export:
     return Export(lines - 1, width, wall, cpu, executing, counter.count, peak / 2**20, counter)
 
 
+def profile_export(client: Any, url: str, most: int = 18) -> None:
+    """cProfile of one streamed download (CPU clock: waiting on the database is not counted),
+    the ``most`` dearest functions by their own time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for _chunk in client.get(url).streaming_content:
+        pass
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(most)
+
+
 def measure(
-    state: scale_site.Site, repeats: int, *, statements: bool = False, explain: int = 0
+    state: scale_site.Site,
+    repeats: int,
+    *,
+    statements: bool = False,
+    explain: int = 0,
+    profile: bool = False,
 ) -> None:
     from django.db import connection
     from django.test import Client
@@ -209,6 +227,8 @@ def measure(
         )
         if statements or explain:
             show_statements(e.last, explain=explain)
+        if profile:
+            profile_export(client, url)
 
 
 def main() -> int:
@@ -237,6 +257,11 @@ def main() -> int:
         type=int,
         default=0,
         help="with the statements, EXPLAIN ANALYZE the N dearest SELECTs of each (0)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print a CPU profile of each export (its dearest functions)",
     )
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -278,7 +303,13 @@ def main() -> int:
                 print(
                     f"(built to {size} groups in {time.perf_counter() - began:.0f} s)", flush=True
                 )
-                measure(state, args.repeats, statements=args.statements, explain=args.explain)
+                measure(
+                    state,
+                    args.repeats,
+                    statements=args.statements,
+                    explain=args.explain,
+                    profile=args.profile,
+                )
             began = time.perf_counter()
             checked, broken = first_broken_links()
             print(

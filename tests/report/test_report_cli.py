@@ -134,3 +134,33 @@ def test_a_bad_qualitative_project_is_listed_with_the_other_problems(tmp_path: P
     )
     assert missing.exit_code == 2 and "none.qdpx: no such file" in missing.output
     assert not out.exists()
+
+
+def test_several_outputs_from_one_build_are_each_formats_file(tmp_path: Path) -> None:
+    """``-o`` twice: the same JSON and HTML as two runs with one ``-o`` each (the HTML is byte
+    for byte the same for the same inputs: docs/report.md)."""
+    scores = _write(tmp_path, "scores.csv", SCORES)
+    both = [tmp_path / "both.json", tmp_path / "both.html"]
+    result = CliRunner().invoke(
+        app, ["report", str(scores), "-o", str(both[0]), "-o", str(both[1])]
+    )
+    assert result.exit_code == 0, result.output
+    for path in both:
+        alone = tmp_path / f"alone{path.suffix}"
+        once = CliRunner().invoke(app, ["report", str(scores), "-o", str(alone)])
+        assert once.exit_code == 0, once.output
+        assert path.read_bytes() == alone.read_bytes(), path.suffix
+
+
+def test_one_bad_output_of_several_writes_none(tmp_path: Path) -> None:
+    scores = _write(tmp_path, "scores.csv", SCORES)
+    good = tmp_path / "report.json"
+    names = [str(good), str(tmp_path / "report.docx"), str(tmp_path / "no" / "r.html")]
+    names.append(str(good))
+    named = [arg for name in names for arg in ("-o", name)]
+    result = CliRunner().invoke(app, ["report", str(scores), *named])
+    assert result.exit_code == 2
+    assert "report.docx: the extension must be one of" in result.stderr
+    assert "the folder" in result.stderr and "does not exist" in result.stderr
+    assert "-o: the same file is named more than once" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.csv"]

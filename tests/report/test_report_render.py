@@ -224,15 +224,21 @@ def test_xlsx_reads_back_in_pandas(report: Any) -> None:
 
 
 def test_cli_writes_each_format(files: dict[str, Path], tmp_path: Path) -> None:
-    runner = CliRunner()
-    for suffix in (".html", ".json", ".xlsx"):
-        out = tmp_path / f"report{suffix}"
-        result = runner.invoke(
-            app,
-            ["report", str(files["scores"]), "--checkins", str(files["checkins"]), "-o", str(out)],
-        )
-        assert result.exit_code == 0, result.output
+    outputs = [tmp_path / f"report{suffix}" for suffix in (".html", ".json", ".xlsx")]
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(files["scores"]),
+            "--checkins",
+            str(files["checkins"]),
+            *(arg for out in outputs for arg in ("-o", str(out))),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for out in outputs:
         assert out.stat().st_size > 1000
+        assert f"wrote {out} (" in result.output
     assert list(tmp_path.glob(".*.tmp")) == []
 
 

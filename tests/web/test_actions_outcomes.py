@@ -39,6 +39,38 @@ def test_enrolment_schedules_assessments_from_template(world) -> None:  # type: 
     assert due == world.cohort_a.start_date
 
 
+def test_each_scheduled_questionnaire_once_with_its_window(world) -> None:  # type: ignore[no-untyped-def]
+    """One questionnaire per instrument and timepoint of the template, in one INSERT; a second
+    scheduling adds none. Windows (balm.outcomes.scheduling): opens 7 days before it is due,
+    due at week w of the start, closes 14 days after (21 at the end, 28 at follow-up)."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from balm.outcomes.scheduling import schedule_assessments
+
+    enrolment = world.enrolment_p1
+    entries = {
+        (e.instrument_id, e.timepoint): e.week for e in world.cohort_a.template.schedule.all()
+    }
+    got = {(a.instrument_id, a.timepoint): a for a in enrolment.assessments.all()}
+    assert set(got) == set(entries) and len(got) == enrolment.assessments.count()
+    start = world.cohort_a.start_date
+    closes_after = {"baseline": 14, "mid": 14, "end": 21, "follow_up": 28}
+    for (instrument, timepoint), a in got.items():
+        due = start + timedelta(days=7 * entries[instrument, timepoint])
+        assert (a.week, a.due_on) == (entries[instrument, timepoint], due), (instrument, timepoint)
+        assert a.opens_on == due - timedelta(days=7)
+        assert a.closes_on == due + timedelta(days=closes_after[timepoint])
+    event = AuditEvent.objects.get(action="enrolment.create", object_id=str(enrolment.pk))
+    assert event.details["assessments"] == len(entries)
+    with CaptureQueriesContext(connection) as queries:
+        created, skipped = schedule_assessments(enrolment)
+    assert created == [] and skipped == [] and enrolment.assessments.count() == len(entries)
+    assert not any(q["sql"].startswith("INSERT") for q in queries.captured_queries)
+
+
 def test_submit_scores_through_the_engine(world) -> None:  # type: ignore[no-untyped-def]
     answers = {f"q{i}": 2 for i in range(1, 10)}
     response = actions.submit_response(

@@ -25,7 +25,7 @@ from balm.outcomes.export import checkins_table, scores_table
 from balm.outcomes.models import CheckIn, Response
 from balm.programmes.models import Enrolment
 from balm.web import downloads
-from balm.web.downloads import csv_chunks
+from balm.web.downloads import csv_chunks, line_chunks
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +201,43 @@ def test_the_fast_formula_checks_agree_with_the_rule() -> None:
         *("'" + start + "x" for start in cells.FORMULA_STARTS),
         *("'" + start for start in cells.FORMULA_STARTS),
     ]
+
+
+def test_the_scores_exports_written_lines_are_its_rows_written(world: Any) -> None:
+    """The scores export sends lines it writes itself (balm.csv_text); they are byte for byte
+    what the CSV writer makes of its rows, with and without items: a group name with a comma
+    and quotes, a pseudonym a spreadsheet would run, gaps, a float score, courses with and
+    without check-ins. With bands it has no lines (the rows are written)."""
+    odd = factories.cohort(world.site_a, name='+cmd, "odd"')
+    formula = factories.enrol(factories.participant(world.site_a, FORMULA), odd)
+    _answer(formula, "phq9", "baseline", 2, 9)
+    _answer(formula, "gad7", "baseline", 1, 7)
+    _answer(formula, "phq9", "mid", 0, 9)
+    _answer(world.enrolment_p1, "gad7", "end", 3, 7)
+    _answer(world.enrolment_p2, "phq9", "baseline", 1, 9)
+    Response.objects.filter(assessment__enrolment=world.enrolment_p2).update(
+        scores={"total": 2 / 3, "total_band": "=x"}
+    )
+    score_rows.rebuild([world.enrolment_p2.pk])
+    _checkin(formula, 1, 15, "")
+    _checkin(world.enrolment_p1, 2, 0, "")
+    enrolments = Enrolment.objects.filter(cohort__site=world.site_a)
+    for items in (False, True):
+        table, again = (scores_table(enrolments, items=items) for _ in range(2))
+        assert table.lines is not None
+        written = b"".join(csv_chunks(table.columns, table.rows, table.text_cells))
+        assert b"".join(line_chunks(again.columns, again.lines)) == written, items
+        assert written.count(b"\n") == table.count + 1 == 5
+        assert b"0.6666666666666666" in written and b'"\'+cmd, ""odd"""' in written
+    assert scores_table(enrolments, bands=True).lines is None
+    page = client_for(world.researcher_a).get(reverse("export-site", args=[world.site_a.pk]))
+    table = scores_table(enrolments)
+    assert page.getvalue() == b"".join(csv_chunks(table.columns, table.rows, table.text_cells))
+
+
+def test_line_chunks_send_the_header_then_the_lines_in_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(downloads, "CHUNK_ROWS", 2)
+    pieces = list(line_chunks(["=a", "b"], iter(["1,2\n", "3,4\n", "5,6\n"])))
+    assert pieces == [b"'=a,b\n1,2\n", b"3,4\n5,6\n", b""]

@@ -127,31 +127,12 @@ def test_email_timeout_must_end_a_send_before_its_retry() -> None:
 
 
 @pytest.mark.slow
-def test_balm_demo_loads_once_and_manage_passes_through(tmp_path: Path) -> None:
-    command = [str(BALM), "demo", "--no-serve", "--data-dir", str(tmp_path)]
-    first = subprocess.run(command, env=_env(), capture_output=True, text=True, check=False)
-    assert first.returncode == 0, first.stderr
-    assert "loaded now" in first.stdout
-    assert "facilitator    username facilitator" in first.stdout
-    assert "/p/" in first.stdout
-    second = subprocess.run(command, env=_env(), capture_output=True, text=True, check=False)
-    assert "already loaded" in second.stdout
-    manage = subprocess.run(
-        [str(BALM), "manage", "send_due_reminders"],
-        env=_env(BALM_DEMO="1", BALM_DATA_DIR=str(tmp_path), BALM_TASKS_BACKEND="immediate"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert manage.returncode == 0, manage.stderr
-    assert "queued" in manage.stdout
-
-
-@pytest.mark.slow
-def test_balm_demo_ends_with_the_log_ins_and_links_and_no_warnings(tmp_path: Path) -> None:
+def test_balm_demo_loads_once_ends_with_the_log_ins_and_no_warnings(tmp_path: Path) -> None:
     """Issue #8 section 6: the demo's e-mails go to files in its data folder (one line says
     where), nothing warns, and the log-ins and personal links are the last lines printed
-    before the first request is logged."""
+    before the first request is logged. Run again, it finds the demo already loaded; ``balm
+    manage`` passes a command through to the same data. (One demo serves both checks: loading
+    it in a new data folder is the dearest step.)"""
     port = free_port()
     command = [str(BALM), "demo", "--port", str(port), "--data-dir", str(tmp_path)]
     env = _env()
@@ -193,6 +174,22 @@ def test_balm_demo_ends_with_the_log_ins_and_links_and_no_warnings(tmp_path: Pat
     assert tail == [f"Everything here is synthetic. Serving at {base}/ ; press Ctrl+C to stop."]
     sent = list((tmp_path / "emails").iterdir())
     assert sent and any("Subject: Safety answer to review" in f.read_text() for f in sent)
+    assert "loaded now" in output
+    assert "facilitator    username facilitator" in output
+
+    command = [str(BALM), "demo", "--no-serve", "--data-dir", str(tmp_path)]
+    again = subprocess.run(command, env=_env(), capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr
+    assert "already loaded" in again.stdout and "loaded now" not in again.stdout
+    manage = subprocess.run(
+        [str(BALM), "manage", "send_due_reminders"],
+        env=_env(BALM_DEMO="1", BALM_DATA_DIR=str(tmp_path), BALM_TASKS_BACKEND="immediate"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert manage.returncode == 0, manage.stderr
+    assert "queued" in manage.stdout
 
 
 @pytest.mark.slow
@@ -229,6 +226,23 @@ def test_balm_serve_runs_gunicorn_on_the_database_and_stops_cleanly(tmp_path: Pa
         assert stylesheet is not None, page
         with urllib.request.urlopen(base + stylesheet.group(1), timeout=5) as reply:
             assert reply.status == 200
+        # The API docs' Swagger UI: every file it links is collected (hashed names only,
+        # ReDoc left out) and served compressed when the browser asks, its source map as it is.
+        with urllib.request.urlopen(f"{base}/api/docs", timeout=5) as reply:
+            docs = reply.read().decode()
+        linked = re.findall(r'(?:src|href)="(/static/[^"]+)"', docs)
+        assert any("swagger-ui-bundle." in url for url in linked), docs
+        for url in linked:
+            asked = urllib.request.Request(base + url, headers={"Accept-Encoding": "gzip"})
+            with urllib.request.urlopen(asked, timeout=5) as reply:
+                assert reply.status == 200, url
+                if url.endswith((".js", ".css")):
+                    assert reply.headers["Content-Encoding"] == "gzip", url
+        collected = {p.name for p in (tmp_path / "static" / "ninja").iterdir()}
+        assert not any(name.startswith("redoc") for name in collected), collected
+        assert "swagger-ui-bundle.js" not in collected  # only the hashed copy is kept
+        assert any(name.endswith(".map") for name in collected)
+        assert not any(name.endswith((".map.gz", ".map.br")) for name in collected), collected
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"{base}/no-such-page/", timeout=5)
         assert missing.value.code == 404

@@ -1,8 +1,9 @@
 """``balm report``: the evaluation report from balm's exports, as HTML, PDF, XLSX or JSON.
 
 A thin layer over :mod:`balm.report`: read and check every input (all problems listed, exit
-code 2, nothing written), build the report, render it in the format the output's extension
-names, and write the file only when everything succeeded.
+code 2, nothing written), build the report, render it in the format each output's extension
+names (``-o`` may be given more than once: one build, several files), and write the files only
+when every one of them rendered.
 """
 
 from __future__ import annotations
@@ -38,8 +39,13 @@ def report(
         typer.Argument(metavar="SCORES.csv", help="balm's tidy scores export (or the same shape)."),
     ],
     output: Annotated[
-        Path,
-        typer.Option("-o", "--output", help="report.html, report.pdf, report.xlsx or report.json."),
+        list[Path],
+        typer.Option(
+            "-o",
+            "--output",
+            help="report.html, report.pdf, report.xlsx or report.json; "
+            "repeat it for several formats from one build.",
+        ),
     ],
     checkins: Annotated[
         Path | None, typer.Option("--checkins", help="balm's check-in export.")
@@ -94,13 +100,16 @@ def report(
     from balm.report import ReportInputError, ReportOptions, build_report, read_inputs, render
 
     problems: list[str] = []
-    suffix = output.suffix.lower()
-    if suffix not in FORMATS:
-        problems.append(
-            f"-o {output}: the extension must be one of {', '.join(FORMATS)} (it names the format)"
-        )
-    if not output.parent.is_dir():
-        problems.append(f"-o {output}: the folder {output.parent} does not exist")
+    for path in output:
+        if path.suffix.lower() not in FORMATS:
+            problems.append(
+                f"-o {path}: the extension must be one of {', '.join(FORMATS)} "
+                "(it names the format)"
+            )
+        if not path.parent.is_dir():
+            problems.append(f"-o {path}: the folder {path.parent} does not exist")
+    if len({path.resolve() for path in output}) < len(output):
+        problems.append("-o: the same file is named more than once")
     defaults = ReportOptions()
     options = ReportOptions(
         id=id,
@@ -129,11 +138,13 @@ def report(
             typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(code=EXIT_USAGE)
     try:
-        content = render(build_report(inputs, options), suffix)
+        built = build_report(inputs, options)
+        contents = [render(built, path.suffix.lower()) for path in output]
     except ReportInputError as error:
         raise fail("; ".join(error.problems)) from error
-    _write_whole(output, content)
-    typer.echo(f"wrote {output} ({len(content):,} bytes)")
+    for path, content in zip(output, contents, strict=True):
+        _write_whole(path, content)
+        typer.echo(f"wrote {path} ({len(content):,} bytes)")
 
 
 def register(app: typer.Typer) -> None:

@@ -20,27 +20,38 @@ def assessment_window(start_date: date, week: int, timepoint: str) -> tuple[date
 
 def schedule_assessments(enrolment: Any) -> tuple[list[Any], list[str]]:
     """Create the enrolment's assessments from its cohort's template (inside the caller's
-    transaction). Instruments not in the catalogue or not enabled at the site are skipped;
-    returns ``(created, skipped_instrument_ids)``."""
+    transaction): one per instrument and timepoint, those it already has left as they are, all
+    new ones in one INSERT. Instruments not in the catalogue or not enabled at the site are
+    skipped; returns ``(created, skipped_instrument_ids)``."""
     from balm.instruments import catalogue
     from balm.outcomes.models import Assessment
 
     cohort = enrolment.cohort
     known = catalogue()
-    created, skipped = [], []
+    taken = set(
+        Assessment.objects.filter(enrolment=enrolment).values_list("instrument_id", "timepoint")
+    )
+    new, skipped = [], []
     for entry in cohort.template.schedule.all():
         if entry.instrument_id not in known or not cohort.site.instrument_enabled(
             entry.instrument_id
         ):
             skipped.append(entry.instrument_id)
             continue
+        if (entry.instrument_id, entry.timepoint) in taken:
+            continue
+        taken.add((entry.instrument_id, entry.timepoint))
         opens, due, closes = assessment_window(cohort.start_date, entry.week, entry.timepoint)
-        assessment, was_created = Assessment.objects.get_or_create(
-            enrolment=enrolment,
-            instrument_id=entry.instrument_id,
-            timepoint=entry.timepoint,
-            defaults={"week": entry.week, "opens_on": opens, "due_on": due, "closes_on": closes},
+        new.append(
+            Assessment(
+                enrolment=enrolment,
+                instrument_id=entry.instrument_id,
+                timepoint=entry.timepoint,
+                week=entry.week,
+                opens_on=opens,
+                due_on=due,
+                closes_on=closes,
+            )
         )
-        if was_created:
-            created.append(assessment)
+    created = Assessment.objects.bulk_create(new)
     return created, sorted(set(skipped))

@@ -45,7 +45,7 @@ def _send(request: HttpRequest, table: Table, name: str) -> HttpResponseBase:
         response = statistics_file(request, frame, f"{name}.csv")
         if response is not None:
             return response
-    return streamed_csv(f"{name}.csv", table.columns, table.rows, table.text_cells)
+    return streamed_csv(f"{name}.csv", table.columns, table.rows, table.text_cells, table.lines)
 
 
 def _csv(frame: pd.DataFrame, filename: str) -> HttpResponse:
