@@ -220,7 +220,7 @@ def tidy_scores(rows: Iterable[dict[str, Any]], *, bands: bool = False) -> pd.Da
 
 class Table(NamedTuple):
     """An export before it is written: its columns and an iterator over its rows (lists in
-    column order, read once). ``rows`` counts the rows the iterator will give; ``text_cells``
+    column order, read once). ``count`` is how many rows the iterator will give; ``text_cells``
     are the only cells that can hold text (None: any), the ones a file writer must make safe
     for spreadsheets (:func:`balm.cells.neutralise_cells`). ``lines``, when given, is the same
     rows as the CSV file's lines, already written (text made safe, ``\n`` ends): a CSV writer
@@ -292,14 +292,18 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     (:mod:`balm.outcomes.score_rows`): one stored row per output row. The columns come from
     the rows' few distinct ``kinds``; a cell holds what :func:`score_columns` gives (numbers;
     with ``bands`` the band texts) or the item's numeric answer."""
+    from django.db.models import Count
+
     from balm.outcomes.models import TimepointScores
     from balm.outcomes.score_rows import NUMBER, TEXT
 
     kept = TimepointScores.objects.filter(enrolment__in=enrolments).order_by()
     wanted = {NUMBER, TEXT} if bands else {NUMBER}
     columns: set[str] = set()
-    for kinds in kept.values_list("kinds", flat=True).distinct():
+    count = 0  # the rows, counted in the same pass over the kept rows as their kinds
+    for kinds, n in kept.values("kinds").annotate(n=Count("pk")).values_list("kinds", "n"):
         columns.update(c for c, kind in orjson.loads(kinds).items() if kind in wanted)
+        count += n
     for answered in kept.values_list("items", flat=True).distinct() if items else ():
         for instrument, ids in orjson.loads(answered).items():
             columns.update(f"{instrument}_{item}" for item in ids)
@@ -358,7 +362,7 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     return Table(
         [*ID_COLUMNS, *COURSE_COLUMNS, *measures],
         rows(),
-        kept.count(),
+        count,
         text_cells,
         None if bands else lines(),
     )
@@ -366,8 +370,6 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
 
 #: Rows fetched from the database at a time by the streamed exports.
 CHUNK_ROWS = 2000
-#: PostgreSQL's memory for an export's sort (``work_mem``, set for its transaction alone).
-EXPORT_WORK_MEM = "32MB"
 
 
 def _streamed(rows: Any) -> Iterator[Any]:
@@ -375,14 +377,9 @@ def _streamed(rows: Any) -> Iterator[Any]:
     sends them as it makes them. Outside one, Django declares the cursor ``WITH HOLD``, and
     PostgreSQL makes and stores every row (to disk, for a site's years) before the first is
     sent. Read only; a download stopped half-way rolls back nothing."""
-    from django.db import connection, transaction
+    from django.db import transaction
 
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                # Sorted in memory: under the default 4 MB, 500 groups' scores (24,000 rows of
-                # some 450 bytes) were sorted on disk. For this transaction only.
-                cursor.execute(f"SET LOCAL work_mem = '{EXPORT_WORK_MEM}'")
         yield from rows.iterator(chunk_size=CHUNK_ROWS)
 
 
