@@ -311,22 +311,21 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     texts = ["scores", *(["bands"] if bands else []), *(["answers"] if items else [])]
     ordered = kept.order_by(
         *_by_course("enrolment__"), _timepoint_rank("timepoint"), "week"
-    ).values_list(*_course_fields("enrolment__"), "timepoint", "week", *texts)
+    ).values_list("enrolment_id", *_course_fields("enrolment__"), "timepoint", "week", *texts)
     attended, minutes = _course_totals(enrolments)
 
     def rows() -> Iterator[list[Any]]:
         loads = orjson.loads
-        for pseudonym, cohort_id, *rest in _streamed(ordered):
-            name = enrolment_id(pseudonym, cohort_id)
+        for course, pseudonym, cohort_id, *rest in _streamed(ordered):
             values = loads(rest[6])
             for more in rest[7:]:  # band texts, then answers (an item never shares a scale's name)
                 values.update(loads(more))
             yield [
-                name,
+                enrolment_id(pseudonym, cohort_id),
                 pseudonym,
                 *rest[:6],
-                attended.get(name, 0),
-                minutes.get(name),
+                attended.get(course, 0),
+                minutes.get(course),
                 *map(values.get, measures),
             ]
 
@@ -337,14 +336,14 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
         cell_text = CellText()
         numbers = NumberCells(measures)
         timepoints: dict[str, str] = {}
-        course: tuple[Any, Any] | None = None
+        last = None
         head = tail = ""
-        for pseudonym, cohort_id, *rest in _streamed(ordered):
-            if (pseudonym, cohort_id) != course:
-                course = (pseudonym, cohort_id)
+        for course, pseudonym, cohort_id, *rest in _streamed(ordered):
+            if course != last:
+                last = course
                 name = enrolment_id(pseudonym, cohort_id)
                 head = cell_text([*map(neutralise, (name, pseudonym, *rest[:4]))]) + ","
-                totals = cell_text([attended.get(name, 0), minutes.get(name)])
+                totals = cell_text([attended.get(course, 0), minutes.get(course)])
                 tail = f",{totals}," if measures else f",{totals}\n"
             timepoint = timepoints.get(rest[4])
             if timepoint is None:
@@ -400,46 +399,32 @@ def scores_frame(enrolments: Any, *, bands: bool = False, items: bool = False) -
     return pd.DataFrame(list(table.rows), columns=table.columns)
 
 
-def _course_totals(enrolments: Any) -> tuple[dict[str, int], dict[str, float]]:
-    """Per ``enrolment`` column value: sessions marked present; home-practice minutes (only
-    courses with a number of minutes in some check-in). Counted and summed by the database."""
+def _course_totals(enrolments: Any) -> tuple[dict[int, int], dict[int, float]]:
+    """Per enrolment (its key): sessions marked present; home-practice minutes (only courses
+    with a number of minutes in some check-in). Counted and summed by the database."""
     from django.db.models import Count, Sum
 
     from balm.outcomes.models import CheckIn
-    from balm.programmes.models import Attendance, Enrolment
+    from balm.programmes.models import Attendance
 
-    names = {
-        pk: enrolment_id(pseudonym, cohort_id)
-        for pk, pseudonym, cohort_id in Enrolment.objects.filter(pk__in=_ids(enrolments))
-        .order_by()  # a lookup: the model's ordering would sort every enrolment for nothing
-        .values_list("pk", "participant__pseudonym", "cohort_id")
-    }
-    attended: dict[str, int] = {}
-    for pk, n in (
+    attended: dict[int, int] = dict(
         Attendance.objects.filter(enrolment__in=enrolments, mark="present")
         .values("enrolment_id")
         .annotate(n=Count("id"))
         .values_list("enrolment_id", "n")
         .order_by()
-    ):
-        attended[names[pk]] = attended.get(names[pk], 0) + n
-    minutes: dict[str, float] = {}
-    for pk, total in (
-        CheckIn.objects.filter(enrolment__in=enrolments, practice_minutes__isnull=False)
+    )
+    minutes = {
+        pk: float(total)
+        for pk, total in CheckIn.objects.filter(
+            enrolment__in=enrolments, practice_minutes__isnull=False
+        )
         .values("enrolment_id")
         .annotate(total=Sum("practice_minutes"))
         .values_list("enrolment_id", "total")
         .order_by()
-    ):
-        minutes[names[pk]] = minutes.get(names[pk], 0.0) + total
+    }
     return attended, minutes
-
-
-def _ids(enrolments: Any) -> Any:
-    """Enrolment ids of a queryset (as a subquery) or of a list of enrolments."""
-    if hasattr(enrolments, "values"):
-        return enrolments.values("pk")
-    return [getattr(e, "pk", e) for e in enrolments]
 
 
 def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
@@ -576,8 +561,11 @@ def enrolments_frame(enrolments: Any, *, free_text: bool = False) -> pd.DataFram
     from balm.report.render import neutralise
 
     rows: dict[str, dict[str, Any]] = {}
-    for pseudonym, cohort_id in enrolments.values_list("participant__pseudonym", "cohort_id"):
-        key = enrolment_id(pseudonym, cohort_id)
+    keys: dict[int, str] = {}
+    for pk, pseudonym, cohort_id in enrolments.values_list(
+        "pk", "participant__pseudonym", "cohort_id"
+    ):
+        key = keys[pk] = enrolment_id(pseudonym, cohort_id)
         rows[key] = dict.fromkeys(ENROLMENT_COLUMNS)
         rows[key]["enrolment"] = key
     history = EnrolmentStatusChange.objects.filter(enrolment__in=enrolments).order_by(
@@ -592,8 +580,8 @@ def enrolments_frame(enrolments: Any, *, free_text: bool = False) -> pd.DataFram
         if status == "withdrawn" and free_text:
             row["withdrawal_reason"] = neutralise(reason.strip()) or None
     attended, _ = _course_totals(enrolments)
-    for key, row in rows.items():
-        row["sessions_attended"] = attended.get(key, 0)
+    for pk, key in keys.items():
+        rows[key]["sessions_attended"] = attended.get(pk, 0)
     frame = pd.DataFrame([rows[k] for k in sorted(rows)], columns=list(ENROLMENT_COLUMNS))
     frame["sessions_attended"] = frame["sessions_attended"].astype("Int64")
     return frame
