@@ -43,6 +43,7 @@ def report(
         typer.Option(
             "-o",
             "--output",
+            metavar="FILE",
             help="report.html, report.pdf, report.xlsx or report.json; "
             "repeat it for several formats from one build.",
         ),
