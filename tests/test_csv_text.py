@@ -24,7 +24,8 @@ def _written(row: list[Any]) -> str:
 numbers = st.one_of(
     st.integers(min_value=-(10**20), max_value=10**20),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from([0.1, 2 / 3, -0.0, 1e-7, 1e16, 12.0, -3]),
+    # Equal values of both types and both zeros, often: a float's text is kept across rows.
+    st.sampled_from([0.1, 2 / 3, -0.0, 0.0, 0, 1e-7, 1e16, 12.0, 12, -3, -3.0]),
 )
 columns = st.lists(st.text(min_size=1, max_size=4), min_size=1, max_size=8, unique=True)
 
@@ -34,7 +35,7 @@ def test_number_cells_are_the_writers(columns: list[str], data: st.DataObject) -
     """Any subset of the columns, in any order (keys not among them left out), as the
     writer writes the row after a first text cell."""
     cells = NumberCells(columns)
-    for _ in range(3):  # a pattern seen before is written from its kept template
+    for _ in range(6):  # a pattern seen before is written from its kept template
         keys = data.draw(st.permutations([*columns, "not a column"]))
         keys = keys[: data.draw(st.integers(0, len(keys)))]
         values = {key: data.draw(numbers) for key in keys}
@@ -48,6 +49,27 @@ def test_number_cells_of_an_unkept_pattern_are_written_all_the_same(monkeypatch:
     assert cells({"a": 1}) == "1,"
     assert cells({"b": 2.5, "a": -1}) == "-1,2.5"
     assert cells({"b": 0.1}) == ",0.1" and len(cells._templates) == 1
+
+
+def test_a_kept_float_text_is_never_given_to_an_equal_int_or_the_other_zero() -> None:
+    cells = NumberCells(["a", "b"])
+    rows = [
+        {"a": 2.0, "b": 0.5},
+        {"a": 2, "b": 0.5},  # 2 == 2.0: the row holding an int is written as it stands
+        {"a": 0.0, "b": 2.0},
+        {"a": -0.0, "b": 2.0},  # -0.0 == 0.0: zero is never kept
+        {"b": 2, "a": 0.5},
+    ]
+    for row in rows:
+        assert f"x,{cells(row)}\n" == _written(["x", row.get("a"), row.get("b")])
+    assert cells._floats == {2.0: "2.0", 0.5: "0.5"}
+
+
+def test_float_texts_beyond_the_bound_are_written_all_the_same(monkeypatch: Any) -> None:
+    monkeypatch.setattr(csv_text, "MAX_FLOATS", 1)
+    cells = NumberCells(["a"])
+    assert [cells({"a": v}) for v in (0.25, 0.5, 0.5, 0.25)] == ["0.25", "0.5", "0.5", "0.25"]
+    assert cells._floats == {0.25: "0.25"}
 
 
 texts = st.one_of(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from typer.testing import CliRunner
@@ -37,7 +38,10 @@ def test_report_from_the_demo(tmp_path: Path, django_capture_on_commit_callbacks
     write_qdpx(export_project(project=QualProject.objects.get(site=demo.site), by=researcher), qual)
     # The demo is loaded about seven weeks in, so its latest common timepoint is "mid".
     common = ["--checkins", str(checkins), "--qual", str(qual), "--post", "mid"]
-    outputs = [tmp_path / f"report{suffix}" for suffix in (".html", ".pdf", ".xlsx", ".json")]
+    # Rendering is the same whichever database gave the files: the PostgreSQL pass checks its
+    # exports make the report (JSON) and leaves the three renderings to the SQLite pass.
+    suffixes = (".html", ".pdf", ".xlsx", ".json") if connection.vendor == "sqlite" else (".json",)
+    outputs = [tmp_path / f"report{suffix}" for suffix in suffixes]
     written = [arg for out in outputs for arg in ("-o", str(out))]
     result = CliRunner().invoke(app, ["report", str(scores), *common, *written])
     assert result.exit_code == 0, result.output
@@ -50,4 +54,5 @@ def test_report_from_the_demo(tmp_path: Path, django_capture_on_commit_callbacks
     cases = data["joint_display"]["cases"]
     assert sorted(c["case"] for c in cases) == ["Aspen", "Birch", "Cedar", "Elm", "Larch", "Maple"]
     assert all(c["enrolment"] is not None for c in cases)
-    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+    if connection.vendor == "sqlite":
+        assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")

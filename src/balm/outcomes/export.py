@@ -338,23 +338,25 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
         timepoints: dict[str, str] = {}
         last = None
         head = tail = ""
-        for course, pseudonym, cohort_id, *rest in _streamed(ordered):
-            if course != last:
-                last = course
-                name = enrolment_id(pseudonym, cohort_id)
-                head = cell_text([*map(neutralise, (name, pseudonym, *rest[:4]))]) + ","
-                totals = cell_text([attended.get(course, 0), minutes.get(course)])
+        # A row: the enrolment's key, the six course fields, timepoint, week, scores[, answers]
+        # (indexed, not unpacked: this loop runs once per line).
+        for row in _streamed(ordered):
+            if row[0] != last:
+                last = row[0]
+                name = enrolment_id(row[1], row[2])
+                head = cell_text([*map(neutralise, (name, row[1], *row[3:7]))]) + ","
+                totals = cell_text([attended.get(last, 0), minutes.get(last)])
                 tail = f",{totals}," if measures else f",{totals}\n"
-            timepoint = timepoints.get(rest[4])
+            timepoint = timepoints.get(row[7])
             if timepoint is None:
-                timepoint = timepoints[rest[4]] = cell_text([neutralise(rest[4])]) + ","
+                timepoint = timepoints[row[7]] = cell_text([neutralise(row[7])]) + ","
             if not measures:
-                yield f"{head}{timepoint}{rest[5]}{tail}"
+                yield f"{head}{timepoint}{row[8]}{tail}"
                 continue
-            values = loads(rest[6])
-            for more in rest[7:]:
-                values.update(loads(more))
-            yield f"{head}{timepoint}{rest[5]}{tail}{numbers(values)}\n"
+            values = loads(row[9])
+            if items:  # an item never shares a scale's name
+                values.update(loads(row[10]))
+            yield f"{head}{timepoint}{row[8]}{tail}{numbers(values)}\n"
 
     # The kept numbers and answers are numbers; band texts are text (asked for: any cell may be).
     text_cells = None if bands else tuple(range(ID_COLUMNS.index("week")))
