@@ -1,6 +1,6 @@
-"""``balm report`` writes all four formats (one build, four ``-o``) from the demo's exports
-(scores and check-ins, as the web app gives them) and the demo's qualitative project (exported
-as a .qdpx)."""
+"""``balm report`` writes all four formats (one build, four ``-o``; the PostgreSQL pass the JSON
+only) from the demo's exports (scores and check-ins, as the web app gives them) and the demo's
+qualitative project (exported as a .qdpx)."""
 
 from __future__ import annotations
 

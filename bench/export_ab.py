@@ -1,0 +1,125 @@
+"""Benchmark: the scores export's lines, this checkout against another, in one process.
+
+On a shared machine the speed moves from one run to the next by more than a change to the
+export does, so two runs of ``bench/scale.py`` say little. This builds one site (as
+``bench/scale.py`` does: ``--groups`` groups of 12 on a throwaway PostgreSQL), loads
+``balm.outcomes.export`` and ``balm.csv_text`` of both checkouts side by side (the other's
+under other names), and writes the site's scores export (``scores_table`` then
+``line_chunks``, as the download sends it) with each in turn, alternating which goes first.
+It prints each one's median wall and CPU time and rows per second, and checks that both
+wrote the same bytes.
+
+Usage: ``.venv/bin/python bench/export_ab.py --other <other checkout>/src [--groups 500]
+[--rounds 7] [--items]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "bench"))
+
+from tests.support import pgcluster, scale_site  # noqa: E402
+
+from scale import setup_django  # noqa: E402
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def other_export(src: Path) -> ModuleType:
+    """The other checkout's export module, using that checkout's ``csv_text``."""
+    csv_text = _load("other_csv_text", src / "balm" / "csv_text.py")
+    real = sys.modules["balm.csv_text"]
+    sys.modules["balm.csv_text"] = csv_text  # what the other export imports, while it loads
+    try:
+        return _load("other_export", src / "balm" / "outcomes" / "export.py")
+    finally:
+        sys.modules["balm.csv_text"] = real
+
+
+def write(module: Any, enrolments: Any, items: bool) -> tuple[float, float, bytes]:
+    from balm.web.downloads import line_chunks
+
+    began, cpu = time.perf_counter(), time.process_time()
+    table = module.scores_table(enrolments, items=items)
+    body = b"".join(line_chunks(table.columns, table.lines))
+    return time.perf_counter() - began, time.process_time() - cpu, body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--other", type=Path, required=True, help="the other checkout's src")
+    parser.add_argument("--groups", type=int, default=500, help="groups in the site (500)")
+    parser.add_argument("--rounds", type=int, default=7, help="writes of each (7)")
+    parser.add_argument("--items", action="store_true", help="with the item answers")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="balm-bench-export-ab-"))
+    try:
+        with pgcluster.cluster(pgcluster.find_bin_dir()) as url:
+            setup_django(
+                {
+                    "DATABASE_URL": url,
+                    "BALM_SECRET_KEY": uuid.uuid4().hex,
+                    "BALM_DATA_DIR": str(data_dir),
+                    "BALM_ALLOWED_HOSTS": "testserver",
+                    "BALM_TASKS_BACKEND": "dummy",
+                    "BALM_LOG_LEVEL": "WARNING",
+                }
+            )
+            from django.core.management import call_command
+            from django.db import connection
+
+            from balm.outcomes import export as this_export
+            from balm.programmes.models import Enrolment
+
+            call_command("migrate", verbosity=0)
+            state = scale_site.new_site()
+            scale_site.grow(state, args.groups, actions=3)
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+            versions = {"this checkout": this_export, "the other": other_export(args.other)}
+            enrolments = Enrolment.objects.filter(cohort__site=state.site)
+            runs: dict[str, list[tuple[float, float]]] = {name: [] for name in versions}
+            bodies: dict[str, bytes] = {}
+            for round_ in range(args.rounds):
+                order = list(versions) if round_ % 2 else list(reversed(versions))
+                for name in order:
+                    wall, cpu, bodies[name] = write(versions[name], enrolments, args.items)
+                    runs[name].append((wall, cpu))
+            rows = bodies["this checkout"].count(b"\n") - 1
+            print(f"{args.groups} groups, scores export{' with items' if args.items else ''}:")
+            for name, timed in runs.items():
+                wall = statistics.median(t[0] for t in timed)
+                cpu = statistics.median(t[1] for t in timed)
+                print(
+                    f"  {name:<14} {rows} rows  wall {wall * 1000:6.0f} ms "
+                    f"({rows / wall:6.0f} rows/s)  CPU {cpu * 1000:5.0f} ms"
+                )
+            same = bodies["this checkout"] == bodies["the other"]
+            print(f"  the same bytes: {'yes' if same else 'NO'}")
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
