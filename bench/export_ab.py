@@ -9,8 +9,11 @@ under other names), and writes the site's scores export (``scores_table`` then
 It prints each one's median wall and CPU time and rows per second, and checks that both
 wrote the same bytes.
 
+With ``--cells``, only the two versions' ``balm.csv_text.NumberCells`` over synthetic rows shaped
+like the export's (no database).
+
 Usage: ``.venv/bin/python bench/export_ab.py --other <other checkout>/src [--groups 500]
-[--rounds 7] [--items]``.
+[--rounds 7] [--items] [--cells]``.
 """
 
 from __future__ import annotations
@@ -65,13 +68,52 @@ def write(module: Any, enrolments: Any, items: bool) -> tuple[float, float, byte
     return time.perf_counter() - began, time.process_time() - cpu, body
 
 
+def time_cells(this: ModuleType, other: ModuleType, rounds: int) -> None:
+    """Both versions' ``NumberCells`` alone, on rows shaped like the scores export's (15 of
+    20 columns in one of 50 orders, floats from the 91 values of totals and thirds), so no
+    database is needed: ``--cells``."""
+    import random
+
+    import orjson
+
+    rng = random.Random(1)
+    columns = sorted(f"scale{i}_score{j}" for i in range(6) for j in range(4))[:20]
+    values = [float(v) for v in range(28)] + [round(v / 3, 14) for v in range(60)]
+    values += [2 / 3, 1 / 3, 4 / 3]
+    patterns = [sorted(rng.sample(columns, 15)) for _ in range(50)]
+    rows = [
+        orjson.loads(orjson.dumps({k: rng.choice(values) for k in rng.choice(patterns)}))
+        for _ in range(23_867)
+    ]
+    timed: dict[str, list[float]] = {"this checkout": [], "the other": []}
+    versions = {"this checkout": this, "the other": other}
+    for round_ in range(rounds):
+        for name in list(versions) if round_ % 2 else list(reversed(versions)):
+            cells = versions[name].NumberCells(columns)
+            began = time.process_time()
+            for row in rows:
+                cells(row)
+            timed[name].append(time.process_time() - began)
+    print(f"NumberCells over {len(rows)} rows of 15 floats:")
+    for name, times in timed.items():
+        print(f"  {name:<14} CPU {statistics.median(times) * 1000:6.1f} ms (median)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--other", type=Path, required=True, help="the other checkout's src")
     parser.add_argument("--groups", type=int, default=500, help="groups in the site (500)")
     parser.add_argument("--rounds", type=int, default=7, help="writes of each (7)")
     parser.add_argument("--items", action="store_true", help="with the item answers")
+    parser.add_argument(
+        "--cells", action="store_true", help="time the number cells alone (no database)"
+    )
     args = parser.parse_args()
+    if args.cells:
+        this = _load("this_csv_text", REPO_ROOT / "src" / "balm" / "csv_text.py")
+        other = _load("other_csv_text", args.other / "balm" / "csv_text.py")
+        time_cells(this, other, args.rounds)
+        return 0
     data_dir = Path(tempfile.mkdtemp(prefix="balm-bench-export-ab-"))
     try:
         with pgcluster.cluster(pgcluster.find_bin_dir()) as url:

@@ -70,9 +70,9 @@ class NumberCells:
 
     One ``str.format`` template per distinct key order is made once and reused. Scores take
     few distinct values (102 among the 348,000 numbers of the scale benchmark's scores export),
-    and working out a float's shortest ``repr`` was a third of the export's writing, so the
-    text of each float is kept; a row holding an int is written as it stands, since ``2`` and
-    ``2.0`` are equal keys."""
+    so the text of each float is kept rather than its shortest ``repr`` worked out again (the
+    cells take about 40% less CPU; docs/performance.md); a row holding an int is written as it
+    stands, since ``2`` and ``2.0`` are equal keys."""
 
     def __init__(self, columns: Sequence[str]) -> None:
         self._at = {column: n for n, column in enumerate(columns)}
