@@ -59,7 +59,7 @@ class _FloatText(dict[float, str]):
         return text
 
 
-_FLOAT_ONLY = {float}
+_FLOAT_ONLY = frozenset({float})
 
 
 class NumberCells:
