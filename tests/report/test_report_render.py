@@ -196,12 +196,21 @@ def test_html_is_self_contained_accessible_and_byte_identical(
     assert to_html(again).encode() == html.encode()
 
 
-def test_pdf_opens_and_holds_every_section(report: Any) -> None:
+@pytest.fixture(scope="module")
+def laid_out(report: Any) -> Any:
+    """The report laid out in A4 pages once, for both PDF tests (WeasyPrint's layout is most
+    of a PDF's time; ``to_pdf`` is this document written out)."""
+    from balm.report.render import pdf_document
+
+    return pdf_document(report)
+
+
+# One worker lays the pages out for both tests.
+@pytest.mark.xdist_group("report_pdf")
+def test_pdf_opens_and_holds_every_section(laid_out: Any) -> None:
     from pypdf import PdfReader
 
-    from balm.report import to_pdf
-
-    pdf = PdfReader(io.BytesIO(to_pdf(report)))
+    pdf = PdfReader(io.BytesIO(laid_out.write_pdf()))
     text = " ".join(page.extract_text() for page in pdf.pages)
     for heading in SECTIONS:
         assert heading in text, heading
@@ -252,11 +261,9 @@ def test_neutralise_covers_every_formula_start() -> None:
     assert neutralise(-1.5) == -1.5 and neutralise(None) is None
 
 
-def test_pdf_tables_and_figures_fit_the_page(report: Any) -> None:
+@pytest.mark.xdist_group("report_pdf")
+def test_pdf_tables_and_figures_fit_the_page(laid_out: Any) -> None:
     """No table, figure or paragraph runs into the right margin of A4 (14 mm, report.css)."""
-    import weasyprint
-
-    document = weasyprint.HTML(string=to_html(report)).render()
     over: set[tuple[str, str | None]] = set()
 
     def walk(box: Any, limit: float) -> None:
@@ -268,6 +275,6 @@ def test_pdf_tables_and_figures_fit_the_page(report: Any) -> None:
         for child in getattr(box, "children", None) or []:
             walk(child, limit)
 
-    for page in document.pages:
+    for page in laid_out.pages:
         walk(page._page_box, page.width - 14 * 96 / 25.4)  # CSS px: 96 per inch
     assert over == set()

@@ -144,6 +144,15 @@ def test_every_page_and_operation_for_every_persona(world) -> None:  # type: ign
             return False
         return names_object or any(marker in body for marker in markers[persona])
 
+    # Staff and the anonymous visitor keep one client each (signing in for every request was a
+    # fifth of the matrix's time; their sessions hold nothing a page changes). A participant's
+    # session holds the personal-link state pages act on, so each request signs in afresh.
+    people = {**outsiders, **insiders}
+    kept = {p: _client(u) for p, u in people.items() if not p.startswith("participant")}
+
+    def client(persona: str) -> Any:
+        return kept.get(persona) or _client(people[persona])
+
     checks, leaks, seen_ok, marked = 0, [], 0, 0
     pages = _patterns(get_resolver().url_patterns)
     assert len(pages) >= 30
@@ -152,8 +161,8 @@ def test_every_page_and_operation_for_every_persona(world) -> None:  # type: ign
         if name in PUBLIC:
             continue
         url = _url(route, fillers)
-        for persona, user in {**outsiders, **insiders}.items():
-            page = _client(user).get(url)
+        for persona in people:
+            page = client(persona).get(url)
             checks += 1
             body = b"".join(page.streaming_content) if page.streaming else page.content
             if leaked(persona, page.status_code, body.decode(errors="replace"), "<" in route):
@@ -168,8 +177,8 @@ def test_every_page_and_operation_for_every_persona(world) -> None:  # type: ign
             continue
         api_ops += 1
         url = re.sub(r"\{([^}]+)\}", lambda m: fillers.get(m.group(1), "1"), path)
-        for persona, user in {**outsiders, **insiders}.items():
-            answer = _client(user).get(url)
+        for persona in people:
+            answer = client(persona).get(url)
             checks += 1
             if leaked(persona, answer.status_code, answer.content.decode(errors="replace"), False):
                 leaks.append((persona, path, url))
@@ -180,3 +189,7 @@ def test_every_page_and_operation_for_every_persona(world) -> None:  # type: ign
     assert marked >= 5  # the markers are on the pages the owner sees: the search is real
     assert seen_ok > len(pages)  # the insiders really saw pages: the matrix is not all 404s
     assert leaks == [], "\n".join(map(str, leaks))
+    for persona, kept_client in kept.items():  # still signed in as the persona, or nobody
+        user = people[persona]
+        signed_in = kept_client.session.get("_auth_user_id")
+        assert signed_in == (None if user is None else str(user.pk)), persona

@@ -6,13 +6,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
+from balm import yaml_loader
 from balm.instruments.schema import Instrument
-
-# libyaml's safe loader when PyYAML was built with it (about 10x faster), else the pure one.
-_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class CatalogueError(Exception):
@@ -33,7 +30,7 @@ class UnknownInstrumentError(LookupError):
 def load_file(path: Path) -> Instrument:
     """Read and validate one instrument data file."""
     with path.open(encoding="utf-8") as handle:
-        raw = yaml.load(handle, Loader=_SAFE_LOADER)
+        raw = yaml_loader.load(handle)
     try:
         instrument = Instrument.model_validate(raw)
     except ValidationError as error:

@@ -13,8 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from balm import yaml_loader
 from balm.qual import project as q
 from balm.qual.integration import SPEAKS_TO
 from balm.qual.readers import read_source_file
@@ -36,7 +35,7 @@ def demo_folder() -> Path:
 
 
 def _yaml(name: str) -> Any:
-    return yaml.safe_load((demo_folder() / name).read_text(encoding="utf-8"))
+    return yaml_loader.load((demo_folder() / name).read_text(encoding="utf-8"))
 
 
 def planted_terms() -> list[tuple[str, str]]:

@@ -214,11 +214,17 @@ def to_html(report: Report, link: Callable[[str], str] | None = None) -> str:
     )
 
 
-def to_pdf(report: Report) -> bytes:
-    """The HTML rendered to PDF by WeasyPrint (same content, the print stylesheet)."""
+def pdf_document(report: Report) -> Any:
+    """The HTML laid out in pages by WeasyPrint (a ``weasyprint.Document``: the print
+    stylesheet applied), before it is written as a PDF."""
     import weasyprint
 
-    pdf: bytes = weasyprint.HTML(string=to_html(report)).write_pdf()
+    return weasyprint.HTML(string=to_html(report)).render()
+
+
+def to_pdf(report: Report) -> bytes:
+    """The HTML rendered to PDF by WeasyPrint (same content, the print stylesheet)."""
+    pdf: bytes = pdf_document(report).write_pdf()
     return pdf
 
 
