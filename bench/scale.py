@@ -53,6 +53,8 @@ sys.path.insert(0, str(REPO_ROOT))  # for tests.support.pgcluster
 
 from tests.support import pgcluster, scale_site  # noqa: E402
 
+from machine import yardstick  # noqa: E402
+
 
 def setup_django(env: dict[str, str]) -> None:
     os.environ.update(env)
@@ -204,6 +206,7 @@ def measure(
         f"{Assessment.objects.count()} questionnaires, {Response.objects.count()} responses, "
         f"{CheckIn.objects.count()} check-ins"
     )
+    print(f"  ({yardstick()})", flush=True)
     for name, url in pages.items():
         seconds, counter = timed_page(client, url, repeats)
         print(f"  {name:<20} {seconds * 1000:8.1f} ms  {counter.count:3d} queries", flush=True)

@@ -50,6 +50,8 @@ web = importlib.util.module_from_spec(_spec)
 sys.modules["bench_web"] = web
 _spec.loader.exec_module(web)
 
+from machine import yardstick  # noqa: E402  (bench/, this script's folder, is on the path)
+
 
 def percentile(values: list[float], share: float) -> float:
     return web.percentile(values, share)
@@ -171,6 +173,7 @@ def bench(args: argparse.Namespace, env: dict[str, str], count: int) -> int:
         f"per run; {args.senders} senders; PostgreSQL {'durable' if args.durable else 'no fsync'}"
         f"{', server-side binding' if args.server_side_binding else ''}"
     )
+    print(yardstick(), flush=True)
     stored_before = 0
     for number, (kind, workers, threads) in enumerate(runs):
         batch = people[number * count : (number + 1) * count]
