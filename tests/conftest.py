@@ -42,7 +42,28 @@ def reaches_database(item: pytest.Item) -> bool:
     )
 
 
+GROUP_LOST = pytest.StashKey[bool]()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.stash.get(GROUP_LOST, False):
+        pytest.fail(
+            "--dist loadgroup lost this test's xdist_group: this pytest and pytest-xdist do not "
+            "keep a group on one worker (pytest-dev/pytest-xdist#1386; pytest 9.1.1 does)",
+            pytrace=False,
+        )
+
+
+@pytest.hookimpl(trylast=True)  # after xdist has named each test's group
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # ``--dist loadgroup`` keeps an ``xdist_group``'s tests on one worker (one Chromium, a
+    # module's fixtures built once) by adding ``@<group>`` to their node ids in the worker.
+    # pytest 9.2 ignores that change, and the tests are then spread one by one, silently
+    # (pytest-dev/pytest-xdist#1386): each such test then fails, saying why.
+    if getattr(config.option, "loadgroup", False):
+        for item in items:
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+                item.stash[GROUP_LOST] = True
     if config.getoption("database_tests_only"):
         dropped = [item for item in items if not reaches_database(item)]
         if dropped:

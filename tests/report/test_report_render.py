@@ -19,6 +19,10 @@ from balm.cli import app
 from balm.report import ReportOptions, build_report, read_inputs, to_dict, to_html, to_xlsx
 from balm.report.render import digits_for
 
+# One worker takes the whole module, so the report and its pages are built once: with tests
+# handed out one at a time, each worker built them again (four builds, about 20 s more).
+pytestmark = pytest.mark.xdist_group("report_render")
+
 SECTIONS = (
     "1. Summary",
     "2. Participant flow",
@@ -205,8 +209,6 @@ def laid_out(report: Any) -> Any:
     return pdf_document(report)
 
 
-# One worker lays the pages out for both tests.
-@pytest.mark.xdist_group("report_pdf")
 def test_pdf_opens_and_holds_every_section(laid_out: Any) -> None:
     from pypdf import PdfReader
 
@@ -261,7 +263,6 @@ def test_neutralise_covers_every_formula_start() -> None:
     assert neutralise(-1.5) == -1.5 and neutralise(None) is None
 
 
-@pytest.mark.xdist_group("report_pdf")
 def test_pdf_tables_and_figures_fit_the_page(laid_out: Any) -> None:
     """No table, figure or paragraph runs into the right margin of A4 (14 mm, report.css)."""
     over: set[tuple[str, str | None]] = set()
