@@ -14,6 +14,7 @@ same rows (audit events and their hash chain included) with one ``bulk_create`` 
 the site to each size in ``--sizes`` (10, 100, 500 groups) and at each prints, measured
 in-process with Django's test client (the app's own time, no network):
 
+- the machine's yardstick (``bench/machine.py``), so runs on a shared machine can be compared;
 - time (median of ``--repeats``) and queries of the staff home page, a running group's page,
   a participant record and the due list (``GET /api/assessments/due``: its first page of 100,
   and ``?limit=10``, the same answer size at every size), with how many are open;

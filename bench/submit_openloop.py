@@ -13,7 +13,8 @@ actions layer, gunicorn ``gthread`` workers, each submission a different partici
 baseline PHQ-9 through the session of their personal link. Prints the offered and achieved
 rates, p50/p95/p99 latency, statuses, CPU per submission of the app server and PostgreSQL
 (from /proc; this cluster's processes only, so other PostgreSQL servers on a shared machine
-are not counted), and checks that every accepted submission was stored once. The goal in the issue
+are not counted), and checks that every accepted submission was stored once; before the runs,
+the machine's yardstick (``bench/machine.py``). The goal in the issue
 is p95 under 100 ms at 50 per second, and under 5 ms of server plus database CPU per
 submission; figures are printed, never asserted.
 
