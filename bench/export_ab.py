@@ -12,8 +12,13 @@ wrote the same bytes.
 With ``--cells``, only the two versions' ``balm.csv_text.NumberCells`` over synthetic rows shaped
 like the export's (no database).
 
+With ``--checkins``, the check-ins export instead. With ``--database-url``, the site ``--site``
+(``scale``) of a database already filled by the builder, instead of a new one. Each version's
+export is written as the download sends it: the database's lines when its table has them
+(``data``), else balm's lines, else its rows.
+
 Usage: ``.venv/bin/python bench/export_ab.py --other <other checkout>/src [--groups 500]
-[--rounds 7] [--items] [--cells]``.
+[--rounds 7] [--items] [--checkins] [--database-url URL [--site SLUG]] [--cells]``.
 """
 
 from __future__ import annotations
@@ -59,12 +64,22 @@ def other_export(src: Path) -> ModuleType:
         sys.modules["balm.csv_text"] = real
 
 
-def write(module: Any, enrolments: Any, items: bool) -> tuple[float, float, bytes]:
-    from balm.web.downloads import line_chunks
+def write(module: Any, enrolments: Any, items: bool, checkins: bool) -> tuple[float, float, bytes]:
+    """One export written as the download sends it: the database's lines when the table has
+    them (``data``), else balm's own lines, else its rows through the CSV writer."""
+    from balm.web.downloads import csv_chunks, data_chunks, line_chunks
 
     began, cpu = time.perf_counter(), time.process_time()
-    table = module.scores_table(enrolments, items=items)
-    body = b"".join(line_chunks(table.columns, table.lines))
+    if checkins:
+        table = module.checkins_table(enrolments)
+    else:
+        table = module.scores_table(enrolments, items=items)
+    if getattr(table, "data", None) is not None:
+        body = b"".join(data_chunks(table.columns, table.data))
+    elif table.lines is not None:
+        body = b"".join(line_chunks(table.columns, table.lines))
+    else:
+        body = b"".join(csv_chunks(table.columns, table.rows, table.text_cells))
     return time.perf_counter() - began, time.process_time() - cpu, body
 
 
@@ -105,6 +120,13 @@ def main() -> int:
     parser.add_argument("--groups", type=int, default=500, help="groups in the site (500)")
     parser.add_argument("--rounds", type=int, default=7, help="writes of each (7)")
     parser.add_argument("--items", action="store_true", help="with the item answers")
+    parser.add_argument("--checkins", action="store_true", help="the check-ins export instead")
+    parser.add_argument(
+        "--database-url",
+        help="measure the site --site of this PostgreSQL database instead of building one "
+        "(a database bench/scale.py's builder filled)",
+    )
+    parser.add_argument("--site", default="scale", help="with --database-url: its slug (scale)")
     parser.add_argument(
         "--cells", action="store_true", help="time the number cells alone (no database)"
     )
@@ -116,51 +138,66 @@ def main() -> int:
         return 0
     data_dir = Path(tempfile.mkdtemp(prefix="balm-bench-export-ab-"))
     try:
-        with pgcluster.cluster(pgcluster.find_bin_dir()) as url:
-            setup_django(
-                {
-                    "DATABASE_URL": url,
-                    "BALM_SECRET_KEY": uuid.uuid4().hex,
-                    "BALM_DATA_DIR": str(data_dir),
-                    "BALM_ALLOWED_HOSTS": "testserver",
-                    "BALM_TASKS_BACKEND": "dummy",
-                    "BALM_LOG_LEVEL": "WARNING",
-                }
-            )
-            from django.core.management import call_command
-            from django.db import connection
-
-            from balm.outcomes import export as this_export
-            from balm.programmes.models import Enrolment
-
-            call_command("migrate", verbosity=0)
-            state = scale_site.new_site()
-            scale_site.grow(state, args.groups, actions=3)
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE")
-            versions = {"this checkout": this_export, "the other": other_export(args.other)}
-            enrolments = Enrolment.objects.filter(cohort__site=state.site)
-            runs: dict[str, list[tuple[float, float]]] = {name: [] for name in versions}
-            bodies: dict[str, bytes] = {}
-            for round_ in range(args.rounds):
-                order = list(versions) if round_ % 2 else list(reversed(versions))
-                for name in order:
-                    wall, cpu, bodies[name] = write(versions[name], enrolments, args.items)
-                    runs[name].append((wall, cpu))
-            rows = bodies["this checkout"].count(b"\n") - 1
-            print(f"{args.groups} groups, scores export{' with items' if args.items else ''}:")
-            for name, timed in runs.items():
-                wall = statistics.median(t[0] for t in timed)
-                cpu = statistics.median(t[1] for t in timed)
-                print(
-                    f"  {name:<14} {rows} rows  wall {wall * 1000:6.0f} ms "
-                    f"({rows / wall:6.0f} rows/s)  CPU {cpu * 1000:5.0f} ms"
-                )
-            same = bodies["this checkout"] == bodies["the other"]
-            print(f"  the same bytes: {'yes' if same else 'NO'}")
+        if args.database_url:
+            compare(args, args.database_url, data_dir)
+        else:
+            with pgcluster.cluster(pgcluster.find_bin_dir()) as url:
+                compare(args, url, data_dir)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     return 0
+
+
+def compare(args: argparse.Namespace, url: str, data_dir: Path) -> None:
+    """Both versions' export of one site, alternately; builds the site unless it is given."""
+    setup_django(
+        {
+            "DATABASE_URL": url,
+            "BALM_SECRET_KEY": uuid.uuid4().hex,
+            "BALM_DATA_DIR": str(data_dir),
+            "BALM_ALLOWED_HOSTS": "testserver",
+            "BALM_TASKS_BACKEND": "dummy",
+            "BALM_LOG_LEVEL": "WARNING",
+        }
+    )
+    from django.core.management import call_command
+    from django.db import connection
+
+    from balm.accounts.models import Site
+    from balm.outcomes import export as this_export
+    from balm.programmes.models import Enrolment
+
+    if args.database_url:
+        site = Site.objects.get(slug=args.site)
+    else:
+        call_command("migrate", verbosity=0)
+        state = scale_site.new_site()
+        scale_site.grow(state, args.groups, actions=3)
+        site = state.site
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    versions = {"this checkout": this_export, "the other": other_export(args.other)}
+    enrolments = Enrolment.objects.filter(cohort__site=site)
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in versions}
+    bodies: dict[str, bytes] = {}
+    for round_ in range(args.rounds):
+        order = list(versions) if round_ % 2 else list(reversed(versions))
+        for name in order:
+            wall, cpu, bodies[name] = write(versions[name], enrolments, args.items, args.checkins)
+            runs[name].append((wall, cpu))
+    rows = bodies["this checkout"].count(b"\n") - 1
+    groups = site.cohorts.count()
+    what = "check-ins" if args.checkins else "scores" + (" with items" if args.items else "")
+    print(f"{groups} groups, {what} export, {args.rounds} rounds each:")
+    for name, timed in runs.items():
+        wall = statistics.median(t[0] for t in timed)
+        cpu = statistics.median(t[1] for t in timed)
+        print(
+            f"  {name:<14} {rows} rows  wall {wall * 1000:6.0f} ms "
+            f"({rows / wall:6.0f} rows/s)  CPU {cpu * 1000:5.0f} ms"
+        )
+    same = bodies["this checkout"] == bodies["the other"]
+    print(f"  the same bytes: {'yes' if same else 'NO'}")
 
 
 if __name__ == "__main__":

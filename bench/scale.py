@@ -21,8 +21,10 @@ in-process with Django's test client (the app's own time, no network):
 - the site exports (scores and scores with ``?items=1``, both read from the rows kept merged
   as responses are written; check-ins): rows, seconds, rows per second (median of up to
   three), this process's CPU (the Python side), the time spent executing the statements (the
-  database side, fetching excluded), queries, and the peak of Python memory allocated while
-  streaming them (``tracemalloc``); with ``--profile``, each one's dearest functions.
+  database side, fetching excluded; the ``COPY`` that writes the scores and check-ins lines on
+  PostgreSQL, ``balm.outcomes.export_copy``, goes past Django's cursor and is not among them),
+  queries, and the peak of Python memory allocated while streaming them (``tracemalloc``); with
+  ``--profile``, each one's dearest functions.
 
 Goals (issue 15): every page within 20% of its 10-group time at 500 groups with the same query
 count; exports at least 50,000 rows per second with memory growth under 30 MB. Figures are

@@ -6,7 +6,8 @@ every one of its timepoints, and numbers in the same few column patterns. Format
 from pieces made once (:class:`CellText`) and a number template per pattern
 (:class:`NumberCells`) takes about a tenth less CPU than handing every cell to the writer
 (0.28-0.30 s instead of 0.32-0.34 s for 24,000 rows: docs/performance.md);
-``tests/test_csv_text.py`` holds both to the writer's output.
+``tests/test_csv_text.py`` holds both to the writer's output. On PostgreSQL the database
+writes the same lines (:mod:`balm.outcomes.export_copy`); these write them on SQLite.
 """
 
 from __future__ import annotations

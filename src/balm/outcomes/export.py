@@ -223,14 +223,16 @@ class Table(NamedTuple):
     column order, read once). ``count`` is how many rows the iterator will give; ``text_cells``
     are the only cells that can hold text (None: any), the ones a file writer must make safe
     for spreadsheets (:func:`balm.cells.neutralise_cells`). ``lines``, when given, is the same
-    rows as the CSV file's lines, already written (text made safe, ``\n`` ends): a CSV writer
-    sends either ``rows`` or ``lines``, never both."""
+    rows as the CSV file's lines, already written (text made safe, ``\n`` ends); ``data``, when
+    given, the same lines as bytes, written by the database (:mod:`balm.outcomes.export_copy`).
+    A CSV writer sends one of ``data``, ``lines`` and ``rows``, never two."""
 
     columns: list[str]
     rows: Iterator[list[Any]]
     count: int
     text_cells: tuple[int, ...] | None = None
     lines: Iterator[str] | None = None
+    data: Iterator[bytes] | None = None
 
 
 def _text_order(expression: Any) -> Any:
@@ -291,9 +293,13 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     Read from the rows kept merged as the responses were written
     (:mod:`balm.outcomes.score_rows`): one stored row per output row. The columns come from
     the rows' few distinct ``kinds``; a cell holds what :func:`score_columns` gives (numbers;
-    with ``bands`` the band texts) or the item's numeric answer."""
+    with ``bands`` the band texts) or the item's numeric answer. On PostgreSQL, without
+    ``bands``, the table's ``data`` is the same lines written by the database
+    (:mod:`balm.outcomes.export_copy`)."""
+    from django.db import connections
     from django.db.models import Count
 
+    from balm.outcomes.export_copy import copied_lines, fits, scores_copy
     from balm.outcomes.models import TimepointScores
     from balm.outcomes.score_rows import NUMBER, TEXT
 
@@ -304,18 +310,19 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     for kinds, n in kept.values("kinds").annotate(n=Count("pk")).values_list("kinds", "n"):
         columns.update(c for c, kind in orjson.loads(kinds).items() if kind in wanted)
         count += n
-    for answered in kept.values_list("items", flat=True).distinct() if items else ():
-        for instrument, ids in orjson.loads(answered).items():
-            columns.update(f"{instrument}_{item}" for item in ids)
-    measures = sorted(columns)
+    answered: set[str] = set()  # the item columns
+    for texts in kept.values_list("items", flat=True).distinct() if items else ():
+        for instrument, ids in orjson.loads(texts).items():
+            answered.update(f"{instrument}_{item}" for item in ids)
+    measures = sorted(columns | answered)
     texts = ["scores", *(["bands"] if bands else []), *(["answers"] if items else [])]
     ordered = kept.order_by(
         *_by_course("enrolment__"), _timepoint_rank("timepoint"), "week"
     ).values_list("enrolment_id", *_course_fields("enrolment__"), "timepoint", "week", *texts)
-    attended, minutes = _course_totals(enrolments)
 
     def rows() -> Iterator[list[Any]]:
         loads = orjson.loads
+        attended, minutes = _course_totals(enrolments)
         for course, pseudonym, cohort_id, *rest in _streamed(ordered):
             values = loads(rest[6])
             for more in rest[7:]:  # band texts, then answers (an item never shares a scale's name)
@@ -333,6 +340,7 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
         # rows() written as CSV text: the course's cells and each timepoint's once, the numbers
         # through a template per pattern of columns (balm.csv_text; equal to writing rows()).
         loads = orjson.loads
+        attended, minutes = _course_totals(enrolments)
         cell_text = CellText()
         numbers = NumberCells(measures)
         timepoints: dict[str, str] = {}
@@ -360,12 +368,22 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
 
     # The kept numbers and answers are numbers; band texts are text (asked for: any cell may be).
     text_cells = None if bands else tuple(range(ID_COLUMNS.index("week")))
+    data = None
+    if not bands and connections[enrolments.db].vendor == "postgresql" and fits(measures):
+        first = len(ID_COLUMNS) + len(COURSE_COLUMNS)
+        data = copied_lines(
+            *scores_copy(enrolments, measures, answered),
+            (first, first + len(measures)),
+            (ID_COLUMNS.index("week") + 2,),  # the practice minutes
+            enrolments.db,
+        )
     return Table(
         [*ID_COLUMNS, *COURSE_COLUMNS, *measures],
         rows(),
         count,
         text_cells,
         None if bands else lines(),
+        data,
     )
 
 
@@ -434,17 +452,19 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     streamed in export order (cohort, participant, enrolment, week): the numeric check-in
     scales as ``checkin_<scale>`` and the practice type (a code); with ``notes`` (the caller
     has checked who may have them) the participant's ``note``. Their other free-text answers
-    are never exported."""
+    are never exported. On PostgreSQL the table's ``data`` is the same lines written by the
+    database (:mod:`balm.outcomes.export_copy`)."""
 
+    from django.db import connections
+
+    from balm.outcomes.export_copy import checkins_copy, copied_lines, fits
     from balm.outcomes.jsonsql import json_keys
     from balm.outcomes.models import CheckIn
 
     checkins = CheckIn.objects.filter(enrolment__in=enrolments).order_by()  # as scores_table
     tail = ["practice_type", *(["note"] if notes else [])]
-    measures = _measures(
-        _columns_of(json_keys(checkins, "scores", "instrument_id"), bands=False),
-        (*CHECKIN_ID_COLUMNS, *tail),
-    )
+    keys = json_keys(checkins, "scores", "instrument_id")
+    measures = _measures(_columns_of(keys, bands=False), (*CHECKIN_ID_COLUMNS, *tail))
     at = {column: len(CHECKIN_ID_COLUMNS) + n for n, column in enumerate(measures)}
     ordered = (
         checkins.annotate(**_as_text("scores"))
@@ -476,7 +496,20 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     # (practice type, note) are text.
     width = len(CHECKIN_ID_COLUMNS) + len(measures)
     texts = (*range(CHECKIN_ID_COLUMNS.index("week")), *range(width, width + len(tail)))
-    return Table([*CHECKIN_ID_COLUMNS, *measures, *tail], rows(), checkins.count(), texts)
+    data = None
+    if connections[enrolments.db].vendor == "postgresql" and fits(measures):
+        sources: dict[str, list[tuple[str, str]]] = {column: [] for column in measures}
+        for instrument, key, kind in sorted(keys):
+            if kind == "number" and f"{instrument}_{key}" in sources:
+                sources[f"{instrument}_{key}"].append((instrument, key))
+        data = copied_lines(
+            *checkins_copy(enrolments, sources, notes),
+            (len(CHECKIN_ID_COLUMNS), width),
+            (),
+            enrolments.db,
+        )
+    columns = [*CHECKIN_ID_COLUMNS, *measures, *tail]
+    return Table(columns, rows(), checkins.count(), texts, None, data)
 
 
 def checkins_frame(enrolments: Any, *, notes: bool = False) -> pd.DataFrame:

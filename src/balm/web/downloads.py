@@ -41,12 +41,28 @@ def csv_chunks(
     yield buffer.getvalue().encode()
 
 
+def _header(columns: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(neutralise_row(columns))
+    return buffer.getvalue()
+
+
+def data_chunks(columns: list[str], data: Iterable[bytes]) -> Iterator[bytes]:
+    """The file :func:`csv_chunks` writes, from its data lines already written as UTF-8 CSV
+    (by the database: :mod:`balm.outcomes.export_copy`): the header, then the lines in chunks."""
+    batch = [_header(columns).encode()]
+    for line in data:
+        batch.append(line)
+        if len(batch) >= CHUNK_ROWS:
+            yield b"".join(batch)
+            batch.clear()
+    yield b"".join(batch)
+
+
 def line_chunks(columns: list[str], lines: Iterable[str]) -> Iterator[bytes]:
     """The file :func:`csv_chunks` writes, from its data lines already written as CSV text
     (safe for spreadsheets, each with its ``\n``): the header, then the lines in chunks."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(neutralise_row(columns))
-    batch = [buffer.getvalue()]
+    batch = [_header(columns)]
     for line in lines:
         batch.append(line)
         if len(batch) >= CHUNK_ROWS:
@@ -61,11 +77,17 @@ def streamed_csv(
     rows: Iterable[list[Any]],
     text_cells: Sequence[int] | None = None,
     lines: Iterable[str] | None = None,
+    data: Iterable[bytes] | None = None,
 ) -> StreamingHttpResponse:
     """An attachment ``filename`` streaming ``columns`` then ``rows`` (see :func:`csv_chunks`),
-    or the same rows' ``lines`` when the export wrote them itself (:func:`line_chunks`); never
-    cached."""
-    chunks = csv_chunks(columns, rows, text_cells) if lines is None else line_chunks(columns, lines)
+    or the same rows' ``lines`` when the export wrote them itself (:func:`line_chunks`), or
+    their ``data`` when the database wrote them (:func:`data_chunks`); never cached."""
+    if data is not None:
+        chunks = data_chunks(columns, data)
+    elif lines is not None:
+        chunks = line_chunks(columns, lines)
+    else:
+        chunks = csv_chunks(columns, rows, text_cells)
     response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"

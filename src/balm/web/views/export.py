@@ -45,7 +45,9 @@ def _send(request: HttpRequest, table: Table, name: str) -> HttpResponseBase:
         response = statistics_file(request, frame, f"{name}.csv")
         if response is not None:
             return response
-    return streamed_csv(f"{name}.csv", table.columns, table.rows, table.text_cells, table.lines)
+    return streamed_csv(
+        f"{name}.csv", table.columns, table.rows, table.text_cells, table.lines, table.data
+    )
 
 
 def _csv(frame: pd.DataFrame, filename: str) -> HttpResponse:
