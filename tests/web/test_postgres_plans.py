@@ -23,9 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 from tests.web import factories
 
+from balm.outcomes.export_copy import scores_copy
 from balm.outcomes.models import Assessment, CheckIn, ReminderLog, Response
 from balm.outcomes.reminders import candidates
-from balm.programmes.models import Cohort
+from balm.programmes.models import Cohort, Enrolment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db, pytest.mark.slow]
 
@@ -158,9 +159,8 @@ HISTORY_SQL = (
 )
 
 
-def _build(site: Any) -> Cohort:
-    """The site's history; returns a running group."""
-    params = {
+def _params(site: Any) -> dict[str, Any]:
+    return {
         "site": site.pk,
         "template": factories.template().pk,
         "today": timezone.localdate(),
@@ -171,9 +171,13 @@ def _build(site: Any) -> Cohort:
         "weeks": list(WEEKS.values()),
         "instruments": list(INSTRUMENTS),
     }
+
+
+def _build(site: Any) -> Cohort:
+    """The site's history; returns a running group."""
     with connection.cursor() as cursor:
         for sql in HISTORY_SQL:
-            cursor.execute(sql, params)
+            cursor.execute(sql, _params(site))
         cursor.execute("ANALYZE")
     return Cohort.objects.get(site=site, name="Group 003")
 
@@ -228,3 +232,36 @@ def test_pages_use_indexes_not_sequential_scans(world: Any) -> None:
         if scans:
             problems.append(f"reminder check: {scans} in {sql[:300]}")
     assert not problems, "\n".join(problems)
+
+
+def _scans(plan: dict[str, Any]) -> list[tuple[str, str, str]]:
+    found = [(plan["Node Type"], plan.get("Relation Name", ""), plan.get("Index Name", ""))]
+    for child in plan.get("Plans", []):
+        found += _scans(child)
+    return found
+
+
+@pytest.mark.django_db(transaction=True)  # VACUUM, as autovacuum would, outside a transaction
+def test_the_exports_sum_the_practice_minutes_from_their_index(world: Any) -> None:
+    """The scores export sums each course's home-practice minutes (72,000 check-ins) from the
+    index on (enrolment, practice_minutes) alone, never reading the check-ins' rows."""
+    history = [
+        sql
+        for sql in HISTORY_SQL
+        if sql.split("(")[0].split()[-1]
+        in {"programmes_cohort", "accounts_participant", "programmes_enrolment", "outcomes_checkin"}
+    ]
+    assert len(history) == 4
+    with connection.cursor() as cursor:
+        for sql in history:
+            cursor.execute(sql, _params(world.site_a))
+        cursor.execute("VACUUM ANALYZE")
+        assert CheckIn.objects.count() >= 70_000
+        enrolments = Enrolment.objects.filter(cohort__site=world.site_a)
+        statement, params = scores_copy(enrolments, [], set())
+        select = statement.removeprefix("COPY (").removesuffix(") TO STDOUT WITH (FORMAT csv)")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + cursor.mogrify(select, params))
+        plan = cursor.fetchone()[0]
+    scans = _scans((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+    on_checkins = [scan for scan in scans if scan[1] == "outcomes_checkin"]
+    assert on_checkins == [("Index Only Scan", "outcomes_checkin", "checkin_minutes_by_course")]
