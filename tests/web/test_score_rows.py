@@ -17,6 +17,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from tests.web import factories
 
 from balm.accounts.erasure import erase_participant
@@ -86,6 +87,29 @@ def test_a_submission_adds_its_columns_to_its_row(world: Any) -> None:
     _submit(p1, "phq9", "end", PHQ_ALL_1)
     assert TimepointScores.objects.filter(enrolment=p1).count() == 2
     assert score_rows.differences(_all_courses()) == []
+
+
+def test_scores_and_answers_are_jsonb_on_postgresql_and_text_to_python(world: Any) -> None:
+    """On PostgreSQL the kept numbers and answers are jsonb columns (the export's COPY reads
+    them without parsing text), the other texts text; Python reads all of them as JSON text on
+    either database, merged by a second submission as before."""
+    p1 = world.enrolment_p1
+    _submit(p1, "phq9", "baseline", PHQ_ALL_1)
+    _submit(p1, "gad7", "baseline", GAD_ALL_2)
+    row = _row(p1, "baseline")
+    assert all(isinstance(text, str) for text in (row.scores, row.answers, row.kinds))
+    assert json.loads(row.scores) == {"phq9_total": 9, "gad7_total": 14}
+    assert len(json.loads(row.answers)) == 9 + 7
+    stored = {"postgresql": "pg_typeof({})::text", "sqlite": "typeof({})"}[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(stored.format(c) for c in ('scores', 'answers', 'kinds'))} "
+            "FROM outcomes_timepointscores WHERE id = %s",
+            [row.pk],
+        )
+        types = cursor.fetchone()
+    jsonb = "jsonb" if connection.vendor == "postgresql" else "text"
+    assert types == (jsonb, jsonb, "text")
 
 
 def test_an_amendment_that_blanks_a_scale_takes_it_out_of_the_row(world: Any) -> None:

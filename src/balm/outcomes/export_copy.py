@@ -14,9 +14,11 @@ The lines are byte for byte those balm's writer makes (the ``rows`` and ``lines`
 - the text cells are made safe for spreadsheets in SQL, by the rule of
   :func:`balm.cells.neutralise`; an empty text is written as NULL, so COPY leaves it unquoted
   as Python's writer does;
-- each number cell is the number's text in the stored JSON (``jsonb`` text: the Python
-  ``repr`` balm stored, or the integer), which is what the Python writer gives back, except for
-  a number under 0.0001 (``jsonb`` writes ``0.00001``, Python ``1e-05``);
+- each number cell is the number as ``jsonb`` writes it (the kept scores and answers are
+  ``jsonb`` columns, :class:`balm.outcomes.jsonsql.JsonbText`, and check-in scores ``jsonb``;
+  ``jsonb`` keeps the digits Python's ``repr`` stored, or the integer), which is what the
+  Python writer gives back, except for a number under 0.0001 (``jsonb`` writes ``0.00001``,
+  Python ``1e-05``);
 - the home-practice minutes are summed as floats, and an integral sum gets Python's ``.0``
   (PostgreSQL writes a float from 1e15 on with an exponent, Python from 1e16 on);
 - COPY quotes a text holding a carriage return, which Python's ``csv`` writer (3.11, with
@@ -137,10 +139,10 @@ def scores_copy(
     lateral = ""
     if scale_names:
         defined = ", ".join(f"{_name(m)} text" for m in scale_names)
-        lateral += f" CROSS JOIN LATERAL json_to_record(t.scores::json) AS j({defined})"
+        lateral += f" CROSS JOIN LATERAL jsonb_to_record(t.scores) AS j({defined})"
     if item_names:
         defined = ", ".join(f"{_name(m)} text" for m in item_names)
-        lateral += f" CROSS JOIN LATERAL json_to_record(t.answers::json) AS k({defined})"
+        lateral += f" CROSS JOIN LATERAL jsonb_to_record(t.answers) AS k({defined})"
     cells = [
         *course.cells,
         _safe(f"t.{q('timepoint')}"),

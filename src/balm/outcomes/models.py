@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
-from balm.outcomes.jsonsql import JsonNumber
+from balm.outcomes.jsonsql import JsonbText, JsonNumber
 from balm.outcomes.status import AssessmentStatus, assessment_status
 from balm.programmes.templates import Timepoint
 
@@ -230,13 +230,14 @@ class TimepointScores(models.Model):
     row of the scores export, kept ready so a download reads one row per output row instead of
     merging five or six responses into each (issue 15).
 
-    JSON objects kept as JSON text, the form the export reads (PostgreSQL turning ``jsonb``
-    into text for every row cost the export more than the rest of its statements), each keyed
+    JSON objects kept as JSON text, the form balm's writer reads, each keyed
     by the export's column: ``scores`` the numbers and ``bands`` the ``*_band`` texts
     (``<instrument>_<scale>``), ``answers`` the numeric answers (``<instrument>_<item>``; the
     catalogue keeps item and scale names apart), ``kinds`` each score column's kind
     (``"number"`` or ``"text"``) and ``items`` the items answered with a number per instrument
-    (few distinct values of either: the export finds its columns from them).
+    (few distinct values of either: the export finds its columns from them). On PostgreSQL
+    ``scores`` and ``answers`` are ``jsonb`` columns read as text (:class:`JsonbText`), from
+    which the database writes the exports' lines (:mod:`balm.outcomes.export_copy`).
     ``week`` is the earliest scheduled week of the responses' questionnaires. Written by
     :mod:`balm.outcomes.score_rows` (a submission adds to its row; amending, importing and
     erasing rebuild the course's rows from its responses); ``balm manage score_rows`` compares
@@ -248,9 +249,9 @@ class TimepointScores(models.Model):
     )
     timepoint = models.CharField(max_length=20, choices=Timepoint.choices)
     week = models.PositiveSmallIntegerField()
-    scores = models.TextField(help_text="JSON: {column: number}")
+    scores = JsonbText(help_text="JSON: {column: number}")
     bands = models.TextField(help_text="JSON: {column: band text}")
-    answers = models.TextField(help_text="JSON: {column: numeric answer}")
+    answers = JsonbText(help_text="JSON: {column: numeric answer}")
     kinds = models.TextField(help_text='JSON: {column: "number" or "text"}')
     items = models.TextField(help_text="JSON: {instrument: [item answered with a number]}")
 

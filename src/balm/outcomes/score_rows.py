@@ -84,28 +84,39 @@ def _insert_sql(*, merge: bool) -> str:
     table = quote(TimepointScores._meta.db_table)
     texts = [quote(c) for c in TEXT_FIELDS]
     if connection.vendor == "postgresql":
-        value, joined, earlier = (
-            "%s::jsonb::text",
-            "({t}.{c}::jsonb || EXCLUDED.{c}::jsonb)::text",
-            "LEAST",
-        )
+        # scores and answers are jsonb columns (JsonbText), the others jsonb's text
+        jsonb = {quote(c) for c in JSONB_FIELDS}
+        values = ["%s::jsonb" if c in jsonb else "%s::jsonb::text" for c in texts]
+        joins = [
+            "{t}.{c} || EXCLUDED.{c}"
+            if c in jsonb
+            else "({t}.{c}::jsonb || EXCLUDED.{c}::jsonb)::text"
+            for c in texts
+        ]
+        earlier = "LEAST"
     else:  # SQLite: json_patch joins two flat objects (no null values here to delete keys)
-        value, joined, earlier = "json(%s)", "json_patch({t}.{c}, EXCLUDED.{c})", "min"
+        values, joins, earlier = (
+            ["json(%s)"] * len(texts),
+            ["json_patch({t}.{c}, EXCLUDED.{c})"] * len(texts),
+            "min",
+        )
     sql = (
         f"INSERT INTO {table} (enrolment_id, timepoint, week, {', '.join(texts)}) "
-        f"VALUES (%s, %s, %s, {', '.join([value] * len(texts))})"
+        f"VALUES (%s, %s, %s, {', '.join(values)})"
     )
     if not merge:
         return sql
     sets = ", ".join(
         [f"week = {earlier}({table}.week, EXCLUDED.week)"]
-        + [f"{c} = {joined.format(t=table, c=c)}" for c in texts]
+        + [f"{c} = {joined.format(t=table, c=c)}" for c, joined in zip(texts, joins, strict=True)]
     )
     return f"{sql} ON CONFLICT (enrolment_id, timepoint) DO UPDATE SET {sets}"
 
 
 #: The JSON text fields of a row, in the order :func:`_values` gives them.
 TEXT_FIELDS = ("scores", "bands", "answers", "kinds", "items")
+#: Those kept in ``jsonb`` columns on PostgreSQL (:class:`balm.outcomes.jsonsql.JsonbText`).
+JSONB_FIELDS = ("scores", "answers")
 
 
 def _values(enrolment_id: int, timepoint: str, week: int, *documents: dict[str, Any]) -> list[Any]:
