@@ -86,6 +86,10 @@ def test_the_database_writes_the_lines_balm_writes(world: Any) -> None:
         assert b'"\'+cmd, ""odd"""' in copied and b"P\r9" in copied and b'"P\r9' not in copied
         assert b",1,0.0," in copied  # P1: a session attended, 0 minutes of practice
         assert b",0,," in copied  # P2: none attended, no check-ins (blank minutes)
+        # The enrolments given as a list, as some callers give them: the same file.
+        listed = scores_table(list(enrolments), items=items)
+        assert listed.data is not None
+        assert b"".join(data_chunks(listed.columns, listed.data)) == copied
         assert b",45.0," in copied  # the formula's course: 15 + 30 minutes, as a float
 
 
@@ -184,6 +188,9 @@ def test_the_check_ins_lines_are_balms_too(world: Any) -> None:
         again = checkins_table(enrolments, notes=notes)
         assert copied == b"".join(csv_chunks(again.columns, again.rows, again.text_cells))
         assert "other_total" in table.columns and "checkin_word" not in table.columns
+        listed = checkins_table([e.pk for e in enrolments], notes=notes)
+        assert listed.data is not None
+        assert b"".join(data_chunks(listed.columns, listed.data)) == copied
         read = list(csv.DictReader(io.StringIO(copied.decode(), newline="")))
         assert len(read) == table.count == 6
         assert [r["checkin_wellbeing"] for r in read if r["participant"] == "P2"] == [

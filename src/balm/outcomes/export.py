@@ -369,13 +369,13 @@ def scores_table(enrolments: Any, *, bands: bool = False, items: bool = False) -
     # The kept numbers and answers are numbers; band texts are text (asked for: any cell may be).
     text_cells = None if bands else tuple(range(ID_COLUMNS.index("week")))
     data = None
-    if not bands and connections[enrolments.db].vendor == "postgresql" and fits(measures):
+    if not bands and connections[kept.db].vendor == "postgresql" and fits(measures):
         first = len(ID_COLUMNS) + len(COURSE_COLUMNS)
         data = copied_lines(
-            *scores_copy(enrolments, measures, answered),
+            *scores_copy(enrolments, measures, answered, kept.db),
             (first, first + len(measures)),
             (ID_COLUMNS.index("week") + 2,),  # the practice minutes
-            enrolments.db,
+            kept.db,
         )
     return Table(
         [*ID_COLUMNS, *COURSE_COLUMNS, *measures],
@@ -497,16 +497,16 @@ def checkins_table(enrolments: Any, *, notes: bool = False) -> Table:
     width = len(CHECKIN_ID_COLUMNS) + len(measures)
     texts = (*range(CHECKIN_ID_COLUMNS.index("week")), *range(width, width + len(tail)))
     data = None
-    if connections[enrolments.db].vendor == "postgresql" and fits(measures):
+    if connections[checkins.db].vendor == "postgresql" and fits(measures):
         sources: dict[str, list[tuple[str, str]]] = {column: [] for column in measures}
         for instrument, key, kind in sorted(keys):
             if kind == "number" and f"{instrument}_{key}" in sources:
                 sources[f"{instrument}_{key}"].append((instrument, key))
         data = copied_lines(
-            *checkins_copy(enrolments, sources, notes),
+            *checkins_copy(enrolments, sources, notes, checkins.db),
             (len(CHECKIN_ID_COLUMNS), width),
             (),
-            enrolments.db,
+            checkins.db,
         )
     columns = [*CHECKIN_ID_COLUMNS, *measures, *tail]
     return Table(columns, rows(), checkins.count(), texts, None, data)

@@ -77,14 +77,19 @@ class _Course(NamedTuple):
     order: str
 
 
-def _course(enrolments: Any, rows: str, alias: str) -> _Course:
-    """The :class:`_Course` of rows of table ``rows`` (as ``alias``) for ``enrolments``."""
+def _course(enrolments: Any, rows: str, alias: str, using: str) -> _Course:
+    """The :class:`_Course` of rows of table ``rows`` (as ``alias``) for ``enrolments`` (a
+    queryset, or enrolments or their keys)."""
     from django.db import connections
+    from django.db.models import QuerySet
 
     from balm.accounts.models import Participant, Site
     from balm.programmes.models import Cohort, Enrolment
 
-    q = connections[enrolments.db].ops.quote_name
+    q = connections[using].ops.quote_name
+    if not isinstance(enrolments, QuerySet):
+        keys = [getattr(enrolment, "pk", enrolment) for enrolment in enrolments]
+        enrolments = Enrolment.objects.using(using).filter(pk__in=keys)
     scope, params = enrolments.order_by().values("pk").query.sql_with_params()
     cells = [
         _safe(f"p.{q('pseudonym')} || '-c' || e.{q('cohort_id')}"),
@@ -109,7 +114,7 @@ def _course(enrolments: Any, rows: str, alias: str) -> _Course:
 
 
 def scores_copy(
-    enrolments: Any, measures: Sequence[str], answered: set[str]
+    enrolments: Any, measures: Sequence[str], answered: set[str], using: str = "default"
 ) -> tuple[str, list[Any]]:
     """The COPY statement writing the scores export's lines for a queryset of enrolments, and
     its parameters (bound by psycopg on the client: COPY takes none). ``answered`` are the
@@ -122,8 +127,8 @@ def scores_copy(
     from balm.programmes.models import Attendance
     from balm.programmes.templates import Timepoint
 
-    q = connections[enrolments.db].ops.quote_name
-    course = _course(enrolments, TimepointScores._meta.db_table, "t")
+    q = connections[using].ops.quote_name
+    course = _course(enrolments, TimepointScores._meta.db_table, "t", using)
     ranks = " ".join(
         "WHEN '{}' THEN {}".format(v.replace("'", "''"), n) for n, v in enumerate(Timepoint.values)
     )
@@ -167,7 +172,10 @@ def scores_copy(
 
 
 def checkins_copy(
-    enrolments: Any, columns: dict[str, list[tuple[str, str]]], notes: bool
+    enrolments: Any,
+    columns: dict[str, list[tuple[str, str]]],
+    notes: bool,
+    using: str = "default",
 ) -> tuple[str, list[Any]]:
     """The COPY statement writing the check-ins export's lines (see :func:`scores_copy`):
     ``columns`` maps each measure column, in order, to the (instrument, key) pairs whose number
@@ -177,8 +185,8 @@ def checkins_copy(
 
     from balm.outcomes.models import CheckIn
 
-    q = connections[enrolments.db].ops.quote_name
-    course = _course(enrolments, CheckIn._meta.db_table, "ch")
+    q = connections[using].ops.quote_name
+    course = _course(enrolments, CheckIn._meta.db_table, "ch", using)
     picked: list[Any] = []  # the instruments and keys, bound before the scope's parameters
     cells = [*course.cells, f"ch.{q('week')}"]
     for pairs in columns.values():

@@ -47,28 +47,28 @@ def _header(columns: list[str]) -> str:
     return buffer.getvalue()
 
 
+def _batched(first: Any, pieces: Iterable[Any]) -> Iterator[list[Any]]:
+    """``first``, then ``pieces``, in lists of :data:`CHUNK_ROWS` (the last may be shorter)."""
+    batch = [first]
+    for piece in pieces:
+        batch.append(piece)
+        if len(batch) >= CHUNK_ROWS:
+            yield batch
+            batch = []
+    yield batch
+
+
 def data_chunks(columns: list[str], data: Iterable[bytes]) -> Iterator[bytes]:
     """The file :func:`csv_chunks` writes, from its data lines already written as UTF-8 CSV
     (by the database: :mod:`balm.outcomes.export_copy`): the header, then the lines in chunks."""
-    batch = [_header(columns).encode()]
-    for line in data:
-        batch.append(line)
-        if len(batch) >= CHUNK_ROWS:
-            yield b"".join(batch)
-            batch.clear()
-    yield b"".join(batch)
+    return map(b"".join, _batched(_header(columns).encode(), data))
 
 
 def line_chunks(columns: list[str], lines: Iterable[str]) -> Iterator[bytes]:
     """The file :func:`csv_chunks` writes, from its data lines already written as CSV text
     (safe for spreadsheets, each with its ``\n``): the header, then the lines in chunks."""
-    batch = [_header(columns)]
-    for line in lines:
-        batch.append(line)
-        if len(batch) >= CHUNK_ROWS:
-            yield "".join(batch).encode()
-            batch.clear()
-    yield "".join(batch).encode()
+    for batch in _batched(_header(columns), lines):
+        yield "".join(batch).encode()
 
 
 def streamed_csv(
