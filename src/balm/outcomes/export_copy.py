@@ -55,9 +55,16 @@ def _name(identifier: str) -> str:
     return '"' + identifier.replace('"', '""').replace("%", "%%") + '"'
 
 
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal (standard strings: a quote doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _safe(expression: str) -> str:
     """``expression`` (text) as :func:`balm.cells.neutralise` leaves it, empty text as NULL."""
-    starts = "'=', '+', '-', '@', E'\\t', E'\\r'"
+    from balm.cells import FORMULA_STARTS
+
+    starts = ", ".join(map(_literal, FORMULA_STARTS))
     return (
         f"NULLIF(CASE WHEN left({expression}, 1) IN ({starts}) "
         f"THEN '''' || {expression} ELSE {expression} END, '')"
@@ -123,16 +130,14 @@ def scores_copy(
     point, timepoint, week)."""
     from django.db import connections
 
+    from balm.outcomes.export import TIMEPOINT_ORDER
     from balm.outcomes.models import CheckIn, TimepointScores
     from balm.programmes.models import Attendance
-    from balm.programmes.templates import Timepoint
 
     q = connections[using].ops.quote_name
     course = _course(enrolments, TimepointScores._meta.db_table, "t", using)
-    ranks = " ".join(
-        "WHEN '{}' THEN {}".format(v.replace("'", "''"), n) for n, v in enumerate(Timepoint.values)
-    )
-    rank = f"CASE t.{q('timepoint')} {ranks} ELSE {len(Timepoint.values)} END"
+    ranks = " ".join(f"WHEN {_literal(v)} THEN {n}" for v, n in TIMEPOINT_ORDER.items())
+    rank = f"CASE t.{q('timepoint')} {ranks} ELSE {len(TIMEPOINT_ORDER)} END"
     total = "m.total::text"
     minutes = (
         f"CASE WHEN strpos({total}, '.') > 0 OR strpos({total}, 'e') > 0 "
