@@ -32,8 +32,12 @@ printed, never asserted; the machine may be loaded, so rerun on a quiet one.
 
 At the end it checks the audit trail's hash chains (as ``balm manage verify_audit``).
 
+With ``--side-by-side ROUNDS`` it then builds a second site of the smallest size in the same
+database and times each page of both sites in turn, ROUNDS rounds: two sizes measured minutes
+apart on a shared machine often differ by more than the 20% asked, from the machine alone.
+
 Usage: ``.venv/bin/python bench/scale.py [--sizes 10,100,500] [--repeats 5] [--actions 3]
-[--durable] [--statements] [--explain N] [--profile]``.
+[--durable] [--statements] [--explain N] [--profile] [--side-by-side ROUNDS]``.
 """
 
 from __future__ import annotations
@@ -175,6 +179,59 @@ def profile_export(client: Any, url: str, most: int = 18) -> None:
     pstats.Stats(profiler).sort_stats("tottime").print_stats(most)
 
 
+def pages_of(state: scale_site.Site) -> tuple[Any, dict[str, str]]:
+    """A test client signed in as the site's facilitator, and the pages timed."""
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(state.staff)
+    running = state.groups[min(1, len(state.groups) - 1)]  # started four weeks ago
+    enrolment = running.enrolments.first()
+    return client, {
+        "home": reverse("home"),
+        "group page": reverse("cohort", args=[running.pk]),
+        "participant record": reverse("record", args=[enrolment.pk]),
+        "due list (API)": "/api/assessments/due",
+        # The same answer size at every size: the first page holds 100 of the open ones,
+        # fewer at 10 groups (all under ten weeks old: no end or follow-up open yet).
+        "due list, first 10": "/api/assessments/due?limit=10",
+    }
+
+
+def side_by_side(small: scale_site.Site, big: scale_site.Site, rounds: int) -> None:
+    """Each page of a small and a big site in one database, timed in turn (``--side-by-side``):
+    the machine's drift between two sizes measured minutes apart is often larger than 20%, so
+    the two are compared round by round (which goes first alternates). Prints each page's
+    median on both, their ratio, how many rounds the big site was the slower, and the queries."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    sites = {"small": (small, *pages_of(small)), "big": (big, *pages_of(big))}
+    print(
+        f"\nside by side, {rounds} rounds: a site of {len(small.groups)} groups and one of "
+        f"{len(big.groups)} in one database, each page of each in turn"
+    )
+    print(f"  ({yardstick()})", flush=True)
+    for name in sites["small"][2]:
+        times: dict[str, list[float]] = {"small": [], "big": []}
+        queries: dict[str, int] = {}
+        for round_ in range(rounds):
+            for which in ("small", "big") if round_ % 2 else ("big", "small"):
+                _, client, pages = sites[which]
+                seconds, counter = timed_page(client, pages[name], 1)
+                times[which].append(seconds)
+                queries[which] = counter.count
+        small_ms, big_ms = (statistics.median(times[w]) * 1000 for w in ("small", "big"))
+        slower = sum(b > s for s, b in zip(times["small"], times["big"], strict=True))
+        print(
+            f"  {name:<20} {small_ms:7.1f} ms / {big_ms:7.1f} ms  ({big_ms / small_ms - 1:+.0%})"
+            f"  big slower in {slower} of {rounds}  queries {queries['small']} / {queries['big']}",
+            flush=True,
+        )
+
+
 def measure(
     state: scale_site.Site,
     repeats: int,
@@ -184,24 +241,11 @@ def measure(
     profile: bool = False,
 ) -> None:
     from django.db import connection
-    from django.test import Client
     from django.urls import reverse
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    client = Client()
-    client.force_login(state.staff)
-    running = state.groups[min(1, len(state.groups) - 1)]  # started four weeks ago
-    enrolment = running.enrolments.first()
-    pages = {
-        "home": reverse("home"),
-        "group page": reverse("cohort", args=[running.pk]),
-        "participant record": reverse("record", args=[enrolment.pk]),
-        "due list (API)": "/api/assessments/due",
-        # The same answer size at every size: the first page holds 100 of the open ones,
-        # fewer at 10 groups (all under ten weeks old: no end or follow-up open yet).
-        "due list, first 10": "/api/assessments/due?limit=10",
-    }
+    client, pages = pages_of(state)
     from balm.outcomes.models import Assessment, CheckIn, Response
 
     print(
@@ -269,6 +313,14 @@ def main() -> int:
         action="store_true",
         help="print a CPU profile of each export (its dearest functions)",
     )
+    parser.add_argument(
+        "--side-by-side",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="then build a second site of the smallest size and time both sites' pages in "
+        "turn over ROUNDS rounds (0: not)",
+    )
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     if not sizes or sizes[0] < 1:
@@ -316,6 +368,10 @@ def main() -> int:
                     explain=args.explain,
                     profile=args.profile,
                 )
+            if args.side_by_side:
+                small = scale_site.new_site("scale-small")
+                scale_site.grow(small, sizes[0], actions=min(args.actions, sizes[0]))
+                side_by_side(small, state, args.side_by_side)
             began = time.perf_counter()
             checked, broken = first_broken_links()
             print(

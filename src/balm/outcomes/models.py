@@ -41,7 +41,7 @@ class AssessmentQuerySet(models.QuerySet["Assessment"]):
 
     def with_open_status(self) -> AssessmentQuerySet:
         """``current_status`` of questionnaires known to be open (:meth:`open_on`,
-        :func:`open_ids`): in progress with a draft, else due. Skips the other cases'
+        :meth:`open_now`): in progress with a draft, else due. Skips the other cases'
         subqueries, which would read every response of the site."""
         has_draft = Exists(Draft.objects.filter(assessment=OuterRef("pk")).exclude(answers={}))
         return self.annotate(
@@ -51,6 +51,14 @@ class AssessmentQuerySet(models.QuerySet["Assessment"]):
                 output_field=models.CharField(),
             )
         )
+
+    def open_now(self, today: date) -> AssessmentQuerySet:
+        """These questionnaires among those open ``today`` with no response (:func:`open_ids`),
+        named to the planner by their ids and their courses' ids, so that it joins the courses
+        (and through them the groups and people) on primary keys too: a site's page of what is
+        open costs the same after ten years of courses as after one."""
+        ids, enrolments = open_ids(today)
+        return self.filter(pk__in=ids, enrolment_id__in=enrolments)
 
     def open_on(self, today: date) -> AssessmentQuerySet:
         """Assessments a participant can answer today (due or in progress)."""
@@ -62,9 +70,10 @@ class AssessmentQuerySet(models.QuerySet["Assessment"]):
         )
 
 
-def open_ids(today: date) -> list[int]:
-    """Ids of every questionnaire open ``today`` with no response, at all sites (callers narrow
-    them to what their user may see, to open enrolments and, for lists, to no staff outcome).
+def open_ids(today: date) -> tuple[list[int], list[int]]:
+    """Ids of every questionnaire open ``today`` with no response, at all sites, and the ids of
+    their enrolments (callers narrow them to what their user may see, to open enrolments and,
+    for lists, to no staff outcome: :meth:`AssessmentQuerySet.open_now`).
 
     Two index lookups bounded by what is open now, not by the years of history: the window
     (``assessment_open_window``) and, among those, the ones answered (the response's unique
@@ -73,14 +82,15 @@ def open_ids(today: date) -> list[int]:
     window = list(
         Assessment.objects.filter(closes_on__gte=today, opens_on__lte=today)
         .order_by()
-        .values_list("pk", flat=True)
+        .values_list("pk", "enrolment_id")
     )
     answered = set(
-        Response.objects.filter(assessment_id__in=window)
+        Response.objects.filter(assessment_id__in=[pk for pk, _ in window])
         .order_by()
         .values_list("assessment_id", flat=True)
     )
-    return [pk for pk in window if pk not in answered]
+    kept = [(pk, enrolment) for pk, enrolment in window if pk not in answered]
+    return [pk for pk, _ in kept], sorted({enrolment for _, enrolment in kept})
 
 
 class AssessmentOutcome(models.TextChoices):

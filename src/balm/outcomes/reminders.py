@@ -56,7 +56,6 @@ from balm.outcomes.models import (
     ReminderLog,
     Response,
     SafetyAlert,
-    open_ids,
 )
 from balm.outcomes.tasks import (
     OPEN_ENROLMENT,
@@ -75,10 +74,8 @@ def candidates(today: date) -> list[tuple[Assessment, str]]:
     """Assessments that should get a due or reminder e-mail today and have not."""
     answered = Exists(Response.objects.filter(assessment=OuterRef("pk")))
     open_now = (
-        Assessment.objects.filter(
-            pk__in=open_ids(today),  # the open window, by index (not every assessment ever)
-            enrolment__status__in=OPEN_ENROLMENT,
-        )
+        Assessment.objects.open_now(today)  # by index, not every assessment ever
+        .filter(enrolment__status__in=OPEN_ENROLMENT)
         .exclude(enrolment__participant__email="")
         .exclude(answered)
         .select_related("enrolment__participant__site")

@@ -21,7 +21,7 @@ from balm.api.schemas import (
 )
 from balm.instruments import get_instrument
 from balm.instruments.schema import ItemKind
-from balm.outcomes.models import Assessment, open_ids
+from balm.outcomes.models import Assessment
 from balm.outcomes.reminders import OPEN_ENROLMENT
 from balm.wording.lookup import online_filter, site_instrument
 
@@ -57,7 +57,8 @@ def due(request: HttpRequest, cohort_id: Id | None = None) -> Rows[Assessment]:
     today = timezone.localdate()
     assessments = (
         caller.visible_assessments()
-        .filter(pk__in=open_ids(today), outcome="", enrolment__status__in=OPEN_ENROLMENT)
+        .open_now(today)
+        .filter(outcome="", enrolment__status__in=OPEN_ENROLMENT)
         .with_open_status()
         .select_related("enrolment__participant")
         .order_by("due_on", "enrolment__participant__pseudonym", "instrument_id", "pk")
