@@ -18,9 +18,13 @@ the machine's yardstick (``bench/machine.py``). The goal in the issue
 is p95 under 100 ms at 50 per second, and under 5 ms of server plus database CPU per
 submission; figures are printed, never asserted.
 
+With ``--with-reads``, each run's people then read their questionnaire
+(``GET /api/assessments/{id}``, the same session and link checks, no write) at the same rate on
+the same server, and its CPU per request is printed beside the submission's.
+
 Usage: ``.venv/bin/python bench/submit_openloop.py [--rate 50] [--seconds 20] [--senders 32]
 [--workers N] [--threads N] [--servers gthread:5x4,sync:5] [--rounds N] [--no-durable]
-[--server-side-binding]``. ``--servers`` runs each server configuration in turn (``--rounds``
+[--server-side-binding] [--with-reads]``. ``--servers`` runs each server configuration in turn (``--rounds``
 times) against the same cluster, each with its own participants: configurations compared
 alternately on a shared machine. ``--server-side-binding``
 runs psycopg with server-side parameters (``OPTIONS["server_side_binding"]``), with which it
@@ -72,8 +76,9 @@ def offer(port: int, jobs: list[tuple[float, str, bytes, dict[str, str]]], sende
         while (job := ready.get()) is not None:
             due, path, body, headers = job
             client.cookies = json.loads(headers.pop("_cookies"))
+            method = "POST" if body else "GET"
             try:
-                status, _, content = client.request("POST", path, body, headers)
+                status, _, content = client.request(method, path, body or None, headers)
             except OSError as error:
                 with lock:
                     errors.append(repr(error))
@@ -118,6 +123,12 @@ def main() -> int:
         "gthread:5x4,sync:5 (instead of --workers/--threads)",
     )
     parser.add_argument("--rounds", type=int, default=1, help="times through --servers (1)")
+    parser.add_argument(
+        "--with-reads",
+        action="store_true",
+        help="after each run's submissions, the same people read their questionnaire at the "
+        "same rate (GET /api/assessments/{id}): the cost of a request without the write",
+    )
     args = parser.parse_args()
     count = int(args.rate * args.seconds)
     if count < 1 or args.senders < 1 or args.rounds < 1:
@@ -213,9 +224,17 @@ def run(  # type: ignore[no-untyped-def]
                 "_cookies": json.dumps(cookies),
             }
             jobs.append((n / args.rate, "/api/responses", body, headers))
+        reads = [
+            (offset, f"/api/assessments/{person.assessment_id}", b"", dict(headers))
+            for (offset, _, _, headers), person in zip(jobs, people, strict=True)
+        ]
         before = web.cpu_seconds(server, database)
         latencies, statuses, errors, elapsed = offer(port, jobs, args.senders)
         after = web.cpu_seconds(server, database)
+        if args.with_reads:
+            read_before = web.cpu_seconds(server, database)
+            read = offer(port, reads, args.senders)
+            read_after = web.cpu_seconds(server, database)
     done = len(latencies)
     print(
         f"offered {count / args.seconds:.1f}/s, completed {done} in {elapsed:.1f} s "
@@ -235,6 +254,14 @@ def run(  # type: ignore[no-untyped-def]
         )
     for error in errors[:5]:
         print("error:", error)
+    if args.with_reads and read[0]:
+        per = {k: (read_after[k] - read_before[k]) / len(read[0]) * 1000 for k in read_before}
+        print(
+            f"reads of the same questionnaires: statuses {dict(sorted(read[1].items()))}, "
+            f"p95 {percentile(read[0], 0.95) * 1000:.1f} ms; CPU per read: server "
+            f"{per['server']:.2f} ms, database {per['database']:.2f} ms, together "
+            f"{per['server'] + per['database']:.2f} ms"
+        )
     stored = web.count_responses()
     print(
         f"responses stored: {stored - stored_before}; 201s: {statuses.get(201, 0)} (each stored "
