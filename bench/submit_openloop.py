@@ -24,9 +24,9 @@ the same server, and its CPU per request is printed beside the submission's.
 
 Usage: ``.venv/bin/python bench/submit_openloop.py [--rate 50] [--seconds 20] [--senders 32]
 [--workers N] [--threads N] [--servers gthread:5x4,sync:5] [--rounds N] [--no-durable]
-[--server-side-binding] [--with-reads]``. ``--servers`` runs each server configuration in turn (``--rounds``
-times) against the same cluster, each with its own participants: configurations compared
-alternately on a shared machine. ``--server-side-binding``
+[--server-side-binding] [--with-reads]``. ``--servers`` runs each server configuration in
+turn (``--rounds`` times) against the same cluster, each with its own participants:
+configurations compared alternately on a shared machine. ``--server-side-binding``
 runs psycopg with server-side parameters (``OPTIONS["server_side_binding"]``), with which it
 prepares a statement run five times on a connection: to measure what prepared statements
 would save PostgreSQL; balm does not run that way.
