@@ -34,9 +34,7 @@ COHORTS, PER_COHORT = 500, 12
 INSTRUMENTS = ("phq9", "gad7", "core10", "dass21")
 WEEKS = {"baseline": 0, "mid": 6, "end": 12, "follow_up": 24}
 #: The tables that grow with the years of history: every questionnaire, response, alert,
-#: check-in and audit event ever written (tens to hundreds of thousands of rows here), and every
-#: course (6,000 here: read whole by the due list, the planner's hash join cost 1.6 ms more of
-#: its 4 ms at 500 groups, until the open questionnaires' courses were named by their ids).
+#: check-in and audit event ever written (tens to hundreds of thousands of rows here).
 BIG_TABLES = {
     "outcomes_assessment",
     "outcomes_response",
@@ -45,11 +43,13 @@ BIG_TABLES = {
     "outcomes_reminderlog",
     "audit_auditevent",
     "accounts_participant",
-    "programmes_enrolment",
 }
-# Groups (500 rows, a few pages) may be read whole: the planner rightly prefers that for a count
-# of a site's groups, and turns to the index as the table grows. Pages stay bounded either way
-# (20 groups, 100 questionnaires a page).
+# Groups (500 rows, a few pages) and enrolments (6,000) may be read whole: the planner prefers a
+# hash over them for a count of a site's groups and to narrow the open questionnaires to the
+# caller's sites (balm.outcomes.models.open_ids: probing by key for each open questionnaire of
+# the network would cost more), and turns to the indexes as those tables grow. The due list's
+# own query joins the courses by their ids. Pages stay bounded either way (20 groups, 100
+# questionnaires a page).
 
 
 # The history is written by set-based SQL, one INSERT ... SELECT per table (the ORM took

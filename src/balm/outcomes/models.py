@@ -53,11 +53,12 @@ class AssessmentQuerySet(models.QuerySet["Assessment"]):
         )
 
     def open_now(self, today: date) -> AssessmentQuerySet:
-        """These questionnaires among those open ``today`` with no response (:func:`open_ids`),
-        named to the planner by their ids and their courses' ids, so that it joins the courses
-        (and through them the groups and people) on primary keys too: a site's page of what is
-        open costs the same after ten years of courses as after one."""
-        ids, enrolments = open_ids(today)
+        """Those of these questionnaires open ``today`` with no response (:func:`open_ids`
+        among this queryset: what the caller may see), named to the planner by their ids and
+        their courses' ids, so that it joins the courses (and through them the groups and
+        people) on primary keys too: a site's page of what is open costs the same after ten
+        years of courses as after one, and the same beside other sites as alone."""
+        ids, enrolments = open_ids(today, among=self)
         return self.filter(pk__in=ids, enrolment_id__in=enrolments)
 
     def open_on(self, today: date) -> AssessmentQuerySet:
@@ -70,17 +71,25 @@ class AssessmentQuerySet(models.QuerySet["Assessment"]):
         )
 
 
-def open_ids(today: date) -> tuple[list[int], list[int]]:
-    """Ids of every questionnaire open ``today`` with no response, at all sites, and the ids of
-    their enrolments (callers narrow them to what their user may see, to open enrolments and,
-    for lists, to no staff outcome: :meth:`AssessmentQuerySet.open_now`).
+def open_ids(
+    today: date, among: models.QuerySet[Assessment] | None = None
+) -> tuple[list[int], list[int]]:
+    """Ids of every questionnaire open ``today`` with no response, at all sites or ``among``
+    those of a queryset (what a user may see), and the ids of their enrolments (callers narrow
+    them to open enrolments and, for lists, to no staff outcome:
+    :meth:`AssessmentQuerySet.open_now`).
 
-    Two index lookups bounded by what is open now, not by the years of history: the window
-    (``assessment_open_window``) and, among those, the ones answered (the response's unique
-    ``assessment`` index). Handing the planner the ids, rather than the window and an anti-join
-    with every response, keeps its estimates exact and its joins on primary keys."""
+    Two lookups bounded by what is open now, not by the years of history: the window
+    (``assessment_open_window``, joined to the caller's scope) and, among those, the ones
+    answered (the response's unique ``assessment`` index). Handing the planner the ids, rather
+    than the window and an anti-join with every response, keeps its estimates exact and its
+    joins on primary keys (given the window and the anti-join, it reads every response into a
+    hash). The scope matters in a network: with the window of all sites, 21 other sites' open
+    questionnaires (10,000) made one site's due list 220 ms of statements, not 9-14 ms
+    (``docs/performance.md``, session 12)."""
     window = list(
-        Assessment.objects.filter(closes_on__gte=today, opens_on__lte=today)
+        (Assessment.objects.all() if among is None else among)
+        .filter(closes_on__gte=today, opens_on__lte=today)
         .order_by()
         .values_list("pk", "enrolment_id")
     )
