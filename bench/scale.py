@@ -208,18 +208,18 @@ def side_by_side(small: scale_site.Site, big: scale_site.Site, rounds: int) -> N
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    sites = {"small": (small, *pages_of(small)), "big": (big, *pages_of(big))}
+    sites = {"small": pages_of(small), "big": pages_of(big)}
     print(
         f"\nside by side, {rounds} rounds: a site of {len(small.groups)} groups and one of "
         f"{len(big.groups)} in one database, each page of each in turn"
     )
     print(f"  ({yardstick()})", flush=True)
-    for name in sites["small"][2]:
+    for name in sites["small"][1]:
         times: dict[str, list[float]] = {"small": [], "big": []}
         queries: dict[str, int] = {}
         for round_ in range(rounds):
             for which in ("small", "big") if round_ % 2 else ("big", "small"):
-                _, client, pages = sites[which]
+                client, pages = sites[which]
                 seconds, counter = timed_page(client, pages[name], 1)
                 times[which].append(seconds)
                 queries[which] = counter.count

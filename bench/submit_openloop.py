@@ -224,17 +224,17 @@ def run(  # type: ignore[no-untyped-def]
                 "_cookies": json.dumps(cookies),
             }
             jobs.append((n / args.rate, "/api/responses", body, headers))
+        # The reads' headers copied now: sending a job takes its cookies out of them.
         reads = [
             (offset, f"/api/assessments/{person.assessment_id}", b"", dict(headers))
             for (offset, _, _, headers), person in zip(jobs, people, strict=True)
+            if args.with_reads
         ]
         before = web.cpu_seconds(server, database)
         latencies, statuses, errors, elapsed = offer(port, jobs, args.senders)
         after = web.cpu_seconds(server, database)
-        if args.with_reads:
-            read_before = web.cpu_seconds(server, database)
-            read = offer(port, reads, args.senders)
-            read_after = web.cpu_seconds(server, database)
+        read_latencies, read_statuses, _, _ = offer(port, reads, args.senders)
+        read_cpu = web.cpu_seconds(server, database)
     done = len(latencies)
     print(
         f"offered {count / args.seconds:.1f}/s, completed {done} in {elapsed:.1f} s "
@@ -254,11 +254,11 @@ def run(  # type: ignore[no-untyped-def]
         )
     for error in errors[:5]:
         print("error:", error)
-    if args.with_reads and read[0]:
-        per = {k: (read_after[k] - read_before[k]) / len(read[0]) * 1000 for k in read_before}
+    if read_latencies:
+        per = {k: (read_cpu[k] - after[k]) / len(read_latencies) * 1000 for k in after}
         print(
-            f"reads of the same questionnaires: statuses {dict(sorted(read[1].items()))}, "
-            f"p95 {percentile(read[0], 0.95) * 1000:.1f} ms; CPU per read: server "
+            f"reads of the same questionnaires: statuses {dict(sorted(read_statuses.items()))}, "
+            f"p95 {percentile(read_latencies, 0.95) * 1000:.1f} ms; CPU per read: server "
             f"{per['server']:.2f} ms, database {per['database']:.2f} ms, together "
             f"{per['server'] + per['database']:.2f} ms"
         )
